@@ -1,0 +1,199 @@
+"""What Claude Code's telemetry means: attribute types, hot columns, metric and event names.
+
+Claude Code sends the same attribute with different wire types (tool_result's `success`
+is the string "true", its `duration_ms` the string "23"), so values are coerced by
+attribute name, never by wire type.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+EVENT_PREFIX = "claude_code."
+
+# Attribute name -> the type it is stored as, wherever it appears (event, point, span).
+INT_ATTRS = frozenset(
+    {
+        "event.sequence",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_creation_tokens",
+        "cache_creation_5m_tokens",
+        "cache_creation_1h_tokens",
+        "cost_usd_micros",
+        "status_code",
+        "attempt",
+        "total_attempts",
+        "total_retry_duration_ms",
+        "prompt_length",
+        "response_length",
+        "tool_input_size_bytes",
+        "tool_result_size_bytes",
+        "skill_path_count",
+        "command_path_count",
+        "agent_path_count",
+    }
+)
+FLOAT_ATTRS = frozenset({"cost_usd", "duration_ms", "ttft_ms", "first_content_ms"})
+BOOL_ATTRS = frozenset(
+    {
+        "success",
+        "anthropic.custom_base_url",
+        "has_hooks",
+        "has_mcp",
+        "host_owned_mcp",
+        "safe_mode",
+    }
+)
+
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+
+
+def coerce(key: str, value: Any) -> Any:
+    """Return `value` typed as Claude Code means it; leave it alone when it does not parse."""
+    if key in INT_ATTRS:
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                try:
+                    f = float(value)
+                except ValueError:
+                    return value
+                return int(f) if f.is_integer() else value
+        return value
+    if key in FLOAT_ATTRS:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                return value
+        return value
+    if key in BOOL_ATTRS:
+        if isinstance(value, str):
+            low = value.strip().lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+        return value
+    return value
+
+
+# Attributes found on every point and event ("standard attributes") -> column name.
+STANDARD_COLUMNS: dict[str, str] = {
+    "session.id": "session_id",
+    "user.id": "user_id",
+    "user.email": "user_email",
+    "user.account_uuid": "account_uuid",
+    "organization.id": "organization_id",
+    "terminal.type": "terminal_type",
+    "app.version": "app_version",
+}
+
+# Event attributes with a typed column of their own (beyond the standard ones).
+EVENT_COLUMNS: dict[str, str] = {
+    **STANDARD_COLUMNS,
+    "event.name": "event_name",
+    "event.sequence": "event_sequence",
+    "prompt.id": "prompt_id",
+    "model": "model",
+    "request_id": "request_id",
+    "input_tokens": "input_tokens",
+    "output_tokens": "output_tokens",
+    "cache_read_tokens": "cache_read_tokens",
+    "cache_creation_tokens": "cache_creation_tokens",
+    "cache_creation_5m_tokens": "cache_creation_5m_tokens",
+    "cache_creation_1h_tokens": "cache_creation_1h_tokens",
+    "cost_usd": "cost_usd",
+    "duration_ms": "duration_ms",
+    "ttft_ms": "ttft_ms",
+    "tool_name": "tool_name",
+    "tool_use_id": "tool_use_id",
+    "success": "success",
+    "decision": "decision",
+    "source": "decision_source",
+    "error": "error",
+    "error_type": "error_type",
+    "status_code": "status_code",
+    "attempt": "attempt",
+    "query_source": "query_source",
+    "speed": "speed",
+    "effort": "effort",
+}
+
+# Metric point attributes with a typed column of their own.
+POINT_COLUMNS: dict[str, str] = {
+    **STANDARD_COLUMNS,
+    "model": "model",
+    "type": "type",
+    "tool_name": "tool_name",
+    "tool": "tool_name",  # older releases of code_edit_tool.decision
+    "decision": "decision",
+    "source": "decision_source",
+    "language": "language",
+    "start_type": "start_type",
+    "query_source": "query_source",
+    "speed": "speed",
+    "effort": "effort",
+}
+
+# Resource attributes that get a column (the whole resource is kept as JSON as well).
+RESOURCE_COLUMNS: dict[str, str] = {
+    "service.name": "service_name",
+    "service.version": "service_version",
+}
+
+METRICS: dict[str, str] = {
+    "claude_code.session.count": "",
+    "claude_code.token.usage": "tokens",
+    "claude_code.cost.usage": "USD",
+    "claude_code.lines_of_code.count": "",
+    "claude_code.commit.count": "",
+    "claude_code.pull_request.count": "",
+    "claude_code.code_edit_tool.decision": "",
+    "claude_code.active_time.total": "s",
+}
+
+TOKEN_TYPES = ("input", "output", "cacheRead", "cacheCreation")
+
+EVENTS = (
+    "user_prompt",
+    "tool_decision",
+    "tool_result",
+    "api_request",
+    "api_error",
+    "api_retries_exhausted",
+    "api_refusal",
+    "assistant_response",
+    "plugin_loaded",
+    "managed_settings_resolved",
+    "permission_mode_changed",
+    "auth",
+    "mcp_server_connection",
+    "internal_error",
+    "compaction",
+    "skill_activated",
+    "subagent_completed",
+)
+
+
+def event_name(attr_name: Any, body: Any) -> str | None:
+    """`event.name`, else the body without its `claude_code.` prefix."""
+    if isinstance(attr_name, str) and attr_name:
+        return attr_name
+    if isinstance(body, str) and body:
+        return body[len(EVENT_PREFIX):] if body.startswith(EVENT_PREFIX) else body
+    return None

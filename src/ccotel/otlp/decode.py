@@ -1,0 +1,392 @@
+"""Pure OTLP decoding: request bytes -> rows for the store. No I/O.
+
+Both transports (gRPC and HTTP) call `decode_request`; everything Claude Code specific
+about the rows (event names, typed attributes, hot columns) comes from `ccotel.claude.catalogue`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError as ProtobufDecodeError
+from google.protobuf.message import Message
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from ccotel.claude import catalogue
+
+Signal = Literal["logs", "metrics", "traces"]
+Encoding = Literal["protobuf", "json"]
+
+REQUEST_TYPES: dict[str, type[Message]] = {
+    "logs": ExportLogsServiceRequest,
+    "metrics": ExportMetricsServiceRequest,
+    "traces": ExportTraceServiceRequest,
+}
+
+# Metric kinds as stored; temporality numbers are the OTLP enum values.
+DELTA, CUMULATIVE = 1, 2
+
+
+class DecodeError(ValueError):
+    """The request cannot be decoded: the client gets 400 / INVALID_ARGUMENT."""
+
+
+@dataclass
+class Batch:
+    """Rows decoded from one export request."""
+
+    signal: Signal
+    events: list[dict[str, Any]] = field(default_factory=list)
+    points: list[dict[str, Any]] = field(default_factory=list)
+    spans: list[dict[str, Any]] = field(default_factory=list)
+    received_ns: int = 0
+
+    @property
+    def records(self) -> int:
+        return len(self.events) + len(self.points) + len(self.spans)
+
+
+# --- wire values -------------------------------------------------------------------------
+
+
+def _clean_float(value: float) -> float | str:
+    # JSON (and DuckDB's JSON type) has no NaN/Inf: keep them as text rather than fail.
+    return value if math.isfinite(value) else repr(value)
+
+
+def any_value(v: AnyValue) -> Any:
+    kind = v.WhichOneof("value")
+    if kind == "string_value":
+        return v.string_value
+    if kind == "int_value":
+        return v.int_value
+    if kind == "double_value":
+        return _clean_float(v.double_value)
+    if kind == "bool_value":
+        return v.bool_value
+    if kind == "array_value":
+        return [any_value(x) for x in v.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: any_value(kv.value) for kv in v.kvlist_value.values}
+    if kind == "bytes_value":
+        return base64.b64encode(v.bytes_value).decode("ascii")
+    return None
+
+
+def attributes(kvs: Any) -> dict[str, Any]:
+    return {kv.key: catalogue.coerce(kv.key, any_value(kv.value)) for kv in kvs}
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _hexid(raw: bytes) -> str | None:
+    return raw.hex() if raw else None
+
+
+def _digest(*parts: str) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for p in parts:
+        h.update(p.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def _split(attrs: dict[str, Any], columns: dict[str, str], row: dict[str, Any]) -> dict[str, Any]:
+    """Move hot attributes into typed columns of `row`; return the rest (kept as JSON)."""
+    extra: dict[str, Any] = {}
+    for key, value in attrs.items():
+        col = columns.get(key)
+        if col is None or row.get(col) is not None or isinstance(value, (list, dict)):
+            extra[key] = value
+        else:
+            row[col] = value
+    return extra
+
+
+def _resource_columns(res: dict[str, Any]) -> dict[str, Any]:
+    return {col: res.get(key) for key, col in catalogue.RESOURCE_COLUMNS.items()}
+
+
+# --- JSON --------------------------------------------------------------------------------
+
+_ID_FIELDS = {"traceId": 16, "spanId": 8, "parentSpanId": 8, "trace_id": 16, "span_id": 8,
+              "parent_span_id": 8}
+
+
+def _hex_ids_to_base64(node: Any, depth: int = 0) -> None:
+    """OTLP/JSON carries ids as hex; protobuf's JSON parser expects base64 and would
+    silently produce garbage bytes, so convert in place (and reject what is not hex)."""
+    if depth > 64:
+        raise DecodeError("JSON nested too deeply")
+    if isinstance(node, dict):
+        for key, value in node.items():
+            size = _ID_FIELDS.get(key)
+            if size is not None and isinstance(value, str):
+                if value == "":
+                    continue
+                try:
+                    raw = bytes.fromhex(value)
+                except ValueError as exc:
+                    raise DecodeError(f"{key} {value[:40]!r} is not hex") from exc
+                if len(raw) != size:
+                    raise DecodeError(f"{key} must be {size * 2} hex digits, got {len(value)}")
+                node[key] = base64.b64encode(raw).decode("ascii")
+            elif isinstance(value, (dict, list)):
+                _hex_ids_to_base64(value, depth + 1)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, (dict, list)):
+                _hex_ids_to_base64(item, depth + 1)
+
+
+def parse_message(signal: Signal, body: bytes, encoding: Encoding) -> Message:
+    msg = REQUEST_TYPES[signal]()
+    if encoding == "protobuf":
+        try:
+            msg.ParseFromString(body)
+        except (ProtobufDecodeError, RecursionError, ValueError) as exc:
+            raise DecodeError(f"invalid protobuf {type(msg).__name__}: {exc}") from None
+        return msg
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise DecodeError(f"invalid JSON: {str(exc)[:200]}") from None
+    if not isinstance(data, dict):
+        raise DecodeError("OTLP/JSON body must be a JSON object")
+    _hex_ids_to_base64(data)
+    try:
+        json_format.ParseDict(data, msg, ignore_unknown_fields=True)
+    except (json_format.ParseError, RecursionError, ValueError, TypeError) as exc:
+        raise DecodeError(f"invalid OTLP/JSON {type(msg).__name__}: {str(exc)[:300]}") from None
+    return msg
+
+
+# --- rows --------------------------------------------------------------------------------
+
+
+def _logs(msg: ExportLogsServiceRequest, batch: Batch) -> None:
+    now = batch.received_ns
+    for rl in msg.resource_logs:
+        res = attributes(rl.resource.attributes)
+        res_json = to_json(res)
+        res_cols = _resource_columns(res)
+        for sl in rl.scope_logs:
+            scope_name, scope_version = sl.scope.name or None, sl.scope.version or None
+            for rec in sl.log_records:
+                attrs = attributes(rec.attributes)
+                body = any_value(rec.body) if rec.HasField("body") else None
+                row: dict[str, Any] = dict(res_cols)
+                extra = _split(attrs, catalogue.EVENT_COLUMNS, row)
+                row["event_name"] = catalogue.event_name(row.get("event_name"), body)
+                t = rec.time_unix_nano or rec.observed_time_unix_nano or now
+                row["time_unix_nano"] = t
+                row["observed_unix_nano"] = rec.observed_time_unix_nano or None
+                row["severity_number"] = rec.severity_number or None
+                row["severity_text"] = rec.severity_text or None
+                row["body"] = body if isinstance(body, str) or body is None else to_json(body)
+                row["trace_id"] = _hexid(rec.trace_id)
+                row["span_id"] = _hexid(rec.span_id)
+                row["scope_name"] = scope_name
+                row["scope_version"] = scope_version
+                row["resource"] = res_json
+                row["attributes"] = to_json(extra)
+                row["source"] = "telemetry"
+                _event_types(row)
+                sid, seq = row.get("session_id"), row.get("event_sequence")
+                if isinstance(sid, str) and isinstance(seq, int):
+                    row["event_key"] = f"{sid}/{seq}"
+                else:
+                    row["event_key"] = _digest(str(t), str(row["body"]), row["attributes"],
+                                               res_json, str(row.get("event_name")))
+                batch.events.append(row)
+
+
+_EVENT_INT = ("event_sequence", "input_tokens", "output_tokens", "cache_read_tokens",
+              "cache_creation_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens",
+              "status_code", "attempt")
+_EVENT_FLOAT = ("cost_usd", "duration_ms", "ttft_ms")
+_EVENT_STR = ("session_id", "user_id", "user_email", "account_uuid", "organization_id",
+              "terminal_type", "app_version", "prompt_id", "model", "request_id", "tool_name",
+              "tool_use_id", "decision", "decision_source", "error", "error_type",
+              "query_source", "speed", "effort")
+
+
+def _event_types(row: dict[str, Any]) -> None:
+    """A hot value of the wrong type (a client bug) moves to the JSON attributes, kept whole."""
+    moved: dict[str, Any] = {}
+    for col in _EVENT_INT:
+        v = row.get(col)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool)
+                              or not -(2**63) <= v < 2**63):
+            moved[col] = row.pop(col)
+    for col in _EVENT_FLOAT:
+        v = row.get(col)
+        if v is not None and (not isinstance(v, float) or not math.isfinite(v)):
+            moved[col] = row.pop(col)
+    for col in _EVENT_STR:
+        v = row.get(col)
+        if v is not None and not isinstance(v, str):
+            moved[col] = row.pop(col)
+    v = row.get("success")
+    if v is not None and not isinstance(v, bool):
+        moved["success"] = row.pop("success")
+    if moved:
+        extra = json.loads(row["attributes"])
+        extra.update({f"ccotel.untyped.{k}": v for k, v in moved.items()})
+        row["attributes"] = to_json(extra)
+
+
+def _num(dp: Any) -> float | None:
+    kind = dp.WhichOneof("value")
+    if kind == "as_double":
+        return dp.as_double
+    if kind == "as_int":
+        return float(dp.as_int)
+    return None
+
+
+_POINT_STR = ("session_id", "user_id", "user_email", "account_uuid", "organization_id",
+              "terminal_type", "app_version", "model", "type", "tool_name", "decision",
+              "decision_source", "language", "start_type", "query_source", "speed", "effort")
+
+
+def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
+    for rm in msg.resource_metrics:
+        res = attributes(rm.resource.attributes)
+        res_json = to_json(res)
+        res_cols = _resource_columns(res)
+        for sm in rm.scope_metrics:
+            scope_name, scope_version = sm.scope.name or None, sm.scope.version or None
+            for m in sm.metrics:
+                kind = m.WhichOneof("data")
+                if kind is None:
+                    continue
+                data = getattr(m, kind)
+                temporality = getattr(data, "aggregation_temporality", 0) or None
+                monotonic = getattr(data, "is_monotonic", None)
+                for dp in data.data_points:
+                    attrs = attributes(dp.attributes)
+                    row: dict[str, Any] = dict(res_cols)
+                    extra = _split(attrs, catalogue.POINT_COLUMNS, row)
+                    for col in _POINT_STR:
+                        v = row.get(col)
+                        if v is not None and not isinstance(v, str):
+                            extra[col] = row.pop(col)
+                    row.update(
+                        metric_name=m.name,
+                        description=m.description or None,
+                        unit=m.unit or None,
+                        kind=kind,
+                        temporality=temporality,
+                        is_monotonic=monotonic,
+                        start_unix_nano=dp.start_time_unix_nano or None,
+                        time_unix_nano=dp.time_unix_nano or batch.received_ns,
+                        scope_name=scope_name,
+                        scope_version=scope_version,
+                        resource=res_json,
+                        attributes=to_json(dict(sorted(extra.items()))),
+                    )
+                    if kind in ("sum", "gauge"):
+                        v = _num(dp)
+                        row["value"] = v if v is None or math.isfinite(v) else None
+                    else:
+                        row["count"] = dp.count
+                        if kind != "summary":
+                            row["sum"] = dp.sum if dp.HasField("sum") else None
+                            row["min"] = dp.min if dp.HasField("min") else None
+                            row["max"] = dp.max if dp.HasField("max") else None
+                        else:
+                            row["sum"] = dp.sum
+                        detail: dict[str, Any] = {}
+                        if kind == "histogram":
+                            detail = {"bounds": list(dp.explicit_bounds),
+                                      "counts": list(dp.bucket_counts)}
+                        elif kind == "exponential_histogram":
+                            detail = {"scale": dp.scale, "zero_count": dp.zero_count,
+                                      "positive": {"offset": dp.positive.offset,
+                                                   "counts": list(dp.positive.bucket_counts)},
+                                      "negative": {"offset": dp.negative.offset,
+                                                   "counts": list(dp.negative.bucket_counts)}}
+                        elif kind == "summary":
+                            detail = {"quantiles": [[q.quantile, _clean_float(q.value)]
+                                                    for q in dp.quantile_values]}
+                        row["detail"] = to_json(detail)
+                    # Identity of the series, independent of the point's time and value.
+                    row["series_key"] = _digest(m.name, kind, res_json, scope_name or "",
+                                                to_json(sorted(attrs.items())))
+                    batch.points.append(row)
+
+
+_SPAN_KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer",
+               5: "consumer"}
+
+
+def _traces(msg: ExportTraceServiceRequest, batch: Batch) -> None:
+    for rs in msg.resource_spans:
+        res = attributes(rs.resource.attributes)
+        res_json = to_json(res)
+        res_cols = _resource_columns(res)
+        for ss in rs.scope_spans:
+            for sp in ss.spans:
+                attrs = attributes(sp.attributes)
+                if not sp.trace_id or not sp.span_id:
+                    raise DecodeError("span without trace_id or span_id")
+                row: dict[str, Any] = dict(res_cols)
+                sid = attrs.get("session.id")
+                row.update(
+                    trace_id=sp.trace_id.hex(),
+                    span_id=sp.span_id.hex(),
+                    parent_span_id=_hexid(sp.parent_span_id),
+                    name=sp.name,
+                    kind=_SPAN_KINDS.get(sp.kind, str(sp.kind)),
+                    start_unix_nano=sp.start_time_unix_nano,
+                    end_unix_nano=sp.end_time_unix_nano,
+                    status_code=sp.status.code,
+                    status_message=sp.status.message or None,
+                    session_id=sid if isinstance(sid, str) else None,
+                    scope_name=ss.scope.name or None,
+                    scope_version=ss.scope.version or None,
+                    resource=res_json,
+                    attributes=to_json(attrs),
+                    events=to_json([{"name": e.name, "time_unix_nano": e.time_unix_nano,
+                                     "attributes": attributes(e.attributes)}
+                                    for e in sp.events]),
+                    links=to_json([{"trace_id": lk.trace_id.hex(), "span_id": lk.span_id.hex(),
+                                    "attributes": attributes(lk.attributes)}
+                                   for lk in sp.links]),
+                )
+                batch.spans.append(row)
+
+
+def decode_request(signal: Signal, body: bytes, encoding: Encoding) -> Batch:
+    """Decode one OTLP export request body (already decompressed) into rows."""
+    return decode_message(signal, parse_message(signal, body, encoding))
+
+
+def decode_message(signal: Signal, msg: Message) -> Batch:
+    batch = Batch(signal=signal, received_ns=time.time_ns())
+    try:
+        if signal == "logs":
+            _logs(msg, batch)  # type: ignore[arg-type]
+        elif signal == "metrics":
+            _metrics(msg, batch)  # type: ignore[arg-type]
+        else:
+            _traces(msg, batch)  # type: ignore[arg-type]
+    except RecursionError:
+        raise DecodeError("attribute values nested too deeply") from None
+    return batch
+

@@ -1,0 +1,83 @@
+"""OTLP/gRPC transport: the Logs, Metrics and Trace services, raw bytes in and out.
+
+The size limit is grpc's own max_receive_message_length (RESOURCE_EXHAUSTED); an overload
+answers UNAVAILABLE with a google.rpc.RetryInfo detail so exporters back off.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import grpc
+from google.protobuf import duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+from ccotel.otlp.decode import DecodeError, Signal
+from ccotel.otlp.ingest import Ingestor
+from ccotel.store.writer import Overloaded, RejectedBatch
+
+SERVICES: dict[Signal, str] = {
+    "logs": "opentelemetry.proto.collector.logs.v1.LogsService",
+    "metrics": "opentelemetry.proto.collector.metrics.v1.MetricsService",
+    "traces": "opentelemetry.proto.collector.trace.v1.TraceService",
+}
+
+
+def _retry_details(message: str, seconds: int) -> tuple[tuple[str, bytes], ...]:
+    info = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=seconds))
+    status = status_pb2.Status(code=code_pb2.UNAVAILABLE, message=message)
+    status.details.add().Pack(info)
+    return (("grpc-status-details-bin", status.SerializeToString()),)
+
+
+def _handler(ingestor: Ingestor, signal: Signal,
+             authorize: Callable[[str | None], bool] | None) -> Callable[..., Any]:
+    metrics = ingestor.metrics
+
+    async def export(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        if authorize is not None:
+            md = dict(context.invocation_metadata() or ())
+            if not authorize(md.get("authorization")):
+                metrics.request(signal, "grpc", "unauthorized")
+                await context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                                    "missing or wrong bearer token")
+        try:
+            batch = await ingestor.decode(signal, request, "protobuf")
+        except DecodeError as exc:
+            metrics.request(signal, "grpc", "invalid")
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        try:
+            await ingestor.store(batch)
+        except Overloaded as exc:
+            metrics.request(signal, "grpc", "throttled", batch.records)
+            msg = "ccotel is busy writing: retry later"
+            await context.abort(grpc.StatusCode.UNAVAILABLE, msg,
+                                trailing_metadata=_retry_details(msg, exc.retry_after_s))
+        except RejectedBatch as exc:
+            metrics.request(signal, "grpc", "invalid", batch.records)
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except Exception as exc:  # noqa: BLE001 - storage trouble: ask for a retry
+            metrics.request(signal, "grpc", "failed", batch.records)
+            msg = f"could not store the data: {exc}"
+            await context.abort(grpc.StatusCode.UNAVAILABLE, msg,
+                                trailing_metadata=_retry_details(msg, 5))
+        metrics.request(signal, "grpc", "accepted", batch.records)
+        return b""  # an empty Export*ServiceResponse: partial_success unset
+
+    return export
+
+
+def build_server(ingestor: Ingestor, *, max_body: int,
+                 authorize: Callable[[str | None], bool] | None = None) -> grpc.aio.Server:
+    server = grpc.aio.server(options=[
+        ("grpc.max_receive_message_length", max_body),
+        ("grpc.so_reuseport", 0),  # a busy port must fail, not be shared
+    ])
+    handlers = [
+        grpc.method_handlers_generic_handler(service, {
+            "Export": grpc.unary_unary_rpc_method_handler(_handler(ingestor, signal, authorize))
+        })
+        for signal, service in SERVICES.items()
+    ]
+    server.add_generic_rpc_handlers(handlers)
+    return server

@@ -1,0 +1,32 @@
+"""What both transports do with an export: decode, transform, queue, wait for the commit."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Callable
+
+from ccotel.otlp.decode import Batch, Encoding, Signal, decode_request
+from ccotel.selfmetrics import ServerMetrics
+from ccotel.store.writer import Writer, WriteResult
+
+
+class Ingestor:
+    def __init__(self, writer: Writer, metrics: ServerMetrics,
+                 transform: Callable[[Batch], None] | None = None) -> None:
+        self.writer = writer
+        self.metrics = metrics
+        self.transform = transform
+
+    async def decode(self, signal: Signal, body: bytes, encoding: Encoding) -> Batch:
+        # Decoding is CPU work: off the event loop, so health checks stay responsive.
+        return await asyncio.to_thread(self._prepare, decode_request, signal, body, encoding)
+
+    def _prepare(self, fn: Callable[..., Batch], *args: object) -> Batch:
+        batch = fn(*args)
+        if self.transform is not None:
+            self.transform(batch)
+        return batch
+
+    async def store(self, batch: Batch) -> WriteResult:
+        """Queue the batch (raises Overloaded at once) and wait for its commit."""
+        return await asyncio.wrap_future(self.writer.submit(batch))

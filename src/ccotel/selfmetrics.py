@@ -1,0 +1,42 @@
+"""ccotel's own metrics (Prometheus text format on the metrics port)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class ServerMetrics:
+    """Counters for every OTLP request and record, per signal and protocol."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.requests = Counter(
+            "ccotel_otlp_requests", "OTLP export requests by outcome "
+            "(accepted, invalid, too_large, unsupported, throttled, unauthorized, failed).",
+            ["signal", "protocol", "outcome"], registry=self.registry)
+        self.records = Counter(
+            "ccotel_otlp_records", "Records (events, points, spans) received, accepted "
+            "(stored or already stored) and refused.",
+            ["signal", "protocol", "outcome"], registry=self.registry)
+        self.queue_depth = Gauge("ccotel_write_queue_depth",
+                                 "Export requests waiting for the writer.", registry=self.registry)
+        self.commit_seconds = Histogram(
+            "ccotel_commit_seconds", "Time to commit one group of batches to DuckDB.",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry)
+
+    def watch_queue(self, depth: Callable[[], int]) -> None:
+        self.queue_depth.set_function(lambda: float(depth()))
+
+    def observe(self, name: str, value: float) -> None:
+        if name == "commit_seconds":
+            self.commit_seconds.observe(value)
+
+    def request(self, signal: str, protocol: str, outcome: str, records: int = 0) -> None:
+        self.requests.labels(signal, protocol, outcome).inc()
+        if records:
+            self.records.labels(signal, protocol, "received").inc(records)
+            self.records.labels(signal, protocol,
+                                "accepted" if outcome == "accepted" else "refused").inc(records)

@@ -1,0 +1,243 @@
+"""`ccotel serve`: OTLP/gRPC, OTLP/HTTP, the dashboard/API and /metrics in one process.
+
+One asyncio loop runs every server; the single writer thread owns DuckDB writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import ipaddress
+import json
+import logging
+import os
+import signal
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import duckdb
+import grpc
+import uvicorn
+from prometheus_client import make_asgi_app
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from ccotel import __version__
+from ccotel.otlp import grpc as otlp_grpc
+from ccotel.otlp import http as otlp_http
+from ccotel.otlp.ingest import Ingestor
+from ccotel.selfmetrics import ServerMetrics
+from ccotel.settings import Settings
+from ccotel.store import schema
+from ccotel.store.writer import Writer
+from ccotel.web.app import WebContext, build_app
+
+log = logging.getLogger("ccotel.server")
+
+SERVER_FILE = "server.json"
+
+
+class StartupError(RuntimeError):
+    """The server cannot start; the message says what to do."""
+
+
+_PORT_HINTS = {
+    "grpc": "is the compose stack or another collector running? try 'ccotel stack down', "
+            "or pick another port with --grpc-port",
+    "http": "is the compose stack or another collector running? try 'ccotel stack down', "
+            "or pick another port with --http-port",
+    "ui": "is Grafana or another ccotel running? pick another port with --ui-port",
+    "metrics": "is a collector exposing its metrics there? pick another port with --metrics-port",
+}
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int, name: str) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(f"port {port} ({name}) on {host} is in use: {_PORT_HINTS[name]}"
+                               ) from None
+        raise StartupError(f"cannot listen on {host}:{port} ({name}): {exc.strerror}") from None
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn without its own signal handling: the process has several servers."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _uvicorn(app: Any, settings: Settings, *, tls: bool) -> _Uvicorn:
+    kwargs: dict[str, Any] = {}
+    if tls and settings.tls_cert and settings.tls_key:
+        kwargs = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+                            timeout_graceful_shutdown=5, **kwargs)
+    return _Uvicorn(config)
+
+
+@dataclass
+class Running:
+    """Where the servers listen once started."""
+
+    host: str
+    grpc_port: int
+    http_port: int
+    ui_port: int
+    metrics_port: int
+    data_dir: Path
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "version": __version__, "host": self.host,
+                "grpc_port": self.grpc_port, "http_port": self.http_port,
+                "ui_port": self.ui_port, "metrics_port": self.metrics_port,
+                "data_dir": str(self.data_dir)}
+
+
+def check_access(settings: Settings) -> None:
+    if not is_loopback(settings.host) and not settings.token and not settings.insecure:
+        raise StartupError(
+            f"--host {settings.host} exposes Claude Code telemetry (prompts, costs, emails) "
+            "to the network: set --token (or CCOTEL_TOKEN), or pass --insecure if you mean it")
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        raise StartupError("--tls-cert and --tls-key go together: give both or neither")
+
+
+def open_store(settings: Settings) -> duckdb.DuckDBPyConnection:
+    try:
+        return schema.connect(settings.data_dir, memory_limit=settings.memory_limit)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StartupError(
+                f"the store in {settings.data_dir} is in use by another process "
+                "(another 'ccotel serve'?): stop it, or use another --data-dir") from None
+        raise StartupError(f"cannot open the store in {settings.data_dir}: {exc}") from None
+    except schema.SchemaError as exc:
+        raise StartupError(str(exc)) from None
+
+
+def make_authorizer(token: str | None) -> Callable[[str | None], bool] | None:
+    if not token:
+        return None
+    import hmac
+
+    expected = f"Bearer {token}".encode()
+
+    def authorize(header: str | None) -> bool:
+        return header is not None and hmac.compare_digest(header.strip().encode(), expected)
+
+    return authorize
+
+
+async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | None = None,
+                stop: asyncio.Event | None = None,
+                web_routes: Callable[[WebContext], list[Any]] | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or `stop` is set)."""
+    check_access(settings)
+    host = settings.host
+    socks = {name: bind(host, port, name) for name, port in (
+        ("http", settings.http_port), ("ui", settings.ui_port),
+        ("metrics", settings.metrics_port))}
+    con = None
+    try:
+        con = open_store(settings)
+        metrics = ServerMetrics()
+        writer = Writer(con, max_queue=settings.max_queue, retention=settings.retention_delta,
+                        observe=metrics.observe)
+        metrics.watch_queue(writer.depth)
+        authorize = make_authorizer(settings.token)
+        ingestor = Ingestor(writer, metrics)
+        grpc_server = otlp_grpc.build_server(ingestor, max_body=settings.max_body,
+                                             authorize=authorize)
+        address = f"[{host}]:{settings.grpc_port}" if ":" in host else f"{host}:{settings.grpc_port}"
+        try:
+            if settings.tls_cert and settings.tls_key:
+                creds = grpc.ssl_server_credentials([(settings.tls_key.read_bytes(),
+                                                      settings.tls_cert.read_bytes())])
+                grpc_port = grpc_server.add_secure_port(address, creds)
+            else:
+                grpc_port = grpc_server.add_insecure_port(address)
+        except RuntimeError:
+            grpc_port = 0
+        if not grpc_port:
+            raise StartupError(f"port {settings.grpc_port} (grpc) on {host} is in use: "
+                               f"{_PORT_HINTS['grpc']}")
+        running = Running(host, grpc_port, socks["http"].getsockname()[1],
+                          socks["ui"].getsockname()[1], socks["metrics"].getsockname()[1],
+                          settings.data_dir)
+        ready = False
+        ctx = WebContext(writer.cursor, info={"version": __version__}, ready=lambda: ready,
+                         settings=settings, running=running, writer=writer, metrics=metrics)
+        web = build_app(ctx, web_routes(ctx) if web_routes else None)
+        metrics_app = Starlette(routes=[Mount("/metrics", make_asgi_app(metrics.registry))])
+        servers = [
+            (_uvicorn(otlp_http.build_app(ingestor, max_body=settings.max_body,
+                                          authorize=authorize), settings, tls=True), socks["http"]),
+            (_uvicorn(web, settings, tls=True), socks["ui"]),
+            (_uvicorn(metrics_app, settings, tls=False), socks["metrics"]),
+        ]
+        writer.start()
+        await grpc_server.start()
+        tasks = [asyncio.create_task(s.serve(sockets=[sock])) for s, sock in servers]
+        for _ in range(200):
+            if all(s.started for s, _ in servers):
+                break
+            await asyncio.sleep(0.01)
+        ready = True
+        server_file = Path(settings.data_dir) / SERVER_FILE
+        server_file.write_text(json.dumps(running.as_dict()))
+        if on_ready:
+            on_ready(running)
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        # Shut down: stop accepting, then let the writer drain what was acknowledged-to-be.
+        for s, _ in servers:
+            s.should_exit = True
+        await grpc_server.stop(grace=2)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        waiter.cancel()
+        writer.stop()
+        with contextlib.suppress(FileNotFoundError):
+            server_file.unlink()
+    finally:
+        for sock in socks.values():
+            sock.close()
+        if con is not None:
+            con.close()
+
+
+def find_running(data_dir: Path) -> dict[str, Any] | None:
+    """The server.json of a live `ccotel serve` on this data dir, else None."""
+    path = Path(data_dir) / SERVER_FILE
+    try:
+        info = json.loads(path.read_text())
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return info

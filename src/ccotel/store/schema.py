@@ -1,0 +1,102 @@
+"""Schema, version stamp and connections. The only place that knows the file layout."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+DB_FILENAME = "ccotel.duckdb"
+
+
+class SchemaError(RuntimeError):
+    """The database file was written by an incompatible ccotel."""
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of `store/sql/<name>.sql`."""
+    return resources.files("ccotel.store").joinpath("sql", f"{name}.sql").read_text("utf-8")
+
+
+def db_path(data_dir: Path) -> Path:
+    return Path(data_dir) / DB_FILENAME
+
+
+def connect(data_dir: Path, *, read_only: bool = False,
+            memory_limit: str = "512MB") -> duckdb.DuckDBPyConnection:
+    """Open (and when writable, create or migrate) the store in `data_dir`."""
+    path = db_path(data_dir)
+    if read_only and not path.exists():
+        raise SchemaError(f"no ccotel store at {path}: run 'ccotel serve' or 'ccotel import' first")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only,
+                         config={"memory_limit": memory_limit, "threads": 2})
+    try:
+        if read_only:
+            check_version(con)
+        else:
+            ensure_schema(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    if "meta" not in tables:
+        return None if not tables else 0
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def check_version(con: duckdb.DuckDBPyConnection) -> None:
+    version = stored_version(con)
+    if version != SCHEMA_VERSION:
+        raise SchemaError(
+            f"this store has schema version {version}, ccotel {SCHEMA_VERSION} expects "
+            f"{SCHEMA_VERSION}: open it once with 'ccotel serve' to migrate, or use another "
+            "--data-dir")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    version = stored_version(con)
+    if version is not None and version > SCHEMA_VERSION:
+        raise SchemaError(
+            f"this store was written by a newer ccotel (schema {version}, this one knows "
+            f"{SCHEMA_VERSION}): upgrade ccotel or use another --data-dir")
+    if version == 0:
+        raise SchemaError("this DuckDB file is not a ccotel store (no schema version): "
+                          "use another --data-dir")
+    con.execute(sql("schema"))
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "JSON": pa.string(),
+    "BIGINT": pa.int64(),
+    "UBIGINT": pa.uint64(),
+    "INTEGER": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMP": pa.timestamp("us"),
+}
+
+
+def arrow_schema(con: duckdb.DuckDBPyConnection, table: str) -> pa.Schema:
+    """Arrow schema for building a batch of `table` rows from Python dicts."""
+    fields = []
+    for name, dtype in con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? ORDER BY ordinal_position", [table]).fetchall():
+        fields.append(pa.field(name, pa.float64() if dtype.startswith("DECIMAL")
+                               else _ARROW_TYPES[dtype]))
+    return pa.schema(fields)

@@ -1,0 +1,10 @@
+-- Insert a batch of spans (registered as `batch_spans`); a span id already stored is skipped.
+INSERT INTO spans BY NAME
+WITH b AS (
+    SELECT DISTINCT ON (trace_id, span_id) * FROM batch_spans
+),
+existing AS (
+    SELECT trace_id, span_id FROM spans
+    WHERE ts BETWEEN (SELECT min(ts) FROM b) AND (SELECT max(ts) FROM b)
+)
+SELECT b.* FROM b ANTI JOIN existing USING (trace_id, span_id)

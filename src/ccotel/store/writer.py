@@ -1,0 +1,293 @@
+"""The one writer: every row reaches DuckDB through this thread.
+
+Transports hand a decoded `Batch` to `Writer.submit`, which returns a future resolved
+only after the rows are committed, so an export is acknowledged only once it is durable.
+Several waiting batches are committed in one transaction (group commit).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+import duckdb
+import pyarrow as pa
+
+from ccotel.otlp.decode import CUMULATIVE, Batch
+from ccotel.store import schema
+
+log = logging.getLogger("ccotel.writer")
+
+
+class Overloaded(RuntimeError):
+    """The write queue is full: the client should retry later."""
+
+    retry_after_s = 1
+
+
+class RejectedBatch(ValueError):
+    """The batch decoded but its values cannot be stored (e.g. out of range)."""
+
+
+@dataclass
+class WriteResult:
+    events: int = 0
+    points: int = 0
+    spans: int = 0
+    duplicates: int = 0
+
+
+@dataclass
+class _Item:
+    batch: Batch
+    future: Future[WriteResult]
+    enqueued: float
+
+
+_STOP = object()
+_EMPTY_STATE = pa.schema([("series_key", pa.string()), ("start_unix_nano", pa.int64()),
+                          ("time_unix_nano", pa.int64()), ("value", pa.float64())])
+
+
+class Writer:
+    """Owns the read-write DuckDB connection; runs the single writer thread."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, max_queue: int = 256,
+                 max_group_records: int = 50_000, retention: timedelta | None = None,
+                 retention_interval_s: float = 3600.0,
+                 observe: Callable[[str, float], None] | None = None) -> None:
+        self.con = con
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        self.max_group_records = max_group_records
+        self.retention = retention
+        self.retention_interval_s = retention_interval_s
+        self._observe = observe or (lambda name, value: None)
+        self._schemas = {t: schema.arrow_schema(con, t) for t in ("events", "points", "spans")}
+        self._state: dict[str, tuple[int | None, int, float]] = {
+            key: (start, t, value) for key, start, t, value in
+            con.execute("SELECT * FROM series_state").fetchall()
+        }
+        self._thread = threading.Thread(target=self._run, name="ccotel-writer", daemon=True)
+        self._last_retention = 0.0
+        self._lock = threading.Lock()  # serialises direct (non-queued) writes with the thread
+
+    # -- public -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, batch: Batch) -> Future[WriteResult]:
+        """Queue `batch`; raise `Overloaded` at once when the queue is full."""
+        fut: Future[WriteResult] = Future()
+        if batch.records == 0:
+            fut.set_result(WriteResult())
+            return fut
+        try:
+            self.queue.put_nowait(_Item(batch, fut, time.monotonic()))
+        except queue.Full:
+            raise Overloaded("write queue full") from None
+        return fut
+
+    def write_now(self, batch: Batch) -> WriteResult:
+        """Write synchronously from the calling thread (CLI tools without a server)."""
+        with self._lock:
+            return self._commit([batch])[0]
+
+    def depth(self) -> int:
+        return self.queue.qsize()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._thread.is_alive():
+            self.queue.put(_STOP)
+            self._thread.join(timeout)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.con.cursor()
+
+    # -- thread -------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            try:
+                first = self.queue.get(timeout=1.0)
+            except queue.Empty:
+                self._maybe_retention()
+                continue
+            if first is _STOP:
+                break
+            group = [first]
+            records = first.batch.records
+            while records < self.max_group_records:
+                try:
+                    nxt = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is _STOP:
+                    stopping = True
+                    break
+                group.append(nxt)
+                records += nxt.batch.records
+            self._write_group(group)
+            self._maybe_retention()
+
+    def _write_group(self, group: list[_Item]) -> None:
+        t0 = time.perf_counter()
+        with self._lock:
+            try:
+                results = self._commit([it.batch for it in group])
+            except Exception:
+                if len(group) == 1:
+                    results = None
+                else:
+                    # Isolate the bad batch: the others must not fail with it.
+                    for it in group:
+                        self._write_group([it])
+                    return
+        elapsed = time.perf_counter() - t0
+        self._observe("commit_seconds", elapsed)
+        if results is None:
+            try:
+                with self._lock:
+                    self._commit([group[0].batch])
+            except Exception as exc:  # noqa: BLE001 - reported to the client
+                group[0].future.set_exception(_classify(exc))
+            return
+        for it, res in zip(group, results):
+            it.future.set_result(res)
+
+    def _maybe_retention(self) -> None:
+        if self.retention is None:
+            return
+        now = time.monotonic()
+        if now - self._last_retention < self.retention_interval_s:
+            return
+        self._last_retention = now
+        try:
+            with self._lock:
+                self.apply_retention()
+        except Exception:  # noqa: BLE001 - retention must never stop ingestion
+            log.exception("retention failed")
+
+    def apply_retention(self, now: datetime | None = None) -> int:
+        """Delete rows older than the retention period; return how many went."""
+        assert self.retention is not None
+        cutoff = (now or datetime.now(timezone.utc)).replace(tzinfo=None) - self.retention
+        removed = 0
+        for stmt in schema.sql("retention").split(";"):
+            if stmt.strip():
+                row = self.con.execute(stmt, {"cutoff": cutoff}).fetchone()
+                removed += int(row[0]) if row else 0
+        self.con.execute("CHECKPOINT")
+        return removed
+
+    # -- the transaction ----------------------------------------------------------------
+
+    def _commit(self, batches: list[Batch]) -> list[WriteResult]:
+        con = self.con
+        new_state: dict[str, tuple[int | None, int, float]] = {}
+        results = [WriteResult() for _ in batches]
+        events: list[dict[str, Any]] = []
+        points: list[dict[str, Any]] = []
+        spans: list[dict[str, Any]] = []
+        for b in batches:
+            events.extend(b.events)
+            points.extend(self._to_deltas(b.points, new_state))
+            spans.extend(b.spans)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            counts = {
+                "events": self._insert("events", events),
+                "points": self._insert("points", points),
+                "spans": self._insert("spans", spans),
+            }
+            if new_state:
+                tbl = pa.Table.from_pylist(
+                    [{"series_key": k, "start_unix_nano": s, "time_unix_nano": t, "value": v}
+                     for k, (s, t, v) in new_state.items()], schema=_EMPTY_STATE)
+                con.register("batch_state", tbl)
+                con.execute(schema.sql("upsert_series_state"))
+                con.unregister("batch_state")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        self._state.update(new_state)
+        # Stored counts are per transaction; attribute them to batches in proportion.
+        if len(batches) == 1:
+            r = results[0]
+            r.events, r.points, r.spans = counts["events"], counts["points"], counts["spans"]
+            r.duplicates = batches[0].records - sum(counts.values())
+        return results
+
+    def _insert(self, table: str, rows: list[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        for r in rows:
+            r["ts"] = r["time_unix_nano" if table != "spans" else "start_unix_nano"] // 1000
+        if table == "spans":
+            for r in rows:
+                r["duration_ms"] = (r["end_unix_nano"] - r["start_unix_nano"]) / 1e6
+        try:
+            tbl = pa.Table.from_pylist(rows, schema=self._schemas[table])
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+            raise RejectedBatch(f"{table}: {exc}") from None
+        name = f"batch_{table}"
+        self.con.register(name, tbl)
+        try:
+            row = self.con.execute(schema.sql(f"insert_{table}")).fetchone()
+        finally:
+            self.con.unregister(name)
+        return int(row[0]) if row else 0
+
+    def _to_deltas(self, rows: list[dict[str, Any]],
+                   new_state: dict[str, tuple[int | None, int, float]]) -> list[dict[str, Any]]:
+        """Cumulative sums become deltas per series, with reset detection; the last
+        state is persisted with the rows, so a restart continues where it stopped."""
+        out: list[dict[str, Any]] = []
+        cumulative = []
+        for r in rows:
+            r.setdefault("raw_value", r.get("value"))  # a retried commit sees its rows again
+            if (r["kind"] == "sum" and r.get("temporality") == CUMULATIVE
+                    and r["raw_value"] is not None):
+                cumulative.append(r)
+            else:
+                out.append(r)
+        cumulative.sort(key=lambda r: (r["series_key"], r["time_unix_nano"]))
+        for r in cumulative:
+            key, start, t = r["series_key"], r.get("start_unix_nano"), r["time_unix_nano"]
+            raw = r["raw_value"]
+            prev = new_state.get(key) or self._state.get(key)
+            if prev is None:
+                delta = raw
+            else:
+                p_start, p_time, p_value = prev
+                if t <= p_time and start == p_start:
+                    continue  # already seen (a retry) or out of order: nothing new
+                if start == p_start or (start is None and p_start is None):
+                    delta = raw - p_value
+                    if r.get("is_monotonic") and raw < p_value:
+                        delta = raw  # the counter reset without a new start time
+                else:
+                    if start is not None and p_start is not None and start < p_start:
+                        continue  # a point from an older incarnation of the series
+                    delta = raw  # new start time: the series restarted
+            new_state[key] = (start, t, raw)
+            r["value"] = delta
+            out.append(r)
+        return out
+
+
+def _classify(exc: Exception) -> Exception:
+    if isinstance(exc, RejectedBatch):
+        return exc
+    if isinstance(exc, (duckdb.ConversionException, duckdb.InvalidInputException,
+                        duckdb.ConstraintException, duckdb.OutOfRangeException)):
+        return RejectedBatch(str(exc).splitlines()[0][:300])
+    return exc

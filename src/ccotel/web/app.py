@@ -1,0 +1,65 @@
+"""The dashboard and JSON API server (port 3030)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import duckdb
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ccotel.query import Query
+from ccotel.store import reader
+from ccotel.web.errors import EXCEPTION_HANDLERS
+
+CursorFactory = Callable[[], duckdb.DuckDBPyConnection]
+
+
+class WebContext:
+    """What the handlers need: a way to read the store, and facts about the server."""
+
+    def __init__(self, cursor: CursorFactory, *, info: dict[str, Any] | None = None,
+                 ready: Callable[[], bool] = lambda: True, settings: Any = None,
+                 running: Any = None, writer: Any = None, metrics: Any = None) -> None:
+        self.cursor = cursor
+        self.info = info or {}
+        self.ready = ready
+        self.settings = settings  # ccotel.settings.Settings when run by `ccotel serve`
+        self.running = running    # ccotel.server.Running: the ports actually bound
+        self.writer = writer      # ccotel.store.writer.Writer, for endpoints that write
+        self.metrics = metrics    # ccotel.selfmetrics.ServerMetrics
+
+    async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a reader function on its own cursor, off the event loop."""
+        def call() -> Any:
+            cur = self.cursor()
+            try:
+                return fn(cur, *args)
+            finally:
+                cur.close()
+        return await run_in_threadpool(call)
+
+
+def build_app(ctx: WebContext, extra_routes: list[Route] | None = None) -> Starlette:
+    async def readyz(request: Request) -> Response:
+        if not ctx.ready():
+            return JSONResponse({"status": "starting"}, status_code=503)
+        await ctx.read(lambda cur: cur.execute("SELECT 1").fetchone())
+        return JSONResponse({"status": "ok", **ctx.info})
+
+    async def summary(request: Request) -> Response:
+        q = Query.parse(dict(request.query_params))
+        return JSONResponse(await ctx.read(reader.summary, q))
+
+    routes = [
+        Route("/readyz", readyz),
+        Route("/healthz", readyz),
+        Route("/api/v1/summary", summary),
+        *(extra_routes or []),
+    ]
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
+    app.state.ctx = ctx
+    return app
