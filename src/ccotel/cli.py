@@ -173,3 +173,17 @@ def report_summary(from_: str | None, to: str | None, user: str | None, session:
     from ccotel.report.summary import render_summary
 
     render_summary(result)
+
+
+# -- commands that live beside their domain ------------------------------------------------
+# One line each; the module exports a click command or group.
+def _register() -> None:
+    import importlib
+
+    for module, attr in (
+        # ("ccotel.demo", "demo_command"),
+    ):
+        main.add_command(getattr(importlib.import_module(module), attr))
+
+
+_register()

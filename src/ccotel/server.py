@@ -190,7 +190,12 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         ctx = WebContext(writer.cursor, info={"version": __version__}, ready=lambda: ready,
                          settings=settings, running=running, writer=writer, metrics=metrics)
         web = build_app(ctx, web_routes(ctx) if web_routes else None)
-        metrics_app = Starlette(routes=[Mount("/metrics", make_asgi_app(metrics.registry))])
+        metrics_routes: list[Any] = []
+        # Extra endpoints beside ccotel's own /metrics (one line each).
+        for extra in ():
+            metrics_routes.extend(extra(ctx))
+        metrics_app = Starlette(routes=[*metrics_routes,
+                                        Mount("/metrics", make_asgi_app(metrics.registry))])
         servers = [
             (_uvicorn(otlp_http.build_app(ingestor, max_body=settings.max_body,
                                           authorize=authorize), settings, tls=True), socks["http"]),
