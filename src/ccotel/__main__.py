@@ -1,0 +1,3 @@
+from ccotel.cli import main
+
+main()
