@@ -49,47 +49,67 @@ BOOL_ATTRS = frozenset(
 
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _to_int(value: Any) -> Any:
+    if type(value) is int:
+        return value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        n = int(value)
+    elif isinstance(value, str):
+        try:
+            n = int(value.strip())
+        except ValueError:
+            try:
+                f = float(value)
+            except ValueError:
+                return value
+            if not f.is_integer():
+                return value
+            n = int(f)
+    else:
+        return value
+    return n if _INT64[0] <= n <= _INT64[1] else value
+
+
+def _to_float(value: Any) -> Any:
+    if type(value) is float:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return value
+    return value
+
+
+def _to_bool(value: Any) -> Any:
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+    return value
+
+
+# Attribute name -> how to type it; attributes not listed keep their wire type.
+COERCERS: dict[str, Any] = {
+    **{k: _to_int for k in INT_ATTRS},
+    **{k: _to_float for k in FLOAT_ATTRS},
+    **{k: _to_bool for k in BOOL_ATTRS},
+}
 
 
 def coerce(key: str, value: Any) -> Any:
     """Return `value` typed as Claude Code means it; leave it alone when it does not parse."""
-    if key in INT_ATTRS:
-        if isinstance(value, bool):
-            return int(value)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                return int(value.strip())
-            except ValueError:
-                try:
-                    f = float(value)
-                except ValueError:
-                    return value
-                return int(f) if f.is_integer() else value
-        return value
-    if key in FLOAT_ATTRS:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value.strip())
-            except ValueError:
-                return value
-        return value
-    if key in BOOL_ATTRS:
-        if isinstance(value, str):
-            low = value.strip().lower()
-            if low in _TRUE:
-                return True
-            if low in _FALSE:
-                return False
-        return value
-    return value
+    fn = COERCERS.get(key)
+    return value if fn is None else fn(value)
 
 
 # Attributes found on every point and event ("standard attributes") -> column name.

@@ -85,8 +85,25 @@ def any_value(v: AnyValue) -> Any:
     return None
 
 
+_COERCERS = catalogue.COERCERS
+
+
 def attributes(kvs: Any) -> dict[str, Any]:
-    return {kv.key: catalogue.coerce(kv.key, any_value(kv.value)) for kv in kvs}
+    """OTLP key/values -> dict, typed by attribute name (this is the hot loop)."""
+    out: dict[str, Any] = {}
+    for kv in kvs:
+        v = kv.value
+        kind = v.WhichOneof("value")
+        if kind == "string_value":
+            val: Any = v.string_value
+        elif kind == "int_value":
+            val = v.int_value
+        else:
+            val = any_value(v)
+        key = kv.key
+        fn = _COERCERS.get(key)
+        out[key] = val if fn is None else fn(val)
+    return out
 
 
 def to_json(value: Any) -> str:
@@ -105,12 +122,14 @@ def _digest(*parts: str) -> str:
     return h.hexdigest()
 
 
-def _split(attrs: dict[str, Any], columns: dict[str, str], row: dict[str, Any]) -> dict[str, Any]:
-    """Move hot attributes into typed columns of `row`; return the rest (kept as JSON)."""
+def _split(attrs: dict[str, Any], columns: dict[str, str], types: dict[str, type],
+           row: dict[str, Any]) -> dict[str, Any]:
+    """Move hot attributes into typed columns of `row`; return the rest (kept as JSON).
+    A hot value of the wrong type (a client bug) stays in the JSON, whole."""
     extra: dict[str, Any] = {}
     for key, value in attrs.items():
         col = columns.get(key)
-        if col is None or row.get(col) is not None or isinstance(value, (list, dict)):
+        if col is None or type(value) is not types[col] or col in row:
             extra[key] = value
         else:
             row[col] = value
@@ -190,7 +209,10 @@ def _logs(msg: ExportLogsServiceRequest, batch: Batch) -> None:
                 attrs = attributes(rec.attributes)
                 body = any_value(rec.body) if rec.HasField("body") else None
                 row: dict[str, Any] = dict(res_cols)
-                extra = _split(attrs, catalogue.EVENT_COLUMNS, row)
+                extra = _split(attrs, catalogue.EVENT_COLUMNS, _EVENT_TYPES, row)
+                cost = row.get("cost_usd")
+                if cost is not None and not -1e6 < cost < 1e6:  # NaN included
+                    extra["cost_usd"] = row.pop("cost_usd")
                 row["event_name"] = catalogue.event_name(row.get("event_name"), body)
                 t = rec.time_unix_nano or rec.observed_time_unix_nano or now
                 row["time_unix_nano"] = t
@@ -205,7 +227,6 @@ def _logs(msg: ExportLogsServiceRequest, batch: Batch) -> None:
                 row["resource"] = res_json
                 row["attributes"] = to_json(extra)
                 row["source"] = "telemetry"
-                _event_types(row)
                 sid, seq = row.get("session_id"), row.get("event_sequence")
                 if isinstance(sid, str) and isinstance(seq, int):
                     row["event_key"] = f"{sid}/{seq}"
@@ -219,35 +240,13 @@ _EVENT_INT = ("event_sequence", "input_tokens", "output_tokens", "cache_read_tok
               "cache_creation_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens",
               "status_code", "attempt")
 _EVENT_FLOAT = ("cost_usd", "duration_ms", "ttft_ms")
-_EVENT_STR = ("session_id", "user_id", "user_email", "account_uuid", "organization_id",
-              "terminal_type", "app_version", "prompt_id", "model", "request_id", "tool_name",
-              "tool_use_id", "decision", "decision_source", "error", "error_type",
-              "query_source", "speed", "effort")
-
-
-def _event_types(row: dict[str, Any]) -> None:
-    """A hot value of the wrong type (a client bug) moves to the JSON attributes, kept whole."""
-    moved: dict[str, Any] = {}
-    for col in _EVENT_INT:
-        v = row.get(col)
-        if v is not None and (not isinstance(v, int) or isinstance(v, bool)
-                              or not -(2**63) <= v < 2**63):
-            moved[col] = row.pop(col)
-    for col in _EVENT_FLOAT:
-        v = row.get(col)
-        if v is not None and (not isinstance(v, float) or not math.isfinite(v)):
-            moved[col] = row.pop(col)
-    for col in _EVENT_STR:
-        v = row.get(col)
-        if v is not None and not isinstance(v, str):
-            moved[col] = row.pop(col)
-    v = row.get("success")
-    if v is not None and not isinstance(v, bool):
-        moved["success"] = row.pop("success")
-    if moved:
-        extra = json.loads(row["attributes"])
-        extra.update({f"ccotel.untyped.{k}": v for k, v in moved.items()})
-        row["attributes"] = to_json(extra)
+_EVENT_TYPES: dict[str, type] = {
+    **{c: str for c in catalogue.EVENT_COLUMNS.values()},
+    **{c: int for c in _EVENT_INT},
+    **{c: float for c in _EVENT_FLOAT},
+    "success": bool,
+}
+_POINT_TYPES: dict[str, type] = {c: str for c in catalogue.POINT_COLUMNS.values()}
 
 
 def _num(dp: Any) -> float | None:
@@ -257,11 +256,6 @@ def _num(dp: Any) -> float | None:
     if kind == "as_int":
         return float(dp.as_int)
     return None
-
-
-_POINT_STR = ("session_id", "user_id", "user_email", "account_uuid", "organization_id",
-              "terminal_type", "app_version", "model", "type", "tool_name", "decision",
-              "decision_source", "language", "start_type", "query_source", "speed", "effort")
 
 
 def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
@@ -281,11 +275,7 @@ def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
                 for dp in data.data_points:
                     attrs = attributes(dp.attributes)
                     row: dict[str, Any] = dict(res_cols)
-                    extra = _split(attrs, catalogue.POINT_COLUMNS, row)
-                    for col in _POINT_STR:
-                        v = row.get(col)
-                        if v is not None and not isinstance(v, str):
-                            extra[col] = row.pop(col)
+                    extra = _split(attrs, catalogue.POINT_COLUMNS, _POINT_TYPES, row)
                     row.update(
                         metric_name=m.name,
                         description=m.description or None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 from ccotel.otlp.decode import Batch, Encoding, Signal, decode_request
@@ -16,10 +17,14 @@ class Ingestor:
         self.writer = writer
         self.metrics = metrics
         self.transform = transform
+        # Decoding holds the GIL: more threads than cores only adds contention.
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ccotel-decode")
 
     async def decode(self, signal: Signal, body: bytes, encoding: Encoding) -> Batch:
         # Decoding is CPU work: off the event loop, so health checks stay responsive.
-        return await asyncio.to_thread(self._prepare, decode_request, signal, body, encoding)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._prepare, decode_request, signal,
+                                          body, encoding)
 
     def _prepare(self, fn: Callable[..., Batch], *args: object) -> Batch:
         batch = fn(*args)
