@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run them all.
+#   bash scripts/test.sh [pytest args]
+# System packages (Debian/Ubuntu): chromium (browser tests), prometheus + promtool (stack
+# queries run for real), docker-compose (validates the generated compose file); the pinned
+# Node CLIs (Claude Code, ccusage) go into .tools/; Python packages into .venv/.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+command -v promtool >/dev/null || need+=(prometheus)
+command -v docker-compose >/dev/null || need+=(docker-compose)
+command -v npm >/dev/null || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+  else
+    echo "missing system packages: ${need[*]}" >&2
+    echo "install them with: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+bash scripts/install-test-tools.sh
+
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,151 @@
+"""`ccotel import [PATH...]`: load Claude Code transcripts into the store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ccotel.cli import setting_options
+from ccotel.settings import default_data_dir
+
+# Below this much new data an import takes a second or two: no bar.
+PROGRESS_MIN_BYTES = 32 << 20
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print what was imported as JSON.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar [default: on a terminal, for large imports].")
+@setting_options(("data-dir",))
+def import_command(paths: tuple[Path, ...], as_json: bool, progress: bool | None,
+                   data_dir: Path | None) -> None:
+    """Import Claude Code transcripts (history from before telemetry) into the store.
+
+    PATHS are folders or .jsonl files [default: CLAUDE_CONFIG_DIR, ~/.config/claude/projects,
+    ~/.claude/projects]. Re-runs read only what was appended since the last import.
+    Requests already received as telemetry are not counted twice. Works with or without
+    'ccotel serve' running on the same --data-dir.
+    """
+    from ccotel.importer import files
+    from ccotel.importer.run import ImportReport, plan_files, run_import
+    from ccotel.server import find_running
+
+    data_dir = data_dir or default_data_dir()
+    roots = list(paths) or files.default_roots()
+    if not roots:
+        raise click.ClickException(
+            "no Claude Code transcripts found in CLAUDE_CONFIG_DIR, ~/.config/claude/projects "
+            "or ~/.claude/projects: pass the folder that holds them")
+    info = find_running(data_dir)
+    sink = _open_sink(data_dir, info)
+    try:
+        seen, plans = plan_files(roots, sink.file_states())
+        report = ImportReport(files_seen=seen)
+        pending = sum(p.pending for p in plans)
+        show = progress if progress is not None else (
+            sys.stderr.isatty() and not as_json and pending >= PROGRESS_MIN_BYTES)
+        if show:
+            report = _with_bar(plans, sink, report, pending)
+        else:
+            report = run_import(plans, sink, report=report)
+    except Exception as exc:
+        _raise_friendly(exc, data_dir)
+        raise
+    finally:
+        sink.close()
+    if as_json:
+        out = report.as_dict()
+        out["via"] = "server" if info else "store"
+        click.echo(json.dumps(out, indent=2))
+        return
+    _print_report(report, data_dir, via_server=info is not None)
+
+
+def _open_sink(data_dir: Path, info: dict[str, Any] | None) -> Any:
+    from ccotel.importer.run import LocalSink, RemoteSink, server_url, token_from_env
+
+    if info is not None:
+        return RemoteSink(server_url(info), token_from_env())
+    try:
+        return LocalSink(data_dir)
+    except Exception as exc:
+        _raise_friendly(exc, data_dir)
+        raise
+
+
+def _raise_friendly(exc: Exception, data_dir: Path) -> None:
+    import duckdb
+
+    from ccotel.importer.run import RemoteError
+    from ccotel.store.schema import SchemaError
+
+    if isinstance(exc, (RemoteError, SchemaError)):
+        raise click.ClickException(str(exc)) from None
+    if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
+        raise click.ClickException(
+            f"the store in {data_dir} is in use by another process (a report, or a "
+            "'ccotel serve' that did not leave a server.json): retry when it is done") from None
+    try:
+        import httpx
+    except ImportError:  # pragma: no cover - httpx is a dependency
+        return
+    if isinstance(exc, httpx.HTTPError):
+        raise click.ClickException(
+            f"cannot reach the running ccotel server ({exc}): is it still running?") from None
+
+
+def _with_bar(plans: list[Any], sink: Any, report: Any, pending: int) -> Any:
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    from ccotel.importer.run import run_import
+
+    columns = (TextColumn("importing"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("import", total=pending)
+        return run_import(plans, sink, report=report,
+                          progress=lambda n: bar.advance(task, n))
+
+
+def _print_report(r: Any, data_dir: Path, *, via_server: bool) -> None:
+    s = r.stored
+    where = "the running server" if via_server else str(data_dir)
+    click.echo(f"Imported {s.inserted:,} rows ({r.requests:,} request lines, "
+               f"{r.tool_uses:,} tool calls read) from {r.files_read:,} of {r.files_seen:,} "
+               f"files, {r.bytes_read / 1e6:,.1f} MB, in {r.seconds:.1f} s into {where}.")
+    skipped = [(s.duplicates, "duplicate lines (one response written as several lines, "
+                "or copied by --resume)"),
+               (s.sidechain_replays, "sidechain replays of a parent message"),
+               (s.in_telemetry, "requests already stored from telemetry"),
+               (s.replaced, "stored rows replaced by a more complete copy"),
+               (r.synthetic, "<synthetic> lines"), (r.invalid, "lines with empty ids")]
+    for n, what in skipped:
+        if n:
+            click.echo(f"  {n:,} {what}")
+    if r.files_restarted:
+        click.echo(f"  {r.files_restarted:,} files were truncated or replaced since the last "
+                   "import: read again from the start")
+    if r.partial_lines:
+        click.echo(f"  {r.partial_lines:,} files end in an unfinished line (being written?): "
+                   "left for the next import")
+    if r.malformed_count:
+        click.echo(f"{r.malformed_count:,} malformed lines skipped:", err=True)
+        for m in r.malformed:
+            click.echo(f"  {m.path} at byte {m.offset}: {m.reason}", err=True)
+        if r.malformed_count > len(r.malformed):
+            click.echo(f"  ... and {r.malformed_count - len(r.malformed):,} more", err=True)
+    if r.unpriced_models:
+        click.echo("No price known for " + ", ".join(r.unpriced_models)
+                   + ": their cost is left empty (reports list them as unpriced).", err=True)

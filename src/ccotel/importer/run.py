@@ -1,0 +1,237 @@
+"""`ccotel import`: read new transcript bytes, parse, price, and hand chunks to a sink.
+
+The sink is the store itself (`LocalSink`, no server running) or the running server's
+import endpoint (`RemoteSink`): DuckDB lets one process open the file, so while
+`ccotel serve` runs, it is the one that writes. Parsing and pricing happen here either
+way; dedupe and offsets happen where the store is (`store.apply_chunk`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ccotel.claude.pricing import Pricer
+from ccotel.importer import files as tfiles
+from ccotel.importer.files import FileState, Plan
+from ccotel.importer.store import ChunkResult
+from ccotel.importer.transcript import (
+    USAGE_MARKER,
+    MalformedLine,
+    looks_like_json_object,
+    parse_line,
+)
+
+CHUNK_ROWS = 10_000
+MAX_MALFORMED_SHOWN = 20
+
+
+class Sink(Protocol):
+    def file_states(self) -> dict[str, FileState]: ...
+
+    def apply(self, rows: list[dict[str, Any]], files: list[FileState]) -> ChunkResult: ...
+
+
+@dataclass
+class Malformed:
+    path: str
+    offset: int  # byte offset of the line's start
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """What an import did; printed by the CLI, or as JSON with --json."""
+
+    files_seen: int = 0
+    files_read: int = 0
+    files_restarted: int = 0
+    bytes_read: int = 0
+    lines: int = 0
+    requests: int = 0
+    tool_uses: int = 0
+    synthetic: int = 0
+    invalid: int = 0
+    partial_lines: int = 0
+    malformed: list[Malformed] = field(default_factory=list)
+    malformed_count: int = 0
+    unpriced_models: list[str] = field(default_factory=list)
+    stored: ChunkResult = field(default_factory=ChunkResult)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "filesSeen": self.files_seen, "filesRead": self.files_read,
+            "filesRestarted": self.files_restarted, "bytesRead": self.bytes_read,
+            "lines": self.lines, "requestLines": self.requests, "toolUses": self.tool_uses,
+            "inserted": self.stored.inserted, "replaced": self.stored.replaced,
+            "duplicates": self.stored.duplicates,
+            "sidechainReplays": self.stored.sidechain_replays,
+            "alreadyFromTelemetry": self.stored.in_telemetry,
+            "synthetic": self.synthetic, "invalid": self.invalid,
+            "partialLines": self.partial_lines,
+            "malformedLines": self.malformed_count,
+            "malformed": [{"path": m.path, "offset": m.offset, "reason": m.reason}
+                          for m in self.malformed],
+            "unpricedModels": self.unpriced_models, "seconds": round(self.seconds, 3),
+        }
+
+
+Progress = Callable[[int], None]  # called with bytes consumed since the last call
+
+
+def plan_files(paths: Iterable[Path], states: dict[str, FileState]) -> tuple[int, list[Plan]]:
+    """How many files there are, and the ones with new bytes."""
+    found = tfiles.discover(paths)
+    plans = [p for f in found if (p := tfiles.plan(f, states.get(str(f)))) is not None]
+    return len(found), plans
+
+
+def run_import(plans: list[Plan], sink: Sink, *, report: ImportReport | None = None,
+               progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+    """Import every planned file through `sink`, chunk by chunk."""
+    started = time.perf_counter()
+    rep = report or ImportReport()
+    pricer = Pricer()
+    rows: list[dict[str, Any]] = []
+    touched: dict[str, FileState] = {}
+
+    def flush() -> None:
+        if rows or touched:
+            rep.stored.add(sink.apply(rows, list(touched.values())))
+            rows.clear()
+            touched.clear()
+
+    for p in plans:
+        rep.files_read += 1
+        rep.files_restarted += p.restarted
+        offset = p.start
+        reported = p.start
+        for end, line in tfiles.complete_lines(p.path, p.start):
+            rep.lines += 1
+            start_of_line, offset = offset, end
+            if USAGE_MARKER in line:
+                try:
+                    parsed = parse_line(line, pricer)
+                except MalformedLine as exc:
+                    _malformed(rep, p.path, start_of_line, str(exc))
+                    parsed = None
+                if parsed is not None:
+                    if parsed.skipped == "synthetic":
+                        rep.synthetic += 1
+                    elif parsed.skipped == "invalid":
+                        rep.invalid += 1
+                    for r in parsed.rows:
+                        if r["event_name"] == "api_request":
+                            rep.requests += 1
+                        else:
+                            rep.tool_uses += 1
+                    rows.extend(parsed.rows)
+            elif not looks_like_json_object(line):
+                _malformed(rep, p.path, start_of_line, "not a JSON object")
+            if len(rows) >= chunk_rows:
+                touched[str(p.path)] = tfiles.state_after(p, offset)
+                flush()
+            if progress is not None and offset - reported >= (4 << 20):
+                progress(offset - reported)
+                reported = offset
+        if offset < p.size:
+            rep.partial_lines += 1
+        rep.bytes_read += offset - p.start
+        touched[str(p.path)] = tfiles.state_after(p, offset)
+        if progress is not None:
+            # Count the unread partial line too, so the bar ends full.
+            progress(max(p.size, offset) - reported)
+        if len(touched) >= 1000:
+            flush()
+    flush()
+    rep.unpriced_models = sorted(pricer.unpriced)
+    rep.seconds = time.perf_counter() - started
+    return rep
+
+
+def _malformed(rep: ImportReport, path: Path, offset: int, reason: str) -> None:
+    rep.malformed_count += 1
+    if len(rep.malformed) < MAX_MALFORMED_SHOWN:
+        rep.malformed.append(Malformed(str(path), offset, reason))
+
+
+# -- sinks ---------------------------------------------------------------------------------
+
+
+class LocalSink:
+    """Writes the store directly: no server holds it."""
+
+    def __init__(self, data_dir: Path) -> None:
+        from ccotel.store import schema
+        from ccotel.store.writer import Writer
+
+        self.con = schema.connect(data_dir)
+        self.writer = Writer(self.con)
+
+    def file_states(self) -> dict[str, FileState]:
+        from ccotel.importer.store import read_file_states
+
+        return read_file_states(self.con)
+
+    def apply(self, rows: list[dict[str, Any]], files: list[FileState]) -> ChunkResult:
+        from ccotel.importer.store import apply_chunk
+
+        return apply_chunk(self.writer, rows, files)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class RemoteSink:
+    """Sends chunks to the running server's import endpoint (see `api.py`)."""
+
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 300) -> None:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.client = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+
+    def _check(self, resp: Any) -> Any:
+        if resp.status_code == 404:
+            raise RemoteError("the running server has no import endpoint (an older ccotel?): "
+                              "stop it, import, and start it again")
+        if resp.status_code != 200:
+            try:
+                msg = resp.json()["error"]["message"]
+            except Exception:  # noqa: BLE001 - any non-envelope answer
+                msg = resp.text[:200]
+            raise RemoteError(f"the server refused the import: {msg}")
+        return resp.json()
+
+    def file_states(self) -> dict[str, FileState]:
+        data = self._check(self.client.get("/api/v1/import/files"))
+        return {f["path"]: FileState.from_dict(f) for f in data["files"]}
+
+    def apply(self, rows: list[dict[str, Any]], files: list[FileState]) -> ChunkResult:
+        body = {"rows": rows, "files": [f.as_dict() for f in files]}
+        data = self._check(self.client.post("/api/v1/import/chunk", json=body))
+        return ChunkResult(**data["result"])
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class RemoteError(RuntimeError):
+    """The server did not take the import; the message says why."""
+
+
+def server_url(info: dict[str, Any]) -> str:
+    """Base URL of a running server's API, from its server.json."""
+    host = info["host"] if info["host"] not in ("0.0.0.0", "::") else "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{info['ui_port']}"
+
+
+def token_from_env() -> str | None:
+    return os.environ.get("CCOTEL_TOKEN") or None

@@ -1,0 +1,174 @@
+"""Applying a chunk of imported rows to the store, in the process that owns it.
+
+`ccotel import` without a server calls `apply_chunk` on its own connection; with a server
+running, the server calls it from the import endpoint (`api.py`). Either way:
+
+1. rows of requests or tool calls the store already has from telemetry are dropped
+   (telemetry is exact and richer);
+2. duplicates are resolved against the chunk and the stored rows (`dedupe.py`); a stored
+   copy that a more complete one replaces is deleted first;
+3. the rows go through the one Writer (`write_now`);
+4. only then are the files' offsets recorded.
+
+Each step commits on its own. A crash between steps leaves offsets behind the rows, so
+the next run reads those bytes again and dedupe finds the rows already there: the store
+never counts a request twice and never skips one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ccotel.importer.dedupe import Entry, resolve
+from ccotel.importer.files import FileState
+from ccotel.otlp.decode import Batch
+from ccotel.store.schema import sql
+from ccotel.store.writer import Writer
+
+# Columns an imported row may set; the endpoint rejects anything else.
+ROW_COLUMNS = frozenset({
+    "event_key", "time_unix_nano", "event_name", "session_id", "model", "request_id",
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
+    "cache_creation_5m_tokens", "cache_creation_1h_tokens", "cost_usd", "speed",
+    "app_version", "project", "git_branch", "source", "attributes", "tool_name", "tool_use_id",
+})
+EVENT_NAMES = frozenset({"api_request", "tool_use"})
+
+_CANDIDATES = pa.schema([("event_key", pa.string()), ("message_id", pa.string()),
+                         ("request_id", pa.string()), ("tool_use_id", pa.string())])
+_KEYS = pa.schema([("event_key", pa.string())])
+_FILES = pa.schema([("path", pa.string()), ("size", pa.int64()), ("mtime", pa.float64()),
+                    ("offset_bytes", pa.int64()), ("head_hash", pa.string())])
+
+
+class BadRows(ValueError):
+    """Rows sent for import that are not transcript rows."""
+
+
+@dataclass
+class ChunkResult:
+    inserted: int = 0
+    replaced: int = 0
+    duplicates: int = 0
+    sidechain_replays: int = 0
+    in_telemetry: int = 0
+
+    def add(self, other: ChunkResult) -> None:
+        for k, v in asdict(other).items():
+            setattr(self, k, getattr(self, k) + v)
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def check_rows(rows: list[dict[str, Any]]) -> None:
+    """Refuse rows that are not what the importer produces (the endpoint takes JSON)."""
+    for r in rows:
+        if not isinstance(r, dict):
+            raise BadRows("each row must be an object")
+        extra = set(r) - ROW_COLUMNS
+        if extra:
+            raise BadRows(f"unknown columns: {', '.join(sorted(extra))}")
+        if r.get("source") != "transcript" or r.get("event_name") not in EVENT_NAMES:
+            raise BadRows("only transcript api_request and tool_use rows can be imported")
+        if not isinstance(r.get("event_key"), str) or not str(r["event_key"]).startswith("tx"):
+            raise BadRows("event_key must be a transcript key")
+        if not isinstance(r.get("time_unix_nano"), int):
+            raise BadRows("time_unix_nano must be an integer")
+
+
+def read_file_states(con: duckdb.DuckDBPyConnection) -> dict[str, FileState]:
+    cur = con.execute(sql("import_files_get"))
+    return {r[0]: FileState(r[0], r[1], r[2], r[3], r[4]) for r in cur.fetchall()}
+
+
+def apply_chunk(writer: Writer, rows: list[dict[str, Any]],
+                files: list[FileState]) -> ChunkResult:
+    """Store `rows` (deduped against the store) and then record `files`' offsets."""
+    result = ChunkResult()
+    cur = writer.cursor()
+    try:
+        if rows:
+            rows = _drop_known_from_telemetry(cur, rows, result)
+            stored = _stored_copies(cur, rows)
+            res = resolve(stored, [Entry.of_row(r) for r in rows])
+            result.duplicates, result.sidechain_replays = res.duplicates, res.sidechain_replays
+            if res.delete_keys:
+                _register(cur, "import_replaced", [{"event_key": k} for k in res.delete_keys],
+                          _KEYS)
+                try:
+                    cur.execute(sql("import_delete"))
+                finally:
+                    cur.unregister("import_replaced")
+                result.replaced = len(res.delete_keys)
+            if res.keep:
+                written = writer.write_now(Batch(signal="logs", events=res.keep))
+                result.inserted = written.events
+                result.duplicates += written.duplicates
+        if files:
+            _register(cur, "import_files_batch", [f.as_dict() for f in files], _FILES)
+            try:
+                cur.execute(sql("import_files_put"))
+            finally:
+                cur.unregister("import_files_batch")
+    finally:
+        cur.close()
+    return result
+
+
+def _register(cur: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]],
+              schema: pa.Schema) -> None:
+    cur.register(name, pa.Table.from_pylist(rows, schema=schema))
+
+
+def _candidates(cur: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
+    _register(cur, "import_candidates", [
+        {"event_key": r["event_key"],
+         "message_id": json.loads(r.get("attributes") or "{}").get("message_id"),
+         "request_id": r.get("request_id") if r.get("event_name") == "api_request" else None,
+         "tool_use_id": r.get("tool_use_id")}
+        for r in rows], _CANDIDATES)
+
+
+def _drop_known_from_telemetry(cur: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]],
+                               result: ChunkResult) -> list[dict[str, Any]]:
+    _candidates(cur, rows)
+    try:
+        known = cur.execute(sql("import_in_telemetry")).fetchall()
+    finally:
+        cur.unregister("import_candidates")
+    if not known:
+        return rows
+    requests = {i for kind, i in known if kind == "request"}
+    tools = {i for kind, i in known if kind == "tool"}
+    kept = []
+    for r in rows:
+        if (r["event_name"] == "api_request" and r.get("request_id") in requests) or (
+                r["event_name"] == "tool_use" and r.get("tool_use_id") in tools):
+            if r["event_name"] == "api_request":
+                result.in_telemetry += 1
+            continue
+        kept.append(r)
+    return kept
+
+
+def _stored_copies(cur: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> list[Entry]:
+    if not rows:
+        return []
+    _candidates(cur, rows)
+    try:
+        found = cur.execute(sql("import_existing")).fetchall()
+    finally:
+        cur.unregister("import_candidates")
+    entries = []
+    for key, session_id, request_id, attributes, i, o, cr, cc in found:
+        attrs = json.loads(attributes or "{}")
+        entries.append(Entry(key, attrs.get("message_id"), request_id, session_id,
+                             bool(attrs.get("is_sidechain")),
+                             sum(int(v or 0) for v in (i, o, cr, cc)), stored=True))
+    return entries

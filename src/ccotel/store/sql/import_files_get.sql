@@ -1,0 +1,2 @@
+-- Where each transcript file's last import stopped.
+SELECT path, size, mtime, offset_bytes, head_hash FROM import_files
