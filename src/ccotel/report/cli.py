@@ -1,0 +1,109 @@
+"""`ccotel report daily | weekly | monthly | session | blocks | models | tools | projects |
+users`: ccusage's reports over the store (telemetry and imported transcripts).
+
+`attach(report_group)` adds them to the `ccotel report` group; this module imports only
+click at load time so `ccotel --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+HELP = {
+    "daily": "Tokens and cost per day.",
+    "weekly": "Tokens and cost per week (ISO weeks, starting on Monday).",
+    "monthly": "Tokens and cost per month.",
+    "session": "Tokens and cost per Claude Code session.",
+    "blocks": "5-hour usage windows, with burn rate and projection for the active one.",
+    "models": "Requests, tokens, cost and latency per model.",
+    "tools": "Tool calls, failures and rejections per tool.",
+    "projects": "Tokens and cost per project (the directory Claude Code ran in).",
+    "users": "Tokens and cost per user (from telemetry; transcripts name no user).",
+}
+
+
+def _options(fn: Any) -> Any:
+    from ccotel.cli import setting_options
+
+    fn = setting_options(("data-dir",))(fn)
+    fn = click.option("--json", "as_json", is_flag=True,
+                      help="Print JSON (ccusage's field names).")(fn)
+    fn = click.option("--source", type=click.Choice(["all", "telemetry", "transcript"]),
+                      default="all", show_default=True,
+                      help="Count telemetry, imported transcripts, or both (a request "
+                           "known from both counts once, as telemetry).")(fn)
+    fn = click.option("--breakdown", "-b", is_flag=True, help="A row per model.")(fn)
+    fn = click.option("--tz", "--timezone", "tz",
+                      help="IANA time zone for dates [default: the system's].")(fn)
+    fn = click.option("--until", "-u", help="Last day, inclusive (YYYY-MM-DD or YYYYMMDD).")(fn)
+    fn = click.option("--since", "-s", help="First day (YYYY-MM-DD or YYYYMMDD).")(fn)
+    return fn
+
+
+def _command(name: str) -> click.Command:
+    def run(since: str | None, until: str | None, tz: str | None, breakdown: bool,
+            source: str, as_json: bool, data_dir: Path | None) -> None:
+        report = fetch(name, {"since": since, "until": until, "tz": tz, "source": source},
+                       data_dir)
+        if as_json:
+            click.echo(json.dumps(report, indent=2))
+            return
+        from rich.console import Console
+
+        from ccotel.report.render import render
+
+        render(name, report, Console(), breakdown=breakdown)
+
+    run.__doc__ = HELP[name]
+    return click.command(name, help=HELP[name])(_options(run))
+
+
+def fetch(name: str, params: dict[str, Any], data_dir: Path | None) -> dict[str, Any]:
+    """The report object: from the running server when there is one, else the store."""
+    from ccotel.cli import read_api_or_store
+    from ccotel.query import BadQuery
+    from ccotel.report.query import ReportQuery
+    from ccotel.settings import default_data_dir
+
+    try:
+        q = ReportQuery.parse(params)
+    except BadQuery as exc:
+        raise click.BadParameter(str(exc)) from None
+
+    def local(con: Any) -> Any:
+        from ccotel.report import data
+
+        return data.build(con, name, q)
+
+    data_dir = data_dir or default_data_dir()
+    try:
+        result: dict[str, Any] = read_api_or_store(data_dir, f"/api/v1/report/{name}",
+                                                   q.as_params(), local)
+    except Exception as exc:
+        _friendly(exc, data_dir)
+        raise
+    return result
+
+
+def _friendly(exc: Exception, data_dir: Path) -> None:
+    import duckdb
+
+    if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
+        raise click.ClickException(
+            f"the store in {data_dir} is being written by another process (an import?): "
+            "retry when it is done, or run 'ccotel serve' so reports and imports share it"
+        ) from None
+
+
+COMMANDS: dict[str, Callable[[], click.Command]] = {n: (lambda n=n: _command(n)) for n in HELP}
+
+
+def attach(group: click.Group) -> None:
+    """Add every report command to `ccotel report`."""
+    for name, make in COMMANDS.items():
+        group.add_command(make())

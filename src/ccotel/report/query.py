@@ -1,0 +1,115 @@
+"""What a report asks for: dates in a time zone, a source, and how to group.
+
+ccusage's grammar: `--since`/`--until` are calendar dates (YYYY-MM-DD or YYYYMMDD),
+inclusive, in `--tz` (default: the system time zone). They become a half-open UTC range
+for SQL, computed with zoneinfo so DST days have their real length.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ccotel.query import BadQuery
+
+SOURCES = ("all", "telemetry", "transcript")
+_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
+
+
+def parse_date(text: str | None, name: str) -> date | None:
+    if text is None or text == "":
+        return None
+    m = _DATE.match(text.strip())
+    if not m:
+        raise BadQuery(f"--{name} {text!r} is not a date: use YYYY-MM-DD or YYYYMMDD")
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError as exc:
+        raise BadQuery(f"--{name} {text!r}: {exc}") from None
+
+
+def local_timezone() -> str:
+    """The system's IANA zone name (what ccusage groups by when no --tz is given)."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz:
+        return tz
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo" + os.sep in target:
+            return target.split("zoneinfo" + os.sep, 1)[1]
+    except OSError:
+        pass
+    try:
+        name = Path("/etc/timezone").read_text().strip()
+        if name:
+            return name
+    except OSError:
+        pass
+    return "UTC"
+
+
+def check_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadQuery(f"--tz {name!r} is not a time zone: use an IANA name such as UTC, "
+                       "Europe/Paris or Asia/Tokyo") from None
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    since: date | None = None
+    until: date | None = None
+    tz: str = "UTC"
+    source: str = "all"
+    now: datetime | None = None  # naive UTC; blocks use it for the active window
+
+    @classmethod
+    def parse(cls, params: dict[str, Any]) -> ReportQuery:
+        tz = params.get("tz") or local_timezone()
+        check_timezone(tz)
+        source = params.get("source") or "all"
+        if source not in SOURCES:
+            raise BadQuery(f"--source must be one of {', '.join(SOURCES)}, not {source!r}")
+        since = parse_date(params.get("since"), "since")
+        until = parse_date(params.get("until"), "until")
+        if since and until and since > until:
+            raise BadQuery("--since must not be after --until")
+        now = params.get("now")
+        return cls(since, until, tz, source,
+                   datetime.fromisoformat(now) if isinstance(now, str) and now else None)
+
+    def as_params(self) -> dict[str, str]:
+        """The query string that reproduces this query on a server."""
+        out = {"tz": self.tz, "source": self.source}
+        if self.since:
+            out["since"] = self.since.isoformat()
+        if self.until:
+            out["until"] = self.until.isoformat()
+        if self.now:
+            out["now"] = self.now.isoformat()
+        return out
+
+    def utc_range(self) -> tuple[datetime | None, datetime | None]:
+        zone = check_timezone(self.tz)
+
+        def midnight(d: date) -> datetime:
+            local = datetime(d.year, d.month, d.day, tzinfo=zone)
+            return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+        start = midnight(self.since) if self.since else None
+        end = midnight(self.until + timedelta(days=1)) if self.until else None
+        return start, end
+
+    def params(self) -> dict[str, Any]:
+        """Named SQL parameters shared by every report_*.sql file."""
+        start, end = self.utc_range()
+        return {"from": start, "to": end, "tz": self.tz, "source": self.source}
+
+    def current_time(self) -> datetime:
+        return self.now or datetime.now(timezone.utc).replace(tzinfo=None)
