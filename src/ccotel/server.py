@@ -192,7 +192,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         web = build_app(ctx, web_routes(ctx) if web_routes else None)
         metrics_routes: list[Any] = []
         # Extra endpoints beside ccotel's own /metrics (one line each).
-        for extra in ():
+        from ccotel.claude import exposition  # /metrics/claude-code (the stack's names)
+        for extra in (exposition.routes,):
             metrics_routes.extend(extra(ctx))
         metrics_app = Starlette(routes=[*metrics_routes,
                                         Mount("/metrics", make_asgi_app(metrics.registry))])
