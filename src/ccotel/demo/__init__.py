@@ -1,0 +1,1 @@
+"""`ccotel demo`: realistic synthetic Claude Code telemetry, for newcomers, tests and benchmarks."""

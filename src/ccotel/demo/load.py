@@ -1,0 +1,137 @@
+"""Where demo telemetry goes: straight into a store (bulk, for benchmarks), through the
+real decode + writer path into a data dir, or over OTLP/HTTP to a running server."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import duckdb
+
+from ccotel.demo.generate import Chunk, Spec, chunks
+from ccotel.demo.otlp import requests
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Counts:
+    events: int = 0
+    points: int = 0
+    spans: int = 0
+
+    def add(self, events: int = 0, points: int = 0, spans: int = 0) -> None:
+        self.events += events
+        self.points += points
+        self.spans += spans
+
+
+def _ahead(spec: Spec) -> Iterator[Chunk]:
+    """The spec's chunks, the next one built on another thread while the caller stores
+    this one (pyarrow and DuckDB both release the GIL, so two cores both work)."""
+    it = chunks(spec)
+    with ThreadPoolExecutor(1, thread_name_prefix="ccotel-demo") as pool:
+        nxt = pool.submit(next, it, None)
+        while True:
+            chunk = nxt.result()
+            if chunk is None:
+                return
+            nxt = pool.submit(next, it, None)
+            yield chunk
+
+
+def write_bulk(con: duckdb.DuckDBPyConnection, spec: Spec,
+               progress: Progress | None = None) -> Counts:
+    """Append the spec's events and points to the store behind `con` directly (no dedup,
+    no writer thread): the fast path for benchmarks. The store must not be in use."""
+    from ccotel.store import bulk
+
+    counts = Counts()
+    for chunk in _ahead(spec):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            counts.add(events=bulk.append(con, "events", chunk.events),
+                       points=bulk.append(con, "points", chunk.points))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        if progress:
+            progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
+    con.execute("CHECKPOINT")
+    return counts
+
+
+def fill_data_dir(data_dir: Path, spec: Spec, progress: Progress | None = None) -> Counts:
+    """Write the spec into the store in `data_dir` the way `ccotel serve` would: real OTLP
+    messages, decoded by ccotel's decoder, committed by its writer."""
+    from ccotel.otlp.decode import Batch, decode_message
+    from ccotel.store import schema
+    from ccotel.store.writer import Writer
+
+    con = schema.connect(data_dir)
+    try:
+        writer = Writer(con)
+        counts = Counts()
+        for chunk in chunks(spec):
+            # One transaction per day: a commit per export request would take minutes.
+            day = Batch(signal="logs")
+            for signal, msg in requests(chunk):
+                rows = decode_message(signal, msg)  # type: ignore[arg-type]
+                day.events.extend(rows.events)
+                day.points.extend(rows.points)
+                day.spans.extend(rows.spans)
+            res = writer.write_now(day)
+            counts.add(res.events, res.points, res.spans)
+            if progress:
+                progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return counts
+
+
+def send(url: str, spec: Spec, token: str | None = None,
+         progress: Progress | None = None) -> Counts:
+    """POST the spec to an OTLP/HTTP endpoint (e.g. http://127.0.0.1:4318) as protobuf."""
+    import time
+
+    import httpx
+
+    headers = {"Content-Type": "application/x-protobuf"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    counts = Counts()
+    base = url.rstrip("/")
+    with httpx.Client(timeout=60) as client:
+        for chunk in chunks(spec):
+            for signal, msg in requests(chunk):
+                body = msg.SerializeToString()
+                for attempt in range(10):
+                    resp = client.post(f"{base}/v1/{signal}", content=body, headers=headers)
+                    if resp.status_code not in (429, 503):
+                        break
+                    # The server asks us to back off while its writer catches up.
+                    time.sleep(float(resp.headers.get("Retry-After", "1")) * (attempt + 1))
+                if resp.status_code != 200:
+                    raise RuntimeError(f"{base}/v1/{signal} answered {resp.status_code}: "
+                                       f"{resp.text[:200]}")
+                n = _records(signal, msg)
+                counts.add(**{{"logs": "events", "metrics": "points", "traces": "spans"}[signal]: n})
+            if progress:
+                progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
+    return counts
+
+
+def _records(signal: str, msg: object) -> int:
+    if signal == "logs":
+        return sum(len(sl.log_records) for rl in msg.resource_logs  # type: ignore[attr-defined]
+                   for sl in rl.scope_logs)
+    if signal == "metrics":
+        return sum(len(getattr(m, m.WhichOneof("data")).data_points)
+                   for rm in msg.resource_metrics  # type: ignore[attr-defined]
+                   for sm in rm.scope_metrics for m in sm.metrics)
+    return sum(len(ss.spans) for rs in msg.resource_spans  # type: ignore[attr-defined]
+               for ss in rs.scope_spans)

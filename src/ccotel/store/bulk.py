@@ -1,0 +1,28 @@
+"""Bulk append of ready-made Arrow rows, for filling a store fast (demo data, benchmarks).
+
+Ingest goes through the writer (dedup, deltas, one thread); this path skips all of that and
+is only for a store nobody else is writing to.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from ccotel.store.schema import sql
+
+TABLES = ("events", "points", "spans")
+
+
+def append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> int:
+    """Append `rows` to `table` (columns matched by name; missing ones get their default)."""
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    if len(rows) == 0:
+        return 0
+    con.register("bulk_rows", rows)
+    try:
+        con.execute(sql("bulk_insert").replace("{table}", table))
+    finally:
+        con.unregister("bulk_rows")
+    return len(rows)
