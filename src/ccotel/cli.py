@@ -183,6 +183,7 @@ def _register() -> None:
     for module, attr in (
         # ("ccotel.demo", "demo_command"),
         ("ccotel.importer.cli", "import_command"),
+        ("ccotel.stack.cli", "stack"),
     ):
         main.add_command(getattr(importlib.import_module(module), attr))
     importlib.import_module("ccotel.report.cli").attach(report)
