@@ -4,12 +4,14 @@ Each panel names the reader query that feeds it in the embedded dashboard (`quer
 a function in `ccotel.store.panels` and the JSON endpoint `/api/v1/panels/<id>`); the
 Grafana export (`ccotel.stack`) takes title, unit, kind and layout from here and the
 PromQL/LogQL from `ccotel.stack.queries`, keyed by the same `id`, so the two never drift.
+
+The order is the layout: panels flow left to right in rows of 24 grid columns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 Kind = Literal["stat", "timeseries", "piechart", "bargauge", "table", "logs"]
 
@@ -26,32 +28,87 @@ class Panel:
     width: int = 6                   # Grafana grid width (of 24)
     height: int = 8
 
+    @property
+    def query(self) -> str:
+        """The function of `ccotel.store.panels` that computes this panel's data."""
+        return self.id
+
+    @property
+    def endpoint(self) -> str:
+        return f"/api/v1/panels/{self.id}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "query": self.query, "endpoint": self.endpoint}
+
+
+_MODEL_NOTE = " With a model filter, counts the sessions that used that model."
 
 PANELS: tuple[Panel, ...] = (
-    # -- the seed's panels, with the seed's exact titles ---------------------------------
+    # -- headline numbers -----------------------------------------------------------------
     Panel("total_requests", "Total Requests", "stat", "short",
-          "API requests (api_request events) in the range.", seed=True, width=6, height=4),
+          "API requests (api_request events) in the range.", seed=True, width=4, height=4),
     Panel("total_errors", "Total Errors", "stat", "short",
-          "API errors (api_error events) in the range.", seed=True, width=6, height=4),
+          "API errors (api_error events) in the range.", seed=True, width=4, height=4),
     Panel("total_tool_calls", "Total Tool Calls", "stat", "short",
-          "Tool calls (tool_result events) in the range.", seed=True, width=6, height=4),
+          "Tool calls (tool_result events) in the range." + _MODEL_NOTE, seed=True, width=4,
+          height=4),
     Panel("avg_response_time", "Average Response Time", "stat", "ms",
-          "Mean duration_ms of api_request events.", seed=True, width=6, height=4),
+          "Mean duration_ms of api_request events.", seed=True, width=4, height=4),
+    Panel("total_cost", "Total Cost", "stat", "currencyUSD",
+          "Exact cost of the API requests (cost_usd of api_request events; the cost metric "
+          "for sessions that sent no events).", width=4, height=4),
+    Panel("total_tokens_last_hour", "Total Tokens (Last Hour)", "stat", "short",
+          "All tokens (input, output, cache read, cache creation) of the last hour, whatever "
+          "the range.", fixed_range="1h", seed=True, width=4, height=4),
+    Panel("sessions", "Sessions", "stat", "short",
+          "Distinct Claude Code sessions with telemetry in the range.", width=4, height=4),
+    Panel("active_users", "Active Users", "stat", "short",
+          "Distinct users (user.id) with telemetry in the range.", width=4, height=4),
+    Panel("cache_hit_ratio", "Cache Hit Ratio", "stat", "percentunit",
+          "Cache read tokens / all input tokens (input + cache read + cache creation).",
+          width=4, height=4),
+    Panel("time_to_first_token", "Time to First Token", "stat", "ms",
+          "Median ttft_ms of api_request events.", width=4, height=4),
+    Panel("commits", "Commits", "stat", "short",
+          "Git commits made by Claude Code (claude_code.commit.count)." + _MODEL_NOTE,
+          width=4, height=4),
+    Panel("pull_requests", "Pull Requests", "stat", "short",
+          "Pull requests created by Claude Code (claude_code.pull_request.count)."
+          + _MODEL_NOTE, width=4, height=4),
+    # -- over time ------------------------------------------------------------------------
     Panel("token_usage_rate", "Token Usage Rate", "timeseries", "short",
           "Tokens per minute by type.", seed=True, width=12),
-    Panel("total_tokens_last_hour", "Total Tokens (Last Hour)", "stat", "short",
-          "All tokens of the last hour, whatever the range.", fixed_range="1h", seed=True,
-          width=12),
     Panel("tool_call_rate", "Tool Call Rate by Tool", "timeseries", "short",
-          "Tool calls per minute by tool.", seed=True, width=12),
-    Panel("tool_usage_distribution", "Tool Usage Distribution", "piechart", "short",
-          "Share of tool calls by tool.", seed=True, width=12),
-    Panel("session_duration", "Session Duration", "bargauge", "s",
-          "Duration of each session (first to last event) in the range.", seed=True, width=12),
+          "Tool calls per minute by tool." + _MODEL_NOTE, seed=True, width=12),
     Panel("error_rate", "Error Rate", "timeseries", "percentunit",
           "API errors / (requests + errors) over time.", seed=True, width=12),
+    Panel("api_latency", "API Latency", "timeseries", "ms",
+          "p50 and p95 of api_request duration_ms, and of time to first token.", width=12),
+    # -- breakdowns -----------------------------------------------------------------------
+    Panel("tool_usage_distribution", "Tool Usage Distribution", "piechart", "short",
+          "Share of tool calls by tool." + _MODEL_NOTE, seed=True, width=8),
+    Panel("tokens_by_type", "Tokens by Type", "bargauge", "short",
+          "Tokens by type: input, output, cache read, cache creation.", width=8),
+    Panel("cost_by_model", "Cost by Model", "bargauge", "currencyUSD",
+          "Cost of the API requests by model.", width=8),
+    Panel("cost_by_user", "Cost by User", "bargauge", "currencyUSD",
+          "Cost of the API requests by user (email when known, else user.id).", width=8),
+    Panel("session_duration", "Session Duration", "bargauge", "s",
+          "The longest sessions: first to last event in the range.", seed=True, width=8),
+    Panel("active_time", "Active Time", "bargauge", "s",
+          "Active time: the user typing (user) and Claude Code working (cli)."
+          + _MODEL_NOTE, width=8),
+    Panel("lines_of_code", "Lines of Code", "bargauge", "short",
+          "Lines added and removed by Claude Code's edits.", width=8),
+    Panel("edit_decisions", "Edit Decisions", "table", "short",
+          "Accepted and rejected Edit/Write/NotebookEdit calls by tool and language."
+          + _MODEL_NOTE, width=16),
+    Panel("top_sessions", "Top Sessions by Cost", "table", "currencyUSD",
+          "The most expensive sessions in the range; open one for its timeline.",
+          width=24, height=9),
+    # -- the stream -----------------------------------------------------------------------
     Panel("logs", "Claude Code Logs", "logs", "short",
-          "Live stream of Claude Code events.", seed=True, width=24, height=10),
+          "Live stream of Claude Code events.", seed=True, width=24, height=12),
 )
 
 PANELS_BY_ID = {p.id: p for p in PANELS}
