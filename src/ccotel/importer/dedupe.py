@@ -12,7 +12,10 @@ Three ways one API response shows up more than once in transcripts:
    carrying the parent's (large) cache-read usage. ccusage 20 drops the replay and keeps
    the parent when the message id and session match and one side is a sidechain
    (its issue #913: these replays inflated costs several times). A sidechain message with
-   its own message id is real work and counts.
+   its own message id is real work and counts. Anthropic's `msg_` ids are unique, so for
+   them the session need not match: the parent may survive as its `--resume` copy in
+   another session (ccusage tracks such "session aliases"; this is the same outcome
+   without them, and it holds across import runs).
 
 Rows already in the store are "seen first"; a better copy arriving later replaces the
 stored one (its key is returned for deletion).
@@ -70,10 +73,15 @@ def resolve(stored: list[Entry], incoming: list[Entry]) -> Resolution:
     alive: dict[int, Entry] = {}  # incoming entries still to be kept, by id()
     out = Resolution()
 
+    def route(e: Entry) -> tuple[str, str | None]:
+        assert e.message_id is not None
+        scoped = not e.message_id.startswith("msg_")
+        return (e.message_id, e.session_id if scoped else None)
+
     def register(e: Entry) -> None:
         by_key[e.key] = e
         if e.message_id is not None:
-            by_message[(e.message_id, e.session_id)].append(e)
+            by_message[route(e)].append(e)
 
     def retire(e: Entry) -> None:
         if e.stored:
@@ -83,7 +91,7 @@ def resolve(stored: list[Entry], incoming: list[Entry]) -> Resolution:
         if by_key.get(e.key) is e:
             del by_key[e.key]
         if e.message_id is not None:
-            siblings = by_message[(e.message_id, e.session_id)]
+            siblings = by_message[route(e)]
             siblings[:] = [s for s in siblings if s is not e]
 
     for e in stored:
@@ -93,7 +101,7 @@ def resolve(stored: list[Entry], incoming: list[Entry]) -> Resolution:
         match = by_key.get(e.key)
         replay = False
         if match is None and e.message_id is not None:
-            for other in by_message.get((e.message_id, e.session_id), ()):
+            for other in by_message.get(route(e), ()):
                 if other.request_id != e.request_id and (e.sidechain or other.sidechain):
                     match, replay = other, True
                     break

@@ -3,10 +3,12 @@
 `ccotel import` without a server calls `apply_chunk` on its own connection; with a server
 running, the server calls it from the import endpoint (`api.py`). Either way:
 
-1. rows of requests or tool calls the store already has from telemetry are dropped
-   (telemetry is exact and richer);
-2. duplicates are resolved against the chunk and the stored rows (`dedupe.py`); a stored
+1. duplicates are resolved against the chunk and the stored rows (`dedupe.py`); a stored
    copy that a more complete one replaces is deleted first;
+2. a request the store already has from telemetry (same request id; telemetry is exact
+   and richer) is stored as event `transcript_copy`, which nothing counts: it stays only
+   so that later copies and sidechain replays of it are still recognised. A tool call
+   telemetry already has is dropped;
 3. the rows go through the one Writer (`write_now`);
 4. only then are the files' offsets recorded.
 
@@ -38,6 +40,8 @@ ROW_COLUMNS = frozenset({
     "app_version", "project", "git_branch", "source", "attributes", "tool_name", "tool_use_id",
 })
 EVENT_NAMES = frozenset({"api_request", "tool_use"})
+# A transcript request that telemetry already reported: kept for dedupe, never counted.
+COPY_EVENT = "transcript_copy"
 
 _CANDIDATES = pa.schema([("event_key", pa.string()), ("message_id", pa.string()),
                          ("request_id", pa.string()), ("tool_use_id", pa.string())])
@@ -94,10 +98,10 @@ def apply_chunk(writer: Writer, rows: list[dict[str, Any]],
     cur = writer.cursor()
     try:
         if rows:
-            rows = _drop_known_from_telemetry(cur, rows, result)
             stored = _stored_copies(cur, rows)
             res = resolve(stored, [Entry.of_row(r) for r in rows])
             result.duplicates, result.sidechain_replays = res.duplicates, res.sidechain_replays
+            res.keep = _mark_known_from_telemetry(cur, res.keep, result)
             if res.delete_keys:
                 _register(cur, "import_replaced", [{"event_key": k} for k in res.delete_keys],
                           _KEYS)
@@ -135,8 +139,10 @@ def _candidates(cur: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> N
         for r in rows], _CANDIDATES)
 
 
-def _drop_known_from_telemetry(cur: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]],
+def _mark_known_from_telemetry(cur: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]],
                                result: ChunkResult) -> list[dict[str, Any]]:
+    if not rows:
+        return rows
     _candidates(cur, rows)
     try:
         known = cur.execute(sql("import_in_telemetry")).fetchall()
@@ -148,12 +154,11 @@ def _drop_known_from_telemetry(cur: duckdb.DuckDBPyConnection, rows: list[dict[s
     tools = {i for kind, i in known if kind == "tool"}
     kept = []
     for r in rows:
-        if (r["event_name"] == "api_request" and r.get("request_id") in requests) or (
-                r["event_name"] == "tool_use" and r.get("tool_use_id") in tools):
-            if r["event_name"] == "api_request":
-                result.in_telemetry += 1
-            continue
-        kept.append(r)
+        if r["event_name"] == "api_request" and r.get("request_id") in requests:
+            r["event_name"] = COPY_EVENT
+            result.in_telemetry += 1
+        if not (r["event_name"] == "tool_use" and r.get("tool_use_id") in tools):
+            kept.append(r)
     return kept
 
 
