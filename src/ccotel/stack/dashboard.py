@@ -51,6 +51,8 @@ def _options(panel: Panel) -> dict[str, Any]:
     if panel.kind == "logs":
         return {"showTime": True, "wrapLogMessage": True, "sortOrder": "Descending",
                 "enableLogDetails": True, "dedupStrategy": "none"}
+    if panel.kind == "table":
+        return {"showHeader": True, "sortBy": [{"displayName": "Value", "desc": True}]}
     if panel.kind == "timeseries":
         return {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
                 "tooltip": {"mode": "multi", "sort": "desc"}}
@@ -60,13 +62,19 @@ def _options(panel: Panel) -> dict[str, Any]:
 def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
     q = query_for(panel.id)
     ds = _datasource(q.datasource)
-    target: dict[str, Any] = {"refId": "A", "datasource": ds, "expr": q.expr}
-    if q.datasource == "prometheus":
-        target.update(instant=q.instant, range=not q.instant, legendFormat=q.legend or "__auto")
-    else:
-        target.update(queryType="instant" if q.instant else "range")
-        if q.legend:
-            target["legendFormat"] = q.legend
+    targets = []
+    for i, (expr, legend) in enumerate([(q.expr, q.legend), *q.extra]):
+        target: dict[str, Any] = {"refId": chr(ord("A") + i), "datasource": ds, "expr": expr}
+        if q.datasource == "prometheus":
+            target.update(instant=q.instant, range=not q.instant,
+                          legendFormat=legend or "__auto")
+            if q.table:
+                target["format"] = "table"
+        else:
+            target["queryType"] = "instant" if q.instant else "range"
+            if legend:
+                target["legendFormat"] = legend
+        targets.append(target)
     out: dict[str, Any] = {
         "id": panel_id,
         "type": panel.kind,
@@ -74,7 +82,7 @@ def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
         "description": panel.description,
         "datasource": ds,
         "gridPos": {"x": x, "y": y, "w": panel.width, "h": panel.height},
-        "targets": [target],
+        "targets": targets,
         "options": _options(panel),
         "fieldConfig": {"defaults": {"unit": panel.unit}, "overrides": []},
     }

@@ -70,9 +70,15 @@ _LOKI_FILTERS = ('| attributes_user_id=~"$user" | attributes_session_id=~"$sessi
 class PanelQuery:
     expr: str
     datasource: Datasource = "prometheus"
-    instant: bool = False        # stat/pie/bar panels read one value per series at range end
+    instant: bool = False        # stat/pie/bar/table panels: one value per series at range end
     legend: str = ""
-    per_minute: bool = False     # expr is a per-bucket count divided into a per-minute rate
+    per_minute: bool = False     # a per-bucket count shown per minute
+    extra: tuple[tuple[str, str], ...] = ()   # more targets: (expr, legend)
+    table: bool = False          # Grafana "table" format (one row per series)
+
+    @property
+    def exprs(self) -> list[str]:
+        return [self.expr, *(e for e, _ in self.extra)]
 
 
 def window(metric: str, labels: str, rng: str) -> str:
@@ -81,15 +87,29 @@ def window(metric: str, labels: str, rng: str) -> str:
     return f"(({m} - {m} offset {rng}) >= 0 or {m})"
 
 
-def total(metric: str, labels: str, rng: str = "$__range", by: str = "") -> str:
+# Sessions that used the chosen model(s). Tool calls, commits, edits and active time carry
+# no model: like the embedded dashboard, a model filter keeps the sessions that used it.
+# session_count has no model label, so with "All" (.*) every session is kept.
+_MODEL_SESSIONS = (f'group by (session_id) ({{__name__=~"{API_REQUESTS}|{SESSIONS}", '
+                   f'{_MODEL}}})')
+
+
+def _scoped(metric: str, labels: str, rng: str, model_join: bool) -> str:
+    w = window(metric, labels, rng)
+    return f"({w} and on (session_id) {_MODEL_SESSIONS})" if model_join else w
+
+
+def total(metric: str, labels: str, rng: str = "$__range", by: str = "",
+          model_join: bool = False) -> str:
     """Sum of the exact windows; without `by`, 0 rather than "No data" when nothing matched."""
+    w = _scoped(metric, labels, rng, model_join)
     if by:
-        return f"sum by ({by}) ({window(metric, labels, rng)})"
-    return f"(sum({window(metric, labels, rng)}) or vector(0))"
+        return f"sum by ({by}) ({w})"
+    return f"(sum({w}) or vector(0))"
 
 
-def per_minute(metric: str, labels: str, by: str = "") -> str:
-    return f"{total(metric, labels, '$__interval', by)} / ($__interval_ms / 60000)"
+def per_minute(metric: str, labels: str, by: str = "", model_join: bool = False) -> str:
+    return f"{total(metric, labels, '$__interval', by, model_join)} / ($__interval_ms / 60000)"
 
 
 def _loki_events(event: str | None = None, *, model: bool = False) -> str:
@@ -102,6 +122,13 @@ def _avg_response_ms() -> str:
     events = _loki_events("api_request", model=True)
     return (f'sum(sum_over_time({events} | unwrap attributes_duration_ms | __error__="" '
             f"[$__range])) / sum(count_over_time({events} [$__range]))")
+
+
+def _quantile_ms(q: float, attr: str, rng: str) -> str:
+    # `by (service_name)` merges the per-line series that `| json` creates.
+    events = _loki_events("api_request", model=True)
+    return (f"quantile_over_time({q}, {events} | unwrap attributes_{attr} "
+            f'| __error__="" [{rng}]) by (service_name)')
 
 
 def _session_duration_s() -> str:
@@ -119,21 +146,73 @@ def _error_rate() -> str:
     return f"{errors} / (({requests} + {errors}) > 0)"
 
 
+# Counters that move whenever a session does something: "telemetry in the range".
+_ACTIVITY = ((SESSIONS, _STD), (API_REQUESTS, _MODEL), (API_ERRORS, _MODEL),
+             (TOOL_RESULTS, _STD), (ACTIVE_TIME, _STD), (TOKENS, _MODEL))
+
+
+def _distinct(label: str) -> str:
+    parts = " or ".join(f"group by ({label}) ({_scoped(m, lab, '$__range', lab == _STD)} > 0)"
+                        for m, lab in _ACTIVITY)
+    return f"(count({parts}) or vector(0))"
+
+
+def _cache_hit_ratio() -> str:
+    read = window(TOKENS, _MODEL + ', type="cacheRead"', "$__range")
+    all_in = window(TOKENS, _MODEL + ', type=~"input|cacheRead|cacheCreation"', "$__range")
+    return f"sum({read}) / (sum({all_in}) > 0)"
+
+
+def _cost_by_user() -> str:
+    # The email when Claude Code sent one (signed-in accounts), else the anonymous user.id.
+    by_ids = f"sum by (user_id, user_email) ({window(COST, _MODEL, '$__range')})"
+    with_id = f'label_replace({by_ids}, "user", "$1", "user_id", "(.+)")'
+    return f'sum by (user) (label_replace({with_id}, "user", "$1", "user_email", "(.+)"))'
+
+
 QUERIES: dict[str, PanelQuery] = {
     "total_requests": PanelQuery(total(API_REQUESTS, _MODEL), instant=True),
     "total_errors": PanelQuery(total(API_ERRORS, _MODEL), instant=True),
-    "total_tool_calls": PanelQuery(total(TOOL_RESULTS, _STD), instant=True),
+    "total_tool_calls": PanelQuery(total(TOOL_RESULTS, _STD, model_join=True), instant=True),
     "avg_response_time": PanelQuery(_avg_response_ms(), datasource="loki", instant=True),
+    "total_cost": PanelQuery(total(COST, _MODEL), instant=True),
+    "total_tokens_last_hour": PanelQuery(total(TOKENS, _MODEL), instant=True),
+    "sessions": PanelQuery(_distinct("session_id"), instant=True),
+    "active_users": PanelQuery(_distinct("user_id"), instant=True),
+    "cache_hit_ratio": PanelQuery(_cache_hit_ratio(), instant=True),
+    "time_to_first_token": PanelQuery(_quantile_ms(0.5, "ttft_ms", "$__range"),
+                                      datasource="loki", instant=True),
+    "commits": PanelQuery(total(COMMITS, _STD, model_join=True), instant=True),
+    "pull_requests": PanelQuery(total(PULL_REQUESTS, _STD, model_join=True), instant=True),
     "token_usage_rate": PanelQuery(per_minute(TOKENS, _MODEL, by="type"), legend="{{type}}",
                                    per_minute=True),
-    "total_tokens_last_hour": PanelQuery(total(TOKENS, _MODEL), instant=True),
-    "tool_call_rate": PanelQuery(per_minute(TOOL_RESULTS, _STD, by="tool_name"),
+    "tool_call_rate": PanelQuery(per_minute(TOOL_RESULTS, _STD, by="tool_name",
+                                            model_join=True),
                                  legend="{{tool_name}}", per_minute=True),
-    "tool_usage_distribution": PanelQuery(total(TOOL_RESULTS, _STD, by="tool_name"),
+    "error_rate": PanelQuery(_error_rate(), legend="error rate"),
+    "api_latency": PanelQuery(
+        _quantile_ms(0.5, "duration_ms", "$__interval"), datasource="loki", legend="p50",
+        extra=((_quantile_ms(0.95, "duration_ms", "$__interval"), "p95"),
+               (_quantile_ms(0.5, "ttft_ms", "$__interval"), "ttft p50"),
+               (_quantile_ms(0.95, "ttft_ms", "$__interval"), "ttft p95"))),
+    "tool_usage_distribution": PanelQuery(total(TOOL_RESULTS, _STD, by="tool_name",
+                                                model_join=True),
                                           instant=True, legend="{{tool_name}}"),
+    "tokens_by_type": PanelQuery(total(TOKENS, _MODEL, by="type"), instant=True,
+                                 legend="{{type}}"),
+    "cost_by_model": PanelQuery(total(COST, _MODEL, by="model"), instant=True,
+                                legend="{{model}}"),
+    "cost_by_user": PanelQuery(_cost_by_user(), instant=True, legend="{{user}}"),
     "session_duration": PanelQuery(_session_duration_s(), datasource="loki", instant=True,
                                    legend="{{attributes_session_id}}"),
-    "error_rate": PanelQuery(_error_rate(), legend="error rate"),
+    "active_time": PanelQuery(total(ACTIVE_TIME, _STD, by="type", model_join=True),
+                              instant=True, legend="{{type}}"),
+    "lines_of_code": PanelQuery(total(LINES, _MODEL, by="type"), instant=True,
+                                legend="{{type}}"),
+    "edit_decisions": PanelQuery(total(EDIT_DECISIONS, _STD, by="tool_name, language, decision",
+                                       model_join=True), instant=True, table=True),
+    "top_sessions": PanelQuery(f"topk(20, {total(COST, _MODEL, by='session_id, user_id')})",
+                               instant=True, table=True),
     "logs": PanelQuery(f"{LOKI_STREAM} | json {_LOKI_FILTERS}", datasource="loki"),
 }
 
