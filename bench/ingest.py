@@ -33,7 +33,7 @@ PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
 METHOD = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
 
 
-def template(batch: int) -> bytes:
+def template(batch: int, now: int | None = None) -> bytes:
     """One export of `batch` events shaped like Claude Code's (api_request, tool_result,
     user_prompt), all in a placeholder session replaced per request."""
     req = ExportLogsServiceRequest()
@@ -43,7 +43,7 @@ def template(batch: int) -> bytes:
         rl.resource.attributes.append(KeyValue(key=k, value=AnyValue(string_value=v)))
     sl = rl.scope_logs.add()
     sl.scope.name = "com.anthropic.claude_code.events"
-    now = time.time_ns()
+    now = now or time.time_ns()
     for seq in range(batch):
         kind = ("api_request", "tool_result", "user_prompt")[seq % 3]
         rec = sl.log_records.add(time_unix_nano=now + seq * 1000,
@@ -89,12 +89,15 @@ def template(batch: int) -> bytes:
 
 
 def sender(target: str, seconds: float, batch: int, inflight: int, out: mp.Queue) -> None:
-    body = template(batch)
     ph = PLACEHOLDER.encode()
     # Unique sessions per request, made before the clock starts: the sender must not be
-    # what limits the measurement (60k events/s worth of requests).
-    bodies = [body.replace(ph, str(uuid.uuid4()).encode())
-              for _ in range(int(60_000 * seconds / batch) + inflight)]
+    # what limits the measurement (60k events/s worth of requests). Time moves on as it
+    # does for real clients: every 20 requests start 50 ms later.
+    count = int(60_000 * seconds / batch) + inflight
+    t0 = time.time_ns()
+    templates = [template(batch, t0 + i * 50_000_000) for i in range(count // 20 + 1)]
+    bodies = [templates[i // 20].replace(ph, str(uuid.uuid4()).encode()) for i in range(count)]
+    bodies.reverse()  # pop() from the end sends them in time order
     acked = refused = 0
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
