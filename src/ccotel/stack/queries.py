@@ -104,7 +104,8 @@ def total(metric: str, labels: str, rng: str = "$__range", by: str = "",
     """Sum of the exact windows; without `by`, 0 rather than "No data" when nothing matched."""
     w = _scoped(metric, labels, rng, model_join)
     if by:
-        return f"sum by ({by}) ({w})"
+        # A breakdown over the range lists what moved in it, not every series ever seen.
+        return f"sum by ({by}) ({w})" + (" > 0" if rng == "$__range" else "")
     return f"(sum({w}) or vector(0))"
 
 
@@ -167,7 +168,7 @@ def _cost_by_user() -> str:
     # The email when Claude Code sent one (signed-in accounts), else the anonymous user.id.
     by_ids = f"sum by (user_id, user_email) ({window(COST, _MODEL, '$__range')})"
     with_id = f'label_replace({by_ids}, "user", "$1", "user_id", "(.+)")'
-    return f'sum by (user) (label_replace({with_id}, "user", "$1", "user_email", "(.+)"))'
+    return f'sum by (user) (label_replace({with_id}, "user", "$1", "user_email", "(.+)")) > 0'
 
 
 QUERIES: dict[str, PanelQuery] = {
