@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from ccotel.query import Query
 from ccotel.store import reader
@@ -43,7 +43,8 @@ class WebContext:
         return await run_in_threadpool(call)
 
 
-def build_app(ctx: WebContext, extra_routes: list[Route] | None = None) -> Starlette:
+def build_app(ctx: WebContext, extra_routes: list[BaseRoute] | None = None) -> Starlette:
+    """The UI port's app: health, the summary API, then the dashboard and its API."""
     async def readyz(request: Request) -> Response:
         if not ctx.ready():
             return JSONResponse({"status": "starting"}, status_code=503)
@@ -54,11 +55,15 @@ def build_app(ctx: WebContext, extra_routes: list[Route] | None = None) -> Starl
         q = Query.parse(dict(request.query_params))
         return JSONResponse(await ctx.read(reader.summary, q))
 
-    routes = [
+    from ccotel.web import dashboard
+
+    routes: list[BaseRoute] = [
         Route("/readyz", readyz),
         Route("/healthz", readyz),
         Route("/api/v1/summary", summary),
         *(extra_routes or []),
+        # Last: the dashboard's catch-all static mount must not shadow the routes above.
+        *dashboard.routes(ctx),
     ]
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
     app.state.ctx = ctx

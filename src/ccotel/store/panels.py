@@ -1,0 +1,360 @@
+"""Panel data: one function per panel id of `ccotel.panels`, each `(cursor, Query) -> dict`.
+
+The dashboard page fetches these through `/api/v1/panels/<id>`, so the page and the API
+cannot show different numbers. Shapes, by panel kind:
+
+- stat: ``{"value": number | null}``
+- timeseries: ``{"step_s": int, "times": [epoch s], "series": [{"name", "values", "total"}]}``
+  (``values`` line up with ``times``; ``total`` is the exact sum over the range)
+- piechart, bargauge: ``{"items": [{"name", "value", ...}]}``, largest first
+- table: ``{"columns": [{"id", "title", "unit"}], "rows": [{column id: value}]}``
+- logs: ``{"events": [...], "cursor": str | null}`` (see `ccotel.store.logs`)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from functools import cache
+from typing import Any, Callable
+
+import duckdb
+
+from ccotel.panels import PANELS_BY_ID
+from ccotel.query import Query
+from ccotel.store import logs as logs_store
+from ccotel.store.schema import sql
+
+Cursor = duckdb.DuckDBPyConnection
+# Grafana-like steps: about 60-150 points whatever the range.
+STEPS_S = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+           172800, 604800)
+TARGET_POINTS = 120
+TOKEN_TYPES = (("input", "input"), ("output", "output"), ("cacheRead", "cache_read"),
+               ("cacheCreation", "cache_creation"))
+ALL_ROWS = 1 << 62
+
+
+# -- running queries ------------------------------------------------------------------------
+
+
+@cache
+def _wanted(name: str) -> frozenset[str]:
+    # DuckDB refuses parameters a statement does not use: pass only the ones named.
+    return frozenset(re.findall(r"\$([a-z_]+)", sql(name)))
+
+
+def run(con: Cursor, name: str, q: Query, **extra: Any) -> list[dict[str, Any]]:
+    """Rows of `store/sql/<name>.sql` for the query's range and filters, as dicts."""
+    params = {**q.params(), "step_ms": 0, "by": "", "limit": ALL_ROWS, **extra}
+    wanted = _wanted(name)
+    cur = con.execute(sql(name), {k: v for k, v in params.items() if k in wanted})
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def _num(v: Any) -> float | int | None:
+    """JSON-friendly number: exact integers stay integers, cost keeps 12 decimals."""
+    if v is None:
+        return None
+    if isinstance(v, Decimal):
+        return round(float(v), 12)
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return int(v)
+    return v
+
+
+def step_for(q: Query) -> int:
+    span = (q.end - q.start).total_seconds()
+    for s in STEPS_S:
+        if span / s <= TARGET_POINTS:
+            return s
+    return STEPS_S[-1]
+
+
+def _epoch_ms(dt: datetime) -> int:
+    return int(dt.replace(tzinfo=timezone.utc).timestamp() * 1000)
+
+
+def _times(q: Query, step_s: int) -> list[int]:
+    step_ms = step_s * 1000
+    first, last = _epoch_ms(q.start) // step_ms, (_epoch_ms(q.end) - 1) // step_ms
+    return [b * step_s for b in range(first, last + 1)]
+
+
+def _timeseries(q: Query, step_s: int, rows: list[dict[str, Any]], names: list[str],
+                value: Callable[[dict[str, Any], str], Any], *, per_minute: bool = False,
+                fill: Any = 0) -> dict[str, Any]:
+    """Dense series over the range's buckets. `value(row, name)` reads one series' number
+    from a row; a bucket without rows gets `fill`. Rates divide by the bucket's minutes."""
+    times = _times(q, step_s)
+    index = {t: i for i, t in enumerate(times)}
+    out = []
+    for name in names:
+        values: list[Any] = [fill] * len(times)
+        total: Any = 0
+        for r in rows:
+            i = index.get(int(r["bucket"]) * step_s)
+            v = value(r, name)
+            if i is None or v is None:
+                continue
+            values[i] = (values[i] or 0) + v
+            total += v
+        if per_minute:
+            values = [None if v is None else round(v * 60 / step_s, 6) for v in values]
+        out.append({"name": name, "values": [_num(v) for v in values], "total": _num(total)})
+    return {"step_s": step_s, "times": times, "series": out}
+
+
+def _items(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {"items": [{"name": n, "value": _num(v)} for n, v in pairs]}
+
+
+# -- usage: tokens and cost -----------------------------------------------------------------
+
+
+def _usage(con: Cursor, q: Query, **extra: Any) -> list[dict[str, Any]]:
+    return run(con, "panel_usage", q, **extra)
+
+
+def _usage_total(con: Cursor, q: Query) -> dict[str, Any]:
+    rows = _usage(con, q)
+    return rows[0] if rows else {"input": 0, "output": 0, "cache_read": 0, "cache_creation": 0,
+                                 "cost_usd": 0, "requests": 0}
+
+
+def total_cost(con: Cursor, q: Query) -> dict[str, Any]:
+    return {"value": _num(Decimal(_usage_total(con, q)["cost_usd"]))}
+
+
+def tokens_by_type(con: Cursor, q: Query) -> dict[str, Any]:
+    row = _usage_total(con, q)
+    return _items([(name, int(row[col])) for name, col in TOKEN_TYPES])
+
+
+def total_tokens_last_hour(con: Cursor, q: Query, now: datetime | None = None) -> dict[str, Any]:
+    # The title fixes the range: the hour before now, whatever the dashboard shows.
+    end = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    hour = replace(q, start=end - timedelta(hours=1), end=end)
+    row = _usage_total(con, hour)
+    return {"value": sum(int(row[col]) for _, col in TOKEN_TYPES),
+            "from": Query.iso(hour.start), "to": Query.iso(hour.end)}
+
+
+def cache_hit_ratio(con: Cursor, q: Query) -> dict[str, Any]:
+    row = _usage_total(con, q)
+    inputs = row["input"] + row["cache_read"] + row["cache_creation"]
+    return {"value": round(row["cache_read"] / inputs, 6) if inputs else None}
+
+
+def cost_by_model(con: Cursor, q: Query) -> dict[str, Any]:
+    rows = _usage(con, q, by="model")
+    return _items([(r["key"] or "(unknown)", r["cost_usd"]) for r in rows])
+
+
+def cost_by_user(con: Cursor, q: Query) -> dict[str, Any]:
+    rows = _usage(con, q, by="user", limit=20)
+    return _items([(r["key"] or "(unknown)", r["cost_usd"]) for r in rows])
+
+
+def token_usage_rate(con: Cursor, q: Query) -> dict[str, Any]:
+    step = step_for(q)
+    rows = _usage(con, q, step_ms=step * 1000)
+    cols = dict(TOKEN_TYPES)
+    return _timeseries(q, step, rows, [n for n, _ in TOKEN_TYPES],
+                       lambda r, name: r[cols[name]], per_minute=True)
+
+
+# -- events ---------------------------------------------------------------------------------
+
+
+def _count(con: Cursor, q: Query, event: str) -> int:
+    rows = run(con, "panel_event_counts", q, event=event)
+    return int(rows[0]["n"]) if rows else 0
+
+
+def total_requests(con: Cursor, q: Query) -> dict[str, Any]:
+    return {"value": _count(con, q, "api_request")}
+
+
+def total_errors(con: Cursor, q: Query) -> dict[str, Any]:
+    return {"value": _count(con, q, "api_error")}
+
+
+def total_tool_calls(con: Cursor, q: Query) -> dict[str, Any]:
+    return {"value": _count(con, q, "tool_result")}
+
+
+def tool_usage_distribution(con: Cursor, q: Query) -> dict[str, Any]:
+    rows = run(con, "panel_event_counts", q, event="tool_result", by="tool")
+    return _items([(r["key"] or "(unknown)", r["n"]) for r in rows])
+
+
+def tool_call_rate(con: Cursor, q: Query) -> dict[str, Any]:
+    step = step_for(q)
+    rows = run(con, "panel_event_counts", q, event="tool_result", by="tool",
+               step_ms=step * 1000)
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[r["key"] or "(unknown)"] = totals.get(r["key"] or "(unknown)", 0) + r["n"]
+    names = sorted(totals, key=lambda n: (-totals[n], n))
+    return _timeseries(q, step, rows, names,
+                       lambda r, name: r["n"] if (r["key"] or "(unknown)") == name else None,
+                       per_minute=True)
+
+
+def error_rate(con: Cursor, q: Query) -> dict[str, Any]:
+    step = step_for(q)
+    rows = run(con, "panel_error_rate", q, step_ms=step * 1000)
+    data = _timeseries(q, step, rows, ["errors", "requests"], lambda r, name: r[name])
+    errors, requests = data["series"][0], data["series"][1]
+    rate = [e / (e + r) if e + r else None for e, r in zip(errors["values"], requests["values"])]
+    total = errors["total"] + requests["total"]
+    data["series"] = [{"name": "error rate", "values": [None if v is None else round(v, 6)
+                                                        for v in rate],
+                       "total": round(errors["total"] / total, 6) if total else None}]
+    data["errors"], data["requests"] = errors["total"], requests["total"]
+    return data
+
+
+def avg_response_time(con: Cursor, q: Query) -> dict[str, Any]:
+    row = run(con, "panel_avg_response_time", q)[0]
+    avg = row["avg_ms"]
+    return {"value": None if avg is None else round(float(avg), 3)}
+
+
+def time_to_first_token(con: Cursor, q: Query) -> dict[str, Any]:
+    rows = run(con, "panel_ttft", q)
+    v = rows[0]["ttft_p50"] if rows else None
+    return {"value": None if v is None else round(float(v), 3)}
+
+
+def api_latency(con: Cursor, q: Query) -> dict[str, Any]:
+    step = step_for(q)
+    rows = run(con, "panel_latency", q, step_ms=step * 1000)
+    names = {"p50": ("duration_q", 0), "p95": ("duration_q", 1),
+             "ttft p50": ("ttft_q", 0), "ttft p95": ("ttft_q", 1)}
+
+    def pick(r: dict[str, Any], name: str) -> float | None:
+        col, i = names[name]
+        v = r[col][i] if r[col] else None
+        return None if v is None else round(float(v), 3)
+
+    data = _timeseries(q, step, rows, list(names), pick, fill=None)
+    for s in data["series"]:
+        s["total"] = None  # a sum of percentiles means nothing
+    return data
+
+
+def sessions(con: Cursor, q: Query) -> dict[str, Any]:
+    return {"value": int(run(con, "panel_activity", q)[0]["sessions"])}
+
+
+def active_users(con: Cursor, q: Query) -> dict[str, Any]:
+    return {"value": int(run(con, "panel_activity", q)[0]["users"])}
+
+
+def session_duration(con: Cursor, q: Query) -> dict[str, Any]:
+    rows = run(con, "panel_session_duration", q, limit=10)
+    return {"items": [{"name": f"{r['user'] or '?'} · {r['session_id'][:8]}",
+                       "value": round(float(r["seconds"]), 3),
+                       "session_id": r["session_id"]} for r in rows]}
+
+
+# -- metrics --------------------------------------------------------------------------------
+
+
+def _metric(con: Cursor, q: Query, metric: str) -> dict[str | None, float]:
+    return {r["type"]: r["value"] for r in run(con, "panel_metric_sum", q, metric=metric)}
+
+
+def commits(con: Cursor, q: Query) -> dict[str, Any]:
+    return {"value": _num(sum(_metric(con, q, "claude_code.commit.count").values()))}
+
+
+def pull_requests(con: Cursor, q: Query) -> dict[str, Any]:
+    return {"value": _num(sum(_metric(con, q, "claude_code.pull_request.count").values()))}
+
+
+def lines_of_code(con: Cursor, q: Query) -> dict[str, Any]:
+    by_type = _metric(con, q, "claude_code.lines_of_code.count")
+    return _items([("added", by_type.get("added", 0)), ("removed", by_type.get("removed", 0))])
+
+
+def active_time(con: Cursor, q: Query) -> dict[str, Any]:
+    by_type = _metric(con, q, "claude_code.active_time.total")
+    return _items([("user", round(by_type.get("user", 0.0), 3)),
+                   ("cli", round(by_type.get("cli", 0.0), 3))])
+
+
+def edit_decisions(con: Cursor, q: Query) -> dict[str, Any]:
+    rows = []
+    for r in run(con, "panel_edit_decisions", q):
+        accept, reject = _num(r["accept"] or 0), _num(r["reject"] or 0)
+        total = (accept or 0) + (reject or 0)
+        rows.append({"tool": r["tool"], "language": r["language"], "accept": accept,
+                     "reject": reject, "accept_rate": round(accept / total, 6) if total else None})
+    return {"columns": [{"id": "tool", "title": "Tool", "unit": "string"},
+                        {"id": "language", "title": "Language", "unit": "string"},
+                        {"id": "accept", "title": "Accepted", "unit": "short"},
+                        {"id": "reject", "title": "Rejected", "unit": "short"},
+                        {"id": "accept_rate", "title": "Accept rate", "unit": "percentunit"}],
+            "rows": rows}
+
+
+def top_sessions(con: Cursor, q: Query) -> dict[str, Any]:
+    usage = _usage(con, q, by="session", limit=10)
+    ids = [r["key"] for r in usage if r["key"]]
+    info = {r["session_id"]: r for r in run(con, "panel_top_sessions", q, sessions=ids)}
+    rows = []
+    for u in usage:
+        if not u["key"]:
+            continue
+        i = info.get(u["key"], {})
+        first, last = i.get("first_ts"), i.get("last_ts")
+        rows.append({
+            "session_id": u["key"],
+            "user": i.get("user"),
+            "start": Query.iso(first) if first else None,
+            "duration_s": round((last - first).total_seconds(), 3) if first and last else None,
+            "models": i.get("models"),
+            "prompts": i.get("prompts", 0),
+            "requests": int(u["requests"]),
+            "errors": i.get("errors", 0),
+            "tool_calls": i.get("tool_calls", 0),
+            "tokens": int(u["input"] + u["output"] + u["cache_read"] + u["cache_creation"]),
+            "cost_usd": _num(Decimal(u["cost_usd"])),
+        })
+    return {"columns": [{"id": "session_id", "title": "Session", "unit": "session"},
+                        {"id": "user", "title": "User", "unit": "string"},
+                        {"id": "start", "title": "Started", "unit": "time"},
+                        {"id": "duration_s", "title": "Duration", "unit": "s"},
+                        {"id": "models", "title": "Models", "unit": "string"},
+                        {"id": "prompts", "title": "Prompts", "unit": "short"},
+                        {"id": "requests", "title": "Requests", "unit": "short"},
+                        {"id": "errors", "title": "Errors", "unit": "short"},
+                        {"id": "tool_calls", "title": "Tool calls", "unit": "short"},
+                        {"id": "tokens", "title": "Tokens", "unit": "short"},
+                        {"id": "cost_usd", "title": "Cost", "unit": "currencyUSD"}],
+            "rows": rows}
+
+
+def logs(con: Cursor, q: Query) -> dict[str, Any]:
+    return logs_store.events(con, q)
+
+
+# -- dispatch -------------------------------------------------------------------------------
+
+PanelFn = Callable[[Cursor, Query], dict[str, Any]]
+FUNCTIONS: dict[str, PanelFn] = {pid: globals()[p.query] for pid, p in PANELS_BY_ID.items()}
+
+
+def panel_data(con: Cursor, panel_id: str, q: Query) -> dict[str, Any]:
+    """The JSON of `/api/v1/panels/<panel_id>`: the panel's facts and its data."""
+    panel = PANELS_BY_ID[panel_id]
+    data = FUNCTIONS[panel_id](con, q)
+    start, end = data.pop("from", Query.iso(q.start)), data.pop("to", Query.iso(q.end))
+    return {"id": panel.id, "title": panel.title, "kind": panel.kind, "unit": panel.unit,
+            "from": start, "to": end, "data": data}

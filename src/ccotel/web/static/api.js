@@ -1,0 +1,65 @@
+// The dashboard's state lives in the URL, in Grafana's own parameter names, so a link
+// written for Grafana (?from=now-6h&to=now&var-user=...) opens the same view here.
+
+export const VARS = ["user", "model", "session", "terminal", "version"];
+export const DEFAULT_FROM = "now-6h";
+
+export function state() {
+  const p = new URLSearchParams(location.search);
+  const s = { from: p.get("from") || DEFAULT_FROM, to: p.get("to") || "now", refresh: p.get("refresh") || "" };
+  for (const v of VARS) s[v] = p.get("var-" + v) || "";
+  return s;
+}
+
+export function toParams(s) {
+  const p = new URLSearchParams();
+  p.set("from", s.from);
+  p.set("to", s.to);
+  if (s.refresh) p.set("refresh", s.refresh);
+  for (const v of VARS) if (s[v]) p.set("var-" + v, s[v]);
+  return p;
+}
+
+export function setState(s, { push = true } = {}) {
+  const url = location.pathname + "?" + toParams(s).toString();
+  if (push) history.pushState(null, "", url); else history.replaceState(null, "", url);
+}
+
+export function query(s, extra = {}) {
+  // The API takes the same names; `refresh` is the page's business only.
+  const p = toParams(s);
+  p.delete("refresh");
+  for (const [k, v] of Object.entries(extra)) if (v !== null && v !== undefined && v !== "") p.set(k, v);
+  return p.toString();
+}
+
+export async function getJSON(path) {
+  const r = await fetch(path, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+  let body = null;
+  try { body = await r.json(); } catch { body = null; }
+  if (!r.ok) {
+    const msg = body && body.error ? body.error.message : `${r.status} ${r.statusText}`;
+    throw new Error(msg);
+  }
+  return body;
+}
+
+export function isLive(s) {
+  // A range ending at "now" moves: the log tails it, refresh re-reads it.
+  return s.to === "now" || s.to === "";
+}
+
+// Small DOM helper: every text goes through textContent, never through HTML parsing.
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "text") node.textContent = String(v);
+    else if (k === "class") node.className = v;
+    else if (k === "dataset") Object.assign(node.dataset, v);
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
+  return node;
+}

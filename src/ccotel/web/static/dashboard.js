@@ -1,0 +1,227 @@
+// The dashboard page: controls <-> URL, one fetch per panel, live logs.
+import { VARS, el, getJSON, isLive, query, setState, state } from "./api.js";
+import * as render from "./render.js";
+
+const config = JSON.parse(document.getElementById("ccotel-config").textContent);
+const PANELS = config.panels;
+const RANGES = ["now-15m", "now-1h", "now-6h", "now-24h", "now-7d", "now-30d"];
+const REFRESH = { "5s": 5000, "10s": 10000, "30s": 30000, "1m": 60000 };
+const LIVE_MS = 2000;
+const MAX_LOG_ROWS = 500;
+
+let S = state();
+let generation = 0;
+let refreshTimer = null;
+
+const $ = (id) => document.getElementById(id);
+const sessionLink = (id) => `/sessions/${encodeURIComponent(id)}?${query(S)}`;
+
+// -- controls ---------------------------------------------------------------------------
+
+function toLocalInput(ms) {
+  const d = new Date(ms);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+function parseBound(text, now) {
+  // For the custom inputs only: the server does the real parsing.
+  if (/^\d+$/.test(text)) return Number(text);
+  const m = /^now(?:-(\d+)([smhdw]))?$/.exec(text);
+  if (m) return now - (m[1] ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2]] * 1000 : 0);
+  const t = Date.parse(text);
+  return Number.isNaN(t) ? now : t;
+}
+
+function showControls() {
+  const preset = S.to === "now" && RANGES.includes(S.from);
+  $("range").value = preset ? S.from : "custom";
+  $("custom-range").hidden = preset;
+  if (!preset) {
+    const now = Date.now();
+    $("custom-from").value = toLocalInput(parseBound(S.from, now));
+    $("custom-to").value = toLocalInput(parseBound(S.to, now));
+  }
+  $("refresh").value = REFRESH[S.refresh] ? S.refresh : "";
+  for (const v of VARS) {
+    const sel = $("var-" + v);
+    if (S[v] && ![...sel.options].some((o) => o.value === S[v])) sel.append(el("option", { value: S[v], text: S[v] }));
+    sel.value = S[v];
+  }
+  $("home-link").href = "/?" + query(S);
+}
+
+function change(patch) {
+  S = { ...S, ...patch };
+  setState(S);
+  apply();
+}
+
+function bindControls() {
+  $("range").addEventListener("change", (e) => {
+    if (e.target.value === "custom") {
+      $("custom-range").hidden = false;
+      const now = Date.now();
+      $("custom-from").value = toLocalInput(parseBound(S.from, now));
+      $("custom-to").value = toLocalInput(now);
+      return;
+    }
+    change({ from: e.target.value, to: "now" });
+  });
+  $("custom-apply").addEventListener("click", () => {
+    const from = new Date($("custom-from").value).getTime();
+    const to = new Date($("custom-to").value).getTime();
+    if (Number.isNaN(from) || Number.isNaN(to) || from >= to) return;
+    change({ from: String(from), to: String(to) });  // epoch ms, as Grafana writes them
+  });
+  $("refresh").addEventListener("change", (e) => change({ refresh: e.target.value }));
+  $("refresh-now").addEventListener("click", () => apply({ filters: true }));
+  for (const v of VARS) $("var-" + v).addEventListener("change", (e) => change({ [v]: e.target.value }));
+  window.addEventListener("popstate", () => { S = state(); apply(); });
+}
+
+async function loadFilters() {
+  try {
+    const f = await getJSON("/api/v1/filters?" + query({ ...S, ...Object.fromEntries(VARS.map((v) => [v, ""])) }));
+    const lists = { user: f.users, model: f.models, session: f.sessions, terminal: f.terminals, version: f.versions };
+    for (const v of VARS) {
+      const sel = $("var-" + v);
+      const values = lists[v].map((x) => x.value);
+      if (S[v] && !values.includes(S[v])) values.unshift(S[v]);
+      sel.replaceChildren(el("option", { value: "", text: "All" }),
+        ...values.map((x) => el("option", { value: x, text: v === "session" ? x.slice(0, 8) + "…" : x, title: x })));
+      sel.value = S[v];
+    }
+    $("setup").hidden = !f.empty;
+  } catch (e) {
+    console.warn("filters", e);
+  }
+}
+
+// -- panels -----------------------------------------------------------------------------
+
+function section(id) { return document.getElementById("panel-" + id); }
+
+function draw(p, body, data) {
+  const unit = p.unit;
+  switch (p.kind) {
+    case "stat": return render.stat(body, data, unit);
+    case "timeseries": return render.timeseries(body, data, unit, { rate: p.id.endsWith("_rate") && p.id !== "error_rate" });
+    case "piechart": return render.piechart(body, data, unit);
+    case "bargauge": return render.bargauge(body, data, unit, { link: sessionLink });
+    case "table": return render.table(body, data, { link: sessionLink });
+    default: return null;
+  }
+}
+
+async function loadPanel(p, gen) {
+  const node = section(p.id);
+  const body = node.querySelector(".panel-body");
+  node.dataset.state = "loading";
+  try {
+    const res = await getJSON(`${p.endpoint}?${query(S)}`);
+    if (gen !== generation) return;
+    draw(p, body, res.data);
+    node.querySelector(".panel-json").href = `${p.endpoint}?${query(S)}`;
+    node.dataset.state = "ready";
+    node.title = `${res.from} – ${res.to}`;
+  } catch (e) {
+    if (gen !== generation) return;
+    body.replaceChildren(el("div", { class: "panel-error", text: e.message }));
+    node.dataset.state = "error";
+  }
+  node.dataset.generation = String(gen);
+}
+
+// -- logs -------------------------------------------------------------------------------
+
+const logs = { cursor: null, keys: new Set(), list: null, timer: null, busy: false };
+
+function logsUi() {
+  const node = section("logs");
+  const body = node.querySelector(".panel-body");
+  const events = el("select", { id: "log-event", "aria-label": "Event" }, el("option", { value: "", text: "All events" }),
+    ...config.events.map((e) => el("option", { value: e, text: e })));
+  const search = el("input", { id: "log-search", type: "search", placeholder: "Search text…", "aria-label": "Search" });
+  const live = el("label", { class: "live" }, el("input", { type: "checkbox", id: "log-live", checked: "checked" }),
+    el("span", { class: "live-dot" }), " Live");
+  let debounce = null;
+  events.addEventListener("change", () => loadLogs());
+  search.addEventListener("input", () => { clearTimeout(debounce); debounce = setTimeout(loadLogs, 300); });
+  live.querySelector("input").addEventListener("change", scheduleTail);
+  logs.list = el("ul", { class: "events", id: "log-list" });
+  body.replaceChildren(el("div", { class: "log-tools" }, events, search, live), el("div", { class: "log-scroll" }, logs.list));
+}
+
+function logQuery(extra = {}) {
+  return query(S, { event: $("log-event").value, q: $("log-search").value, limit: 200, ...extra });
+}
+
+async function loadLogs(gen = generation) {
+  const node = section("logs");
+  node.dataset.state = "loading";
+  try {
+    const res = await getJSON("/api/v1/logs?" + logQuery());
+    if (gen !== generation) return;
+    logs.cursor = res.cursor;
+    logs.keys = new Set(res.events.map((e) => e.key));
+    logs.list.replaceChildren(...res.events.map((e) => render.eventRow(e, { link: sessionLink })));
+    if (!res.events.length) logs.list.append(el("li", { class: "no-data", text: "No events" }));
+    node.dataset.state = "ready";
+  } catch (e) {
+    logs.list.replaceChildren(el("li", { class: "panel-error", text: e.message }));
+    node.dataset.state = "error";
+  }
+  node.dataset.generation = String(gen);
+  scheduleTail();
+}
+
+async function tail() {
+  if (logs.busy || !logs.cursor) return;
+  logs.busy = true;
+  try {
+    const res = await getJSON("/api/v1/logs?" + logQuery({ after: logs.cursor, limit: 500 }));
+    logs.cursor = res.cursor || logs.cursor;
+    const fresh = res.events.filter((e) => !logs.keys.has(e.key)).reverse();
+    if (fresh.length) logs.list.querySelectorAll(":scope > .no-data").forEach((n) => n.remove());
+    for (const e of fresh) {  // oldest first, each on top: newest ends up first
+      logs.keys.add(e.key);
+      const row = render.eventRow(e, { link: sessionLink });
+      row.classList.add("fresh");
+      logs.list.prepend(row);
+    }
+    while (logs.list.children.length > MAX_LOG_ROWS) logs.list.lastElementChild.remove();
+  } catch (e) {
+    console.warn("live tail", e);
+  } finally {
+    logs.busy = false;
+  }
+}
+
+function scheduleTail() {
+  clearInterval(logs.timer);
+  logs.timer = null;
+  const on = $("log-live").checked && isLive(S);
+  section("logs").classList.toggle("is-live", on);
+  if (!on) return;
+  // When no cursor came back (empty store), reloading is how the first event shows up.
+  logs.timer = setInterval(() => (logs.cursor ? tail() : loadLogs()), LIVE_MS);
+}
+
+// -- everything -------------------------------------------------------------------------
+
+function apply({ filters = true } = {}) {
+  generation += 1;
+  document.body.dataset.generation = String(generation);
+  showControls();
+  if (filters) loadFilters();
+  for (const p of PANELS) if (p.kind !== "logs") loadPanel(p, generation);
+  loadLogs(generation);
+  clearInterval(refreshTimer);
+  if (REFRESH[S.refresh]) refreshTimer = setInterval(() => apply({ filters: false }), REFRESH[S.refresh]);
+}
+
+bindControls();
+logsUi();
+setState(S, { push: false });  // the defaults become visible in the URL, ready to share
+apply();
