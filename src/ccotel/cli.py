@@ -182,6 +182,7 @@ def _register() -> None:
 
     for module, attr in (
         # ("ccotel.demo", "demo_command"),
+        ("ccotel.demo.command", "demo_command"),
         ("ccotel.importer.cli", "import_command"),
         ("ccotel.stack.cli", "stack"),
     ):
