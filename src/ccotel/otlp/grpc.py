@@ -27,7 +27,10 @@ def _retry_details(message: str, seconds: int) -> tuple[tuple[str, bytes], ...]:
     info = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=seconds))
     status = status_pb2.Status(code=code_pb2.UNAVAILABLE, message=message)
     status.details.add().Pack(info)
-    return (("grpc-status-details-bin", status.SerializeToString()),)
+    # The rich status is the standard place; opentelemetry-python's exporter (1.4x) only
+    # reads a bare `google.rpc.retryinfo-bin` trailer, so send both.
+    return (("grpc-status-details-bin", status.SerializeToString()),
+            ("google.rpc.retryinfo-bin", info.SerializeToString()))
 
 
 def _handler(ingestor: Ingestor, signal: Signal,
