@@ -12,14 +12,18 @@ from typing import Any, Callable
 import click
 
 from ccotel import __version__
-from ccotel.settings import SETTINGS, Setting, Settings, default_data_dir
+from ccotel.settings import DEBUG_SETTINGS, SETTINGS, Setting, Settings, default_data_dir
 
 
 def setting_options(names: tuple[str, ...] | None = None) -> Callable[[Any], Any]:
-    """Click options for the named settings (all when None), each with its env var."""
+    """Click options for the named settings (all, debug ones hidden, when None), each
+    with its env var."""
     chosen = [s for s in SETTINGS if names is None or s.name in names]
+    debug = list(DEBUG_SETTINGS) if names is None else []
 
     def decorate(fn: Any) -> Any:
+        for s in reversed(debug):
+            fn = _option(s, hidden=True)(fn)
         for s in reversed(chosen):
             fn = _option(s)(fn)
         return fn
@@ -27,13 +31,14 @@ def setting_options(names: tuple[str, ...] | None = None) -> Callable[[Any], Any
     return decorate
 
 
-def _option(s: Setting) -> Callable[[Any], Any]:
+def _option(s: Setting, hidden: bool = False) -> Callable[[Any], Any]:
     if s.type is bool:
         return click.option(f"--{s.name}", s.attr, envvar=s.env, is_flag=True, default=False,
-                            help=f"{s.help} [env: {s.env}]")
+                            hidden=hidden, help=f"{s.help} [env: {s.env}]")
     ctype: Any = {int: int, Path: click.Path(path_type=Path), str: str}[s.type]
     return click.option(f"--{s.name}", s.attr, envvar=s.env, type=ctype, default=s.default,
-                        show_default=s.default is not None, help=f"{s.help} [env: {s.env}]")
+                        show_default=s.default is not None, hidden=hidden,
+                        help=f"{s.help} [env: {s.env}]")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

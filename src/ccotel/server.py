@@ -25,7 +25,7 @@ from prometheus_client import make_asgi_app
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from ccotel import __version__
+from ccotel import __version__, auth, redact
 from ccotel.otlp import grpc as otlp_grpc
 from ccotel.otlp import http as otlp_http
 from ccotel.otlp.ingest import Ingestor
@@ -122,6 +122,12 @@ def check_access(settings: Settings) -> None:
             "to the network: set --token (or CCOTEL_TOKEN), or pass --insecure if you mean it")
     if bool(settings.tls_cert) != bool(settings.tls_key):
         raise StartupError("--tls-cert and --tls-key go together: give both or neither")
+    for path in (settings.tls_cert, settings.tls_key):
+        if path is not None and not Path(path).is_file():
+            raise StartupError(f"cannot read {path}: give a PEM file to --tls-cert/--tls-key")
+    if settings.token and not settings.tls_cert and not is_loopback(settings.host):
+        log.warning("--token without --tls-cert on %s: the token and the telemetry cross "
+                    "the network in clear text", settings.host)
 
 
 def open_store(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -155,6 +161,11 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                 web_routes: Callable[[WebContext], list[Any]] | None = None) -> None:
     """Run until SIGINT/SIGTERM (or `stop` is set)."""
     check_access(settings)
+    try:
+        redacted = redact.parse(settings.redact)
+        retention, retention_interval_s = settings.retention_delta, settings.retention_interval_s
+    except (redact.RedactError, ValueError) as exc:
+        raise StartupError(str(exc)) from None
     host = settings.host
     socks = {name: bind(host, port, name) for name, port in (
         ("http", settings.http_port), ("ui", settings.ui_port),
@@ -163,11 +174,15 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
     try:
         con = open_store(settings)
         metrics = ServerMetrics()
-        writer = Writer(con, max_queue=settings.max_queue, retention=settings.retention_delta,
-                        observe=metrics.observe)
+        writer = Writer(con, max_queue=settings.max_queue, retention=retention,
+                        retention_interval_s=retention_interval_s, observe=metrics.observe)
         metrics.watch_queue(writer.depth)
         authorize = make_authorizer(settings.token)
-        ingestor = Ingestor(writer, metrics)
+        # Redaction runs on every decoded batch before it is queued: nothing redacted is
+        # ever written.
+        transform = (redact.Redactor(redacted, redact.load_key(settings.data_dir))
+                     if redacted else None)
+        ingestor = Ingestor(writer, metrics, transform=transform)
         grpc_server = otlp_grpc.build_server(ingestor, max_body=settings.max_body,
                                              authorize=authorize)
         address = f"[{host}]:{settings.grpc_port}" if ":" in host else f"{host}:{settings.grpc_port}"
@@ -189,7 +204,9 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         ready = False
         ctx = WebContext(writer.cursor, info={"version": __version__}, ready=lambda: ready,
                          settings=settings, running=running, writer=writer, metrics=metrics)
-        web = build_app(ctx, web_routes(ctx) if web_routes else None)
+        web: Any = build_app(ctx, web_routes(ctx) if web_routes else None)
+        if settings.token:  # the dashboard and API show prompts, costs and emails
+            web = auth.TokenAuth(web, settings.token, secure=settings.tls_cert is not None)
         metrics_routes: list[Any] = []
         # Extra endpoints beside ccotel's own /metrics (one line each).
         from ccotel.claude import exposition  # /metrics/claude-code (the stack's names)

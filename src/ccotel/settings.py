@@ -56,6 +56,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("redact", "", "Drop or hash at ingest: prompts,responses,tool-details,emails."),
 )
 
+# Knobs for tests and debugging: accepted by `ccotel serve` but hidden from --help and
+# the docs, because changing them is never the answer to a user's problem.
+DEBUG_SETTINGS: tuple[Setting, ...] = (
+    Setting("retention-interval", "1h", "How often retention runs (e.g. 1h, 500ms)."),
+)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -74,10 +80,15 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     redact: str = ""
+    retention_interval: str = "1h"
 
     @property
     def retention_delta(self) -> timedelta:
         return parse_duration(self.retention)
+
+    @property
+    def retention_interval_s(self) -> float:
+        return parse_duration(self.retention_interval).total_seconds()
 
     @classmethod
     def from_options(cls, **options: Any) -> Settings:

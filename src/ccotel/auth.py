@@ -1,0 +1,223 @@
+"""Token access to the dashboard and JSON API: an ASGI middleware around the web app.
+
+A request passes with `Authorization: Bearer <token>` (scripts, `ccotel report`) or with
+the session cookie that `POST /login` sets (browsers). The cookie never holds the token:
+it holds an expiry and an HMAC of it keyed by the token, so changing the token logs
+everyone out and a leaked cookie does not give OTLP write access. HttpOnly keeps it from
+page scripts; SameSite=Strict keeps other sites from riding on it (CSRF); Secure is set
+when ccotel serves TLS.
+
+/readyz and /healthz stay open (health probes hold no data). Anything else without
+credentials gets 401 JSON under /api/, and a redirect to /login for pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import json
+import time
+from typing import Any, Awaitable, Callable, MutableMapping
+from urllib.parse import parse_qs, quote
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+COOKIE = "ccotel_session"
+SESSION_SECONDS = 30 * 24 * 3600
+OPEN_PATHS = frozenset({"/readyz", "/healthz"})
+MAX_FORM = 8192  # a login form is a few hundred bytes
+
+
+def bearer_ok(header: str | None, token: str) -> bool:
+    """Constant-time check of an `Authorization` header value."""
+    if header is None:
+        return False
+    return hmac.compare_digest(header.strip().encode(), f"Bearer {token}".encode())
+
+
+def _sign(token: str, expires: int) -> str:
+    return hmac.new(token.encode(), f"ccotel-session-v1.{expires}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def session_cookie(token: str, now: float | None = None) -> str:
+    expires = int(now if now is not None else time.time()) + SESSION_SECONDS
+    return f"v1.{expires}.{_sign(token, expires)}"
+
+
+def session_ok(value: str | None, token: str, now: float | None = None) -> bool:
+    if not value:
+        return False
+    parts = value.split(".")
+    if len(parts) != 3 or parts[0] != "v1" or not parts[1].isdigit():
+        return False
+    expires = int(parts[1])
+    if not hmac.compare_digest(parts[2].encode(), _sign(token, expires).encode()):
+        return False
+    return expires > (now if now is not None else time.time())
+
+
+def _cookies(headers: dict[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in headers.get("cookie", "").split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep:
+            out.setdefault(name, value)
+    return out
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after login: a local path only (no open redirect to //evil or http:)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ccotel: sign in</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{{font:15px system-ui,sans-serif;background:#111418;color:#d8dee6;display:grid;
+place-items:center;min-height:90vh;margin:0}}
+form{{background:#1b2027;padding:2rem;border-radius:8px;min-width:18rem}}
+input{{width:100%;box-sizing:border-box;padding:.5rem;margin:.5rem 0 1rem;background:#0d1013;
+color:inherit;border:1px solid #39424e;border-radius:4px}}
+button{{padding:.5rem 1rem}} .err{{color:#ff7b72}}
+</style></head><body>
+<form method="post" action="/login">
+<h1>ccotel</h1>
+<p>This server needs its token (the <code>--token</code> or <code>CCOTEL_TOKEN</code>
+it was started with).</p>
+{error}
+<label for="token">Token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" autofocus>
+<input type="hidden" name="next" value="{next}">
+<button type="submit">Sign in</button>
+</form></body></html>
+"""
+
+
+class TokenAuth:
+    """Wrap an ASGI app so that every request but health checks needs the token."""
+
+    def __init__(self, app: ASGIApp, token: str, *, secure: bool = False,
+                 open_paths: frozenset[str] = OPEN_PATHS) -> None:
+        if not token:
+            raise ValueError("TokenAuth needs a non-empty token")
+        self.app = app
+        self.token = token
+        self.secure = secure
+        self.open_paths = open_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if path in self.open_paths:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope.get("headers", ())}
+        if path == "/login" and scope["type"] == "http":
+            await self._login(scope, receive, send, headers)
+            return
+        if path == "/logout" and scope["type"] == "http":
+            await self._respond(send, 303, b"", [("location", "/login"),
+                                                 ("set-cookie", self._cookie("", 0))])
+            return
+        if self.authorized(headers):
+            await self.app(scope, receive, send)
+            return
+        await self._refuse(scope, send, headers)
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        # Evaluate both so the time taken does not tell which one was tried.
+        by_header = bearer_ok(headers.get("authorization"), self.token)
+        by_cookie = session_ok(_cookies(headers).get(COOKIE), self.token)
+        return by_header or by_cookie
+
+    # -- responses ----------------------------------------------------------------------
+
+    def _cookie(self, value: str, max_age: int) -> str:
+        parts = [f"{COOKIE}={value}", "Path=/", f"Max-Age={max_age}", "HttpOnly",
+                 "SameSite=Strict"]
+        if self.secure:
+            parts.append("Secure")
+        return "; ".join(parts)
+
+    async def _refuse(self, scope: Scope, send: Send, headers: dict[str, str]) -> None:
+        path: str = scope.get("path", "")
+        method = scope.get("method", "GET")
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if path.startswith("/api/") or method not in ("GET", "HEAD"):
+            body = json.dumps({"error": {"status": 401, "message":
+                               "this ccotel needs its token: send 'Authorization: Bearer "
+                               "<token>' or sign in at /login"}}).encode()
+            await self._respond(send, 401, body, [("content-type", "application/json"),
+                                                  ("www-authenticate", "Bearer")])
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = path + (f"?{query}" if query else "")
+        await self._respond(send, 303, b"", [("location", "/login?next=" + quote(target, safe=""))])
+
+    async def _login(self, scope: Scope, receive: Receive, send: Send,
+                     headers: dict[str, str]) -> None:
+        method = scope.get("method", "GET")
+        if method in ("GET", "HEAD"):
+            params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            await self._page(send, 200, safe_next(params.get("next", [None])[0]), "")
+            return
+        if method != "POST":
+            await self._respond(send, 405, b"", [("allow", "GET, POST")])
+            return
+        body = await _read_body(receive, MAX_FORM)
+        if body is None:
+            await self._respond(send, 413, b"form too large", [("content-type", "text/plain")])
+            return
+        form = parse_qs(body.decode("utf-8", "replace"))
+        given = form.get("token", [""])[0]
+        target = safe_next(form.get("next", [None])[0])
+        if given and hmac.compare_digest(given.encode(), self.token.encode()):
+            await self._respond(send, 303, b"", [
+                ("location", target),
+                ("set-cookie", self._cookie(session_cookie(self.token), SESSION_SECONDS))])
+            return
+        await self._page(send, 401, target, '<p class="err">Wrong token.</p>')
+
+    async def _page(self, send: Send, status: int, target: str, error: str) -> None:
+        body = _PAGE.format(error=error, next=html.escape(target, quote=True)).encode()
+        await self._respond(send, status, body, [("content-type", "text/html; charset=utf-8")])
+
+    async def _respond(self, send: Send, status: int, body: bytes,
+                       headers: list[tuple[str, str]]) -> None:
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        raw += [(b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+                # The login page must not be framed (clickjacking) or leak the referrer.
+                (b"x-frame-options", b"DENY"),
+                (b"content-security-policy", b"frame-ancestors 'none'"),
+                (b"referrer-policy", b"no-referrer")]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    out = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        out += message.get("body", b"")
+        if len(out) > limit:
+            return None
+        if not message.get("more_body", False):
+            break
+    return bytes(out)
