@@ -207,3 +207,10 @@ def test_no_transcripts_anywhere_is_a_clear_error(tmp_path: Path,
     monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
     result = cli("import", "--data-dir", str(tmp_path / "data"), ok=False)
     assert result.exit_code != 0 and "pass the folder" in result.output
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "python"])
+def test_the_progress_bar_can_be_forced(tmp_path: Path, corpus: Corpus, engine: str) -> None:
+    result = cli("import", str(corpus.root), "--data-dir", str(tmp_path / engine),
+                 "--progress", "--engine", engine)
+    assert "Imported" in result.stdout

@@ -18,7 +18,7 @@ import pytest
 
 from tests.e2e.claude_cli import ToolNotInstalled, ccusage_binary
 from tests.importer.corpus import NEW_MODEL, PRICED_MODELS, build_test_corpus
-from tests.importer.helpers import import_json, report
+from tests.importer.helpers import cli_json, report
 
 pytestmark = pytest.mark.e2e
 
@@ -45,10 +45,13 @@ def corpus_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
-@pytest.fixture(scope="module")
-def data_dir(corpus_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("data")
-    import_json(data, corpus_home / ".claude" / "projects")
+@pytest.fixture(scope="module", params=["duckdb", "python"])
+def data_dir(request: pytest.FixtureRequest, corpus_home: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The corpus imported by each path: whole files in DuckDB, or line by line."""
+    data = tmp_path_factory.mktemp(f"data-{request.param}")
+    cli_json("import", str(corpus_home / ".claude" / "projects"), "--data-dir", str(data),
+             "--engine", request.param)
     return data
 
 

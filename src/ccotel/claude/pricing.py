@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 _MTOK = Decimal(1_000_000)
 # Price keys the fast path applies; a model priced with anything else (a per-request fee,
@@ -53,6 +54,28 @@ def normalize_model(model: str) -> str:
         if m.endswith(suffix):
             m = m[: -len(suffix)]
     return m.replace("@", "-")
+
+
+@dataclass(frozen=True)
+class PicoRates:
+    """Prices per token in picodollars (1e-12 USD): integers, so sums are exact. Past
+    `tier_start` input tokens (cached or not), every token costs the `tier` rates."""
+
+    input: int
+    output: int
+    cache_read: int
+    write_5m: int
+    write_1h: int
+    tier_start: int | None = None
+    tier: tuple[int, int, int, int, int] | None = None
+
+
+_PICO_PER_MTOK_USD = Decimal(1_000_000)
+
+
+def _pico(rate: Decimal) -> int | None:
+    v = rate * _PICO_PER_MTOK_USD
+    return int(v) if v == v.to_integral_value() else None
 
 
 class _Table:
@@ -91,6 +114,28 @@ class _Table:
         from genai_prices import Usage
 
         return Decimal(self.model_price.calc_price(_usage(Usage, t))["total_price"])
+
+    def pico_rates(self) -> PicoRates | Literal["library"]:
+        """These prices as integer picodollars per token, or "library" when they are not
+        that simple (a price key the fast path lacks, several tiers, sub-picodollar)."""
+        rates = (self.input, self.output, self.cache_read, self.write_5m, self.write_1h)
+        if not self.fast or any(r is None for r in rates):
+            return "library"
+        tiered = [r for r in rates if not isinstance(r, Decimal)]
+        starts = {r.tiers[0].start for r in tiered if len(r.tiers) == 1}
+        if any(len(r.tiers) != 1 for r in tiered) or len(starts) > 1:
+            return "library"
+        base = [_pico(r if isinstance(r, Decimal) else Decimal(r.base)) for r in rates]
+        tier = [_pico(r if isinstance(r, Decimal) else Decimal(r.tiers[0].price))
+                for r in rates]
+        if None in base or None in tier:
+            return "library"
+        b0, b1, b2, b3, b4 = (int(x or 0) for x in base)
+        if not starts:
+            return PicoRates(b0, b1, b2, b3, b4)
+        t0, t1, t2, t3, t4 = (int(x or 0) for x in tier)
+        return PicoRates(b0, b1, b2, b3, b4, tier_start=starts.pop(),
+                         tier=(t0, t1, t2, t3, t4))
 
 
 def _rate_at(rate: Any, total_input: int) -> Decimal:
@@ -136,26 +181,49 @@ class Pricer:
         return table.cost(tokens)
 
 
+    def pico_rates(self, model: str, day: date, speed: str | None = None
+                   ) -> PicoRates | None | Literal["library"]:
+        """Per-token rates in picodollars, for pricing many requests in SQL: None when the
+        model has no price, "library" when its table is not linear (price row by row)."""
+        key = (model, speed if speed == "fast" else None, day)
+        table = self._tables.get(key, _MISSING)
+        if table is _MISSING:
+            table = self._tables[key] = _resolve(model, key[1], day)
+        if table is None:
+            self.unpriced.add(model)
+            return None
+        return table.pico_rates()
+
+
+
 _MISSING: Any = object()
 
 
-def _resolve(model: str, speed: str | None, day: date) -> _Table | None:
+@lru_cache(maxsize=1024)
+def _model_info(model: str) -> Any:
+    """genai-prices' entry for a model name (matching scans every model: done once)."""
     from genai_prices import data_snapshot
 
     snapshot = data_snapshot.get_snapshot()
-    when = datetime.combine(day, time(12), tzinfo=timezone.utc)
-    context = {"speed": speed} if speed else None
     for ref in dict.fromkeys((model, normalize_model(model))):
         try:
-            _provider, info = snapshot.find_provider_model(ref, None, "anthropic", None)
+            return snapshot.find_provider_model(ref, None, "anthropic", None)[1]
         except LookupError:
             continue
-        with warnings.catch_warnings():
-            # genai-prices warns about price keys newer than itself; the fast path
-            # refuses such tables anyway and the library call decides.
-            warnings.simplefilter("ignore")
-            return _Table(info.get_prices(when, context))
     return None
+
+
+def _resolve(model: str, speed: str | None, day: date) -> _Table | None:
+    info = _model_info(model)
+    if info is None:
+        return None
+    when = datetime.combine(day, time(12), tzinfo=timezone.utc)
+    context = {"speed": speed} if speed else None
+    with warnings.catch_warnings():
+        # genai-prices warns about price keys newer than itself; the fast path
+        # refuses such tables anyway and the library call decides.
+        warnings.simplefilter("ignore")
+        return _Table(info.get_prices(when, context))
 
 
 def library_price(model: str, when: datetime, tokens: TokenCounts,

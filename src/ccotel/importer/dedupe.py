@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ccotel.importer.transcript import usage_total
+from ccotel.importer.transcript import DEDUPE_MESSAGE_ID, DEDUPE_SIDECHAIN, usage_total
 
 
 @dataclass
@@ -46,9 +46,12 @@ class Entry:
 
     @classmethod
     def of_row(cls, row: dict[str, Any]) -> Entry:
-        attrs = json.loads(row.get("attributes") or "{}")
-        return cls(row["event_key"], attrs.get("message_id"), row.get("request_id"),
-                   row.get("session_id"), bool(attrs.get("is_sidechain")),
+        if DEDUPE_MESSAGE_ID in row:
+            mid, side = row[DEDUPE_MESSAGE_ID], bool(row.get(DEDUPE_SIDECHAIN))
+        else:
+            attrs = json.loads(row.get("attributes") or "{}")
+            mid, side = attrs.get("message_id"), bool(attrs.get("is_sidechain"))
+        return cls(row["event_key"], mid, row.get("request_id"), row.get("session_id"), side,
                    usage_total(row), row=row)
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from ccotel.claude.pricing import Pricer
 from ccotel.importer import files as tfiles
@@ -28,6 +28,10 @@ from ccotel.importer.transcript import (
 
 CHUNK_ROWS = 10_000
 MAX_MALFORMED_SHOWN = 20
+# Whole files adding up to this much go through DuckDB (bulk.py) when the store is local;
+# below it, starting DuckDB's reader costs more than it saves.
+BULK_MIN_BYTES = 8 << 20
+Engine = Literal["auto", "duckdb", "python"]
 
 
 class Sink(Protocol):
@@ -39,7 +43,7 @@ class Sink(Protocol):
 @dataclass
 class Malformed:
     path: str
-    offset: int  # byte offset of the line's start
+    offset: int | None  # byte offset of the line's start, when known
     reason: str
 
 
@@ -51,7 +55,6 @@ class ImportReport:
     files_read: int = 0
     files_restarted: int = 0
     bytes_read: int = 0
-    lines: int = 0
     requests: int = 0
     tool_uses: int = 0
     synthetic: int = 0
@@ -67,7 +70,7 @@ class ImportReport:
         return {
             "filesSeen": self.files_seen, "filesRead": self.files_read,
             "filesRestarted": self.files_restarted, "bytesRead": self.bytes_read,
-            "lines": self.lines, "requestLines": self.requests, "toolUses": self.tool_uses,
+            "requestLines": self.requests, "toolUses": self.tool_uses,
             "inserted": self.stored.inserted, "replaced": self.stored.replaced,
             "duplicates": self.stored.duplicates,
             "sidechainReplays": self.stored.sidechain_replays,
@@ -92,10 +95,18 @@ def plan_files(paths: Iterable[Path], states: dict[str, FileState]) -> tuple[int
 
 
 def run_import(plans: list[Plan], sink: Sink, *, report: ImportReport | None = None,
-               progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS) -> ImportReport:
-    """Import every planned file through `sink`, chunk by chunk."""
+               progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS,
+               engine: Engine = "auto") -> ImportReport:
+    """Import every planned file through `sink`: whole files in DuckDB when the sink is
+    the local store and there is enough of them, the rest line by line, chunk by chunk."""
     started = time.perf_counter()
     rep = report or ImportReport()
+    whole = [p for p in plans if p.start == 0]
+    bulk = getattr(sink, "bulk", None)
+    if bulk is not None and whole and engine != "python" and (
+            engine == "duckdb" or sum(p.size for p in whole) >= BULK_MIN_BYTES):
+        bulk(whole, rep, progress)
+        plans = [p for p in plans if p.start != 0]
     pricer = Pricer()
     rows: list[dict[str, Any]] = []
     touched: dict[str, FileState] = {}
@@ -112,7 +123,6 @@ def run_import(plans: list[Plan], sink: Sink, *, report: ImportReport | None = N
         offset = p.start
         reported = p.start
         for end, line in tfiles.complete_lines(p.path, p.start):
-            rep.lines += 1
             start_of_line, offset = offset, end
             if USAGE_MARKER in line:
                 try:
@@ -149,7 +159,7 @@ def run_import(plans: list[Plan], sink: Sink, *, report: ImportReport | None = N
         if len(touched) >= 1000:
             flush()
     flush()
-    rep.unpriced_models = sorted(pricer.unpriced)
+    rep.unpriced_models = sorted(set(rep.unpriced_models) | pricer.unpriced)
     rep.seconds = time.perf_counter() - started
     return rep
 
@@ -182,6 +192,12 @@ class LocalSink:
         from ccotel.importer.store import apply_chunk
 
         return apply_chunk(self.writer, rows, files)
+
+    def bulk(self, plans: list[Plan], report: ImportReport,
+             progress: Progress | None) -> None:
+        from ccotel.importer.bulk import bulk_import
+
+        bulk_import(self.con, plans, report, progress)
 
     def close(self) -> None:
         self.con.close()

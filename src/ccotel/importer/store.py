@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from ccotel.importer.dedupe import Entry, resolve
 from ccotel.importer.files import FileState
+from ccotel.importer.transcript import DEDUPE_MESSAGE_ID, DEDUPE_SIDECHAIN
 from ccotel.otlp.decode import Batch
 from ccotel.store.schema import sql
 from ccotel.store.writer import Writer
@@ -38,6 +39,7 @@ ROW_COLUMNS = frozenset({
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
     "cache_creation_5m_tokens", "cache_creation_1h_tokens", "cost_usd", "speed",
     "app_version", "project", "git_branch", "source", "attributes", "tool_name", "tool_use_id",
+    DEDUPE_MESSAGE_ID, DEDUPE_SIDECHAIN,
 })
 EVENT_NAMES = frozenset({"api_request", "tool_use"})
 # A transcript request that telemetry already reported: kept for dedupe, never counted.
@@ -131,12 +133,14 @@ def _register(cur: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, An
 
 
 def _candidates(cur: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
-    _register(cur, "import_candidates", [
-        {"event_key": r["event_key"],
-         "message_id": json.loads(r.get("attributes") or "{}").get("message_id"),
-         "request_id": r.get("request_id") if r.get("event_name") == "api_request" else None,
-         "tool_use_id": r.get("tool_use_id")}
-        for r in rows], _CANDIDATES)
+    requests = [r.get("event_name") == "api_request" for r in rows]
+    table = pa.table({
+        "event_key": [r["event_key"] for r in rows],
+        "message_id": [r.get(DEDUPE_MESSAGE_ID) for r in rows],
+        "request_id": [r.get("request_id") if ok else None for r, ok in zip(rows, requests)],
+        "tool_use_id": [r.get("tool_use_id") for r in rows],
+    }, schema=_CANDIDATES)
+    cur.register("import_candidates", table)
 
 
 def _mark_known_from_telemetry(cur: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]],

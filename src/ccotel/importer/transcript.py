@@ -30,6 +30,8 @@ from ccotel.claude.pricing import Pricer, TokenCounts
 # bytes first avoids parsing the user and attachment lines that hold most of the bytes.
 USAGE_MARKER = b'"usage"'
 SYNTHETIC_MODEL = "<synthetic>"
+DEDUPE_MESSAGE_ID = "_message_id"
+DEDUPE_SIDECHAIN = "_sidechain"
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+")
 
 Skip = Literal["synthetic", "invalid"]
@@ -63,6 +65,11 @@ def _str(v: Any) -> str | None:
 
 def parse_ts(text: Any) -> int | None:
     """RFC 3339 timestamp -> epoch nanoseconds (None when absent or unreadable)."""
+    parsed = _parse_dt(text)
+    return None if parsed is None else parsed[0]
+
+
+def _parse_dt(text: Any) -> tuple[int, datetime] | None:
     if not isinstance(text, str):
         return None
     try:
@@ -73,7 +80,7 @@ def parse_ts(text: Any) -> int | None:
         dt = dt.replace(tzinfo=timezone.utc)
     # Whole microseconds as an integer: float seconds would round away the last digits.
     micros = (dt - _EPOCH) // _MICROSECOND
-    return int(micros) * 1000
+    return int(micros) * 1000, dt
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -91,7 +98,8 @@ def event_key(message_id: str | None, request_id: str | None, session_id: str | 
     nothing to dedupe on: the line itself is the identity.
     """
     if message_id is None:
-        return "tx::" + hashlib.blake2b(line.strip(), digest_size=16).hexdigest()
+        # md5 because DuckDB has it too: the bulk path must make the same key.
+        return "tx::" + hashlib.md5(line.rstrip(b"\r\n"), usedforsecurity=False).hexdigest()
     if request_id is not None:
         return f"tx:{message_id}:{request_id}"
     when = "" if message_id.startswith("msg_") else str(ts_ns // 1_000_000)
@@ -124,9 +132,10 @@ def parse_line(line: bytes, pricer: Pricer) -> Parsed:
     if ("" in (message_id, request_id, session_id, model)
             or (version is not None and not _SEMVER.match(version))):
         return Parsed(skipped="invalid")
-    ts_ns = parse_ts(entry.get("timestamp"))
-    if ts_ns is None:
+    when = _parse_dt(entry.get("timestamp"))
+    if when is None:
         return Parsed(skipped="invalid")
+    ts_ns, ts = when
 
     cache_read = _int(usage.get("cache_read_input_tokens")) or 0
     split = usage.get("cache_creation")
@@ -137,7 +146,6 @@ def parse_line(line: bytes, pricer: Pricer) -> Parsed:
         cache_5m, cache_1h = _int(usage.get("cache_creation_input_tokens")) or 0, 0
     speed = _str(usage.get("speed"))
     is_sidechain = entry.get("isSidechain") is True
-    ts = datetime.fromtimestamp(ts_ns / 1e9, tz=timezone.utc)
 
     # Old transcripts carry Claude Code's own cost; it wins over a recomputation, as in
     # ccusage's default mode.
@@ -154,6 +162,8 @@ def parse_line(line: bytes, pricer: Pricer) -> Parsed:
     tier = _str(usage.get("service_tier"))
     if tier:
         attrs["service_tier"] = tier
+    if speed:
+        attrs["speed"] = speed
     common = {
         "session_id": session_id,
         "time_unix_nano": ts_ns,
@@ -177,6 +187,9 @@ def parse_line(line: bytes, pricer: Pricer) -> Parsed:
         "cost_usd": None if cost is None else float(cost),
         "speed": speed,
         "attributes": json.dumps(attrs, separators=(",", ":")),
+        # Dedupe reads these; they are not columns (the writer ignores unknown keys).
+        DEDUPE_MESSAGE_ID: message_id,
+        DEDUPE_SIDECHAIN: is_sidechain,
     }
     rows = [row]
     for block in message.get("content") or ():

@@ -1,0 +1,293 @@
+"""Whole transcript files imported inside DuckDB: the fast path of a local import.
+
+A first import reads every byte of a history that can be gigabytes; parsing it line by
+line in Python costs about 60 µs a request. Here DuckDB reads the files as text (in C++,
+on every core), parses only the usage lines, prices them from genai-prices' tables
+(resolved in Python, applied in SQL), dedupes them set-wise and inserts the survivors,
+batch by batch, each batch in one transaction with its files' offsets.
+
+The rules are those of `transcript.py` and `dedupe.py` (the Python path, still used for
+bytes appended since the last import and when a server holds the store); the tests
+import the same corpus both ways and compare the stores row by row.
+
+Only for a store no other process writes (no server running), like `store/bulk.py`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ccotel.claude.pricing import PicoRates, Pricer, TokenCounts
+from ccotel.importer.files import FileState, Plan, head_hash
+from ccotel.store.schema import sql
+
+BATCH_BYTES = 1 << 30  # bounded anyway by DuckDB's memory_limit (it spills past it)
+_TAIL_SCAN = 1 << 16
+
+_FILES = pa.schema([("path", pa.string()), ("file_index", pa.int64()), ("tail", pa.string())])
+_RATES = pa.schema([("model", pa.string()), ("fast", pa.bool_()), ("day", pa.date32()),
+                    *[(k, pa.int64()) for k in (
+                        "input", "output", "cache_read", "write_5m", "write_1h", "tier_start",
+                        "t_input", "t_output", "t_cache_read", "t_write_5m", "t_write_1h")]])
+_COSTS = pa.schema([("row_id", pa.int64()), ("cost", pa.float64())])
+
+
+@dataclass
+class _File:
+    plan: Plan
+    index: int
+    end: int            # bytes up to and including the last newline
+    tail: str | None    # the unfinished last line, if any
+
+
+def complete_end(path: Path, size: int) -> int:
+    """Offset just past the last newline (0 when there is none)."""
+    with path.open("rb") as f:
+        pos = size
+        while pos > 0:
+            start = max(0, pos - _TAIL_SCAN)
+            f.seek(start)
+            block = f.read(pos - start)
+            i = block.rfind(b"\n")
+            if i >= 0:
+                return start + i + 1
+            pos = start
+    return 0
+
+
+def line_start(path: Path, position: int) -> int:
+    """Start of the line holding byte `position` or ending just before it (DuckDB's
+    reject positions are sometimes one byte past the line's start)."""
+    with path.open("rb") as f:
+        pos = position
+        while pos > 0:
+            start = max(0, pos - _TAIL_SCAN)
+            f.seek(start)
+            block = f.read(pos - start)
+            i = block.rfind(b"\n")
+            if i >= 0:
+                return start + i + 1
+            pos = start
+    return 0
+
+
+def _prepare(plan: Plan, index: int) -> _File:
+    end = complete_end(plan.path, plan.size)
+    tail = None
+    if end < plan.size:
+        with plan.path.open("rb") as f:
+            f.seek(end)
+            raw = f.read(plan.size - end)
+        # DuckDB reads the same bytes as one more line; this is how it is recognised.
+        tail = raw.decode("utf-8", "replace").rstrip("\r")
+    return _File(plan, index, end, tail)
+
+
+def _batches(files: list[_File]) -> list[list[_File]]:
+    out: list[list[_File]] = [[]]
+    size = 0
+    for f in files:
+        if out[-1] and size + f.plan.size > BATCH_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(f)
+        size += f.plan.size
+    return [b for b in out if b]
+
+
+def bulk_import(con: duckdb.DuckDBPyConnection, plans: list[Plan], report: Any,
+                progress: Callable[[int], None] | None = None) -> None:
+    """Import whole files (every plan starts at 0) into the store on `con`."""
+    from ccotel.importer.run import Malformed
+
+    pricer = Pricer()
+    con.execute("SET TimeZone = 'UTC'")  # a timestamp without offset means UTC
+    files = [_prepare(p, i) for i, p in enumerate(plans)]
+    for batch in _batches(files):
+        _import_batch(con, batch, report, pricer, progress, Malformed)
+    report.unpriced_models = sorted(set(report.unpriced_models) | pricer.unpriced)
+
+
+def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: Any,
+                  pricer: Pricer, progress: Callable[[int], None] | None,
+                  malformed_cls: Any) -> None:
+    con.register("import_bulk_files", pa.Table.from_pylist(
+        [{"path": str(f.plan.path), "file_index": f.index, "tail": f.tail} for f in batch],
+        schema=_FILES))
+    try:
+        _run_with_progress(con, sql("import_bulk_rows"),
+                           {"files": [str(f.plan.path) for f in batch]},
+                           sum(f.plan.size for f in batch), progress)
+    finally:
+        con.unregister("import_bulk_files")
+    try:
+        _collect_stats(con, batch, report, malformed_cls)
+        _price(con, pricer)
+        con.execute(sql("import_bulk_resolve"))
+        fates = dict(con.execute(
+            "SELECT fate || CASE WHEN stored THEN '+stored' ELSE '' END, count(*) "
+            "FROM import_bulk_decisions GROUP BY ALL").fetchall())
+        known = con.execute(
+            "SELECT count(*) FROM import_bulk_decisions d WHERE NOT stored AND fate = 'keep' "
+            "AND event_name = 'api_request' AND request_id IN (SELECT request_id FROM events "
+            "WHERE source = 'telemetry' AND event_name = 'api_request')").fetchone()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            # The script's last statement is the INSERT: its result is the rows inserted.
+            inserted = con.execute(sql("import_bulk_apply")).fetchone()
+            states = [FileState(str(f.plan.path), f.plan.size, f.plan.mtime, f.end,
+                                head_hash(f.plan.path, f.end) if f.end else None)
+                      for f in batch]
+            con.register("import_files_batch", pa.Table.from_pylist(
+                [s.as_dict() for s in states]))
+            try:
+                con.execute(sql("import_files_put"))
+            finally:
+                con.unregister("import_files_batch")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        s = report.stored
+        replaced = sum(n for k, n in fates.items() if k.endswith("+stored")
+                       and not k.startswith("keep"))
+        s.replaced += replaced
+        s.inserted += int(inserted[0]) if inserted else 0
+        s.duplicates += fates.get("duplicate", 0) + fates.get("duplicate+stored", 0)
+        s.sidechain_replays += fates.get("replay", 0) + fates.get("replay+stored", 0)
+        s.in_telemetry += int(known[0]) if known else 0
+    finally:
+        for t in ("import_bulk_rows", "import_bulk_decisions", "import_bulk_rejects",
+                  "import_bulk_scans", "import_bulk_rates"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+            con.execute(f"DROP VIEW IF EXISTS {t}")
+
+
+def _run_with_progress(con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any],
+                       total: int, progress: Callable[[int], None] | None) -> None:
+    """Execute, reporting bytes as DuckDB's own progress estimate advances."""
+    if progress is None:
+        con.execute(statement, params)
+        return
+    done = threading.Event()
+    reported = 0
+
+    def poll() -> None:
+        nonlocal reported
+        while not done.wait(0.2):
+            try:
+                pct = con.query_progress()
+            except Exception:  # noqa: BLE001 - progress is best effort
+                continue
+            if pct and pct > 0:
+                now = int(total * min(pct, 100.0) / 100)
+                if now > reported:
+                    progress(now - reported)
+                    reported = now
+
+    watcher = threading.Thread(target=poll, name="ccotel-import-progress", daemon=True)
+    watcher.start()
+    try:
+        con.execute(statement, params)
+    finally:
+        done.set()
+        watcher.join()
+        progress(total - reported)
+
+
+def _collect_stats(con: duckdb.DuckDBPyConnection, batch: list[_File], report: Any,
+                   malformed_cls: Any) -> None:
+    by_index = {f.index: f for f in batch}
+    report.files_read += len(batch)
+    report.bytes_read += sum(f.end for f in batch)
+    report.partial_lines += sum(1 for f in batch if f.tail is not None)
+    for skip, event, n in con.execute(
+            "SELECT skip, event_name, count(*) FROM import_bulk_rows GROUP BY ALL").fetchall():
+        if skip is None and event == "api_request":
+            report.requests += n
+        elif skip is None:
+            report.tool_uses += n
+        elif skip == "synthetic":
+            report.synthetic += n
+        elif skip == "invalid":
+            report.invalid += n
+    bad = con.execute("SELECT file_index, excerpt FROM import_bulk_rows "
+                      "WHERE skip = 'malformed' ORDER BY row_id").fetchall()
+    for index, excerpt in bad:
+        _malformed(report, malformed_cls, str(by_index[index].plan.path), None,
+                   f"not a JSON object: {excerpt!r}")
+    ends = {str(f.plan.path): f.end for f in batch}
+    try:
+        rejects = con.execute(
+            "SELECT s.file_path, e.line_byte_position, e.error_type::VARCHAR "
+            "FROM import_bulk_rejects e JOIN import_bulk_scans s USING (scan_id, file_id) "
+            "ORDER BY s.file_path, e.line_byte_position").fetchall()
+    except duckdb.CatalogException:
+        rejects = []  # nothing was rejected
+    for path, position, kind in rejects:
+        start = None if position is None else line_start(Path(path), int(position))
+        if start is not None and start >= ends.get(path, -1):
+            continue  # the unfinished last line: it is left for the next import
+        _malformed(report, malformed_cls, path, start,
+                   "not UTF-8 text" if kind == "INVALID ENCODING" else "not JSON")
+
+
+def _malformed(report: Any, cls: Any, path: str, offset: int | None, reason: str) -> None:
+    report.malformed_count += 1
+    if len(report.malformed) < 20:
+        report.malformed.append(cls(path, offset, reason))
+
+
+def _price(con: duckdb.DuckDBPyConnection, pricer: Pricer) -> None:
+    """Cost of every request without a recorded one: linear tables in SQL, the rest here."""
+    combos = con.execute(sql("import_bulk_unpriced")).fetchall()
+    linear: list[dict[str, Any]] = []
+    library: list[tuple[str, bool, Any]] = []
+    for model, fast, day in combos:
+        rates = pricer.pico_rates(model, day, "fast" if fast else None)
+        if rates is None:
+            continue  # unknown model: no cost, listed as unpriced
+        if isinstance(rates, PicoRates):
+            tier = rates.tier or (None,) * 5
+            linear.append({"model": model, "fast": fast, "day": day, "input": rates.input,
+                           "output": rates.output, "cache_read": rates.cache_read,
+                           "write_5m": rates.write_5m, "write_1h": rates.write_1h,
+                           "tier_start": rates.tier_start, "t_input": tier[0],
+                           "t_output": tier[1], "t_cache_read": tier[2],
+                           "t_write_5m": tier[3], "t_write_1h": tier[4]})
+        else:
+            library.append((model, fast, day))
+    if linear:
+        con.register("import_bulk_rates", pa.Table.from_pylist(linear, schema=_RATES))
+        try:
+            con.execute(sql("import_bulk_price"))
+        finally:
+            con.unregister("import_bulk_rates")
+    for model, fast, day in library:
+        rows = con.execute(
+            "SELECT row_id, time_unix_nano, input_tokens, output_tokens, cache_read_tokens, "
+            "cache_creation_5m_tokens, cache_creation_1h_tokens FROM import_bulk_rows "
+            "WHERE event_name = 'api_request' AND skip IS NULL AND recorded_cost IS NULL "
+            "AND model = ? AND (coalesce(speed, '') = 'fast') = ? "
+            "AND CAST(make_timestamp(time_unix_nano // 1000) AS DATE) = ?",
+            [model, fast, day]).fetchall()
+        costs = []
+        for row_id, ns, i, o, cr, c5, c1 in rows:
+            when = datetime.fromtimestamp(ns / 1e9, tz=timezone.utc)
+            cost = pricer.price(model, when, TokenCounts(i, o, cr, c5, c1),
+                                "fast" if fast else None)
+            costs.append({"row_id": row_id, "cost": None if cost is None else float(cost)})
+        con.register("import_bulk_costs", pa.Table.from_pylist(costs, schema=_COSTS))
+        try:
+            con.execute("UPDATE import_bulk_rows r SET cost_usd = c.cost "
+                        "FROM import_bulk_costs c WHERE c.row_id = r.row_id")
+        finally:
+            con.unregister("import_bulk_costs")

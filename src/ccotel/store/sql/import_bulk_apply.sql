@@ -1,0 +1,38 @@
+-- Bulk import: apply `import_bulk_decisions` (run in one transaction with the offsets).
+-- Stored copies that lost are deleted; surviving candidates are inserted. A request the
+-- store has from telemetry is kept as `transcript_copy` (counted nowhere, remembered for
+-- dedupe); a tool call it has from telemetry is not inserted.
+DELETE FROM events
+WHERE source = 'transcript'
+  AND event_key IN (SELECT event_key FROM import_bulk_decisions
+                    WHERE stored AND fate <> 'keep');
+
+INSERT INTO events BY NAME
+WITH telemetry_requests AS (
+    SELECT DISTINCT request_id FROM events
+    WHERE source = 'telemetry' AND event_name = 'api_request'
+      AND request_id IN (SELECT request_id FROM import_bulk_decisions
+                         WHERE NOT stored AND fate = 'keep')
+),
+telemetry_tools AS (
+    SELECT DISTINCT tool_use_id FROM events
+    WHERE source = 'telemetry' AND event_name IN ('tool_result', 'tool_decision')
+      AND tool_use_id IS NOT NULL
+)
+SELECT
+    r.event_key,
+    make_timestamp(r.time_unix_nano // 1000) AS ts,
+    r.time_unix_nano,
+    CASE WHEN r.event_name = 'api_request'
+              AND r.request_id IN (SELECT request_id FROM telemetry_requests)
+         THEN 'transcript_copy' ELSE r.event_name END AS event_name,
+    r.session_id, r.model, r.request_id,
+    r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_creation_tokens,
+    r.cache_creation_5m_tokens, r.cache_creation_1h_tokens,
+    coalesce(r.recorded_cost, r.cost_usd) AS cost_usd,
+    r.speed, r.app_version, 'transcript' AS source, r.project, r.git_branch, r.attributes,
+    r.tool_name, r.tool_use_id
+FROM import_bulk_rows r
+JOIN import_bulk_decisions d ON d.row_id = r.row_id AND d.fate = 'keep'
+WHERE NOT (r.event_name = 'tool_use'
+           AND r.tool_use_id IN (SELECT tool_use_id FROM telemetry_tools));
