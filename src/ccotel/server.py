@@ -163,9 +163,15 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
     check_access(settings)
     try:
         redacted = redact.parse(settings.redact)
-        retention, retention_interval_s = settings.retention_delta, settings.retention_interval_s
-    except (redact.RedactError, ValueError) as exc:
+    except redact.RedactError as exc:
         raise StartupError(str(exc)) from None
+    try:
+        retention = settings.retention_delta
+        retention_interval_s = settings.retention_interval_s
+    except (ValueError, OverflowError) as exc:
+        why = "out of range" if isinstance(exc, OverflowError) else str(exc)
+        raise StartupError(f"--retention {settings.retention} / --retention-interval "
+                           f"{settings.retention_interval}: {why}") from None
     host = settings.host
     socks = {name: bind(host, port, name) for name, port in (
         ("http", settings.http_port), ("ui", settings.ui_port),
