@@ -210,15 +210,21 @@ function scheduleTail() {
 
 // -- everything -------------------------------------------------------------------------
 
-function apply({ filters = true } = {}) {
+function apply({ filters = true, auto = false } = {}) {
   generation += 1;
   document.body.dataset.generation = String(generation);
   showControls();
   if (filters) loadFilters();
   for (const p of PANELS) if (p.kind !== "logs") loadPanel(p, generation);
-  loadLogs(generation);
+  if (auto && logs.timer) {
+    // The live tail already keeps the log current: reloading it would only collapse
+    // the rows someone has open.
+    section("logs").dataset.generation = String(generation);
+  } else {
+    loadLogs(generation);
+  }
   clearInterval(refreshTimer);
-  if (REFRESH[S.refresh]) refreshTimer = setInterval(() => apply({ filters: false }), REFRESH[S.refresh]);
+  if (REFRESH[S.refresh]) refreshTimer = setInterval(() => apply({ filters: false, auto: true }), REFRESH[S.refresh]);
 }
 
 bindControls();
