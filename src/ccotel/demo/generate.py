@@ -14,7 +14,6 @@ metrics agree the way they do from the real CLI.
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -25,21 +24,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ccotel.demo import population as popn
+from ccotel.demo.attributes import (API_ERROR, API_REQUEST, ASSISTANT, PROMPTS, TOOL_DECISION,
+                                    TOOL_RESULT, USER_PROMPT, attributes, uuid_text)
 from ccotel.demo.points import metric_points
 from ccotel.demo.vector import (Rng, arange, as_text, clip, group_sum_before, group_totals,
                                 join, label, label_of, nulls_unless, position, repeat, starts,
-                                text, to_int)
+                                to_int)
 
 NS = 1_000_000_000
-# Role of an event inside its prompt.
-USER_PROMPT, API_REQUEST, TOOL_DECISION, TOOL_RESULT, ASSISTANT, API_ERROR = range(6)
 EVENT_NAMES = ("user_prompt", "api_request", "tool_decision", "tool_result",
                "assistant_response", "api_error")
 DECISIONS = ("accept", "reject")
 SOURCES = (*popn.DECISION_SOURCES, "user_reject")
-PROMPTS = ("fix the failing test in tests/test_api.py", "add a --json flag to the CLI",
-           "why is the build slow?", "refactor the store module", "write docs for the API",
-           "review my last commit", "explain this stack trace", "bump the dependencies")
 
 
 @dataclass(frozen=True)
@@ -294,7 +290,7 @@ def build_day(spec: Spec, team: list[popn.User], s: _Sessions, day: date) -> Chu
     is_err = pc.equal(role, API_ERROR)
     is_result = pc.equal(role, TOOL_RESULT)
     is_decision = pc.equal(role, TOOL_DECISION)
-    prompt_id = label_of(_uuid_text(pc.add(arange(n_prompts), base)), e_prompt)
+    prompt_id = label_of(uuid_text(pc.add(arange(n_prompts), base)), e_prompt)
     ev_details = pc.take(details, e_user)
     tool_name = label([t.name for t in tools], pc.take(c_tool, e_call))
     # Decision codes: 0 accept, 1 reject; sources index DECISION_SOURCES, then user_reject.
@@ -308,7 +304,7 @@ def build_day(spec: Spec, team: list[popn.User], s: _Sessions, day: date) -> Chu
     request_id = label_of(join("req_", as_text(pc.add(r_seq, base))), e_req)
     tool_use_id = label_of(join("toolu_", as_text(pc.add(arange(max(n_calls, 1)), base))),
                            e_call)
-    attrs = _attributes(role, iso, ev_details, e_prompt, p_text, p_len, e_req, r_cost,
+    attrs = attributes(role, iso, ev_details, e_prompt, p_text, p_len, e_req, r_cost,
                         e_call, c_tool, c_arg, c_in_size, c_out_size)
     n = len(table)
     events = pa.table({
@@ -385,78 +381,3 @@ def build_day(spec: Spec, team: list[popn.User], s: _Sessions, day: date) -> Chu
     })
     points = metric_points(per_event, team, s, end_ns)
     return Chunk(day=day, events=events, points=points, users=team)
-
-
-def _uuid_text(n: pa.Array) -> pa.Array:
-    """A UUID-shaped id from a number below 10**15 (deterministic, distinct per number)."""
-    h = as_text(pc.add(n, 10**15))
-
-    def part(a: int, b: int) -> pa.Array:
-        return pc.utf8_slice_codeunits(h, a, b)
-
-    return join("6f1e", part(1, 5), "-", part(5, 9), "-4", part(9, 12), "-8", part(12, 15),
-                "-", part(15, 16), "a1b2c3d4e5f")
-
-
-def _json_text(value: str) -> str:
-    """`value` as a JSON string body (quotes escaped), to splice into an attributes object."""
-    return json.dumps(value, ensure_ascii=False)[1:-1]
-
-
-def _attributes(role: pa.Array, iso: pa.Array, details: pa.Array, e_prompt: pa.Array,
-                p_text: pa.Array, p_len: pa.Array, e_req: pa.Array, r_cost: pa.Array,
-                e_call: pa.Array, c_tool: pa.Array, c_arg: pa.Array, c_in: pa.Array,
-                c_out: pa.Array) -> pa.Array:
-    """The JSON decode.py keeps for attributes without a column of their own.
-
-    Each role's text is built on that role's rows only, then scattered into place."""
-    prompt_texts = [_json_text(p) for p in PROMPTS]
-    params = []
-    for tool in popn.TOOLS:
-        for i in range(10):
-            if tool.name == "Bash":
-                cmd = popn.BASH_COMMANDS[i]
-                p = {"bash_command": cmd.split()[0], "full_command": cmd}
-            elif tool.name in ("Read", "Edit", "Write"):
-                p = {"file_path": popn.FILES[i % len(popn.FILES)]}
-            else:
-                p = {"pattern": ("TODO", "def main", "*.py", "http", "fixme")[i % 5]}
-            params.append(',"tool_parameters":"' + _json_text(json.dumps(p, separators=(",", ":")))
-                          + '"')
-    out = pa.nulls(len(role), pa.string())
-    for r in range(len(EVENT_NAMES)):
-        mask = pc.equal(role, r)
-        if not pc.any(mask).as_py():
-            continue
-
-        def sub(a: pa.Array) -> pa.Array:
-            return pc.filter(a, mask)  # noqa: B023 - used at once, inside this iteration
-
-        head = join('{"anthropic.provider":"firstParty","anthropic.custom_base_url":false,'
-                    '"event.timestamp":"', sub(iso), '"')
-        if r == USER_PROMPT:
-            prompt_no = sub(e_prompt)
-            prompt = pc.if_else(sub(details), text(prompt_texts, pc.take(p_text, prompt_no)),
-                                "<REDACTED>")
-            value = join(head, ',"prompt_length":', as_text(pc.take(p_len, prompt_no)),
-                         ',"prompt":"', prompt, '"}')
-        elif r == API_REQUEST:
-            micros = to_int(pc.multiply(pc.take(r_cost, sub(e_req)), 1e6))
-            value = join(head, ',"cost_usd_micros":', as_text(micros), "}")
-        elif r in (TOOL_DECISION, TOOL_RESULT):
-            call = sub(e_call)
-            tool_params = pc.if_else(sub(details), text(params, pc.add(
-                pc.multiply(pc.take(c_tool, call), 10), pc.take(c_arg, call))), "")
-            if r == TOOL_DECISION:
-                value = join(head, ',"tool_source":"builtin","permission_mode":"default"',
-                             tool_params, "}")
-            else:
-                value = join(head, ',"tool_input_size_bytes":', as_text(pc.take(c_in, call)),
-                             ',"tool_result_size_bytes":', as_text(pc.take(c_out, call)),
-                             tool_params, "}")
-        elif r == ASSISTANT:
-            value = join(head, ',"response_length":', as_text(pc.take(c_out, sub(e_call))), "}")
-        else:
-            value = join(head, "}")
-        out = pc.replace_with_mask(out, mask, value)
-    return out
