@@ -264,7 +264,8 @@ class Corpus:
                     lines.append(dumps(res))
             self.truth.add(ts.astimezone(timezone.utc), model, u, rid)
             self.written.append({"ts": ts, "sid": sid, "mid": mid, "rid": rid, "model": model,
-                                 "usage": u, "project": project, "branch": branch})
+                                 "usage": u, "project": project, "branch": branch,
+                                 "split": split})
             if rng.random() < synthetic_rate:
                 z = Usage(0, 0, 0, 0, 0)
                 syn = self._assistant(self.t.text, ts + timedelta(seconds=1), sid, project,
@@ -291,7 +292,8 @@ class Corpus:
         copies = []
         for w in self.rng.sample(self.written[:-3], min(count, len(self.written) - 3)):
             copies.append(dumps(self._assistant(self.t.text, w["ts"], sid, project, w["branch"],
-                                                w["mid"], w["rid"], w["model"], w["usage"])))
+                                                w["mid"], w["rid"], w["model"], w["usage"],
+                                                split=w["split"])))
         self.stats["resume_copies"] += len(copies)
         return sid, path, lines[: len(self.t.header)] + copies + lines[len(self.t.header):]
 
@@ -310,7 +312,8 @@ class Corpus:
             rid = "req_" + uuid.UUID(int=self.rng.getrandbits(128)).hex[:24]
             lines.append(dumps(self._assistant(self.t.text, w["ts"] + timedelta(seconds=2),
                                                parent_sid, project, w["branch"], w["mid"], rid,
-                                               w["model"], inflated, sidechain=True)))
+                                               w["model"], inflated, sidechain=True,
+                                               split=w["split"])))
             self.stats["sidechain_replays"] += 1
         ts = parents[-1]["ts"] if parents else datetime.now(timezone.utc)
         for _ in range(own):

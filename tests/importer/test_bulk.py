@@ -84,21 +84,28 @@ def test_requests_known_from_telemetry_become_copies_in_both(tmp_path: Path) -> 
     assert rows(tmp_path / "python") == rows(tmp_path / "duckdb")
 
 
-def test_unreadable_lines_are_reported_with_their_position(tmp_path: Path) -> None:
+def test_lines_duckdb_cannot_read_go_to_the_python_parser(tmp_path: Path) -> None:
     c = Corpus(tmp_path / "projects")
     _, path, lines = c.session(datetime(2026, 3, 1, tzinfo=timezone.utc), turns=4)
+    entries = [json.loads(x) for x in lines if '"usage"' in x]
+    huge = json.loads(json.dumps(entries[-1]))
+    huge["message"]["id"] = "msg_huge"
+    huge["requestId"] = "req_huge"
+    huge["message"]["content"] = [{"type": "text", "text": "x" * (9 << 20)}]  # > 8 MB
     c.write(path, lines[:5])
     bad_at = path.stat().st_size
     with path.open("ab") as f:
-        f.write(b'{"text":"\xff\xfe broken"}\n')
+        f.write(b'{"message":{"usage":{"note":"\xff\xfe"}}}\n')  # not UTF-8
+        f.write(b'{"text":"\xff no usage here"}\n')  # not UTF-8, but nothing to count
+        f.write((dumps(huge) + "\n").encode())
         f.write(b'{"cut":"\xc3')  # an unfinished line, cut inside a character
-    c.write(path, [])  # nothing more
     for engine in ("python", "duckdb"):
         out = imported(tmp_path / engine, c.root, engine)
         assert out["partialLines"] == 1, engine
-        if engine == "duckdb":
-            assert [(m["offset"], m["reason"]) for m in out["malformed"]] == [
-                (bad_at, "not UTF-8 text")]
+        assert [(m["offset"], m["reason"]) for m in out["malformed"]] == [
+            (bad_at, "not JSON")], engine
+    assert rows(tmp_path / "python") == rows(tmp_path / "duckdb")
+    assert any(r[0] == "tx:msg_huge:req_huge" for r in rows(tmp_path / "duckdb"))
 
 
 def test_a_line_without_a_message_id_gets_the_same_key_both_ways(tmp_path: Path) -> None:

@@ -27,6 +27,15 @@ import pyarrow as pa
 
 from ccotel.claude.pricing import PicoRates, Pricer, TokenCounts
 from ccotel.importer.files import FileState, Plan, head_hash
+from ccotel.importer.transcript import (
+    DEDUPE_MESSAGE_ID,
+    DEDUPE_SIDECHAIN,
+    USAGE_MARKER,
+    MalformedLine,
+    looks_like_json_object,
+    parse_line,
+    usage_total,
+)
 from ccotel.store.schema import sql
 
 BATCH_BYTES = 1 << 30  # bounded anyway by DuckDB's memory_limit (it spills past it)
@@ -132,6 +141,7 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
     finally:
         con.unregister("import_bulk_files")
     try:
+        _read_rejected_lines(con, batch, report, pricer, malformed_cls)
         _collect_stats(con, batch, report, malformed_cls)
         _price(con, pricer)
         con.execute(sql("import_bulk_resolve"))
@@ -227,20 +237,64 @@ def _collect_stats(con: duckdb.DuckDBPyConnection, batch: list[_File], report: A
     for index, excerpt in bad:
         _malformed(report, malformed_cls, str(by_index[index].plan.path), None,
                    f"not a JSON object: {excerpt!r}")
-    ends = {str(f.plan.path): f.end for f in batch}
+
+
+def _read_rejected_lines(con: duckdb.DuckDBPyConnection, batch: list[_File], report: Any,
+                         pricer: Pricer, malformed_cls: Any) -> None:
+    """Lines DuckDB's reader refused (longer than its buffer allows, not UTF-8, a raw
+    control character) are read one by one by the Python parser, which decides: rows,
+    malformed, or nothing to count."""
     try:
         rejects = con.execute(
-            "SELECT s.file_path, e.line_byte_position, e.error_type::VARCHAR "
+            "SELECT DISTINCT s.file_path, e.line_byte_position "
             "FROM import_bulk_rejects e JOIN import_bulk_scans s USING (scan_id, file_id) "
-            "ORDER BY s.file_path, e.line_byte_position").fetchall()
+            "ORDER BY ALL").fetchall()
     except duckdb.CatalogException:
-        rejects = []  # nothing was rejected
-    for path, position, kind in rejects:
-        start = None if position is None else line_start(Path(path), int(position))
-        if start is not None and start >= ends.get(path, -1):
+        return  # nothing was rejected
+    by_path = {str(f.plan.path): f for f in batch}
+    extra: list[dict[str, Any]] = []
+    for path, position in rejects:
+        f = by_path.get(path)
+        if f is None or position is None:
+            continue
+        start = line_start(f.plan.path, int(position))
+        if start >= f.end:
             continue  # the unfinished last line: it is left for the next import
-        _malformed(report, malformed_cls, path, start,
-                   "not UTF-8 text" if kind == "INVALID ENCODING" else "not JSON")
+        with f.plan.path.open("rb") as fh:
+            fh.seek(start)
+            line = fh.readline()
+        if USAGE_MARKER not in line:
+            if not looks_like_json_object(line):
+                _malformed(report, malformed_cls, path, start, "not a JSON object")
+            continue
+        try:
+            parsed = parse_line(line, pricer)
+        except MalformedLine as exc:
+            _malformed(report, malformed_cls, path, start, str(exc))
+            continue
+        for r in parsed.rows:
+            extra.append({**{k: r.get(k) for k in _EXTRA_COLUMNS}, "file_index": f.index,
+                          "message_id": r.get(DEDUPE_MESSAGE_ID),
+                          "sidechain": bool(r.get(DEDUPE_SIDECHAIN)),
+                          "total": usage_total(r), "recorded_cost": r.get("cost_usd"),
+                          "row_id": -1 - len(extra)})
+        if parsed.skipped is not None:
+            extra.append({"file_index": f.index, "skip": parsed.skipped,
+                          "event_name": "api_request", "row_id": -1 - len(extra)})
+    if extra:
+        con.register("import_bulk_extra", pa.Table.from_pylist(extra))
+        try:
+            con.execute("INSERT INTO import_bulk_rows BY NAME SELECT * FROM import_bulk_extra")
+        finally:
+            con.unregister("import_bulk_extra")
+
+
+# Columns of a Python-parsed row that the bulk rows table has under the same name.
+_EXTRA_COLUMNS = ("event_key", "event_name", "time_unix_nano", "session_id", "model",
+                  "request_id", "input_tokens", "output_tokens", "cache_read_tokens",
+                  "cache_creation_tokens", "cache_creation_5m_tokens",
+                  "cache_creation_1h_tokens", "speed", "app_version", "project", "git_branch",
+                  "attributes", "tool_name", "tool_use_id")
 
 
 def _malformed(report: Any, cls: Any, path: str, offset: int | None, reason: str) -> None:

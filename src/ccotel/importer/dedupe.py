@@ -4,7 +4,9 @@ Three ways one API response shows up more than once in transcripts:
 
 1. One line per content block (same message id and request id). The copies can differ
    while a response streams (an early line may hold partial output tokens), so the copy
-   with the most tokens wins; ties keep the first seen.
+   with the most tokens wins; then, as in ccusage, the costlier one (a copy that splits
+   its cache writes into 5-minute and 1-hour ones says more than the flat count), then
+   one that states its speed; remaining ties keep the first seen.
 2. Copies in another session's file (`claude --resume` rewrites history into the new
    session): same key, same rule.
 3. Sidechain replays: a `/btw` side question or a subagent log may replay the parent's
@@ -41,6 +43,8 @@ class Entry:
     session_id: str | None
     sidechain: bool
     total: int
+    cost: float = 0.0
+    has_speed: bool = False
     stored: bool = False
     row: dict[str, Any] | None = None
 
@@ -52,7 +56,8 @@ class Entry:
             attrs = json.loads(row.get("attributes") or "{}")
             mid, side = attrs.get("message_id"), bool(attrs.get("is_sidechain"))
         return cls(row["event_key"], mid, row.get("request_id"), row.get("session_id"), side,
-                   usage_total(row), row=row)
+                   usage_total(row), float(row.get("cost_usd") or 0),
+                   bool(row.get("speed")), row=row)
 
 
 @dataclass
@@ -66,7 +71,11 @@ class Resolution:
 def _better(new: Entry, old: Entry) -> bool:
     if new.sidechain != old.sidechain:
         return old.sidechain
-    return new.total > old.total
+    if new.total != old.total:
+        return new.total > old.total
+    if new.cost != old.cost:
+        return new.cost > old.cost
+    return new.has_speed and not old.has_speed
 
 
 def resolve(stored: list[Entry], incoming: list[Entry]) -> Resolution:

@@ -175,9 +175,10 @@ def _stored_copies(cur: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -
     finally:
         cur.unregister("import_candidates")
     entries = []
-    for key, session_id, request_id, attributes, i, o, cr, cc in found:
+    for key, session_id, request_id, attributes, i, o, cr, cc, cost, speed in found:
         attrs = json.loads(attributes or "{}")
         entries.append(Entry(key, attrs.get("message_id"), request_id, session_id,
                              bool(attrs.get("is_sidechain")),
-                             sum(int(v or 0) for v in (i, o, cr, cc)), stored=True))
+                             sum(int(v or 0) for v in (i, o, cr, cc)), float(cost or 0),
+                             bool(speed), stored=True))
     return entries

@@ -1,6 +1,6 @@
 -- Bulk import: which copies survive, with the rules of importer/dedupe.py, set-wise:
--- 1. per event_key, the copy with the most tokens (a non-sidechain copy first; the stored
---    copy, then the first read, on ties);
+-- 1. per event_key, the copy with the most tokens (a non-sidechain copy first; then the
+--    costlier, then one stating its speed; then the stored copy, then the first read);
 -- 2. per message (its msg_ id; a gateway id with its session), sidechain copies under
 --    another request id are replays: dropped when a main-thread copy exists, else only
 --    the best one stays.
@@ -9,7 +9,9 @@
 CREATE OR REPLACE TEMP TABLE import_bulk_decisions AS
 WITH candidates AS (
     SELECT row_id, event_key, event_name, message_id, request_id, session_id, sidechain,
-           total, false AS stored, file_index, time_unix_nano
+           total, coalesce(recorded_cost, cost_usd, 0) AS cost,
+           coalesce(speed, '') <> '' AS has_speed,
+           false AS stored, file_index, time_unix_nano
     FROM import_bulk_rows
     WHERE skip IS NULL
 ),
@@ -19,6 +21,7 @@ stored AS (
            coalesce(e.attributes->>'is_sidechain' = 'true', false) AS sidechain,
            coalesce(e.input_tokens, 0) + coalesce(e.output_tokens, 0)
              + coalesce(e.cache_read_tokens, 0) + coalesce(e.cache_creation_tokens, 0) AS total,
+           coalesce(e.cost_usd::DOUBLE, 0) AS cost, coalesce(e.speed, '') <> '' AS has_speed,
            true AS stored, -1 AS file_index, e.time_unix_nano
     FROM events e
     WHERE e.source = 'transcript'
@@ -33,8 +36,9 @@ copies AS (
                 WHEN starts_with(message_id, 'msg_') THEN message_id
                 ELSE message_id || chr(0) || coalesce(session_id, '') END AS route,
            row_number() OVER (PARTITION BY event_key
-                              ORDER BY sidechain, total DESC, stored DESC, file_index,
-                                       time_unix_nano, row_id) AS key_rank
+                              ORDER BY sidechain, total DESC, cost DESC, has_speed DESC,
+                                       stored DESC, file_index, time_unix_nano, row_id)
+               AS key_rank
     FROM (SELECT * FROM candidates UNION ALL SELECT * FROM stored)
 ),
 routes AS (
@@ -46,8 +50,9 @@ routes AS (
 ranked AS (
     SELECT c.*, r.has_main,
            row_number() OVER (PARTITION BY c.route, c.sidechain, c.key_rank = 1
-                              ORDER BY c.total DESC, c.stored DESC, c.file_index,
-                                       c.time_unix_nano, c.row_id) AS side_rank
+                              ORDER BY c.total DESC, c.cost DESC, c.has_speed DESC,
+                                       c.stored DESC, c.file_index, c.time_unix_nano, c.row_id)
+               AS side_rank
     FROM copies c
     LEFT JOIN routes r USING (route)
 )

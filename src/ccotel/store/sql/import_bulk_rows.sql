@@ -4,8 +4,9 @@
 -- bytes and through a server; tests check both give the same rows):
 -- - each line is read as one text column (a delimiter valid JSON cannot contain, no
 --   quoting); only lines with "usage" are parsed; lines that are not JSON objects become
---   `skip = 'malformed'` rows; lines DuckDB cannot read at all (bad UTF-8, a raw control
---   character) go to `import_bulk_rejects` with their byte position;
+--   `skip = 'malformed'` rows; lines DuckDB does not read (over 8 MB, bad UTF-8, a raw
+--   control character) go to `import_bulk_rejects` with their byte position, and the
+--   Python parser reads them (the buffer stays small: memory does not grow with files);
 -- - usage at the top level or in a subagent progress line; integer input/output tokens
 --   required (leaves are read as JSON, so a string "12" is not the number 12); the 5m/1h
 --   split wins over the flat cache field; `<synthetic>` lines and lines with empty ids or
@@ -15,9 +16,9 @@ WITH lines AS (
     SELECT f.file_index, r.line
     FROM read_csv($files, columns = {'line': 'VARCHAR'}, delim = chr(1), quote = '',
                   escape = '', header = false, auto_detect = false,
-                  max_line_size = 1073741824, filename = true, ignore_errors = true,
-                  store_rejects = true, rejects_table = 'import_bulk_rejects',
-                  rejects_scan = 'import_bulk_scans') r
+                  max_line_size = 8388608, buffer_size = 33554432, filename = true,
+                  ignore_errors = true, store_rejects = true,
+                  rejects_table = 'import_bulk_rejects', rejects_scan = 'import_bulk_scans') r
     JOIN import_bulk_files f ON f.path = r.filename
     -- Cheap tests first (trimming every line would double the scan): usage lines, and
     -- lines that may not be JSON objects, which the parse below decides on.

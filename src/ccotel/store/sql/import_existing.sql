@@ -10,7 +10,9 @@ SELECT
     e.input_tokens,
     e.output_tokens,
     e.cache_read_tokens,
-    e.cache_creation_tokens
+    e.cache_creation_tokens,
+    e.cost_usd::DOUBLE AS cost_usd,
+    e.speed
 FROM events e
 WHERE e.source = 'transcript'
   AND (
