@@ -9,6 +9,10 @@ when ccotel serves TLS.
 
 /readyz and /healthz stay open (health probes hold no data). Anything else without
 credentials gets 401 JSON under /api/, and a redirect to /login for pages.
+
+`LocalHostOnly` guards a loopback-only dashboard against DNS rebinding: a web page whose
+domain is re-pointed at 127.0.0.1 is same-origin with the dashboard as far as the browser
+knows, but its requests still carry its own name in `Host`.
 """
 
 from __future__ import annotations
@@ -207,6 +211,43 @@ class TokenAuth:
                 (b"referrer-policy", b"no-referrer")]
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
+
+
+LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def host_name(header: str) -> str:
+    """`Host` header -> host name without port: `[::1]:3030` -> `::1`."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class LocalHostOnly:
+    """Refuse requests that name another host when ccotel listens on loopback only."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            host = next((v.decode("latin-1") for k, v in scope.get("headers", ())
+                         if k.lower() == b"host"), None)
+            # No Host at all is not a browser (they always send one): let it through.
+            name = host_name(host) if host is not None else "localhost"
+            if name not in LOCAL_NAMES and not name.endswith(".localhost"):
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                body = (b"ccotel listens on this machine only and answers to localhost or "
+                        b"127.0.0.1, not to other host names (DNS rebinding protection)")
+                await send({"type": "http.response.start", "status": 403, "headers": [
+                    (b"content-type", b"text/plain"),
+                    (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:

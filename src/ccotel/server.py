@@ -178,6 +178,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         ("metrics", settings.metrics_port))}
     con = None
     try:
+        # The store holds prompts, costs and emails: a new data dir is private to its user.
+        Path(settings.data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
         con = open_store(settings)
         metrics = ServerMetrics()
         writer = Writer(con, max_queue=settings.max_queue, retention=retention,
@@ -213,6 +215,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         web: Any = build_app(ctx, web_routes(ctx) if web_routes else None)
         if settings.token:  # the dashboard and API show prompts, costs and emails
             web = auth.TokenAuth(web, settings.token, secure=settings.tls_cert is not None)
+        if is_loopback(host):  # no token needed here, so keep other sites' pages out
+            web = auth.LocalHostOnly(web)
         metrics_routes: list[Any] = []
         # Extra endpoints beside ccotel's own /metrics (one line each).
         from ccotel.claude import exposition  # /metrics/claude-code (the stack's names)

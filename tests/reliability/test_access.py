@@ -263,3 +263,35 @@ def test_dashboard_and_api_on_a_live_server(srv: Server) -> None:
                          follow_redirects=True)
         assert r.status_code == 200 and "requests" in r.json()
         assert browser.get("/").status_code != 303
+
+
+# -- DNS rebinding and the data dir -------------------------------------------------------
+
+
+@pytest.mark.parametrize("host,status", [("localhost:3030", 200), ("127.0.0.1:3030", 200),
+                                         ("[::1]:3030", 200), ("LOCALHOST", 200),
+                                         ("app.localhost:3030", 200),
+                                         ("evil.example:3030", 403), ("evil.example", 403),
+                                         ("127.0.0.1.evil.example", 403), ("[::2]:3030", 403)])
+def test_loopback_dashboard_answers_only_to_local_names(tmp_path: Path, host: str,
+                                                        status: int) -> None:
+    con = schema.connect(tmp_path)
+    app = auth.LocalHostOnly(build_app(WebContext(con.cursor)))
+    with TestClient(app) as c:
+        assert c.get("/readyz", headers={"host": host}).status_code == status
+    con.close()
+
+
+@pytest.mark.e2e
+def test_a_rebound_name_is_refused_by_a_live_server(tmp_path: Path) -> None:
+    srv = serve(tmp_path / "d")
+    try:
+        port = srv.info["ui_port"]
+        r = httpx.get(f"{srv.ui}/api/v1/summary", headers={"host": f"attacker.example:{port}"},
+                      timeout=10)
+        assert r.status_code == 403
+        assert httpx.get(f"{srv.ui}/api/v1/summary", timeout=10).status_code == 200
+        # A new data dir is private to the user running ccotel.
+        assert (tmp_path / "d").stat().st_mode & 0o077 == 0
+    finally:
+        srv.stop()
