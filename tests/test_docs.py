@@ -39,3 +39,12 @@ def test_readme_has_the_two_setup_commands() -> None:
     blocks = README.split("## Quick start", 1)[1].split("## ", 1)[0]
     assert "ccotel serve" in blocks and "bash scripts/test.sh" in blocks
     assert "bash scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_link_in_the_docs_resolves() -> None:
+    import re
+
+    for doc in [ROOT / "README.md", ROOT / "README.ja.md", ROOT / "ARCHITECTURE.md",
+                *(ROOT / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#:]+)\)", doc.read_text()):
+            assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"
