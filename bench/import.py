@@ -25,13 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.importer.corpus import NEW_MODEL, PRICED_MODELS, Corpus  # noqa: E402
+from tests.importer.corpus import NEW_MODEL, PRICED_MODELS, Corpus
 
 
 def generate(projects: Path, size_mb: int) -> Corpus:
@@ -39,7 +39,7 @@ def generate(projects: Path, size_mb: int) -> Corpus:
     c = Corpus(projects, seed=11, content_bytes=3000)
     target = size_mb * 1024 * 1024
     written = 0
-    start = datetime(2026, 6, 1, 8, tzinfo=timezone.utc)
+    start = datetime(2026, 6, 1, 8, tzinfo=UTC)
     n = 0
     dirs = ("/home/dev/app", "/home/dev/lib", "/srv/tools", "/home/dev/site")
     while written < target:
@@ -52,7 +52,7 @@ def generate(projects: Path, size_mb: int) -> Corpus:
             side, side_lines = c.sidechain_log(sid, project, replays=10, own=10)
             c.write(side, side_lines)
         if n % 25 == 24:
-            rsid, rpath, rlines = c.resumed_copy(50, start + timedelta(hours=5 * n + 1))
+            _, rpath, rlines = c.resumed_copy(50, start + timedelta(hours=5 * n + 1))
             c.write(rpath, rlines)
         c.written = c.written[-2000:]  # replay sources: recent sessions are enough
         n += 1

@@ -19,7 +19,7 @@ import random
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +150,7 @@ class Truth:
 
 
 def _iso(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Corpus:
@@ -262,7 +262,7 @@ class Corpus:
                                            content=self._filler(self.content_bytes))]
                     res["message"] = msg
                     lines.append(dumps(res))
-            self.truth.add(ts.astimezone(timezone.utc), model, u, rid)
+            self.truth.add(ts.astimezone(UTC), model, u, rid)
             self.written.append({"ts": ts, "sid": sid, "mid": mid, "rid": rid, "model": model,
                                  "usage": u, "project": project, "branch": branch,
                                  "split": split})
@@ -305,17 +305,18 @@ class Corpus:
         parents = [w for w in self.written if w["sid"] == parent_sid]
         lines = []
         slug = project.replace("/", "-")
-        path = self.root / slug / parent_sid / "subagents" / f"agent-{self.rng.getrandbits(32):08x}.jsonl"
+        agent = f"agent-{self.rng.getrandbits(32):08x}.jsonl"
+        path = self.root / slug / parent_sid / "subagents" / agent
         for w in self.rng.sample(parents, min(replays, len(parents))):
-            inflated = Usage(w["usage"].input, w["usage"].output,
-                             w["usage"].cache_read + 50_000, w["usage"].cache_5m, w["usage"].cache_1h)
+            u = w["usage"]
+            inflated = Usage(u.input, u.output, u.cache_read + 50_000, u.cache_5m, u.cache_1h)
             rid = "req_" + uuid.UUID(int=self.rng.getrandbits(128)).hex[:24]
             lines.append(dumps(self._assistant(self.t.text, w["ts"] + timedelta(seconds=2),
                                                parent_sid, project, w["branch"], w["mid"], rid,
                                                w["model"], inflated, sidechain=True,
                                                split=w["split"])))
             self.stats["sidechain_replays"] += 1
-        ts = parents[-1]["ts"] if parents else datetime.now(timezone.utc)
+        ts = parents[-1]["ts"] if parents else datetime.now(UTC)
         for _ in range(own):
             ts += timedelta(seconds=7)
             mid = "msg_" + uuid.UUID(int=self.rng.getrandbits(128)).hex[:24]
@@ -324,7 +325,7 @@ class Corpus:
             u = self._usage()
             lines.append(dumps(self._assistant(self.t.text, ts, parent_sid, project, "main",
                                                mid, rid, model, u, sidechain=True)))
-            self.truth.add(ts.astimezone(timezone.utc), model, u, rid)
+            self.truth.add(ts.astimezone(UTC), model, u, rid)
         return path, lines
 
 
@@ -333,7 +334,7 @@ def build_test_corpus(root: Path, *, seed: int = 7, days: int = 4, sessions_per_
                       no_split_rate: float = 0.1) -> Corpus:
     """The corpus the tests compare against ccusage: every oddity at least once."""
     c = Corpus(root, seed=seed)
-    base = datetime(2026, 10, 1, 20, 30, tzinfo=timezone.utc)  # late: sessions cross midnight
+    base = datetime(2026, 10, 1, 20, 30, tzinfo=UTC)  # late: sessions cross midnight
     models = PRICED_MODELS + ((NEW_MODEL,) if new_model else ())
     projects = ("/home/dev/app", "/home/dev/lib", "/srv/tools")
     first: tuple[str, str] | None = None

@@ -15,8 +15,8 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from ccotel.cli import main
 from ccotel.claude.pricing import Pricer, TokenCounts
+from ccotel.cli import main
 from ccotel.otlp.decode import decode_request
 from ccotel.store import schema
 from ccotel.store.writer import Writer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,7 @@ def test_requests_known_from_telemetry_become_copies_in_both(tmp_path: Path) -> 
 
 def test_lines_duckdb_cannot_read_go_to_the_python_parser(tmp_path: Path) -> None:
     c = Corpus(tmp_path / "projects")
-    _, path, lines = c.session(datetime(2026, 3, 1, tzinfo=timezone.utc), turns=4)
+    _, path, lines = c.session(datetime(2026, 3, 1, tzinfo=UTC), turns=4)
     entries = [json.loads(x) for x in lines if '"usage"' in x]
     huge = json.loads(json.dumps(entries[-1]))
     huge["message"]["id"] = "msg_huge"
@@ -110,7 +110,7 @@ def test_lines_duckdb_cannot_read_go_to_the_python_parser(tmp_path: Path) -> Non
 
 def test_a_line_without_a_message_id_gets_the_same_key_both_ways(tmp_path: Path) -> None:
     c = Corpus(tmp_path / "projects")
-    _, path, lines = c.session(datetime(2026, 3, 1, tzinfo=timezone.utc), turns=2)
+    _, path, lines = c.session(datetime(2026, 3, 1, tzinfo=UTC), turns=2)
     entries = [json.loads(x) for x in lines if '"usage"' in x]
     anon = entries[0]
     del anon["message"]["id"]

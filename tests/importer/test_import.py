@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from tests.importer.helpers import (
     write_telemetry,
 )
 
-START = datetime(2026, 5, 1, 9, tzinfo=timezone.utc)
+START = datetime(2026, 5, 1, 9, tzinfo=UTC)
 TOKENS = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
 
 

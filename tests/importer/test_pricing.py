@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -39,12 +39,12 @@ def test_every_captured_api_request_costs_what_claude_code_said() -> None:
     assert events
     p = Pricer()
     for a in events:
-        n = {k: int(a.get(k, 0)) for k in ("input_tokens", "output_tokens", "cache_read_tokens",
-                                           "cache_creation_tokens", "cache_creation_5m_tokens",
-                                           "cache_creation_1h_tokens")}
+        keys = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
+                "cache_creation_5m_tokens", "cache_creation_1h_tokens")
+        n = {k: int(str(a.get(k, 0))) for k in keys}
         one_h = n["cache_creation_1h_tokens"]
         five_m = n["cache_creation_5m_tokens"] or n["cache_creation_tokens"] - one_h
-        when = datetime.fromtimestamp(int(str(a["time"])) / 1e9, tz=timezone.utc)
+        when = datetime.fromtimestamp(int(str(a["time"])) / 1e9, tz=UTC)
         got = p.price(str(a["model"]), when, TokenCounts(
             n["input_tokens"], n["output_tokens"], n["cache_read_tokens"], five_m, one_h),
             str(a.get("speed")))
@@ -75,7 +75,7 @@ def test_split_cache_writes_match_the_cost_claude_code_recorded_in_its_transcrip
 
 
 def test_one_hour_writes_cost_more_than_five_minute_writes() -> None:
-    p, when = Pricer(), datetime(2026, 11, 1, tzinfo=timezone.utc)
+    p, when = Pricer(), datetime(2026, 11, 1, tzinfo=UTC)
     five = p.price("claude-sonnet-4-5", when, TokenCounts(cache_write_5m=100_000))
     hour = p.price("claude-sonnet-4-5", when, TokenCounts(cache_write_1h=100_000))
     assert (five, hour) == (Decimal("0.375"), Decimal("0.6"))  # 1.25x and 2x of $3/MTok
@@ -91,7 +91,7 @@ def test_one_hour_writes_cost_more_than_five_minute_writes() -> None:
        counts=st.tuples(*[st.integers(0, 400_000)] * 5))
 def test_fast_path_equals_genai_prices(model: str, day: object, fast: bool,
                                        counts: tuple[int, int, int, int, int]) -> None:
-    when = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)  # type: ignore[attr-defined]
+    when = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)  # type: ignore[attr-defined]
     t = TokenCounts(*counts)
     speed = "fast" if fast else None
     assert Pricer().price(model, when, t, speed) == library_price(model, when, t, speed)
@@ -99,7 +99,7 @@ def test_fast_path_equals_genai_prices(model: str, day: object, fast: bool,
 
 def test_unknown_models_are_unpriced_and_remembered() -> None:
     p = Pricer()
-    assert p.price("gpt-4o", datetime(2026, 1, 1, tzinfo=timezone.utc), TokenCounts(10)) is None
+    assert p.price("gpt-4o", datetime(2026, 1, 1, tzinfo=UTC), TokenCounts(10)) is None
     assert p.unpriced == {"gpt-4o"}
 
 
@@ -110,4 +110,4 @@ def test_unknown_models_are_unpriced_and_remembered() -> None:
 ])
 def test_cloud_model_names_are_normalised(raw: str, expected: str) -> None:
     assert normalize_model(raw) == expected
-    assert Pricer().price(raw, datetime(2026, 1, 1, tzinfo=timezone.utc), TokenCounts(1)) is not None
+    assert Pricer().price(raw, datetime(2026, 1, 1, tzinfo=UTC), TokenCounts(1)) is not None

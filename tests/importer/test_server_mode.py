@@ -95,10 +95,10 @@ def test_a_locked_store_is_a_clear_error(tmp_path: Path) -> None:
 
     data = tmp_path / "data"
     import_json(data, build_test_corpus(tmp_path / "projects", days=1).root)
-    holder = subprocess.Popen([sys.executable, "-c",
-                               "import duckdb,sys,time; c=duckdb.connect(sys.argv[1]); "
-                               "print('ok', flush=True); time.sleep(60)",
-                               str(data / "ccotel.duckdb")], stdout=subprocess.PIPE, text=True)
+    script = ("import duckdb,sys,time; c=duckdb.connect(sys.argv[1]); "
+              "print('ok', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", script, str(data / "ccotel.duckdb")],
+                              stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
         result = cli("report", "daily", "--data-dir", str(data), ok=False)

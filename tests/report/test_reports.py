@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import_json(d, corpus.root)
     # Some telemetry of other work, with users and tool results.
     write_telemetry(d, telemetry_body(
-        [(datetime(2026, 10, 2, 12, i, tzinfo=timezone.utc), "claude-sonnet-4-5-20250929",
+        [(datetime(2026, 10, 2, 12, i, tzinfo=UTC), "claude-sonnet-4-5-20250929",
           corpus.truth.requests[0][2], f"req_tel_{i}") for i in range(3)]))
     return d
 

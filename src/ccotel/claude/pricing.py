@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Literal
 
 _MTOK = Decimal(1_000_000)
@@ -51,8 +51,7 @@ def normalize_model(model: str) -> str:
     if "anthropic." in m:
         m = m.split("anthropic.", 1)[1]
     for suffix in ("-v1:0", "-v2:0", ":0"):
-        if m.endswith(suffix):
-            m = m[: -len(suffix)]
+        m = m.removesuffix(suffix)
     return m.replace("@", "-")
 
 
@@ -113,13 +112,14 @@ class _Table:
     def _library_cost(self, t: TokenCounts) -> Decimal:
         from genai_prices import Usage
 
-        return Decimal(self.model_price.calc_price(_usage(Usage, t))["total_price"])
+        return Decimal(str(self.model_price.calc_price(_usage(Usage, t))["total_price"]))
 
     def pico_rates(self) -> PicoRates | Literal["library"]:
         """These prices as integer picodollars per token, or "library" when they are not
         that simple (a price key the fast path lacks, several tiers, sub-picodollar)."""
-        rates = (self.input, self.output, self.cache_read, self.write_5m, self.write_1h)
-        if not self.fast or any(r is None for r in rates):
+        maybe = (self.input, self.output, self.cache_read, self.write_5m, self.write_1h)
+        rates = [r for r in maybe if r is not None]
+        if not self.fast or len(rates) != len(maybe):
             return "library"
         tiered = [r for r in rates if not isinstance(r, Decimal)]
         starts = {r.tiers[0].start for r in tiered if len(r.tiers) == 1}
@@ -170,33 +170,27 @@ class Pricer:
         """USD for one request, or None when no price is known for `model`."""
         if not model:
             return None
-        day = when.date()
+        table = self._table(model, when.date(), speed)
+        return None if table is None else table.cost(tokens)
+
+    def _table(self, model: str, day: date, speed: str | None) -> _Table | None:
         key = (model, speed if speed == "fast" else None, day)
-        table = self._tables.get(key, _MISSING)
-        if table is _MISSING:
-            table = self._tables[key] = _resolve(model, key[1], day)
+        if key not in self._tables:
+            self._tables[key] = _resolve(model, key[1], day)
+        table = self._tables[key]
         if table is None:
             self.unpriced.add(model)
-            return None
-        return table.cost(tokens)
+        return table
 
 
     def pico_rates(self, model: str, day: date, speed: str | None = None
                    ) -> PicoRates | None | Literal["library"]:
         """Per-token rates in picodollars, for pricing many requests in SQL: None when the
         model has no price, "library" when its table is not linear (price row by row)."""
-        key = (model, speed if speed == "fast" else None, day)
-        table = self._tables.get(key, _MISSING)
-        if table is _MISSING:
-            table = self._tables[key] = _resolve(model, key[1], day)
-        if table is None:
-            self.unpriced.add(model)
-            return None
-        return table.pico_rates()
+        table = self._table(model, day, speed)
+        return None if table is None else table.pico_rates()
 
 
-
-_MISSING: Any = object()
 
 
 @lru_cache(maxsize=1024)
@@ -217,7 +211,7 @@ def _resolve(model: str, speed: str | None, day: date) -> _Table | None:
     info = _model_info(model)
     if info is None:
         return None
-    when = datetime.combine(day, time(12), tzinfo=timezone.utc)
+    when = datetime.combine(day, time(12), tzinfo=UTC)
     context = {"speed": speed} if speed else None
     with warnings.catch_warnings():
         # genai-prices warns about price keys newer than itself; the fast path

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -199,7 +199,7 @@ def _run_with_progress(con: duckdb.DuckDBPyConnection, statement: str, params: d
             try:
                 pct = con.query_progress()
             except Exception:  # noqa: BLE001 - progress is best effort
-                continue
+                pct = -1
             if pct and pct > 0:
                 now = int(total * min(pct, 100.0) / 100)
                 if now > reported:
@@ -338,7 +338,7 @@ def _price(con: duckdb.DuckDBPyConnection, pricer: Pricer) -> None:
             [model, fast, day]).fetchall()
         costs = []
         for row_id, ns, i, o, cr, c5, c1 in rows:
-            when = datetime.fromtimestamp(ns / 1e9, tz=timezone.utc)
+            when = datetime.fromtimestamp(ns / 1e9, tz=UTC)
             cost = pricer.price(model, when, TokenCounts(i, o, cr, c5, c1),
                                 "fast" if fast else None)
             costs.append({"row_id": row_id, "cost": None if cost is None else float(cost)})

@@ -127,8 +127,8 @@ def _print_report(r: Any, data_dir: Path, *, via_server: bool) -> None:
     click.echo(f"Imported {s.inserted:,} rows ({r.requests:,} request lines, "
                f"{r.tool_uses:,} tool calls read) from {r.files_read:,} of {r.files_seen:,} "
                f"files, {r.bytes_read / 1e6:,.1f} MB, in {r.seconds:.1f} s into {where}.")
-    skipped = [(s.duplicates, "duplicate lines (one response written as several lines, "
-                "or copied by --resume)"),
+    skipped = [(s.duplicates, ("duplicate lines (one response written as several lines, "
+                               "or copied by --resume)")),
                (s.sidechain_replays, "sidechain replays of a parent message"),
                (s.in_telemetry, "requests already stored from telemetry"),
                (s.replaced, "stored rows replaced by a more complete copy"),

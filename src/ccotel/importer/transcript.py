@@ -20,7 +20,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -77,13 +77,13 @@ def _parse_dt(text: Any) -> tuple[int, datetime] | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     # Whole microseconds as an integer: float seconds would round away the last digits.
     micros = (dt - _EPOCH) // _MICROSECOND
     return int(micros) * 1000, dt
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = datetime.resolution
 
 
@@ -117,7 +117,7 @@ def parse_line(line: bytes, pricer: Pricer) -> Parsed:
     entry, message = _usage_entry(d)
     if message is None:
         return Parsed()
-    usage = message.get("usage")
+    usage: dict[str, Any] = message["usage"]  # a dict: _usage_entry checked
     input_tokens = _int(usage.get("input_tokens"))
     output_tokens = _int(usage.get("output_tokens"))
     if input_tokens is None or output_tokens is None:

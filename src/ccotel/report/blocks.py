@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 WINDOW = timedelta(hours=5)
@@ -94,7 +94,7 @@ def build_blocks(rows: Iterable[tuple[Any, ...]]) -> list[Block]:
 
 
 def _iso(dt: datetime) -> str:
-    return dt.replace(tzinfo=timezone.utc).isoformat(timespec="milliseconds").replace(
+    return dt.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -118,10 +119,10 @@ def _friendly(exc: Exception, data_dir: Path) -> None:
         ) from None
 
 
-COMMANDS: dict[str, Callable[[], click.Command]] = {n: (lambda n=n: _command(n)) for n in HELP}
+COMMANDS: dict[str, Callable[[], click.Command]] = {n: partial(_command, n) for n in HELP}
 
 
 def attach(group: click.Group) -> None:
     """Add every report command to `ccotel report`."""
-    for name, make in COMMANDS.items():
+    for make in COMMANDS.values():
         group.add_command(make())

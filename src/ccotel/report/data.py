@@ -13,7 +13,7 @@ written for it keep working; fields ccusage lacks are added, never renamed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -44,7 +44,7 @@ def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
 def _iso(dt: datetime | None) -> str | None:
     if dt is None:
         return None
-    return dt.replace(tzinfo=timezone.utc).isoformat(timespec="milliseconds").replace(
+    return dt.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z")
 
 
@@ -64,7 +64,8 @@ def _tokens(r: dict[str, Any]) -> dict[str, int]:
 def _breakdown(r: dict[str, Any]) -> dict[str, Any]:
     t = _tokens(r)
     del t["totalTokens"]
-    out: dict[str, Any] = {"modelName": r["model"] or "(unknown)", **t, "cost": _cost(r["cost_usd"])}
+    out: dict[str, Any] = {"modelName": r["model"] or "(unknown)", **t,
+                           "cost": _cost(r["cost_usd"])}
     if r["unpriced"]:
         out["missingPricing"] = True
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -100,7 +100,7 @@ class ReportQuery:
 
         def midnight(d: date) -> datetime:
             local = datetime(d.year, d.month, d.day, tzinfo=zone)
-            return local.astimezone(timezone.utc).replace(tzinfo=None)
+            return local.astimezone(UTC).replace(tzinfo=None)
 
         start = midnight(self.since) if self.since else None
         end = midnight(self.until + timedelta(days=1)) if self.until else None
@@ -112,4 +112,4 @@ class ReportQuery:
         return {"from": start, "to": end, "tz": self.tz, "source": self.source}
 
     def current_time(self) -> datetime:
-        return self.now or datetime.now(timezone.utc).replace(tzinfo=None)
+        return self.now or datetime.now(UTC).replace(tzinfo=None)

@@ -20,7 +20,7 @@ _DATED = re.compile(r"-\d{8}$")
 
 def short_model(name: str) -> str:
     """`claude-sonnet-4-5-20250929` -> `sonnet-4-5`: the part that tells models apart."""
-    s = name[len("claude-"):] if name.startswith("claude-") else name
+    s = name.removeprefix("claude-")
     return _DATED.sub("", s)
 
 
