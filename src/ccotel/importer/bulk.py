@@ -186,10 +186,13 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
 
 def _run_with_progress(con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any],
                        total: int, progress: Callable[[int], None] | None) -> None:
-    """Execute, reporting bytes as DuckDB's own progress estimate advances."""
+    """Execute, reporting bytes as DuckDB's own progress estimate advances (DuckDB gives
+    none for some plans: then the bar moves batch by batch)."""
     if progress is None:
         con.execute(statement, params)
         return
+    # DuckDB tracks progress only with its bar on; its own printing stays off.
+    con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
     done = threading.Event()
     reported = 0
 
