@@ -22,7 +22,8 @@ import hmac
 import html
 import json
 import time
-from typing import Any, Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 from urllib.parse import parse_qs, quote
 
 Scope = MutableMapping[str, Any]

@@ -25,8 +25,9 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ccotel.otlp.decode import Batch, to_json
 

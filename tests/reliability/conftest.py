@@ -7,9 +7,10 @@ import collections
 import socket
 import subprocess
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pytest
 from opentelemetry.sdk._logs import ReadableLogRecord

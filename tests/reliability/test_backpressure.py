@@ -22,7 +22,6 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from ccotel.store import schema
 from tests.reliability.conftest import serve
 
-
 DURATION_S = 8.0
 HTTP_CLIENTS = 24
 GRPC_CLIENTS = 24

@@ -6,7 +6,8 @@ become a 5xx, or kill the writer."""
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import duckdb
 import pytest

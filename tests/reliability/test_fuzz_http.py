@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Server, capture_requests, claude_result
-from tests.reliability.conftest import serve
 from tests.reliability import fuzzdata
+from tests.reliability.conftest import serve
 
 pytestmark = pytest.mark.e2e
 

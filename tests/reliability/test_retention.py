@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from ccotel.store.writer import Writer
 from tests.reliability.conftest import serve
 
 DAY_NS = 86_400 * 10**9
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 NOW_NS = int(NOW.timestamp()) * 10**9
 
 
@@ -131,7 +131,7 @@ def test_the_file_stops_growing_when_data_expires_as_fast_as_it_arrives(tmp_path
         t = NOW_NS + day * DAY_NS
         for _ in range(2):
             writer.write_now(decode_request("logs", logs_body(t, 2000, filler=256), "protobuf"))
-        writer.apply_retention(datetime.fromtimestamp(t / 1e9, tz=timezone.utc))
+        writer.apply_retention(datetime.fromtimestamp(t / 1e9, tz=UTC))
         sizes.append(os.path.getsize(path))
     con.close()
     print(f"\nretention: file size per simulated day (MiB): "

@@ -5,8 +5,8 @@ not; the dashboard and API are served over HTTPS with a Secure session cookie.""
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import grpc
 import httpx
