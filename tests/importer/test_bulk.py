@@ -129,3 +129,13 @@ def test_complete_end(tmp_path: Path) -> None:
     assert complete_end(f, 200_000) == 0
     f.write_bytes(b"\n" + b"x" * 200_000)
     assert complete_end(f, 200_001) == 1
+
+
+def test_price_tables_that_are_not_linear_are_priced_row_by_row(
+        tmp_path: Path, corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ccotel.claude import pricing
+
+    imported(tmp_path / "py", corpus.root, "python")
+    monkeypatch.setattr(pricing._Table, "pico_rates", lambda self: "library")
+    imported(tmp_path / "db", corpus.root, "duckdb")
+    assert rows(tmp_path / "py") == rows(tmp_path / "db")

@@ -145,17 +145,12 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
         _collect_stats(con, batch, report, malformed_cls)
         _price(con, pricer)
         con.execute(sql("import_bulk_resolve"))
-        fates = dict(con.execute(
-            "SELECT fate || CASE WHEN stored THEN '+stored' ELSE '' END, count(*) "
-            "FROM import_bulk_decisions GROUP BY ALL").fetchall())
-        known = con.execute(
-            "SELECT count(*) FROM import_bulk_decisions d WHERE NOT stored AND fate = 'keep' "
-            "AND event_name = 'api_request' AND request_id IN (SELECT request_id FROM events "
-            "WHERE source = 'telemetry' AND event_name = 'api_request')").fetchone()
+        fates = dict(con.execute(sql("import_bulk_fates")).fetchall())
+        known = con.execute(sql("import_bulk_known")).fetchone()
         con.execute("BEGIN TRANSACTION")
         try:
-            # The script's last statement is the INSERT: its result is the rows inserted.
-            inserted = con.execute(sql("import_bulk_apply")).fetchone()
+            con.execute(sql("import_bulk_delete"))
+            inserted = con.execute(sql("import_bulk_insert")).fetchone()
             states = [FileState(str(f.plan.path), f.plan.size, f.plan.mtime, f.end,
                                 head_hash(f.plan.path, f.end) if f.end else None)
                       for f in batch]
@@ -178,10 +173,7 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
         s.sidechain_replays += fates.get("replay", 0) + fates.get("replay+stored", 0)
         s.in_telemetry += int(known[0]) if known else 0
     finally:
-        for t in ("import_bulk_rows", "import_bulk_decisions", "import_bulk_rejects",
-                  "import_bulk_scans", "import_bulk_rates"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
-            con.execute(f"DROP VIEW IF EXISTS {t}")
+        con.execute(sql("import_bulk_cleanup"))
 
 
 def _run_with_progress(con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any],
@@ -225,8 +217,7 @@ def _collect_stats(con: duckdb.DuckDBPyConnection, batch: list[_File], report: A
     report.files_read += len(batch)
     report.bytes_read += sum(f.end for f in batch)
     report.partial_lines += sum(1 for f in batch if f.tail is not None)
-    for skip, event, n in con.execute(
-            "SELECT skip, event_name, count(*) FROM import_bulk_rows GROUP BY ALL").fetchall():
+    for skip, event, n in con.execute(sql("import_bulk_counts")).fetchall():
         if skip is None and event == "api_request":
             report.requests += n
         elif skip is None:
@@ -235,9 +226,7 @@ def _collect_stats(con: duckdb.DuckDBPyConnection, batch: list[_File], report: A
             report.synthetic += n
         elif skip == "invalid":
             report.invalid += n
-    bad = con.execute("SELECT file_index, excerpt FROM import_bulk_rows "
-                      "WHERE skip = 'malformed' ORDER BY row_id").fetchall()
-    for index, excerpt in bad:
+    for index, excerpt in con.execute(sql("import_bulk_malformed")).fetchall():
         _malformed(report, malformed_cls, str(by_index[index].plan.path), None,
                    f"not a JSON object: {excerpt!r}")
 
@@ -248,10 +237,7 @@ def _read_rejected_lines(con: duckdb.DuckDBPyConnection, batch: list[_File], rep
     control character) are read one by one by the Python parser, which decides: rows,
     malformed, or nothing to count."""
     try:
-        rejects = con.execute(
-            "SELECT DISTINCT s.file_path, e.line_byte_position "
-            "FROM import_bulk_rejects e JOIN import_bulk_scans s USING (scan_id, file_id) "
-            "ORDER BY ALL").fetchall()
+        rejects = con.execute(sql("import_bulk_rejected")).fetchall()
     except duckdb.CatalogException:
         return  # nothing was rejected
     by_path = {str(f.plan.path): f for f in batch}
@@ -287,7 +273,7 @@ def _read_rejected_lines(con: duckdb.DuckDBPyConnection, batch: list[_File], rep
     if extra:
         con.register("import_bulk_extra", pa.Table.from_pylist(extra))
         try:
-            con.execute("INSERT INTO import_bulk_rows BY NAME SELECT * FROM import_bulk_extra")
+            con.execute(sql("import_bulk_add_rows"))
         finally:
             con.unregister("import_bulk_extra")
 
@@ -332,13 +318,8 @@ def _price(con: duckdb.DuckDBPyConnection, pricer: Pricer) -> None:
         finally:
             con.unregister("import_bulk_rates")
     for model, fast, day in library:
-        rows = con.execute(
-            "SELECT row_id, time_unix_nano, input_tokens, output_tokens, cache_read_tokens, "
-            "cache_creation_5m_tokens, cache_creation_1h_tokens FROM import_bulk_rows "
-            "WHERE event_name = 'api_request' AND skip IS NULL AND recorded_cost IS NULL "
-            "AND model = ? AND (coalesce(speed, '') = 'fast') = ? "
-            "AND CAST(make_timestamp(time_unix_nano // 1000) AS DATE) = ?",
-            [model, fast, day]).fetchall()
+        rows = con.execute(sql("import_bulk_library_rows"),
+                           {"model": model, "fast": fast, "day": day}).fetchall()
         costs = []
         for row_id, ns, i, o, cr, c5, c1 in rows:
             when = datetime.fromtimestamp(ns / 1e9, tz=UTC)
@@ -347,7 +328,6 @@ def _price(con: duckdb.DuckDBPyConnection, pricer: Pricer) -> None:
             costs.append({"row_id": row_id, "cost": None if cost is None else float(cost)})
         con.register("import_bulk_costs", pa.Table.from_pylist(costs, schema=_COSTS))
         try:
-            con.execute("UPDATE import_bulk_rows r SET cost_usd = c.cost "
-                        "FROM import_bulk_costs c WHERE c.row_id = r.row_id")
+            con.execute(sql("import_bulk_set_costs"))
         finally:
             con.unregister("import_bulk_costs")

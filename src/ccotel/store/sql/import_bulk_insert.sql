@@ -1,12 +1,6 @@
--- Bulk import: apply `import_bulk_decisions` (run in one transaction with the offsets).
--- Stored copies that lost are deleted; surviving candidates are inserted. A request the
+-- Bulk import: insert the surviving candidates of `import_bulk_decisions`. A request the
 -- store has from telemetry is kept as `transcript_copy` (counted nowhere, remembered for
--- dedupe); a tool call it has from telemetry is not inserted.
-DELETE FROM events
-WHERE source = 'transcript'
-  AND event_key IN (SELECT event_key FROM import_bulk_decisions
-                    WHERE stored AND fate <> 'keep');
-
+-- dedupe); a tool call it has from telemetry is not inserted. Returns the rows inserted.
 INSERT INTO events BY NAME
 WITH telemetry_requests AS (
     SELECT DISTINCT request_id FROM events
@@ -35,4 +29,4 @@ SELECT
 FROM import_bulk_rows r
 JOIN import_bulk_decisions d ON d.row_id = r.row_id AND d.fate = 'keep'
 WHERE NOT (r.event_name = 'tool_use'
-           AND r.tool_use_id IN (SELECT tool_use_id FROM telemetry_tools));
+           AND r.tool_use_id IN (SELECT tool_use_id FROM telemetry_tools))
