@@ -106,12 +106,15 @@ requests AS (
         msg.usage.input_tokens::BIGINT AS input_tokens,
         msg.usage.output_tokens::BIGINT AS output_tokens,
         CASE WHEN split THEN
-                 CASE WHEN json_type(msg.usage.cache_creation->'ephemeral_5m_input_tokens') = 'UBIGINT'
-                      THEN (msg.usage.cache_creation->>'ephemeral_5m_input_tokens')::BIGINT ELSE 0 END
+                 CASE WHEN json_type(msg.usage.cache_creation->'ephemeral_5m_input_tokens')
+                           = 'UBIGINT'
+                      THEN (msg.usage.cache_creation->>'ephemeral_5m_input_tokens')::BIGINT
+                      ELSE 0 END
              WHEN json_type(msg.usage.cache_creation_input_tokens) = 'UBIGINT'
                  THEN msg.usage.cache_creation_input_tokens::BIGINT
              ELSE 0 END AS cache_5m,
-        CASE WHEN split AND json_type(msg.usage.cache_creation->'ephemeral_1h_input_tokens') = 'UBIGINT'
+        CASE WHEN split AND json_type(msg.usage.cache_creation->'ephemeral_1h_input_tokens')
+                            = 'UBIGINT'
              THEN (msg.usage.cache_creation->>'ephemeral_1h_input_tokens')::BIGINT ELSE 0 END
             AS cache_1h,
         epoch_ns(try_cast(ts_text AS TIMESTAMPTZ)) AS time_unix_nano
@@ -121,39 +124,39 @@ requests AS (
 request_rows AS MATERIALIZED (
     -- Flat columns only: materializing the parsed structs would cost more than the parse.
     SELECT
-    file_index,
-    skip,
-    excerpt,
-    CASE
-        WHEN skip = 'malformed' THEN NULL
-        WHEN message_id IS NULL THEN 'tx::' || line_hash
-        WHEN request_id IS NOT NULL THEN 'tx:' || message_id || ':' || request_id
-        ELSE 'tx:' || message_id || '::' || coalesce(session_id, '') || ':'
-             || CASE WHEN starts_with(message_id, 'msg_') THEN ''
-                     ELSE (time_unix_nano // 1000000)::VARCHAR END
-    END AS event_key,
-    'api_request' AS event_name,
-    time_unix_nano,
-    session_id, model, request_id, message_id, sidechain,
-    input_tokens, output_tokens, cache_read AS cache_read_tokens,
-    cache_5m + cache_1h AS cache_creation_tokens,
-    cache_5m AS cache_creation_5m_tokens, cache_1h AS cache_creation_1h_tokens,
-    input_tokens + output_tokens + cache_read + cache_5m + cache_1h AS total,
-    msg.usage.speed AS speed,
-    version AS app_version, project, git_branch,
-    CASE WHEN json_type(recorded_cost) IN ('UBIGINT', 'BIGINT', 'DOUBLE')
-         THEN recorded_cost::DOUBLE END AS recorded_cost,
-    NULL::DOUBLE AS cost_usd,
-    '{"message_id":' || coalesce(to_json(message_id), 'null')
-        || CASE WHEN sidechain THEN ',"is_sidechain":true' ELSE '' END
-        || CASE WHEN coalesce(msg.usage.service_tier, '') <> ''
-                THEN ',"service_tier":' || to_json(msg.usage.service_tier) ELSE '' END
-        || CASE WHEN coalesce(msg.usage.speed, '') <> ''
-                THEN ',"speed":' || to_json(msg.usage.speed) ELSE '' END
-        || '}' AS attributes,
-    NULL::VARCHAR AS tool_name, NULL::VARCHAR AS tool_use_id,
-    msg.content AS content
-FROM requests
+        file_index,
+        skip,
+        excerpt,
+        CASE
+            WHEN skip = 'malformed' THEN NULL
+            WHEN message_id IS NULL THEN 'tx::' || line_hash
+            WHEN request_id IS NOT NULL THEN 'tx:' || message_id || ':' || request_id
+            ELSE 'tx:' || message_id || '::' || coalesce(session_id, '') || ':'
+                 || CASE WHEN starts_with(message_id, 'msg_') THEN ''
+                         ELSE (time_unix_nano // 1000000)::VARCHAR END
+        END AS event_key,
+        'api_request' AS event_name,
+        time_unix_nano,
+        session_id, model, request_id, message_id, sidechain,
+        input_tokens, output_tokens, cache_read AS cache_read_tokens,
+        cache_5m + cache_1h AS cache_creation_tokens,
+        cache_5m AS cache_creation_5m_tokens, cache_1h AS cache_creation_1h_tokens,
+        input_tokens + output_tokens + cache_read + cache_5m + cache_1h AS total,
+        msg.usage.speed AS speed,
+        version AS app_version, project, git_branch,
+        CASE WHEN json_type(recorded_cost) IN ('UBIGINT', 'BIGINT', 'DOUBLE')
+             THEN recorded_cost::DOUBLE END AS recorded_cost,
+        NULL::DOUBLE AS cost_usd,
+        '{"message_id":' || coalesce(to_json(message_id), 'null')
+            || CASE WHEN sidechain THEN ',"is_sidechain":true' ELSE '' END
+            || CASE WHEN coalesce(msg.usage.service_tier, '') <> ''
+                    THEN ',"service_tier":' || to_json(msg.usage.service_tier) ELSE '' END
+            || CASE WHEN coalesce(msg.usage.speed, '') <> ''
+                    THEN ',"speed":' || to_json(msg.usage.speed) ELSE '' END
+            || '}' AS attributes,
+        NULL::VARCHAR AS tool_name, NULL::VARCHAR AS tool_use_id,
+        msg.content AS content
+    FROM requests
 ),
 everything AS (
     SELECT * EXCLUDE (content) FROM request_rows

@@ -1,4 +1,5 @@
--- Per project (the cwd Claude Code ran in), and per project and model, for `ccotel report projects`.
+-- Per project (the cwd Claude Code ran in), and per project and model, for
+-- `ccotel report projects`.
 -- Telemetry carries no cwd: a telemetry session takes the project of its transcript
 -- when that was imported. Counting rules as in report_periods.sql.
 WITH telemetry_requests AS (
