@@ -216,6 +216,9 @@ class RemoteSink:
         if resp.status_code == 404:
             raise RemoteError("the running server has no import endpoint (an older ccotel?): "
                               "stop it, import, and start it again")
+        if resp.status_code == 401:
+            raise RemoteError("the running server wants its token: set CCOTEL_TOKEN to the "
+                              "value of its --token")
         if resp.status_code != 200:
             try:
                 msg = resp.json()["error"]["message"]
