@@ -156,3 +156,39 @@ def test_histograms_and_gauges_are_kept() -> None:
     assert hist["kind"] == "histogram" and hist["count"] == 3 and hist["sum"] == 30.0
     assert json.loads(hist["detail"]) == {"bounds": [10.0, 20.0], "counts": [1, 1, 1]}
     assert gauge["kind"] == "gauge" and gauge["value"] == 9.0
+
+
+def test_a_non_string_service_name_stays_in_the_resource_json() -> None:
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    rl.resource.attributes.append(KeyValue(key="service.name", value=AnyValue(
+        array_value={"values": [AnyValue(string_value="a")]})))
+    rl.scope_logs.add().log_records.add(time_unix_nano=5)
+    (ev,) = decode_request("logs", req.SerializeToString(), "protobuf").events
+    assert ev["service_name"] is None
+    assert json.loads(ev["resource"]) == {"service.name": ["a"]}
+
+
+def test_timestamps_beyond_int64_fall_back_instead_of_failing_the_export() -> None:
+    req = ExportLogsServiceRequest()
+    sl = req.resource_logs.add().scope_logs.add()
+    sl.log_records.add(time_unix_nano=2**64 - 1, observed_time_unix_nano=7)
+    sl.log_records.add(time_unix_nano=2**63)
+    a, b = decode_request("logs", req.SerializeToString(), "protobuf").events
+    assert a["time_unix_nano"] == 7
+    assert 0 < b["time_unix_nano"] < 2**63  # the time it was received
+
+
+def test_out_of_range_rows_are_stored_with_the_rest(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ccotel.store import schema
+    from ccotel.store.writer import Writer
+
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    rl.resource.attributes.append(KeyValue(key="service.name", value=AnyValue(int_value=3)))
+    sl = rl.scope_logs.add()
+    sl.log_records.add(time_unix_nano=2**64 - 1).body.string_value = "claude_code.x"
+    sl.log_records.add(time_unix_nano=10).body.string_value = "claude_code.y"
+    w = Writer(schema.connect(tmp_path))
+    w.write_now(decode_request("logs", req.SerializeToString(), "protobuf"))
+    assert w.cursor().execute("SELECT count(*) FROM events").fetchone() == (2,)

@@ -140,7 +140,21 @@ def _split(attrs: dict[str, Any], columns: dict[str, str], types: dict[str, type
 
 
 def _resource_columns(res: dict[str, Any]) -> dict[str, Any]:
-    return {col: res.get(key) for key, col in catalogue.RESOURCE_COLUMNS.items()}
+    # Only strings make a column; anything else stays in the resource JSON.
+    return {col: v if isinstance(v := res.get(key), str) else None
+            for key, col in catalogue.RESOURCE_COLUMNS.items()}
+
+
+_MAX_NS = 2**63 - 1
+
+
+def _ns(*candidates: int) -> int:
+    """The first usable timestamp: OTLP's fixed64 can exceed what the store holds, and a
+    nonsense time must not cost the rest of the export its rows."""
+    for t in candidates:
+        if 0 < t <= _MAX_NS:
+            return t
+    return candidates[-1]
 
 
 # --- JSON --------------------------------------------------------------------------------
@@ -217,9 +231,9 @@ def _logs(msg: ExportLogsServiceRequest, batch: Batch) -> None:
                 if cost is not None and not -1e6 < cost < 1e6:  # NaN included
                     extra["cost_usd"] = row.pop("cost_usd")
                 row["event_name"] = catalogue.event_name(row.get("event_name"), body)
-                t = rec.time_unix_nano or rec.observed_time_unix_nano or now
+                t = _ns(rec.time_unix_nano, rec.observed_time_unix_nano, now)
                 row["time_unix_nano"] = t
-                row["observed_unix_nano"] = rec.observed_time_unix_nano or None
+                row["observed_unix_nano"] = _ns(rec.observed_time_unix_nano, 0) or None
                 row["severity_number"] = rec.severity_number or None
                 row["severity_text"] = rec.severity_text or None
                 row["body"] = body if isinstance(body, str) or body is None else to_json(body)
@@ -286,8 +300,8 @@ def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
                         kind=kind,
                         temporality=temporality,
                         is_monotonic=monotonic,
-                        start_unix_nano=dp.start_time_unix_nano or None,
-                        time_unix_nano=dp.time_unix_nano or batch.received_ns,
+                        start_unix_nano=_ns(dp.start_time_unix_nano, 0) or None,
+                        time_unix_nano=_ns(dp.time_unix_nano, batch.received_ns),
                         scope_name=scope_name,
                         scope_version=scope_version,
                         resource=res_json,
@@ -346,8 +360,9 @@ def _traces(msg: ExportTraceServiceRequest, batch: Batch) -> None:
                     parent_span_id=_hexid(sp.parent_span_id),
                     name=sp.name,
                     kind=_SPAN_KINDS.get(sp.kind, str(sp.kind)),
-                    start_unix_nano=sp.start_time_unix_nano,
-                    end_unix_nano=sp.end_time_unix_nano,
+                    start_unix_nano=_ns(sp.start_time_unix_nano, batch.received_ns),
+                    end_unix_nano=_ns(sp.end_time_unix_nano, sp.start_time_unix_nano,
+                                      batch.received_ns),
                     status_code=sp.status.code,
                     status_message=sp.status.message or None,
                     session_id=sid if isinstance(sid, str) else None,
