@@ -25,7 +25,10 @@ def parse_duration(text: str) -> timedelta:
     m = _DURATION.match(text or "")
     if not m:
         raise BadQuery(f"{text!r} is not a duration: use e.g. 30d, 12h, 15m")
-    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+    try:
+        return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+    except OverflowError:
+        raise BadQuery(f"{text!r} is too long a duration") from None
 
 
 def parse_time(text: str | None, *, now: datetime, default: datetime) -> datetime:
@@ -37,7 +40,10 @@ def parse_time(text: str | None, *, now: datetime, default: datetime) -> datetim
     if m:
         value = now
         if m.group(1):
-            value = now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+            try:
+                value = now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+            except (OverflowError, ValueError):
+                raise BadQuery(f"{text!r} reaches before year 1") from None
         return value
     if re.fullmatch(r"-?\d+(\.\d+)?", t):
         ms = float(t)
