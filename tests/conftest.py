@@ -7,8 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -28,6 +29,7 @@ class Server:
     proc: subprocess.Popen[str]
     data_dir: Path
     info: dict[str, Any]
+    log: list[str] = field(default_factory=list)  # everything the server printed
 
     @property
     def http(self) -> str:
@@ -52,6 +54,10 @@ class Server:
         resp.raise_for_status()
         return resp.json()
 
+    @property
+    def output(self) -> str:
+        return "".join(self.log)
+
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
@@ -73,18 +79,23 @@ def start_server(data_dir: Path, *args: str, env: dict[str, str] | None = None,
            "--grpc-port", "0", "--http-port", "0", "--ui-port", "0", "--metrics-port", "0", *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, **(env or {})})
+    # Drain the pipe as it fills: a server that logs more than the pipe holds would block.
+    log: list[str] = []
+    drain = threading.Thread(target=lambda: log.extend(iter(proc.stdout.readline, "")),
+                             daemon=True)
+    drain.start()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            out = proc.stdout.read() if proc.stdout else ""
-            raise RuntimeError(f"ccotel serve exited with {proc.returncode}:\n{out}")
+            drain.join(5)
+            raise RuntimeError(f"ccotel serve exited with {proc.returncode}:\n{''.join(log)}")
         if server_file.exists():
             try:
                 info = json.loads(server_file.read_text())
             except ValueError:
                 info = None
             if info and info.get("pid") == proc.pid:
-                return Server(proc, data_dir, info)
+                return Server(proc, data_dir, info, log)
         time.sleep(0.05)
     proc.kill()
     raise RuntimeError("ccotel serve did not become ready in time")

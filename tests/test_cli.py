@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,8 @@ def test_second_server_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
 def test_startup_prints_the_chosen_ports_and_the_claude_code_lines(tmp_path: Path) -> None:
     srv = start_server(tmp_path / "d")
     srv.stop()
-    out = srv.proc.stdout.read() if srv.proc.stdout else ""
+    time.sleep(0.2)
+    out = srv.output
     assert f"127.0.0.1:{srv.info['grpc_port']}" in out
     assert f"export OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:{srv.info['grpc_port']}" in out
     assert f"http://localhost:{srv.info['ui_port']}" in out

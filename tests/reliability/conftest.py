@@ -3,7 +3,6 @@ the real OpenTelemetry SDK exporters with recording wrappers."""
 
 from __future__ import annotations
 
-import collections
 import socket
 import subprocess
 import threading
@@ -29,20 +28,8 @@ DELTA = {Counter: AggregationTemporality.DELTA}
 
 
 def serve(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Server:
-    """`start_server`, with its output drained: start_server pipes stdout and nobody reads
-    it, so a server that logs more than a pipe buffer (64 KiB) blocks in its next write."""
-    srv = start_server(data_dir, *args, env=env)
-    lines: collections.deque[str] = collections.deque(maxlen=2000)
-    srv.log = lines  # type: ignore[attr-defined]
-    out = srv.proc.stdout
-
-    def drain() -> None:
-        assert out is not None
-        for line in out:
-            lines.append(line)
-
-    threading.Thread(target=drain, name=f"drain-{srv.proc.pid}", daemon=True).start()
-    return srv
+    """`start_server` (its output is drained into `srv.log`)."""
+    return start_server(data_dir, *args, env=env)
 
 
 def free_ports(n: int) -> list[int]:
