@@ -117,7 +117,7 @@ def read_api_or_store(data_dir: Path, path: str, params: dict[str, Any],
                       local: Callable[[Any], Any]) -> Any:
     """Ask the running server when there is one (it holds the store's lock), else read
     the store directly."""
-    from ccotel.server import find_running
+    from ccotel.running import find_running
     from ccotel.store import schema
 
     info = find_running(data_dir)
@@ -131,9 +131,14 @@ def read_api_or_store(data_dir: Path, path: str, params: dict[str, Any],
         host = info["host"] if info["host"] not in ("0.0.0.0", "::") else "127.0.0.1"
         if ":" in host:
             host = f"[{host}]"
-        resp = httpx.get(f"http://{host}:{info['ui_port']}{path}",
+        # The server's own certificate may be self-signed: it is on this machine, named in
+        # server.json next to the store, so trust it for this local call.
+        verify: Any = True
+        if info.get("scheme") == "https" and info.get("tls_cert"):
+            verify = info["tls_cert"]
+        resp = httpx.get(f"{info.get('scheme', 'http')}://{host}:{info['ui_port']}{path}",
                          params={k: v for k, v in params.items() if v is not None},
-                         headers=headers, timeout=60)
+                         headers=headers, timeout=60, verify=verify)
         if resp.status_code != 200:
             try:
                 msg = resp.json()["error"]["message"]

@@ -26,9 +26,12 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from ccotel import __version__, auth, redact
+from ccotel.importer import api as import_api
 from ccotel.otlp import grpc as otlp_grpc
 from ccotel.otlp import http as otlp_http
 from ccotel.otlp.ingest import Ingestor
+from ccotel.report import api as report_api
+from ccotel.running import SERVER_FILE
 from ccotel.selfmetrics import ServerMetrics
 from ccotel.settings import Settings
 from ccotel.store import schema
@@ -37,7 +40,6 @@ from ccotel.web.app import WebContext, build_app
 
 log = logging.getLogger("ccotel.server")
 
-SERVER_FILE = "server.json"
 
 
 class StartupError(RuntimeError):
@@ -107,9 +109,12 @@ class Running:
     ui_port: int
     metrics_port: int
     data_dir: Path
+    tls_cert: Path | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "version": __version__, "host": self.host,
+                "scheme": "https" if self.tls_cert else "http",
+                "tls_cert": str(self.tls_cert) if self.tls_cert else None,
                 "grpc_port": self.grpc_port, "http_port": self.http_port,
                 "ui_port": self.ui_port, "metrics_port": self.metrics_port,
                 "data_dir": str(self.data_dir)}
@@ -208,11 +213,12 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                                f"{_PORT_HINTS['grpc']}")
         running = Running(host, grpc_port, socks["http"].getsockname()[1],
                           socks["ui"].getsockname()[1], socks["metrics"].getsockname()[1],
-                          settings.data_dir)
+                          settings.data_dir, settings.tls_cert)
         ready = False
         ctx = WebContext(writer.cursor, info={"version": __version__}, ready=lambda: ready,
                          settings=settings, running=running, writer=writer, metrics=metrics)
-        web: Any = build_app(ctx, web_routes(ctx) if web_routes else None)
+        web: Any = build_app(ctx, [*import_api.routes(ctx), *report_api.routes(ctx),
+                                   *(web_routes(ctx) if web_routes else [])])
         if settings.token:  # the dashboard and API show prompts, costs and emails
             web = auth.TokenAuth(web, settings.token, secure=settings.tls_cert is not None)
         if is_loopback(host):  # no token needed here, so keep other sites' pages out
@@ -263,14 +269,3 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             sock.close()
         if con is not None:
             con.close()
-
-
-def find_running(data_dir: Path) -> dict[str, Any] | None:
-    """The server.json of a live `ccotel serve` on this data dir, else None."""
-    path = Path(data_dir) / SERVER_FILE
-    try:
-        info = json.loads(path.read_text())
-        os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return info

@@ -97,7 +97,8 @@ def serve_in_thread(data_dir: Path) -> Iterator[dict[str, Any]]:
     (what server.py will wire), until the block ends. Yields its server.json."""
     from ccotel.importer import api as import_api
     from ccotel.report import api as report_api
-    from ccotel.server import find_running, serve
+    from ccotel.running import find_running
+    from ccotel.server import serve
     from ccotel.settings import Settings
 
     settings = Settings(grpc_port=0, http_port=0, ui_port=0, metrics_port=0,

@@ -144,3 +144,18 @@ def test_missing_certificate_file_is_a_startup_error(tmp_path: Path) -> None:
               str(tmp_path / "nope.key"))
     with pytest.raises(RuntimeError, match="go together"):
         serve(tmp_path / "d", "--tls-cert", str(tmp_path / "nope.pem"))
+
+
+def test_report_summary_reaches_a_tls_server(srv: Server) -> None:
+    """The CLI finds the running server in server.json and speaks https to it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "ccotel", "report", "summary", "--from", "0", "--json",
+         "--data-dir", str(srv.data_dir)], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "CCOTEL_TOKEN": TOKEN})
+    assert proc.returncode == 0, proc.stderr
+    assert set(json.loads(proc.stdout)) >= {"requests", "cost_usd", "tokens"}

@@ -31,7 +31,7 @@ def demo_command(users: int, days: int, seed: int, url: str | None, data_dir: Pa
     API errors, sessions across days. Fills a data dir or a running server."""
     from ccotel.demo.generate import Spec
     from ccotel.demo.load import fill_data_dir, send, write_bulk
-    from ccotel.server import find_running
+    from ccotel.running import find_running
     from ccotel.settings import default_data_dir
 
     spec = Spec(users=users, days=days, seed=seed)

@@ -35,7 +35,7 @@ def import_command(paths: tuple[Path, ...], as_json: bool, progress: bool | None
     """
     from ccotel.importer import files
     from ccotel.importer.run import ImportReport, plan_files, run_import
-    from ccotel.server import find_running
+    from ccotel.running import find_running
 
     data_dir = data_dir or default_data_dir()
     roots = list(paths) or files.default_roots()
