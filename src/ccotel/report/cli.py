@@ -83,30 +83,11 @@ def fetch(name: str, params: dict[str, Any], data_dir: Path | None) -> dict[str,
 
     data_dir = data_dir or default_data_dir()
     try:
-        if not (data_dir / "server.json").exists():
-            # No server has run here: read the store without loading the server's modules
-            # (grpc, uvicorn: a third of a repeat report's time).
-            result = _read_store(data_dir, local)
-        else:
-            result = read_api_or_store(data_dir, f"/api/v1/report/{name}", q.as_params(),
-                                       local)
+        result = read_api_or_store(data_dir, f"/api/v1/report/{name}", q.as_params(), local)
     except Exception as exc:
         _friendly(exc, data_dir)
         raise
     return result  # type: ignore[no-any-return]
-
-
-def _read_store(data_dir: Path, local: Callable[[Any], Any]) -> Any:
-    from ccotel.store import schema
-
-    try:
-        con = schema.connect(data_dir, read_only=True)
-    except schema.SchemaError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        return local(con)
-    finally:
-        con.close()
 
 
 def _friendly(exc: Exception, data_dir: Path) -> None:
