@@ -58,7 +58,7 @@ class _File:
 
 
 def complete_end(path: Path, size: int) -> int:
-    """Offset just past the last newline (0 when there is none)."""
+    """Offset just past the last newline before `size` (0 when there is none)."""
     with path.open("rb") as f:
         pos = size
         while pos > 0:
@@ -75,17 +75,7 @@ def complete_end(path: Path, size: int) -> int:
 def line_start(path: Path, position: int) -> int:
     """Start of the line holding byte `position` or ending just before it (DuckDB's
     reject positions are sometimes one byte past the line's start)."""
-    with path.open("rb") as f:
-        pos = position
-        while pos > 0:
-            start = max(0, pos - _TAIL_SCAN)
-            f.seek(start)
-            block = f.read(pos - start)
-            i = block.rfind(b"\n")
-            if i >= 0:
-                return start + i + 1
-            pos = start
-    return 0
+    return complete_end(path, position)
 
 
 def _prepare(plan: Plan, index: int) -> _File:
