@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 
 class ServerMetrics:
@@ -26,6 +30,13 @@ class ServerMetrics:
             "ccotel_commit_seconds", "Time to commit one group of batches to DuckDB.",
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry)
+
+    def route(self) -> Route:
+        """`GET /metrics` (exactly: a scraper should not need to follow a redirect)."""
+        async def metrics(request: Request) -> Response:
+            return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+        return Route("/metrics", metrics)
 
     def watch_queue(self, depth: Callable[[], int]) -> None:
         self.queue_depth.set_function(lambda: float(depth()))

@@ -21,9 +21,7 @@ from typing import Any, Callable, Iterator
 import duckdb
 import grpc
 import uvicorn
-from prometheus_client import make_asgi_app
 from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from ccotel import __version__, auth, redact
 from ccotel.importer import api as import_api
@@ -228,8 +226,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         from ccotel.claude import exposition  # /metrics/claude-code (the stack's names)
         for extra in (exposition.routes,):
             metrics_routes.extend(extra(ctx))
-        metrics_app = Starlette(routes=[*metrics_routes,
-                                        Mount("/metrics", make_asgi_app(metrics.registry))])
+        metrics_app = Starlette(routes=[*metrics_routes, metrics.route()])
         servers = [
             (_uvicorn(otlp_http.build_app(ingestor, max_body=settings.max_body,
                                           authorize=authorize), settings, tls=True), socks["http"]),
