@@ -191,7 +191,6 @@ def _register() -> None:
     import importlib
 
     for module, attr in (
-        # ("ccotel.demo", "demo_command"),
         ("ccotel.demo.command", "demo_command"),
         ("ccotel.importer.cli", "import_command"),
         ("ccotel.stack.cli", "stack"),
