@@ -19,12 +19,12 @@ Kind = Literal["stat", "timeseries", "piechart", "bargauge", "table", "logs"]
 @dataclass(frozen=True)
 class Panel:
     id: str            # stable slug: JSON endpoint name and Grafana panel key
-    title: str         # exact title shown (the seed's titles for the seed's panels)
+    title: str         # exact title shown (the original dashboard's titles for its panels)
     kind: Kind
     unit: str          # Grafana unit id: short, currencyUSD, ms, s, percentunit, ...
     description: str
     fixed_range: str | None = None   # e.g. "1h" for Total Tokens (Last Hour)
-    seed: bool = False               # one of the seed README's panels
+    original: bool = False           # one of the original dashboard's panels
     width: int = 6                   # Grafana grid width (of 24)
     height: int = 8
 
@@ -46,20 +46,20 @@ _MODEL_NOTE = " With a model filter, counts the sessions that used that model."
 PANELS: tuple[Panel, ...] = (
     # -- headline numbers -----------------------------------------------------------------
     Panel("total_requests", "Total Requests", "stat", "short",
-          "API requests (api_request events) in the range.", seed=True, width=4, height=4),
+          "API requests (api_request events) in the range.", original=True, width=4, height=4),
     Panel("total_errors", "Total Errors", "stat", "short",
-          "API errors (api_error events) in the range.", seed=True, width=4, height=4),
+          "API errors (api_error events) in the range.", original=True, width=4, height=4),
     Panel("total_tool_calls", "Total Tool Calls", "stat", "short",
-          "Tool calls (tool_result events) in the range." + _MODEL_NOTE, seed=True, width=4,
+          "Tool calls (tool_result events) in the range." + _MODEL_NOTE, original=True, width=4,
           height=4),
     Panel("avg_response_time", "Average Response Time", "stat", "ms",
-          "Mean duration_ms of api_request events.", seed=True, width=4, height=4),
+          "Mean duration_ms of api_request events.", original=True, width=4, height=4),
     Panel("total_cost", "Total Cost", "stat", "currencyUSD",
           "Exact cost of the API requests (cost_usd of api_request events; the cost metric "
           "for sessions that sent no events).", width=4, height=4),
     Panel("total_tokens_last_hour", "Total Tokens (Last Hour)", "stat", "short",
           "All tokens (input, output, cache read, cache creation) of the last hour, whatever "
-          "the range.", fixed_range="1h", seed=True, width=4, height=4),
+          "the range.", fixed_range="1h", original=True, width=4, height=4),
     Panel("sessions", "Sessions", "stat", "short",
           "Distinct Claude Code sessions with telemetry in the range.", width=4, height=4),
     Panel("active_users", "Active Users", "stat", "short",
@@ -77,16 +77,16 @@ PANELS: tuple[Panel, ...] = (
           + _MODEL_NOTE, width=4, height=4),
     # -- over time ------------------------------------------------------------------------
     Panel("token_usage_rate", "Token Usage Rate", "timeseries", "short",
-          "Tokens per minute by type.", seed=True, width=12),
+          "Tokens per minute by type.", original=True, width=12),
     Panel("tool_call_rate", "Tool Call Rate by Tool", "timeseries", "short",
-          "Tool calls per minute by tool." + _MODEL_NOTE, seed=True, width=12),
+          "Tool calls per minute by tool." + _MODEL_NOTE, original=True, width=12),
     Panel("error_rate", "Error Rate", "timeseries", "percentunit",
-          "API errors / (requests + errors) over time.", seed=True, width=12),
+          "API errors / (requests + errors) over time.", original=True, width=12),
     Panel("api_latency", "API Latency", "timeseries", "ms",
           "p50 and p95 of api_request duration_ms, and of time to first token.", width=12),
     # -- breakdowns -----------------------------------------------------------------------
     Panel("tool_usage_distribution", "Tool Usage Distribution", "piechart", "short",
-          "Share of tool calls by tool." + _MODEL_NOTE, seed=True, width=8),
+          "Share of tool calls by tool." + _MODEL_NOTE, original=True, width=8),
     Panel("tokens_by_type", "Tokens by Type", "bargauge", "short",
           "Tokens by type: input, output, cache read, cache creation.", width=8),
     Panel("cost_by_model", "Cost by Model", "bargauge", "currencyUSD",
@@ -94,7 +94,7 @@ PANELS: tuple[Panel, ...] = (
     Panel("cost_by_user", "Cost by User", "bargauge", "currencyUSD",
           "Cost of the API requests by user (email when known, else user.id).", width=8),
     Panel("session_duration", "Session Duration", "bargauge", "s",
-          "The longest sessions: first to last event in the range.", seed=True, width=8),
+          "The longest sessions: first to last event in the range.", original=True, width=8),
     Panel("active_time", "Active Time", "bargauge", "s",
           "Active time: the user typing (user) and Claude Code working (cli)."
           + _MODEL_NOTE, width=8),
@@ -108,7 +108,7 @@ PANELS: tuple[Panel, ...] = (
           width=24, height=9),
     # -- the stream -----------------------------------------------------------------------
     Panel("logs", "Claude Code Logs", "logs", "short",
-          "Live stream of Claude Code events.", seed=True, width=24, height=12),
+          "Live stream of Claude Code events.", original=True, width=24, height=12),
 )
 
 PANELS_BY_ID = {p.id: p for p in PANELS}

@@ -27,7 +27,7 @@ _DEFAULTS = StackOptions()
 
 @click.group()
 def stack() -> None:
-    """The seed's Docker Compose stack, with numbers that match Claude Code's own."""
+    """The Grafana/Prometheus/Loki compose stack, with numbers that match Claude Code's own."""
 
 
 @stack.command()

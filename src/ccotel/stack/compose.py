@@ -138,7 +138,7 @@ _PATHS = {"prometheus": "/-/healthy", "loki": "/ready", "grafana": "/api/health"
 
 def status(directory: Path, *, timeout: float = 3.0,
            client: httpx.Client | None = None) -> list[Check]:
-    """One HTTP check per service, as the seed's troubleshooting section does by hand."""
+    """One HTTP check per service, as the original setup's troubleshooting section does by hand."""
     directory = directory.expanduser()
     if not (directory / COMPOSE_FILE).is_file():
         raise StackError(f"no stack in {directory}: run 'ccotel stack init {directory}' first")

@@ -56,7 +56,7 @@ class StackError(RuntimeError):
 
 @dataclass(frozen=True)
 class StackOptions:
-    """What `ccotel stack init` lets the user choose (defaults: the seed's, made safe)."""
+    """What `ccotel stack init` lets the user choose (defaults: the original setup's, made safe)."""
 
     bind: str = "127.0.0.1"
     grafana_port: int = 3030
