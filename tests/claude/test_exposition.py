@@ -13,10 +13,7 @@ from ccotel.claude import exposition
 from ccotel.otlp.decode import decode_request
 from ccotel.store import schema
 from ccotel.store.writer import Writer
-
-CAPTURES = Path("/work/shared/reference/captures")
-if not CAPTURES.is_dir():
-    CAPTURES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "captures"
+from tests.conftest import CAPTURES
 
 
 @pytest.mark.parametrize(("name", "unit", "want"), [

@@ -22,14 +22,10 @@ import pytest
 
 from ccotel.panels import PANELS
 from ccotel.stack.queries import QUERIES
+from tests.conftest import CAPTURES
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(shutil.which("prometheus") is None,
-                                 reason="prometheus missing: apt-get install prometheus")]
+pytestmark = pytest.mark.e2e
 
-CAPTURES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "captures"
-if not CAPTURES.is_dir():
-    CAPTURES = Path("/work/shared/reference/captures")
 ALL = ".*"
 
 
