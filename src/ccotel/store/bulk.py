@@ -1,7 +1,8 @@
 """Bulk append of ready-made Arrow rows, for filling a store fast (demo data, benchmarks).
 
 Ingest goes through the writer (dedup, deltas, one thread); this path skips all of that and
-is only for a store nobody else is writing to.
+is only for a store nobody else is writing to. The hourly rollups are appended by the same
+SQL as the writer's (`store/rollups.py`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from ccotel.store import rollups
 from ccotel.store.schema import sql
 
 TABLES = ("events", "points", "spans")
@@ -22,7 +24,13 @@ def append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> int:
         return 0
     con.register("bulk_rows", rows)
     try:
-        con.execute(sql("bulk_insert").replace("{table}", table))
+        columns = ", ".join(f'"{c}"' for c in rows.column_names)
+        row = con.execute(sql("bulk_insert").replace("{table}", table)
+                          .replace("{columns}", columns)).fetchone()
+        if table in rollups.SOURCES:
+            rollups.add(con, table)
+        else:
+            con.execute(f"DROP TABLE new_{table}")
     finally:
         con.unregister("bulk_rows")
-    return len(rows)
+    return int(row[0]) if row else 0

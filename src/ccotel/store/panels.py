@@ -25,6 +25,7 @@ import duckdb
 from ccotel.panels import PANELS_BY_ID
 from ccotel.query import Query
 from ccotel.store import logs as logs_store
+from ccotel.store import rollups
 from ccotel.store.schema import sql
 
 Cursor = duckdb.DuckDBPyConnection
@@ -46,9 +47,17 @@ def _wanted(name: str) -> frozenset[str]:
     return frozenset(re.findall(r"\$([a-z_]+)", sql(name)))
 
 
-def run(con: Cursor, name: str, q: Query, **extra: Any) -> list[dict[str, Any]]:
-    """Rows of `store/sql/<name>.sql` for the query's range and filters, as dicts."""
-    params = {**q.params(), "step_ms": 0, "by": "", "limit": ALL_ROWS, **extra}
+def run(con: Cursor, name: str, q: Query, *, whole: bool = True,
+        **extra: Any) -> list[dict[str, Any]]:
+    """Rows of `store/sql/<name>.sql` for the query's range and filters, as dicts.
+
+    The hours of the range read from the hourly rollups are the whole ones, unless
+    `whole` is false or time buckets are under an hour ($step_ms): then raw rows only."""
+    step_ms = extra.get("step_ms", 0)
+    rollup_from, rollup_to = rollups.window(q.start, q.end,
+                                            whole=whole and step_ms % 3_600_000 == 0)
+    params = {**q.params(), "step_ms": 0, "by": "", "limit": ALL_ROWS,
+              "rollup_from": rollup_from, "rollup_to": rollup_to, **extra}
     wanted = _wanted(name)
     cur = con.execute(sql(name), {k: v for k, v in params.items() if k in wanted})
     names = [d[0] for d in cur.description]
@@ -172,7 +181,7 @@ def token_usage_rate(con: Cursor, q: Query) -> dict[str, Any]:
 
 def _count(con: Cursor, q: Query, event: str) -> int:
     rows = run(con, "panel_event_counts", q, event=event)
-    return int(rows[0]["n"]) if rows else 0
+    return int(rows[0]["n"] or 0) if rows else 0
 
 
 def total_requests(con: Cursor, q: Query) -> dict[str, Any]:
@@ -188,14 +197,13 @@ def total_tool_calls(con: Cursor, q: Query) -> dict[str, Any]:
 
 
 def tool_usage_distribution(con: Cursor, q: Query) -> dict[str, Any]:
-    rows = run(con, "panel_event_counts", q, event="tool_result", by="tool")
+    rows = run(con, "panel_tool_calls", q)
     return _items([(r["key"] or "(unknown)", r["n"]) for r in rows])
 
 
 def tool_call_rate(con: Cursor, q: Query) -> dict[str, Any]:
     step = step_for(q)
-    rows = run(con, "panel_event_counts", q, event="tool_result", by="tool",
-               step_ms=step * 1000)
+    rows = run(con, "panel_tool_calls", q, step_ms=step * 1000)
     totals: dict[str, int] = {}
     for r in rows:
         totals[r["key"] or "(unknown)"] = totals.get(r["key"] or "(unknown)", 0) + r["n"]
@@ -225,15 +233,21 @@ def avg_response_time(con: Cursor, q: Query) -> dict[str, Any]:
     return {"value": None if avg is None else round(float(avg), 3)}
 
 
+def _latency(con: Cursor, q: Query, step_s: int) -> list[dict[str, Any]]:
+    # The latency rollup keeps only the model: other filters read raw rows.
+    whole = not (q.user or q.session or q.terminal or q.version)
+    return run(con, "panel_latency", q, whole=whole, step_ms=step_s * 1000)
+
+
 def time_to_first_token(con: Cursor, q: Query) -> dict[str, Any]:
-    rows = run(con, "panel_ttft", q)
-    v = rows[0]["ttft_p50"] if rows else None
+    rows = _latency(con, q, 0)
+    v = rows[0]["ttft_q"][0] if rows and rows[0]["ttft_q"] else None
     return {"value": None if v is None else round(float(v), 3)}
 
 
 def api_latency(con: Cursor, q: Query) -> dict[str, Any]:
     step = step_for(q)
-    rows = run(con, "panel_latency", q, step_ms=step * 1000)
+    rows = _latency(con, q, step)
     names = {"p50": ("duration_q", 0), "p95": ("duration_q", 1),
              "ttft p50": ("ttft_q", 0), "ttft p95": ("ttft_q", 1)}
 
@@ -266,27 +280,26 @@ def session_duration(con: Cursor, q: Query) -> dict[str, Any]:
 # -- metrics --------------------------------------------------------------------------------
 
 
-def _metric(con: Cursor, q: Query, metric: str) -> dict[str | None, float]:
-    return {r["type"]: r["value"] for r in run(con, "panel_metric_sum", q, metric=metric)}
+def _metrics(con: Cursor, q: Query) -> dict[str, float]:
+    return run(con, "panel_metrics", q)[0]
 
 
 def commits(con: Cursor, q: Query) -> dict[str, Any]:
-    return {"value": _num(sum(_metric(con, q, "claude_code.commit.count").values()))}
+    return {"value": _num(_metrics(con, q)["commits"])}
 
 
 def pull_requests(con: Cursor, q: Query) -> dict[str, Any]:
-    return {"value": _num(sum(_metric(con, q, "claude_code.pull_request.count").values()))}
+    return {"value": _num(_metrics(con, q)["pull_requests"])}
 
 
 def lines_of_code(con: Cursor, q: Query) -> dict[str, Any]:
-    by_type = _metric(con, q, "claude_code.lines_of_code.count")
-    return _items([("added", by_type.get("added", 0)), ("removed", by_type.get("removed", 0))])
+    m = _metrics(con, q)
+    return _items([("added", m["lines_added"]), ("removed", m["lines_removed"])])
 
 
 def active_time(con: Cursor, q: Query) -> dict[str, Any]:
-    by_type = _metric(con, q, "claude_code.active_time.total")
-    return _items([("user", round(by_type.get("user", 0.0), 3)),
-                   ("cli", round(by_type.get("cli", 0.0), 3))])
+    m = _metrics(con, q)
+    return _items([("user", round(m["active_user_s"], 3)), ("cli", round(m["active_cli_s"], 3))])
 
 
 def edit_decisions(con: Cursor, q: Query) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 import duckdb
 
 from ccotel.query import Query
+from ccotel.store import rollups
 from ccotel.store.schema import sql
 
 SUMMARY_KEYS = ("from", "to", "sessions", "users", "requests", "errors", "tool_calls",
@@ -20,7 +21,9 @@ def _int(v: Any) -> int:
 
 def summary(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
     """The `/api/v1/summary` object: exactly SUMMARY_KEYS."""
-    cur = con.execute(sql("summary"), q.params())
+    rollup_from, rollup_to = rollups.window(q.start, q.end)
+    cur = con.execute(sql("summary"), {**q.params(), "rollup_from": rollup_from,
+                                       "rollup_to": rollup_to})
     names = [d[0] for d in cur.description]
     row = dict(zip(names, cur.fetchone() or ()))
     avg = row["avg_response_ms"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: hourly rollups (events_hourly, points_hourly, ...)
 DB_FILENAME = "ccotel.duckdb"
 
 
@@ -75,8 +75,18 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     if version == 0:
         raise SchemaError("this DuckDB file is not a ccotel store (no schema version): "
                           "use another --data-dir")
-    con.execute(sql("schema"))
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(sql("schema"))
+        if version is not None and version < 2:
+            # 1 -> 2: the rollups are new; build them from the rows already stored.
+            con.execute(sql("rollup_rebuild_all"))
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                    [str(SCHEMA_VERSION)])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 _ARROW_TYPES = {

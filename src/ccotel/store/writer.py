@@ -2,7 +2,9 @@
 
 Transports hand a decoded `Batch` to `Writer.submit`, which returns a future resolved
 only after the rows are committed, so an export is acknowledged only once it is durable.
-Several waiting batches are committed in one transaction (group commit).
+Several waiting batches are committed in one transaction (group commit), which also
+appends the new rows' hourly rollups (`store/rollups.py`); between groups the thread
+expires old rows (retention) and compacts the rollups of recent hours.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from ccotel.otlp.decode import CUMULATIVE, Batch
-from ccotel.store import schema
+from ccotel.store import rollups, schema
 
 log = logging.getLogger("ccotel.writer")
 
@@ -61,12 +63,14 @@ class Writer:
     def __init__(self, con: duckdb.DuckDBPyConnection, *, max_queue: int = 256,
                  max_group_records: int = 50_000, retention: timedelta | None = None,
                  retention_interval_s: float = 3600.0,
+                 compact_interval_s: float = 10.0,
                  observe: Callable[[str, float], None] | None = None) -> None:
         self.con = con
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
         self.max_group_records = max_group_records
         self.retention = retention
         self.retention_interval_s = retention_interval_s
+        self.compact_interval_s = compact_interval_s
         self._observe = observe or (lambda name, value: None)
         self._schemas = {t: schema.arrow_schema(con, t) for t in ("events", "points", "spans")}
         self._state: dict[str, tuple[int | None, int, float]] = {
@@ -75,6 +79,7 @@ class Writer:
         }
         self._thread = threading.Thread(target=self._run, name="ccotel-writer", daemon=True)
         self._last_retention = 0.0
+        self._last_compact = 0.0
         self._lock = threading.Lock()  # serialises direct (non-queued) writes with the thread
 
     # -- public -------------------------------------------------------------------------
@@ -119,6 +124,7 @@ class Writer:
                 first = self.queue.get(timeout=1.0)
             except queue.Empty:
                 self._maybe_retention()
+                self._maybe_compact()
                 continue
             if first is _STOP:
                 break
@@ -136,6 +142,7 @@ class Writer:
                 records += nxt.batch.records
             self._write_group(group)
             self._maybe_retention()
+            self._maybe_compact()
 
     def _write_group(self, group: list[_Item]) -> None:
         t0 = time.perf_counter()
@@ -176,16 +183,35 @@ class Writer:
             log.exception("retention failed")
 
     def apply_retention(self, now: datetime | None = None) -> int:
-        """Delete rows older than the retention period; return how many went."""
+        """Delete rows older than the retention period, and their rollups; return how many
+        raw rows went."""
         assert self.retention is not None
         cutoff = (now or datetime.now(timezone.utc)).replace(tzinfo=None) - self.retention
         removed = 0
-        for stmt in schema.sql("retention").split(";"):
-            if stmt.strip():
-                row = self.con.execute(stmt, {"cutoff": cutoff}).fetchone()
-                removed += int(row[0]) if row else 0
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for stmt in schema.sql("retention").split(";"):
+                if stmt.strip():
+                    row = self.con.execute(stmt, {"cutoff": cutoff}).fetchone()
+                    removed += int(row[0]) if row else 0
+            rollups.forget_before(self.con, cutoff)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
         self.con.execute("CHECKPOINT")
         return removed
+
+    def _maybe_compact(self) -> None:
+        now = time.monotonic()
+        if now - self._last_compact < self.compact_interval_s:
+            return
+        self._last_compact = now
+        try:
+            with self._lock:
+                rollups.compact(self.con)
+        except Exception:  # noqa: BLE001 - readers re-aggregate: compaction can wait
+            log.exception("rollup compaction failed")
 
     # -- the transaction ----------------------------------------------------------------
 
@@ -242,6 +268,8 @@ class Writer:
         self.con.register(name, tbl)
         try:
             row = self.con.execute(schema.sql(f"insert_{table}")).fetchone()
+            if table in rollups.SOURCES:
+                rollups.add(self.con, table)  # from new_<table>: only the rows inserted
         finally:
             self.con.unregister(name)
         return int(row[0]) if row else 0

@@ -1,21 +1,18 @@
 -- Distinct sessions and users active in the range: a prompt or an API request (events),
--- or active time (metrics, for those who export no events). Reading only those rows
--- finds the same sessions as reading every row, at a fraction of the cost.
+-- or active time or token usage (metrics, for those who export no events).
 -- With a model filter: the sessions and users that used that model.
 WITH ev AS (
-    SELECT session_id, user_id FROM events
-    WHERE event_name IN ('user_prompt', 'api_request')
-      AND ts >= $from AND ts < $to
+    SELECT session_id, user_id FROM events_hourly_in($from, $to, $rollup_from, $rollup_to)
+    WHERE CASE WHEN $model IS NULL THEN prompts + requests > 0
+               ELSE requests > 0 AND model = $model END
       AND ($user IS NULL OR user_id = $user OR user_email = $user)
       AND ($session IS NULL OR session_id = $session)
-      AND ($model IS NULL OR (event_name = 'api_request' AND model = $model))
       AND ($terminal IS NULL OR terminal_type = $terminal)
       AND ($version IS NULL OR service_version = $version OR app_version = $version)
 ),
 pt AS (
-    SELECT session_id, user_id FROM points
-    WHERE metric_name IN ('claude_code.active_time.total', 'claude_code.token.usage')
-      AND ts >= $from AND ts < $to
+    SELECT session_id, user_id FROM points_hourly_in($from, $to, $rollup_from, $rollup_to)
+    WHERE activity_points > 0
       AND ($user IS NULL OR user_id = $user OR user_email = $user)
       AND ($session IS NULL OR session_id = $session)
       AND ($model IS NULL OR model = $model)

@@ -1,15 +1,58 @@
--- p50 and p95 of API response time and time to first token per time bucket.
+-- p50 and p95 of API response time and time to first token (api_request duration_ms and
+-- ttft_ms), per time bucket when $step_ms > 0, else over the whole range (bucket 0).
+-- Approximate: each value falls in a cell 2^(1/8) wide (~9%; latency_cell in schema.sql)
+-- that keeps its count, min and max, and a percentile is quantile_cont's interpolation
+-- with the cells' values taken as spread evenly between their min and max: exact when a
+-- cell holds at most two distinct values, otherwise off by at most the cell's spread.
+-- Filtering on what the latency rollup does not keep (user, session, terminal, version),
+-- the caller passes no rollup hours: the same cells are then built from raw rows only.
+WITH cells AS (
+    SELECT
+        CASE WHEN $step_ms > 0 THEN epoch_ms(ts) // $step_ms ELSE 0 END AS bucket,
+        kind,
+        cell,
+        sum(n)::BIGINT AS n,
+        min(min_ms) AS min_ms,
+        max(max_ms) AS max_ms
+    FROM api_latency_hourly_in($from, $to, $rollup_from, $rollup_to)
+    WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
+      AND ($session IS NULL OR session_id = $session)
+      AND ($model IS NULL OR model = $model)
+      AND ($terminal IS NULL OR terminal_type = $terminal)
+      AND ($version IS NULL OR service_version = $version OR app_version = $version)
+    GROUP BY ALL
+),
+ranked AS (
+    -- Each cell holds the order statistics [first, first + n) (0-based) of its bucket.
+    SELECT *,
+        sum(n) OVER (PARTITION BY bucket, kind ORDER BY cell
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS first,
+        sum(n) OVER (PARTITION BY bucket, kind) AS total
+    FROM cells
+),
+positions AS (
+    -- quantile_cont's position q * (total - 1) lies between two order statistics.
+    SELECT *, q * (total - 1) AS pos, floor(q * (total - 1)) AS below,
+           ceil(q * (total - 1)) AS above
+    FROM ranked, (VALUES (0.5), (0.95)) qs(q)
+),
+stats AS (
+    -- An order statistic's value: its cell's min and max, interpolated by its rank there.
+    SELECT bucket, kind, q, any_value(pos - below) AS frac,
+        any_value(min_ms + (max_ms - min_ms)
+                  * CASE WHEN n > 1 THEN (below - first) / (n - 1) ELSE 0 END)
+            FILTER (WHERE below >= first AND below < first + n) AS v_below,
+        any_value(min_ms + (max_ms - min_ms)
+                  * CASE WHEN n > 1 THEN (above - first) / (n - 1) ELSE 0 END)
+            FILTER (WHERE above >= first AND above < first + n) AS v_above
+    FROM positions
+    GROUP BY bucket, kind, q
+)
 SELECT
-    epoch_ms(ts) // $step_ms AS bucket,
-    -- One list call per column sorts each column once instead of once per quantile.
-    quantile_cont(duration_ms, [0.5, 0.95]) AS duration_q,
-    quantile_cont(ttft_ms, [0.5, 0.95]) AS ttft_q
-FROM events
-WHERE event_name = 'api_request'
-  AND ts >= $from AND ts < $to
-  AND ($user IS NULL OR user_id = $user OR user_email = $user)
-  AND ($session IS NULL OR session_id = $session)
-  AND ($model IS NULL OR model = $model)
-  AND ($terminal IS NULL OR terminal_type = $terminal)
-  AND ($version IS NULL OR service_version = $version OR app_version = $version)
-GROUP BY ALL
+    bucket,
+    list(v_below + frac * (v_above - v_below) ORDER BY q)
+        FILTER (WHERE kind = 'duration') AS duration_q,
+    list(v_below + frac * (v_above - v_below) ORDER BY q)
+        FILTER (WHERE kind = 'ttft') AS ttft_q
+FROM stats
+GROUP BY bucket

@@ -2,13 +2,12 @@
 SELECT
     session_id,
     any_value(coalesce(user_email, user_id)) AS user,
-    min(ts) AS first_ts,
-    max(ts) AS last_ts,
+    min(first_ts) AS first_ts,
+    max(last_ts) AS last_ts,
     string_agg(DISTINCT model, ', ' ORDER BY model) AS models,
-    count(*) FILTER (WHERE event_name = 'user_prompt') AS prompts,
-    count(*) FILTER (WHERE event_name = 'api_error') AS errors,
-    count(*) FILTER (WHERE event_name = 'tool_result') AS tool_calls
-FROM events
+    sum(prompts) AS prompts,
+    sum(errors) AS errors,
+    sum(tool_calls) AS tool_calls
+FROM events_hourly_in($from, $to, $rollup_from, $rollup_to)
 WHERE session_id IN (SELECT unnest($sessions::VARCHAR[]))
-  AND ts >= $from AND ts < $to
 GROUP BY session_id

@@ -2,9 +2,19 @@
 -- and, when $step_ms > 0, by time bucket. Feeds every token and cost panel.
 -- Exact per-request numbers come from api_request events; a session that sent no
 -- api_request event in the range falls back to the cost/token metrics, as the summary
--- does, so the dashboard and /api/v1/summary agree. Each side is aggregated before the
--- union: carrying millions of rows through it costs more than scanning twice.
-WITH req AS (
+-- does, so the dashboard and /api/v1/summary agree.
+-- Like every panel query, it reads the hourly rollups for the hours [$rollup_from, $rollup_to) and raw rows
+-- for the rest of the range (*_hourly_in in schema.sql; rollups.window() picks the hours).
+WITH ev AS (
+    SELECT * FROM events_hourly_in($from, $to, $rollup_from, $rollup_to)
+    WHERE requests > 0
+      AND ($user IS NULL OR user_id = $user OR user_email = $user)
+      AND ($session IS NULL OR session_id = $session)
+      AND ($model IS NULL OR model = $model)
+      AND ($terminal IS NULL OR terminal_type = $terminal)
+      AND ($version IS NULL OR service_version = $version OR app_version = $version)
+),
+req AS (
     SELECT
         CASE $by
             WHEN 'model' THEN model
@@ -16,28 +26,13 @@ WITH req AS (
         sum(output_tokens)::DOUBLE AS output,
         sum(cache_read_tokens)::DOUBLE AS cache_read,
         sum(cache_creation_tokens)::DOUBLE AS cache_creation,
-        sum(cost_usd)::DECIMAL(38, 12) AS cost_usd,
-        count(*) AS requests
-    FROM events
-    WHERE event_name = 'api_request'
-      AND ts >= $from AND ts < $to
-      AND ($user IS NULL OR user_id = $user OR user_email = $user)
-      AND ($session IS NULL OR session_id = $session)
-      AND ($model IS NULL OR model = $model)
-      AND ($terminal IS NULL OR terminal_type = $terminal)
-      AND ($version IS NULL OR service_version = $version OR app_version = $version)
+        sum(cost_usd) AS cost_usd,
+        sum(requests) AS requests
+    FROM ev
     GROUP BY ALL
 ),
 req_sessions AS (
-    SELECT DISTINCT session_id
-    FROM events
-    WHERE event_name = 'api_request'
-      AND ts >= $from AND ts < $to
-      AND ($user IS NULL OR user_id = $user OR user_email = $user)
-      AND ($session IS NULL OR session_id = $session)
-      AND ($model IS NULL OR model = $model)
-      AND ($terminal IS NULL OR terminal_type = $terminal)
-      AND ($version IS NULL OR service_version = $version OR app_version = $version)
+    SELECT DISTINCT session_id FROM ev
 ),
 fallback AS (
     SELECT
@@ -47,29 +42,23 @@ fallback AS (
             WHEN 'session' THEN session_id
         END AS key,
         CASE WHEN $step_ms > 0 THEN epoch_ms(ts) // $step_ms END AS bucket,
-        sum(value) FILTER (WHERE metric_name = 'claude_code.token.usage' AND type = 'input')
-          AS input,
-        sum(value) FILTER (WHERE metric_name = 'claude_code.token.usage' AND type = 'output')
-          AS output,
-        sum(value) FILTER (WHERE metric_name = 'claude_code.token.usage' AND type = 'cacheRead')
-          AS cache_read,
-        sum(value) FILTER (WHERE metric_name = 'claude_code.token.usage'
-                                 AND type = 'cacheCreation') AS cache_creation,
-        sum(value::DECIMAL(18, 12)) FILTER (WHERE metric_name = 'claude_code.cost.usage')
-          AS cost_usd,
+        sum(input_tokens)::DOUBLE AS input,
+        sum(output_tokens)::DOUBLE AS output,
+        sum(cache_read_tokens)::DOUBLE AS cache_read,
+        sum(cache_creation_tokens)::DOUBLE AS cache_creation,
+        sum(cost_usd) AS cost_usd,
         0 AS requests
-    FROM points
+    FROM points_hourly_in($from, $to, $rollup_from, $rollup_to) p
     -- A NULL session matches nothing here, so points without a session are kept, unless
     -- (below) the range has request events at all.
-    ANTI JOIN req_sessions r ON r.session_id = points.session_id
-    WHERE metric_name IN ('claude_code.token.usage', 'claude_code.cost.usage')
-      AND ts >= $from AND ts < $to
+    ANTI JOIN req_sessions r ON r.session_id = p.session_id
+    WHERE usage_points > 0
       AND ($user IS NULL OR user_id = $user OR user_email = $user)
-      AND ($session IS NULL OR session_id = $session)
+      AND ($session IS NULL OR p.session_id = $session)
       AND ($model IS NULL OR model = $model)
       AND ($terminal IS NULL OR terminal_type = $terminal)
       AND ($version IS NULL OR service_version = $version OR app_version = $version)
-      AND (session_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM req_sessions))
+      AND (p.session_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM req_sessions))
     GROUP BY ALL
 ),
 usage AS (

@@ -140,3 +140,347 @@ CREATE TABLE IF NOT EXISTS import_files (
     offset_bytes BIGINT,
     head_hash VARCHAR
 );
+
+-- ---------------------------------------------------------------------------------------
+-- Hourly rollups (schema 2). The dashboard and the summary read the whole hours of a range
+-- from these and the minutes at its edges from the raw tables, through the *_hourly_in()
+-- macros below, so every number is exactly what the raw rows give, for any from/to.
+-- Rows are added in the transaction that inserts the raw rows (rollup_add_*.sql), one
+-- partial row per group and commit; readers always re-aggregate, and the writer rewrites
+-- the hours listed in rollup_dirty_hours as one row per group when it has time
+-- (rollup_rebuild.sql, which also serves deletes, retention and migration).
+-- Sums of metric values are DECIMAL, so any grouping of them gives the same total.
+
+CREATE TABLE IF NOT EXISTS events_hourly (
+    hour TIMESTAMP NOT NULL,
+    session_id VARCHAR,
+    user_id VARCHAR,
+    user_email VARCHAR,
+    terminal_type VARCHAR,
+    service_version VARCHAR,
+    app_version VARCHAR,
+    model VARCHAR,
+    events BIGINT NOT NULL,            -- every event
+    prompts BIGINT NOT NULL,           -- user_prompt
+    requests BIGINT NOT NULL,          -- api_request
+    errors BIGINT NOT NULL,            -- api_error
+    tool_calls BIGINT NOT NULL,        -- tool_result
+    tool_failures BIGINT NOT NULL,     -- tool_result with success = false
+    input_tokens BIGINT,               -- tokens, cost and duration: api_request only
+    output_tokens BIGINT,
+    cache_read_tokens BIGINT,
+    cache_creation_tokens BIGINT,
+    cost_usd DECIMAL(38, 12),
+    duration_ms_sum DOUBLE,
+    duration_ms_count BIGINT NOT NULL,
+    first_ts TIMESTAMP NOT NULL,
+    last_ts TIMESTAMP NOT NULL
+);
+
+-- tool_result events by tool.
+CREATE TABLE IF NOT EXISTS tool_calls_hourly (
+    hour TIMESTAMP NOT NULL,
+    session_id VARCHAR,
+    user_id VARCHAR,
+    user_email VARCHAR,
+    terminal_type VARCHAR,
+    service_version VARCHAR,
+    app_version VARCHAR,
+    model VARCHAR,
+    tool_name VARCHAR,
+    calls BIGINT NOT NULL,
+    failures BIGINT NOT NULL
+);
+
+-- Histograms of api_request duration_ms and ttft_ms (`kind`) per model: cells of width
+-- 2^(1/8) (latency_cell), each with its count, min and max. Only the model is kept:
+-- percentiles filtered by user, session, terminal or version read raw rows.
+CREATE TABLE IF NOT EXISTS api_latency_hourly (
+    hour TIMESTAMP NOT NULL,
+    model VARCHAR,
+    kind VARCHAR NOT NULL,
+    cell INTEGER NOT NULL,
+    n BIGINT NOT NULL,
+    min_ms DOUBLE NOT NULL,
+    max_ms DOUBLE NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS points_hourly (
+    hour TIMESTAMP NOT NULL,
+    session_id VARCHAR,
+    user_id VARCHAR,
+    user_email VARCHAR,
+    terminal_type VARCHAR,
+    service_version VARCHAR,
+    app_version VARCHAR,
+    model VARCHAR,
+    points BIGINT NOT NULL,            -- every point
+    usage_points BIGINT NOT NULL,      -- claude_code.token.usage and claude_code.cost.usage
+    activity_points BIGINT NOT NULL,   -- claude_code.active_time.total and token.usage
+    input_tokens DECIMAL(38, 12),      -- claude_code.token.usage by type
+    output_tokens DECIMAL(38, 12),
+    cache_read_tokens DECIMAL(38, 12),
+    cache_creation_tokens DECIMAL(38, 12),
+    cost_usd DECIMAL(38, 12),          -- claude_code.cost.usage
+    active_user_s DECIMAL(38, 12),     -- claude_code.active_time.total, type user / cli
+    active_cli_s DECIMAL(38, 12),
+    commits DECIMAL(38, 12),           -- claude_code.commit.count
+    pull_requests DECIMAL(38, 12),     -- claude_code.pull_request.count
+    lines_added DECIMAL(38, 12),       -- claude_code.lines_of_code.count, type added / removed
+    lines_removed DECIMAL(38, 12),
+    last_ts TIMESTAMP NOT NULL
+);
+
+-- claude_code.code_edit_tool.decision by tool and language.
+CREATE TABLE IF NOT EXISTS edit_decisions_hourly (
+    hour TIMESTAMP NOT NULL,
+    session_id VARCHAR,
+    user_id VARCHAR,
+    user_email VARCHAR,
+    terminal_type VARCHAR,
+    service_version VARCHAR,
+    app_version VARCHAR,
+    model VARCHAR,
+    tool_name VARCHAR,
+    language VARCHAR,
+    points BIGINT NOT NULL,
+    accept DECIMAL(38, 12),
+    reject DECIMAL(38, 12)
+);
+
+-- Hours whose rollup rows may be partial (several per group), to be rewritten.
+CREATE TABLE IF NOT EXISTS rollup_dirty_hours (hour TIMESTAMP NOT NULL);
+
+-- What one raw row contributes to a rollup ("facts"), from a table or view named `src`
+-- (the raw table, or the rows a commit just inserted). Keep these in step with the
+-- tables above: the rollups are GROUP BYs of them (*_hourly_of), and the raw edges of a
+-- range are read through them (*_hourly_in).
+
+CREATE OR REPLACE MACRO metric_decimal(v) AS TRY_CAST(v AS DECIMAL(38, 12));
+
+-- Cell of a latency in ms: 0 for <= 1 ms, then 8 cells per doubling.
+CREATE OR REPLACE MACRO latency_cell(v) AS
+    CASE WHEN v <= 1 THEN 0 ELSE 1 + floor(log2(v) * 8)::INTEGER END;
+
+CREATE OR REPLACE MACRO events_facts(src) AS TABLE
+SELECT
+    ts, session_id, user_id, user_email, terminal_type, service_version, app_version, model,
+    1 AS events,
+    CASE WHEN event_name = 'user_prompt' THEN 1 ELSE 0 END AS prompts,
+    CASE WHEN event_name = 'api_request' THEN 1 ELSE 0 END AS requests,
+    CASE WHEN event_name = 'api_error' THEN 1 ELSE 0 END AS errors,
+    CASE WHEN event_name = 'tool_result' THEN 1 ELSE 0 END AS tool_calls,
+    CASE WHEN event_name = 'tool_result' AND success = false THEN 1 ELSE 0 END AS tool_failures,
+    CASE WHEN event_name = 'api_request' THEN input_tokens END AS input_tokens,
+    CASE WHEN event_name = 'api_request' THEN output_tokens END AS output_tokens,
+    CASE WHEN event_name = 'api_request' THEN cache_read_tokens END AS cache_read_tokens,
+    CASE WHEN event_name = 'api_request' THEN cache_creation_tokens END AS cache_creation_tokens,
+    CASE WHEN event_name = 'api_request' THEN cost_usd::DECIMAL(38, 12) END AS cost_usd,
+    CASE WHEN event_name = 'api_request' THEN duration_ms END AS duration_ms_sum,
+    CASE WHEN event_name = 'api_request' AND duration_ms IS NOT NULL THEN 1 ELSE 0 END
+        AS duration_ms_count,
+    ts AS first_ts,
+    ts AS last_ts
+FROM query_table(src);
+
+CREATE OR REPLACE MACRO tool_calls_facts(src) AS TABLE
+SELECT
+    ts, session_id, user_id, user_email, terminal_type, service_version, app_version, model,
+    tool_name,
+    1 AS calls,
+    CASE WHEN success = false THEN 1 ELSE 0 END AS failures
+FROM query_table(src)
+WHERE event_name = 'tool_result';
+
+-- Non-finite values have no cell and are left out.
+CREATE OR REPLACE MACRO api_latency_facts(src) AS TABLE
+SELECT
+    ts, session_id, user_id, user_email, terminal_type, service_version, app_version, model,
+    kind, latency_cell(v) AS cell, 1 AS n, v AS min_ms, v AS max_ms
+FROM (
+    SELECT ts, session_id, user_id, user_email, terminal_type, service_version, app_version,
+           model, 'duration' AS kind, duration_ms AS v
+    FROM query_table(src) WHERE event_name = 'api_request'
+    UNION ALL
+    SELECT ts, session_id, user_id, user_email, terminal_type, service_version, app_version,
+           model, 'ttft' AS kind, ttft_ms AS v
+    FROM query_table(src) WHERE event_name = 'api_request'
+)
+WHERE isfinite(v);
+
+CREATE OR REPLACE MACRO points_facts(src) AS TABLE
+SELECT
+    ts, session_id, user_id, user_email, terminal_type, service_version, app_version, model,
+    1 AS points,
+    CASE WHEN metric_name IN ('claude_code.token.usage', 'claude_code.cost.usage')
+         THEN 1 ELSE 0 END AS usage_points,
+    CASE WHEN metric_name IN ('claude_code.active_time.total', 'claude_code.token.usage')
+         THEN 1 ELSE 0 END AS activity_points,
+    CASE WHEN metric_name = 'claude_code.token.usage' AND type = 'input'
+         THEN metric_decimal(value) END AS input_tokens,
+    CASE WHEN metric_name = 'claude_code.token.usage' AND type = 'output'
+         THEN metric_decimal(value) END AS output_tokens,
+    CASE WHEN metric_name = 'claude_code.token.usage' AND type = 'cacheRead'
+         THEN metric_decimal(value) END AS cache_read_tokens,
+    CASE WHEN metric_name = 'claude_code.token.usage' AND type = 'cacheCreation'
+         THEN metric_decimal(value) END AS cache_creation_tokens,
+    CASE WHEN metric_name = 'claude_code.cost.usage' THEN metric_decimal(value) END AS cost_usd,
+    CASE WHEN metric_name = 'claude_code.active_time.total' AND type = 'user'
+         THEN metric_decimal(value) END AS active_user_s,
+    CASE WHEN metric_name = 'claude_code.active_time.total' AND type = 'cli'
+         THEN metric_decimal(value) END AS active_cli_s,
+    CASE WHEN metric_name = 'claude_code.commit.count' THEN metric_decimal(value) END AS commits,
+    CASE WHEN metric_name = 'claude_code.pull_request.count'
+         THEN metric_decimal(value) END AS pull_requests,
+    CASE WHEN metric_name = 'claude_code.lines_of_code.count' AND type = 'added'
+         THEN metric_decimal(value) END AS lines_added,
+    CASE WHEN metric_name = 'claude_code.lines_of_code.count' AND type = 'removed'
+         THEN metric_decimal(value) END AS lines_removed,
+    ts AS last_ts
+FROM query_table(src);
+
+CREATE OR REPLACE MACRO edit_decisions_facts(src) AS TABLE
+SELECT
+    ts, session_id, user_id, user_email, terminal_type, service_version, app_version, model,
+    tool_name, language,
+    1 AS points,
+    CASE WHEN decision = 'accept' THEN metric_decimal(value) END AS accept,
+    CASE WHEN decision = 'reject' THEN metric_decimal(value) END AS reject
+FROM query_table(src)
+WHERE metric_name = 'claude_code.code_edit_tool.decision';
+
+-- Rollup rows of the `src` rows with ts in [t0, t1): what rollup_add_*.sql and
+-- rollup_rebuild.sql insert.
+
+CREATE OR REPLACE MACRO events_hourly_of(src, t0, t1) AS TABLE
+SELECT
+    date_trunc('hour', ts) AS hour,
+    session_id, user_id, user_email, terminal_type, service_version, app_version, model,
+    sum(events) AS events, sum(prompts) AS prompts, sum(requests) AS requests,
+    sum(errors) AS errors, sum(tool_calls) AS tool_calls, sum(tool_failures) AS tool_failures,
+    sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+    sum(cache_read_tokens) AS cache_read_tokens,
+    sum(cache_creation_tokens) AS cache_creation_tokens,
+    sum(cost_usd) AS cost_usd,
+    sum(duration_ms_sum) AS duration_ms_sum, sum(duration_ms_count) AS duration_ms_count,
+    min(first_ts) AS first_ts, max(last_ts) AS last_ts
+FROM events_facts(src)
+WHERE ts >= t0 AND ts < t1
+GROUP BY ALL;
+
+CREATE OR REPLACE MACRO tool_calls_hourly_of(src, t0, t1) AS TABLE
+SELECT
+    date_trunc('hour', ts) AS hour,
+    session_id, user_id, user_email, terminal_type, service_version, app_version, model,
+    tool_name,
+    sum(calls) AS calls, sum(failures) AS failures
+FROM tool_calls_facts(src)
+WHERE ts >= t0 AND ts < t1
+GROUP BY ALL;
+
+CREATE OR REPLACE MACRO api_latency_hourly_of(src, t0, t1) AS TABLE
+SELECT
+    date_trunc('hour', ts) AS hour, model, kind, cell,
+    sum(n) AS n, min(min_ms) AS min_ms, max(max_ms) AS max_ms
+FROM api_latency_facts(src)
+WHERE ts >= t0 AND ts < t1
+GROUP BY ALL;
+
+CREATE OR REPLACE MACRO points_hourly_of(src, t0, t1) AS TABLE
+SELECT
+    date_trunc('hour', ts) AS hour,
+    session_id, user_id, user_email, terminal_type, service_version, app_version, model,
+    sum(points) AS points, sum(usage_points) AS usage_points,
+    sum(activity_points) AS activity_points,
+    sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+    sum(cache_read_tokens) AS cache_read_tokens,
+    sum(cache_creation_tokens) AS cache_creation_tokens,
+    sum(cost_usd) AS cost_usd,
+    sum(active_user_s) AS active_user_s, sum(active_cli_s) AS active_cli_s,
+    sum(commits) AS commits, sum(pull_requests) AS pull_requests,
+    sum(lines_added) AS lines_added, sum(lines_removed) AS lines_removed,
+    max(last_ts) AS last_ts
+FROM points_facts(src)
+WHERE ts >= t0 AND ts < t1
+GROUP BY ALL;
+
+CREATE OR REPLACE MACRO edit_decisions_hourly_of(src, t0, t1) AS TABLE
+SELECT
+    date_trunc('hour', ts) AS hour,
+    session_id, user_id, user_email, terminal_type, service_version, app_version, model,
+    tool_name, language,
+    sum(points) AS points, sum(accept) AS accept, sum(reject) AS reject
+FROM edit_decisions_facts(src)
+WHERE ts >= t0 AND ts < t1
+GROUP BY ALL;
+
+-- The whole hours of [range_start, range_end): [whole_hours_start, whole_hours_end), or the
+-- empty [range_end, range_end) when there are none. What rollups.window() computes in
+-- Python (the panels pass it as parameters: cheaper to plan), for SQL that needs it.
+CREATE OR REPLACE MACRO rollup_ceil_hour(t) AS
+    CASE WHEN date_trunc('hour', t) = t THEN t ELSE date_trunc('hour', t) + INTERVAL 1 HOUR END;
+
+CREATE OR REPLACE MACRO whole_hours_start(range_start, range_end) AS
+    CASE WHEN rollup_ceil_hour(range_start) < date_trunc('hour', range_end)
+         THEN rollup_ceil_hour(range_start) ELSE range_end END;
+
+CREATE OR REPLACE MACRO whole_hours_end(range_start, range_end) AS
+    CASE WHEN rollup_ceil_hour(range_start) < date_trunc('hour', range_end)
+         THEN date_trunc('hour', range_end) ELSE range_end END;
+
+-- Facts of [range_start, range_end): rollup rows for the hours [rollup_start, rollup_end)
+-- (ts = the hour) and raw rows, one each, for the rest (ts = the row's time). Queries
+-- filter and aggregate these as they would raw rows. [rollup_start, rollup_end) must be
+-- whole hours inside the range, or empty (range_end, range_end): all raw rows.
+
+CREATE OR REPLACE MACRO events_hourly_in(range_start, range_end, rollup_start, rollup_end)
+AS TABLE
+SELECT hour AS ts, * EXCLUDE (hour) FROM events_hourly
+WHERE hour >= rollup_start
+  AND hour < rollup_end
+UNION ALL BY NAME
+SELECT * FROM events_facts('events')
+WHERE (ts >= range_start AND ts < rollup_start)
+   OR (ts >= rollup_end AND ts < range_end);
+
+CREATE OR REPLACE MACRO tool_calls_hourly_in(range_start, range_end, rollup_start, rollup_end)
+AS TABLE
+SELECT hour AS ts, * EXCLUDE (hour) FROM tool_calls_hourly
+WHERE hour >= rollup_start
+  AND hour < rollup_end
+UNION ALL BY NAME
+SELECT * FROM tool_calls_facts('events')
+WHERE (ts >= range_start AND ts < rollup_start)
+   OR (ts >= rollup_end AND ts < range_end);
+
+-- Rollup rows have no user, session, terminal or version: a query filtering on those
+-- passes an empty rollup window.
+CREATE OR REPLACE MACRO api_latency_hourly_in(range_start, range_end, rollup_start, rollup_end)
+AS TABLE
+SELECT hour AS ts, * EXCLUDE (hour) FROM api_latency_hourly
+WHERE hour >= rollup_start
+  AND hour < rollup_end
+UNION ALL BY NAME
+SELECT * FROM api_latency_facts('events')
+WHERE (ts >= range_start AND ts < rollup_start)
+   OR (ts >= rollup_end AND ts < range_end);
+
+CREATE OR REPLACE MACRO points_hourly_in(range_start, range_end, rollup_start, rollup_end)
+AS TABLE
+SELECT hour AS ts, * EXCLUDE (hour) FROM points_hourly
+WHERE hour >= rollup_start
+  AND hour < rollup_end
+UNION ALL BY NAME
+SELECT * FROM points_facts('points')
+WHERE (ts >= range_start AND ts < rollup_start)
+   OR (ts >= rollup_end AND ts < range_end);
+
+CREATE OR REPLACE MACRO edit_decisions_hourly_in(range_start, range_end, rollup_start, rollup_end)
+AS TABLE
+SELECT hour AS ts, * EXCLUDE (hour) FROM edit_decisions_hourly
+WHERE hour >= rollup_start
+  AND hour < rollup_end
+UNION ALL BY NAME
+SELECT * FROM edit_decisions_facts('points')
+WHERE (ts >= range_start AND ts < rollup_start)
+   OR (ts >= rollup_end AND ts < range_end);

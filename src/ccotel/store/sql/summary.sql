@@ -1,33 +1,33 @@
 -- The totals behind /api/v1/summary and `ccotel report summary`.
 -- Cost and tokens come from api_request events (exact); a session that sent no
 -- api_request events in the range falls back to the cost/token metrics.
+-- The hours [$rollup_from, $rollup_to) are read from the hourly rollups, the rest from raw rows
+-- (*_hourly_in in schema.sql): exact for any range.
 WITH ev AS (
-    SELECT * FROM events
-    WHERE ts >= $from AND ts < $to
-      AND ($user IS NULL OR user_id = $user OR user_email = $user)
+    SELECT * FROM events_hourly_in($from, $to, $rollup_from, $rollup_to)
+    WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
       AND ($session IS NULL OR session_id = $session)
       AND ($model IS NULL OR model = $model)
       AND ($terminal IS NULL OR terminal_type = $terminal)
       AND ($version IS NULL OR service_version = $version OR app_version = $version)
 ),
 pt AS (
-    SELECT * FROM points
-    WHERE ts >= $from AND ts < $to
-      AND ($user IS NULL OR user_id = $user OR user_email = $user)
+    SELECT * FROM points_hourly_in($from, $to, $rollup_from, $rollup_to)
+    WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
       AND ($session IS NULL OR session_id = $session)
       AND ($model IS NULL OR model = $model)
       AND ($terminal IS NULL OR terminal_type = $terminal)
       AND ($version IS NULL OR service_version = $version OR app_version = $version)
 ),
 req AS (
-    SELECT * FROM ev WHERE event_name = 'api_request'
+    SELECT * FROM ev WHERE requests > 0
 ),
 req_sessions AS (
     SELECT DISTINCT session_id FROM req WHERE session_id IS NOT NULL
 ),
 fallback AS (
-    SELECT metric_name, type, value FROM pt
-    WHERE metric_name IN ('claude_code.cost.usage', 'claude_code.token.usage')
+    SELECT * FROM pt
+    WHERE usage_points > 0
       AND CASE
             WHEN session_id IS NULL THEN NOT EXISTS (SELECT 1 FROM req)
             ELSE session_id NOT IN (SELECT session_id FROM req_sessions)
@@ -39,32 +39,23 @@ ids AS (
 SELECT
     (SELECT count(DISTINCT session_id) FROM ids) AS sessions,
     (SELECT count(DISTINCT user_id) FROM ids) AS users,
-    (SELECT count(*) FROM req) AS requests,
-    (SELECT count(*) FROM ev WHERE event_name = 'api_error') AS errors,
-    (SELECT count(*) FROM ev WHERE event_name = 'tool_result') AS tool_calls,
-    (SELECT count(*) FROM ev WHERE event_name = 'tool_result' AND success = false) AS tool_failures,
-    (SELECT coalesce(sum(cost_usd), 0) FROM req)::DOUBLE
-      + (SELECT coalesce(sum(value), 0) FROM fallback
-         WHERE metric_name = 'claude_code.cost.usage') AS cost_usd,
+    (SELECT coalesce(sum(requests), 0) FROM req) AS requests,
+    (SELECT coalesce(sum(errors), 0) FROM ev) AS errors,
+    (SELECT coalesce(sum(tool_calls), 0) FROM ev) AS tool_calls,
+    (SELECT coalesce(sum(tool_failures), 0) FROM ev) AS tool_failures,
+    ((SELECT coalesce(sum(cost_usd), 0) FROM req)
+      + (SELECT coalesce(sum(cost_usd), 0) FROM fallback))::DOUBLE AS cost_usd,
     (SELECT coalesce(sum(input_tokens), 0) FROM req)
-      + (SELECT coalesce(sum(value), 0) FROM fallback
-         WHERE metric_name = 'claude_code.token.usage' AND type = 'input') AS input_tokens,
+      + (SELECT coalesce(sum(input_tokens), 0) FROM fallback) AS input_tokens,
     (SELECT coalesce(sum(output_tokens), 0) FROM req)
-      + (SELECT coalesce(sum(value), 0) FROM fallback
-         WHERE metric_name = 'claude_code.token.usage' AND type = 'output') AS output_tokens,
+      + (SELECT coalesce(sum(output_tokens), 0) FROM fallback) AS output_tokens,
     (SELECT coalesce(sum(cache_read_tokens), 0) FROM req)
-      + (SELECT coalesce(sum(value), 0) FROM fallback
-         WHERE metric_name = 'claude_code.token.usage' AND type = 'cacheRead') AS cache_read_tokens,
+      + (SELECT coalesce(sum(cache_read_tokens), 0) FROM fallback) AS cache_read_tokens,
     (SELECT coalesce(sum(cache_creation_tokens), 0) FROM req)
-      + (SELECT coalesce(sum(value), 0) FROM fallback
-         WHERE metric_name = 'claude_code.token.usage' AND type = 'cacheCreation')
-      AS cache_creation_tokens,
-    (SELECT avg(duration_ms) FROM req) AS avg_response_ms,
-    (SELECT coalesce(sum(value), 0) FROM pt
-     WHERE metric_name = 'claude_code.lines_of_code.count' AND type = 'added') AS lines_added,
-    (SELECT coalesce(sum(value), 0) FROM pt
-     WHERE metric_name = 'claude_code.lines_of_code.count' AND type = 'removed') AS lines_removed,
-    (SELECT coalesce(sum(value), 0) FROM pt
-     WHERE metric_name = 'claude_code.commit.count') AS commits,
-    (SELECT coalesce(sum(value), 0) FROM pt
-     WHERE metric_name = 'claude_code.pull_request.count') AS pull_requests
+      + (SELECT coalesce(sum(cache_creation_tokens), 0) FROM fallback) AS cache_creation_tokens,
+    (SELECT sum(duration_ms_sum) / nullif(sum(duration_ms_count), 0) FROM req)
+      AS avg_response_ms,
+    (SELECT coalesce(sum(lines_added), 0) FROM pt) AS lines_added,
+    (SELECT coalesce(sum(lines_removed), 0) FROM pt) AS lines_removed,
+    (SELECT coalesce(sum(commits), 0) FROM pt) AS commits,
+    (SELECT coalesce(sum(pull_requests), 0) FROM pt) AS pull_requests

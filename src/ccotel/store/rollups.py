@@ -1,0 +1,158 @@
+"""Hourly rollups of `events` and `points`, kept in step with the raw rows.
+
+The tables and the macros that define them are in `sql/schema.sql`. Each change to the raw
+tables reaches the rollups in its own transaction:
+
+- inserts (the writer, `store/bulk.py`): the rows actually inserted sit in the temp table
+  `new_events` / `new_points`, and `add` appends their partial rollup rows;
+- any other change (the importer's deletes and inserts, retention): `rebuild` recomputes
+  the hours touched from the raw rows;
+- `compact` rewrites the hours that received partial rows as one row per group (the writer
+  runs it when it has time); readers re-aggregate, so this only keeps the rollups small.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ccotel.store.schema import sql
+
+SOURCES = ("events", "points")  # the raw tables that have rollups
+HOUR = timedelta(hours=1)
+COMPACT_HOURS = 24  # hours rewritten per compaction round: bounds the writer's pause
+
+# A statement that changes `events` (the importer's SQL), and the comments before it.
+_CHANGES_EVENTS = re.compile(r"^(?:\s*--[^\n]*\n|\s)*(?:INSERT\s+INTO|DELETE\s+FROM)\s+events\b",
+                             re.IGNORECASE)
+
+
+# Off only to check the rollups against raw rows (tests): every query then reads raw rows.
+enabled = True
+
+
+def window(start: datetime, end: datetime, *, whole: bool = True) -> tuple[datetime, datetime]:
+    """The hours of [start, end) that queries read from rollups: [first, last) whole hours,
+    or the empty (end, end) when there are none, when `whole` is false (buckets under an
+    hour, filters a rollup does not keep) or when rollups are off. Passed to the
+    *_hourly_in macros as $rollup_from, $rollup_to (SQL twin: whole_hours_start/end)."""
+    first = start.replace(minute=0, second=0, microsecond=0)
+    if first != start:
+        first += HOUR
+    last = end.replace(minute=0, second=0, microsecond=0)
+    if not (enabled and whole and first < last):
+        return end, end
+    return first, last
+
+
+@cache
+def _statements(name: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """The statements of `sql/<name>.sql`, each with the parameters it uses (DuckDB
+    prepares one statement at a time and refuses parameters a statement does not use)."""
+    return tuple((s.query, frozenset(re.findall(r"\$([a-z_]+)", s.query)))
+                 for s in duckdb.extract_statements(sql(name)))
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
+    for query, wanted in _statements(name):
+        con.execute(query, {k: v for k, v in params.items() if k in wanted})
+
+
+def add(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Roll up the rows just inserted into `table` (held in the temp table new_<table>)."""
+    if table not in SOURCES:
+        raise ValueError(f"{table!r} has no rollups")
+    con.execute(sql(f"rollup_add_{table}"))
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, hours: Iterable[datetime]) -> int:
+    """Recompute the rollups of `hours` (hour starts) from the raw rows; return how many."""
+    todo = sorted(set(hours))
+    if not todo:
+        return 0
+    run_script(con, "rollup_rebuild", hours=todo, start=todo[0], end=todo[-1] + HOUR)
+    return len(todo)
+
+
+def rebuild_all(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(sql("rollup_rebuild_all"))
+
+
+def compact(con: duckdb.DuckDBPyConnection, limit: int = COMPACT_HOURS) -> int:
+    """Rewrite up to `limit` hours that hold partial rows, in one transaction; return how
+    many were rewritten."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        hours = [r[0] for r in con.execute(sql("rollup_dirty"), {"limit": limit}).fetchall()]
+        done = rebuild(con, hours)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return done
+
+
+def forget_before(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
+    """After raw rows older than `cutoff` were deleted (in the caller's transaction)."""
+    run_script(con, "rollup_retention", cutoff=cutoff)
+    hour = cutoff.replace(minute=0, second=0, microsecond=0)
+    if hour != cutoff:
+        rebuild(con, [hour])
+
+
+def execute(con: duckdb.DuckDBPyConnection, script: str,
+            params: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+    """`con.execute(script, params)` for SQL that inserts into or deletes from `events`
+    outside the writer (the importer's), keeping the rollups in step: the hours of the rows
+    changed are rebuilt in the same transaction (the caller's, or one of its own).
+
+    Like `con.execute`, returns the connection holding the last statement's result: for an
+    INSERT or DELETE on events, its row count."""
+    own = _begin(con)
+    try:
+        hours: set[datetime] = set()
+        last: int | None = None
+        for stmt in duckdb.extract_statements(script):
+            query = stmt.query
+            wanted = {k: v for k, v in (params or {}).items() if f"${k}" in query}
+            if _CHANGES_EVENTS.match(query):
+                # RETURNING tells which rows changed, whatever the statement selects.
+                ts = con.execute(f"{query}\nRETURNING ts", wanted).fetch_arrow_table()["ts"]
+                hours.update(_hours(ts))
+                last = len(ts)
+            else:
+                con.execute(query, wanted)
+                last = None
+        rebuild(con, hours)
+        if own:
+            con.execute("COMMIT")
+    except BaseException:
+        if own:
+            con.execute("ROLLBACK")
+        raise
+    if last is None:
+        return con.execute("SELECT NULL WHERE false")
+    return con.execute("SELECT ?::BIGINT AS count", [last])
+
+
+def _begin(con: duckdb.DuckDBPyConnection) -> bool:
+    """Start a transaction unless one is open; say whether we did."""
+    try:
+        con.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:
+        return False
+    return True
+
+
+def _hours(ts: pa.ChunkedArray) -> list[datetime]:
+    if len(ts) == 0:
+        return []
+    hours = pc.unique(pc.floor_temporal(ts.drop_null(), unit="hour"))
+    return [h.as_py() for h in hours]
