@@ -45,8 +45,10 @@ def _ahead(spec: Spec) -> Iterator[Chunk]:
 def write_bulk(con: duckdb.DuckDBPyConnection, spec: Spec,
                progress: Progress | None = None) -> Counts:
     """Append the spec's events and points to the store behind `con` directly (no dedup,
-    no writer thread): the fast path for benchmarks. The store must not be in use."""
-    from ccotel.store import bulk
+    no writer thread): the fast path for benchmarks. The store must not be in use.
+    The hourly rollups are appended with each day and compacted at the end, as a server's
+    writer would in its spare time."""
+    from ccotel.store import bulk, rollups
 
     counts = Counts()
     for chunk in _ahead(spec):
@@ -60,6 +62,7 @@ def write_bulk(con: duckdb.DuckDBPyConnection, spec: Spec,
             raise
         if progress:
             progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
+    rollups.compact(con, limit=None)
     con.execute("CHECKPOINT")
     return counts
 

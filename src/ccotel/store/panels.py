@@ -129,9 +129,7 @@ def _usage(con: Cursor, q: Query, **extra: Any) -> list[dict[str, Any]]:
 
 
 def _usage_total(con: Cursor, q: Query) -> dict[str, Any]:
-    rows = _usage(con, q)
-    return rows[0] if rows else {"input": 0, "output": 0, "cache_read": 0, "cache_creation": 0,
-                                 "cost_usd": 0, "requests": 0}
+    return run(con, "panel_usage_total", q)[0]
 
 
 def total_cost(con: Cursor, q: Query) -> dict[str, Any]:
@@ -263,11 +261,11 @@ def api_latency(con: Cursor, q: Query) -> dict[str, Any]:
 
 
 def sessions(con: Cursor, q: Query) -> dict[str, Any]:
-    return {"value": int(run(con, "panel_activity", q)[0]["sessions"])}
+    return {"value": int(run(con, "panel_activity", q, count="sessions")[0]["n"])}
 
 
 def active_users(con: Cursor, q: Query) -> dict[str, Any]:
-    return {"value": int(run(con, "panel_activity", q)[0]["users"])}
+    return {"value": int(run(con, "panel_activity", q, count="users")[0]["n"])}
 
 
 def session_duration(con: Cursor, q: Query) -> dict[str, Any]:
@@ -280,26 +278,27 @@ def session_duration(con: Cursor, q: Query) -> dict[str, Any]:
 # -- metrics --------------------------------------------------------------------------------
 
 
-def _metrics(con: Cursor, q: Query) -> dict[str, float]:
-    return run(con, "panel_metrics", q)[0]
+def _metric(con: Cursor, q: Query, metric: str) -> tuple[float, float]:
+    row = run(con, "panel_metrics", q, metric=metric)[0]
+    return row["a"], row["b"]
 
 
 def commits(con: Cursor, q: Query) -> dict[str, Any]:
-    return {"value": _num(_metrics(con, q)["commits"])}
+    return {"value": _num(_metric(con, q, "commits")[0])}
 
 
 def pull_requests(con: Cursor, q: Query) -> dict[str, Any]:
-    return {"value": _num(_metrics(con, q)["pull_requests"])}
+    return {"value": _num(_metric(con, q, "pull_requests")[0])}
 
 
 def lines_of_code(con: Cursor, q: Query) -> dict[str, Any]:
-    m = _metrics(con, q)
-    return _items([("added", m["lines_added"]), ("removed", m["lines_removed"])])
+    added, removed = _metric(con, q, "lines_of_code")
+    return _items([("added", added), ("removed", removed)])
 
 
 def active_time(con: Cursor, q: Query) -> dict[str, Any]:
-    m = _metrics(con, q)
-    return _items([("user", round(m["active_user_s"], 3)), ("cli", round(m["active_cli_s"], 3))])
+    user, cli = _metric(con, q, "active_time")
+    return _items([("user", round(user, 3)), ("cli", round(cli, 3))])
 
 
 def edit_decisions(con: Cursor, q: Query) -> dict[str, Any]:
@@ -318,27 +317,23 @@ def edit_decisions(con: Cursor, q: Query) -> dict[str, Any]:
 
 
 def top_sessions(con: Cursor, q: Query) -> dict[str, Any]:
-    usage = _usage(con, q, by="session", limit=10)
-    ids = [r["key"] for r in usage if r["key"]]
-    info = {r["session_id"]: r for r in run(con, "panel_top_sessions", q, sessions=ids)}
     rows = []
-    for u in usage:
-        if not u["key"]:
-            continue
-        i = info.get(u["key"], {})
-        first, last = i.get("first_ts"), i.get("last_ts")
+    for r in run(con, "panel_top_sessions", q, limit=10):
+        if not r["session_id"]:
+            continue  # metrics without a session: no session to open
+        first, last = r["first_ts"], r["last_ts"]
         rows.append({
-            "session_id": u["key"],
-            "user": i.get("user"),
+            "session_id": r["session_id"],
+            "user": r["user"],
             "start": Query.iso(first) if first else None,
             "duration_s": round((last - first).total_seconds(), 3) if first and last else None,
-            "models": i.get("models"),
-            "prompts": i.get("prompts", 0),
-            "requests": int(u["requests"]),
-            "errors": i.get("errors", 0),
-            "tool_calls": i.get("tool_calls", 0),
-            "tokens": int(u["input"] + u["output"] + u["cache_read"] + u["cache_creation"]),
-            "cost_usd": _num(Decimal(u["cost_usd"])),
+            "models": r["models"],
+            "prompts": r["prompts"] or 0,
+            "requests": int(r["requests"]),
+            "errors": r["errors"] or 0,
+            "tool_calls": r["tool_calls"] or 0,
+            "tokens": int(r["tokens"]),
+            "cost_usd": _num(Decimal(r["cost_usd"])),
         })
     return {"columns": [{"id": "session_id", "title": "Session", "unit": "session"},
                         {"id": "user", "title": "User", "unit": "string"},

@@ -85,12 +85,13 @@ def rebuild_all(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql("rollup_rebuild_all"))
 
 
-def compact(con: duckdb.DuckDBPyConnection, limit: int = COMPACT_HOURS) -> int:
-    """Rewrite up to `limit` hours that hold partial rows, in one transaction; return how
-    many were rewritten."""
+def compact(con: duckdb.DuckDBPyConnection, limit: int | None = COMPACT_HOURS) -> int:
+    """Rewrite up to `limit` (None: all) hours that hold partial rows, in one transaction;
+    return how many were rewritten."""
     con.execute("BEGIN TRANSACTION")
     try:
-        hours = [r[0] for r in con.execute(sql("rollup_dirty"), {"limit": limit}).fetchall()]
+        hours = [r[0] for r in con.execute(sql("rollup_dirty"), {
+            "limit": 1 << 62 if limit is None else limit}).fetchall()]
         done = rebuild(con, hours)
         con.execute("COMMIT")
     except BaseException:

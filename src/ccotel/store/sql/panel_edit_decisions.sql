@@ -1,20 +1,34 @@
 -- Edit/Write/NotebookEdit permission decisions by tool and language
 -- (claude_code.code_edit_tool.decision; older releases call the tool attribute `tool`,
 -- which the decoder stores in tool_name too).
-WITH model_sessions AS (
-    SELECT DISTINCT session_id FROM events_hourly_in($from, $to, $rollup_from, $rollup_to)
-    WHERE $model IS NOT NULL AND requests > 0 AND model = $model
+-- Whole hours [$rollup_from, $rollup_to) come from edit_decisions_hourly, the rest from
+-- raw rows.
+WITH decisions AS (
+    SELECT session_id, user_id, user_email, terminal_type, service_version, app_version,
+           model, tool_name, language, accept, reject
+    FROM edit_decisions_hourly
+    WHERE hour >= $rollup_from AND hour < $rollup_to
+    UNION ALL
+    SELECT session_id, user_id, user_email, terminal_type, service_version, app_version,
+           model, tool_name, language,
+           CASE WHEN decision = 'accept' THEN value END,
+           CASE WHEN decision = 'reject' THEN value END
+    FROM points
+    WHERE (ts >= $from AND ts < $rollup_from OR ts >= $rollup_to AND ts < $to)
+      AND metric_name = 'claude_code.code_edit_tool.decision'
 )
 SELECT
     coalesce(tool_name, '(unknown)') AS tool,
     coalesce(language, '(unknown)') AS language,
-    sum(accept)::DOUBLE AS accept,
-    sum(reject)::DOUBLE AS reject
-FROM edit_decisions_hourly_in($from, $to, $rollup_from, $rollup_to)
+    sum(accept) AS accept,
+    sum(reject) AS reject
+FROM decisions
 WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
   AND ($session IS NULL OR session_id = $session)
   AND ($model IS NULL OR model = $model
-       OR (model IS NULL AND session_id IN (SELECT session_id FROM model_sessions)))
+       OR (model IS NULL AND session_id IN (
+             SELECT session_id
+             FROM sessions_using_model($model, $from, $to, $rollup_from, $rollup_to))))
   AND ($terminal IS NULL OR terminal_type = $terminal)
   AND ($version IS NULL OR service_version = $version OR app_version = $version)
 GROUP BY ALL

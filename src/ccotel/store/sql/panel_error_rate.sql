@@ -1,11 +1,25 @@
 -- API errors and requests per time bucket: the error rate is errors / (requests + errors).
+-- Whole hours [$rollup_from, $rollup_to) come from events_hourly, the rest from raw rows.
+WITH counted AS (
+    SELECT hour AS ts, session_id, user_id, user_email, terminal_type, service_version,
+           app_version, model, errors, requests
+    FROM events_hourly
+    WHERE hour >= $rollup_from AND hour < $rollup_to AND (errors > 0 OR requests > 0)
+    UNION ALL
+    SELECT ts, session_id, user_id, user_email, terminal_type, service_version,
+           app_version, model,
+           CASE WHEN event_name = 'api_error' THEN 1 ELSE 0 END,
+           CASE WHEN event_name = 'api_request' THEN 1 ELSE 0 END
+    FROM events
+    WHERE (ts >= $from AND ts < $rollup_from OR ts >= $rollup_to AND ts < $to)
+      AND event_name IN ('api_request', 'api_error')
+)
 SELECT
     epoch_ms(ts) // $step_ms AS bucket,
     sum(errors) AS errors,
     sum(requests) AS requests
-FROM events_hourly_in($from, $to, $rollup_from, $rollup_to)
-WHERE (errors > 0 OR requests > 0)
-  AND ($user IS NULL OR user_id = $user OR user_email = $user)
+FROM counted
+WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
   AND ($session IS NULL OR session_id = $session)
   AND ($model IS NULL OR model = $model)
   AND ($terminal IS NULL OR terminal_type = $terminal)

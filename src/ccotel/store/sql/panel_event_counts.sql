@@ -2,23 +2,35 @@
 -- and, when $step_ms > 0, by time bucket: the request, error and tool-call panels.
 -- With a model filter, events that carry no model (tool calls) count when their session
 -- used that model in the range, rather than never.
-WITH model_sessions AS (
-    SELECT DISTINCT session_id FROM events_hourly_in($from, $to, $rollup_from, $rollup_to)
-    WHERE $model IS NOT NULL AND requests > 0 AND model = $model
+-- Whole hours [$rollup_from, $rollup_to) come from events_hourly, the rest from raw rows.
+WITH counted AS (
+    SELECT hour AS ts, session_id, user_id, user_email, terminal_type, service_version,
+           app_version, model,
+           CASE $event
+               WHEN 'api_request' THEN requests
+               WHEN 'api_error' THEN errors
+               WHEN 'tool_result' THEN tool_calls
+           END AS n
+    FROM events_hourly
+    WHERE hour >= $rollup_from AND hour < $rollup_to
+    UNION ALL
+    SELECT ts, session_id, user_id, user_email, terminal_type, service_version,
+           app_version, model, 1
+    FROM events
+    WHERE (ts >= $from AND ts < $rollup_from OR ts >= $rollup_to AND ts < $to)
+      AND event_name = $event
 )
 SELECT
     CASE WHEN $step_ms > 0 THEN epoch_ms(ts) // $step_ms END AS bucket,
-    sum(CASE $event
-            WHEN 'api_request' THEN requests
-            WHEN 'api_error' THEN errors
-            WHEN 'tool_result' THEN tool_calls
-        END) AS n
-FROM events_hourly_in($from, $to, $rollup_from, $rollup_to)
-WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
+    sum(n) AS n
+FROM counted
+WHERE n > 0
+  AND ($user IS NULL OR user_id = $user OR user_email = $user)
   AND ($session IS NULL OR session_id = $session)
   AND ($model IS NULL OR model = $model
-       OR (model IS NULL AND session_id IN (SELECT session_id FROM model_sessions)))
+       OR (model IS NULL AND session_id IN (
+             SELECT session_id
+             FROM sessions_using_model($model, $from, $to, $rollup_from, $rollup_to))))
   AND ($terminal IS NULL OR terminal_type = $terminal)
   AND ($version IS NULL OR service_version = $version OR app_version = $version)
 GROUP BY ALL
-HAVING n > 0

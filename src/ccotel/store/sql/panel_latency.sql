@@ -4,9 +4,22 @@
 -- that keeps its count, min and max, and a percentile is quantile_cont's interpolation
 -- with the cells' values taken as spread evenly between their min and max: exact when a
 -- cell holds at most two distinct values, otherwise off by at most the cell's spread.
--- Filtering on what the latency rollup does not keep (user, session, terminal, version),
--- the caller passes no rollup hours: the same cells are then built from raw rows only.
-WITH cells AS (
+-- Whole hours [$rollup_from, $rollup_to) come from api_latency_hourly, the rest from raw
+-- rows. That rollup keeps only the model: filtering on user, session, terminal or version,
+-- the caller passes no rollup hours and the same cells are built from raw rows only.
+WITH latencies AS (
+    SELECT hour AS ts, NULL AS session_id, NULL AS user_id, NULL AS user_email,
+           NULL AS terminal_type, NULL AS service_version, NULL AS app_version, model, kind,
+           cell, n, min_ms, max_ms
+    FROM api_latency_hourly
+    WHERE hour >= $rollup_from AND hour < $rollup_to
+    UNION ALL
+    SELECT ts, session_id, user_id, user_email, terminal_type, service_version, app_version,
+           model, kind, cell, n, min_ms, max_ms
+    FROM api_latency_facts('events')
+    WHERE (ts >= $from AND ts < $rollup_from OR ts >= $rollup_to AND ts < $to)
+),
+cells AS (
     SELECT
         CASE WHEN $step_ms > 0 THEN epoch_ms(ts) // $step_ms ELSE 0 END AS bucket,
         kind,
@@ -14,7 +27,7 @@ WITH cells AS (
         sum(n)::BIGINT AS n,
         min(min_ms) AS min_ms,
         max(max_ms) AS max_ms
-    FROM api_latency_hourly_in($from, $to, $rollup_from, $rollup_to)
+    FROM latencies
     WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
       AND ($session IS NULL OR session_id = $session)
       AND ($model IS NULL OR model = $model)

@@ -1,21 +1,48 @@
--- Totals of the metrics behind the commits, pull requests, lines of code and active time
--- panels. Points are stored as deltas, so a sum is the exact increase.
+-- Totals of one metric family ($metric): commits, pull_requests (one value, in `a`),
+-- lines_of_code (added in `a`, removed in `b`) or active_time (user in `a`, cli in `b`).
+-- Points are stored as deltas, so a sum is the exact increase.
 -- With a model filter, points without a model count when their session used that model.
-WITH model_sessions AS (
-    SELECT DISTINCT session_id FROM events_hourly_in($from, $to, $rollup_from, $rollup_to)
-    WHERE $model IS NOT NULL AND requests > 0 AND model = $model
+-- Whole hours [$rollup_from, $rollup_to) come from points_hourly, the rest from raw rows.
+WITH metrics AS (
+    SELECT session_id, user_id, user_email, terminal_type, service_version, app_version,
+           model,
+           CASE $metric
+               WHEN 'commits' THEN commits
+               WHEN 'pull_requests' THEN pull_requests
+               WHEN 'lines_of_code' THEN lines_added
+               WHEN 'active_time' THEN active_user_s
+           END AS a,
+           CASE $metric
+               WHEN 'lines_of_code' THEN lines_removed
+               WHEN 'active_time' THEN active_cli_s
+           END AS b
+    FROM points_hourly
+    WHERE hour >= $rollup_from AND hour < $rollup_to
+    UNION ALL
+    SELECT session_id, user_id, user_email, terminal_type, service_version, app_version,
+           model,
+           CASE WHEN $metric IN ('commits', 'pull_requests')
+                  OR type = CASE $metric WHEN 'lines_of_code' THEN 'added' ELSE 'user' END
+                THEN value END,
+           CASE WHEN $metric IN ('lines_of_code', 'active_time')
+                 AND type = CASE $metric WHEN 'lines_of_code' THEN 'removed' ELSE 'cli' END
+                THEN value END
+    FROM points
+    WHERE (ts >= $from AND ts < $rollup_from OR ts >= $rollup_to AND ts < $to)
+      AND metric_name = CASE $metric
+                            WHEN 'commits' THEN 'claude_code.commit.count'
+                            WHEN 'pull_requests' THEN 'claude_code.pull_request.count'
+                            WHEN 'lines_of_code' THEN 'claude_code.lines_of_code.count'
+                            WHEN 'active_time' THEN 'claude_code.active_time.total'
+                        END
 )
-SELECT
-    coalesce(sum(commits), 0)::DOUBLE AS commits,
-    coalesce(sum(pull_requests), 0)::DOUBLE AS pull_requests,
-    coalesce(sum(lines_added), 0)::DOUBLE AS lines_added,
-    coalesce(sum(lines_removed), 0)::DOUBLE AS lines_removed,
-    coalesce(sum(active_user_s), 0)::DOUBLE AS active_user_s,
-    coalesce(sum(active_cli_s), 0)::DOUBLE AS active_cli_s
-FROM points_hourly_in($from, $to, $rollup_from, $rollup_to)
+SELECT coalesce(sum(a), 0) AS a, coalesce(sum(b), 0) AS b
+FROM metrics
 WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
   AND ($session IS NULL OR session_id = $session)
   AND ($model IS NULL OR model = $model
-       OR (model IS NULL AND session_id IN (SELECT session_id FROM model_sessions)))
+       OR (model IS NULL AND session_id IN (
+             SELECT session_id
+             FROM sessions_using_model($model, $from, $to, $rollup_from, $rollup_to))))
   AND ($terminal IS NULL OR terminal_type = $terminal)
   AND ($version IS NULL OR service_version = $version OR app_version = $version)

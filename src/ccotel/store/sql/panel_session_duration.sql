@@ -1,7 +1,16 @@
 -- The longest sessions in the range: first to last event (seconds), with who ran them.
-WITH model_sessions AS (
-    SELECT DISTINCT session_id FROM events_hourly_in($from, $to, $rollup_from, $rollup_to)
-    WHERE $model IS NOT NULL AND requests > 0 AND model = $model
+-- Whole hours [$rollup_from, $rollup_to) come from events_hourly, the rest from raw rows.
+WITH spans AS (
+    SELECT session_id, user_id, user_email, terminal_type, service_version, app_version,
+           first_ts, last_ts
+    FROM events_hourly
+    WHERE hour >= $rollup_from AND hour < $rollup_to AND session_id IS NOT NULL
+    UNION ALL
+    SELECT session_id, user_id, user_email, terminal_type, service_version, app_version,
+           ts, ts
+    FROM events
+    WHERE (ts >= $from AND ts < $rollup_from OR ts >= $rollup_to AND ts < $to)
+      AND session_id IS NOT NULL
 )
 SELECT
     session_id,
@@ -9,11 +18,11 @@ SELECT
     min(first_ts) AS first_ts,
     max(last_ts) AS last_ts,
     epoch(max(last_ts) - min(first_ts)) AS seconds
-FROM events_hourly_in($from, $to, $rollup_from, $rollup_to)
-WHERE session_id IS NOT NULL
-  AND ($user IS NULL OR user_id = $user OR user_email = $user)
+FROM spans
+WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
   AND ($session IS NULL OR session_id = $session)
-  AND ($model IS NULL OR session_id IN (SELECT session_id FROM model_sessions))
+  AND ($model IS NULL OR session_id IN (
+        SELECT session_id FROM sessions_using_model($model, $from, $to, $rollup_from, $rollup_to)))
   AND ($terminal IS NULL OR terminal_type = $terminal)
   AND ($version IS NULL OR service_version = $version OR app_version = $version)
 GROUP BY session_id

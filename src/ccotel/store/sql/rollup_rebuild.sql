@@ -1,39 +1,57 @@
 -- Recompute the rollups of the hours $hours (all within [$start, $end)) from the raw
--- tables: one row per group. Compacts the rows appended per commit, and brings the
--- rollups back in step after raw rows were deleted (importer, retention).
+-- tables: one row per group, in time order (points_hourly: the rows beside api_requests
+-- first, so that the queries looking for the others skip whole row groups). Compacts the
+-- rows appended per commit, and brings the rollups back in step after raw rows were
+-- deleted (importer, retention).
 DELETE FROM events_hourly
 WHERE hour >= $start AND hour < $end AND hour IN (SELECT unnest($hours::TIMESTAMP[]));
 
 INSERT INTO events_hourly BY NAME
 SELECT * FROM events_hourly_of('events', $start, $end)
-WHERE hour IN (SELECT unnest($hours::TIMESTAMP[]));
+WHERE hour IN (SELECT unnest($hours::TIMESTAMP[]))
+ORDER BY hour;
 
 DELETE FROM tool_calls_hourly
 WHERE hour >= $start AND hour < $end AND hour IN (SELECT unnest($hours::TIMESTAMP[]));
 
 INSERT INTO tool_calls_hourly BY NAME
 SELECT * FROM tool_calls_hourly_of('events', $start, $end)
-WHERE hour IN (SELECT unnest($hours::TIMESTAMP[]));
+WHERE hour IN (SELECT unnest($hours::TIMESTAMP[]))
+ORDER BY hour;
 
 DELETE FROM api_latency_hourly
 WHERE hour >= $start AND hour < $end AND hour IN (SELECT unnest($hours::TIMESTAMP[]));
 
 INSERT INTO api_latency_hourly BY NAME
 SELECT * FROM api_latency_hourly_of('events', $start, $end)
-WHERE hour IN (SELECT unnest($hours::TIMESTAMP[]));
+WHERE hour IN (SELECT unnest($hours::TIMESTAMP[]))
+ORDER BY hour;
 
 DELETE FROM points_hourly
 WHERE hour >= $start AND hour < $end AND hour IN (SELECT unnest($hours::TIMESTAMP[]));
 
+-- After events_hourly: with_requests looks up the rebuilt rows of the same hours.
 INSERT INTO points_hourly BY NAME
-SELECT * FROM points_hourly_of('points', $start, $end)
-WHERE hour IN (SELECT unnest($hours::TIMESTAMP[]));
+SELECT p.*, EXISTS (
+           SELECT 1 FROM events_hourly e
+           WHERE e.hour = p.hour AND e.requests > 0
+             AND e.session_id IS NOT DISTINCT FROM p.session_id
+             AND e.user_id IS NOT DISTINCT FROM p.user_id
+             AND e.user_email IS NOT DISTINCT FROM p.user_email
+             AND e.terminal_type IS NOT DISTINCT FROM p.terminal_type
+             AND e.service_version IS NOT DISTINCT FROM p.service_version
+             AND e.app_version IS NOT DISTINCT FROM p.app_version
+             AND e.model IS NOT DISTINCT FROM p.model) AS with_requests
+FROM points_hourly_of('points', $start, $end) p
+WHERE p.hour IN (SELECT unnest($hours::TIMESTAMP[]))
+ORDER BY with_requests DESC, hour;
 
 DELETE FROM edit_decisions_hourly
 WHERE hour >= $start AND hour < $end AND hour IN (SELECT unnest($hours::TIMESTAMP[]));
 
 INSERT INTO edit_decisions_hourly BY NAME
 SELECT * FROM edit_decisions_hourly_of('points', $start, $end)
-WHERE hour IN (SELECT unnest($hours::TIMESTAMP[]));
+WHERE hour IN (SELECT unnest($hours::TIMESTAMP[]))
+ORDER BY hour;
 
 DELETE FROM rollup_dirty_hours WHERE hour IN (SELECT unnest($hours::TIMESTAMP[]))

@@ -143,13 +143,14 @@ CREATE TABLE IF NOT EXISTS import_files (
 
 -- ---------------------------------------------------------------------------------------
 -- Hourly rollups (schema 2). The dashboard and the summary read the whole hours of a range
--- from these and the minutes at its edges from the raw tables, through the *_hourly_in()
--- macros below, so every number is exactly what the raw rows give, for any from/to.
+-- from these and the rest of it from the raw tables (each query: "whole hours" UNION ALL
+-- "raw rows"), so every number is what the raw rows give, for any from/to.
 -- Rows are added in the transaction that inserts the raw rows (rollup_add_*.sql), one
 -- partial row per group and commit; readers always re-aggregate, and the writer rewrites
 -- the hours listed in rollup_dirty_hours as one row per group when it has time
 -- (rollup_rebuild.sql, which also serves deletes, retention and migration).
--- Sums of metric values are DECIMAL, so any grouping of them gives the same total.
+-- Cost is summed as DECIMAL, so any grouping gives the same total; other metric values are
+-- DOUBLE sums, exact for the integer counts Claude Code sends.
 
 CREATE TABLE IF NOT EXISTS events_hourly (
     hour TIMESTAMP NOT NULL,
@@ -217,18 +218,22 @@ CREATE TABLE IF NOT EXISTS points_hourly (
     points BIGINT NOT NULL,            -- every point
     usage_points BIGINT NOT NULL,      -- claude_code.token.usage and claude_code.cost.usage
     activity_points BIGINT NOT NULL,   -- claude_code.active_time.total and token.usage
-    input_tokens DECIMAL(38, 12),      -- claude_code.token.usage by type
-    output_tokens DECIMAL(38, 12),
-    cache_read_tokens DECIMAL(38, 12),
-    cache_creation_tokens DECIMAL(38, 12),
+    input_tokens DOUBLE,               -- claude_code.token.usage by type
+    output_tokens DOUBLE,
+    cache_read_tokens DOUBLE,
+    cache_creation_tokens DOUBLE,
     cost_usd DECIMAL(38, 12),          -- claude_code.cost.usage
-    active_user_s DECIMAL(38, 12),     -- claude_code.active_time.total, type user / cli
-    active_cli_s DECIMAL(38, 12),
-    commits DECIMAL(38, 12),           -- claude_code.commit.count
-    pull_requests DECIMAL(38, 12),     -- claude_code.pull_request.count
-    lines_added DECIMAL(38, 12),       -- claude_code.lines_of_code.count, type added / removed
-    lines_removed DECIMAL(38, 12),
-    last_ts TIMESTAMP NOT NULL
+    active_user_s DOUBLE,              -- claude_code.active_time.total, type user / cli
+    active_cli_s DOUBLE,
+    commits DOUBLE,                    -- claude_code.commit.count
+    pull_requests DOUBLE,              -- claude_code.pull_request.count
+    lines_added DOUBLE,                -- claude_code.lines_of_code.count, type added / removed
+    lines_removed DOUBLE,
+    last_ts TIMESTAMP NOT NULL,
+    -- events_hourly has api_requests for the same hour, session, user, ... and model: the
+    -- row is then never a metric fallback (see panel_usage.sql). Set when the hour is
+    -- rebuilt; false until then, which only costs the queries a closer look.
+    with_requests BOOLEAN NOT NULL DEFAULT false
 );
 
 -- claude_code.code_edit_tool.decision by tool and language.
@@ -244,17 +249,17 @@ CREATE TABLE IF NOT EXISTS edit_decisions_hourly (
     tool_name VARCHAR,
     language VARCHAR,
     points BIGINT NOT NULL,
-    accept DECIMAL(38, 12),
-    reject DECIMAL(38, 12)
+    accept DOUBLE,
+    reject DOUBLE
 );
 
 -- Hours whose rollup rows may be partial (several per group), to be rewritten.
 CREATE TABLE IF NOT EXISTS rollup_dirty_hours (hour TIMESTAMP NOT NULL);
 
--- What one raw row contributes to a rollup ("facts"), from a table or view named `src`
--- (the raw table, or the rows a commit just inserted). Keep these in step with the
--- tables above: the rollups are GROUP BYs of them (*_hourly_of), and the raw edges of a
--- range are read through them (*_hourly_in).
+-- What one raw row contributes to a rollup ("facts"), from a table named `src` (the raw
+-- table, or the rows a commit just inserted). The rollups are GROUP BYs of these
+-- (*_hourly_of). The queries that read rollups compute the same from the raw rows at a
+-- range's edges; tests/store/test_rollups.py checks that both ways agree.
 
 CREATE OR REPLACE MACRO metric_decimal(v) AS TRY_CAST(v AS DECIMAL(38, 12));
 
@@ -317,25 +322,25 @@ SELECT
     CASE WHEN metric_name IN ('claude_code.active_time.total', 'claude_code.token.usage')
          THEN 1 ELSE 0 END AS activity_points,
     CASE WHEN metric_name = 'claude_code.token.usage' AND type = 'input'
-         THEN metric_decimal(value) END AS input_tokens,
+         THEN value END AS input_tokens,
     CASE WHEN metric_name = 'claude_code.token.usage' AND type = 'output'
-         THEN metric_decimal(value) END AS output_tokens,
+         THEN value END AS output_tokens,
     CASE WHEN metric_name = 'claude_code.token.usage' AND type = 'cacheRead'
-         THEN metric_decimal(value) END AS cache_read_tokens,
+         THEN value END AS cache_read_tokens,
     CASE WHEN metric_name = 'claude_code.token.usage' AND type = 'cacheCreation'
-         THEN metric_decimal(value) END AS cache_creation_tokens,
+         THEN value END AS cache_creation_tokens,
     CASE WHEN metric_name = 'claude_code.cost.usage' THEN metric_decimal(value) END AS cost_usd,
     CASE WHEN metric_name = 'claude_code.active_time.total' AND type = 'user'
-         THEN metric_decimal(value) END AS active_user_s,
+         THEN value END AS active_user_s,
     CASE WHEN metric_name = 'claude_code.active_time.total' AND type = 'cli'
-         THEN metric_decimal(value) END AS active_cli_s,
-    CASE WHEN metric_name = 'claude_code.commit.count' THEN metric_decimal(value) END AS commits,
+         THEN value END AS active_cli_s,
+    CASE WHEN metric_name = 'claude_code.commit.count' THEN value END AS commits,
     CASE WHEN metric_name = 'claude_code.pull_request.count'
-         THEN metric_decimal(value) END AS pull_requests,
+         THEN value END AS pull_requests,
     CASE WHEN metric_name = 'claude_code.lines_of_code.count' AND type = 'added'
-         THEN metric_decimal(value) END AS lines_added,
+         THEN value END AS lines_added,
     CASE WHEN metric_name = 'claude_code.lines_of_code.count' AND type = 'removed'
-         THEN metric_decimal(value) END AS lines_removed,
+         THEN value END AS lines_removed,
     ts AS last_ts
 FROM query_table(src);
 
@@ -344,8 +349,8 @@ SELECT
     ts, session_id, user_id, user_email, terminal_type, service_version, app_version, model,
     tool_name, language,
     1 AS points,
-    CASE WHEN decision = 'accept' THEN metric_decimal(value) END AS accept,
-    CASE WHEN decision = 'reject' THEN metric_decimal(value) END AS reject
+    CASE WHEN decision = 'accept' THEN value END AS accept,
+    CASE WHEN decision = 'reject' THEN value END AS reject
 FROM query_table(src)
 WHERE metric_name = 'claude_code.code_edit_tool.decision';
 
@@ -415,8 +420,8 @@ WHERE ts >= t0 AND ts < t1
 GROUP BY ALL;
 
 -- The whole hours of [range_start, range_end): [whole_hours_start, whole_hours_end), or the
--- empty [range_end, range_end) when there are none. What rollups.window() computes in
--- Python (the panels pass it as parameters: cheaper to plan), for SQL that needs it.
+-- empty [range_end, range_end) when there are none: what rollups.window() computes for the
+-- panels (passed as $rollup_from, $rollup_to), for SQL that gets only the range.
 CREATE OR REPLACE MACRO rollup_ceil_hour(t) AS
     CASE WHEN date_trunc('hour', t) = t THEN t ELSE date_trunc('hour', t) + INTERVAL 1 HOUR END;
 
@@ -428,59 +433,14 @@ CREATE OR REPLACE MACRO whole_hours_end(range_start, range_end) AS
     CASE WHEN rollup_ceil_hour(range_start) < date_trunc('hour', range_end)
          THEN date_trunc('hour', range_end) ELSE range_end END;
 
--- Facts of [range_start, range_end): rollup rows for the hours [rollup_start, rollup_end)
--- (ts = the hour) and raw rows, one each, for the rest (ts = the row's time). Queries
--- filter and aggregate these as they would raw rows. [rollup_start, rollup_end) must be
--- whole hours inside the range, or empty (range_end, range_end): all raw rows.
-
-CREATE OR REPLACE MACRO events_hourly_in(range_start, range_end, rollup_start, rollup_end)
-AS TABLE
-SELECT hour AS ts, * EXCLUDE (hour) FROM events_hourly
-WHERE hour >= rollup_start
-  AND hour < rollup_end
-UNION ALL BY NAME
-SELECT * FROM events_facts('events')
-WHERE (ts >= range_start AND ts < rollup_start)
-   OR (ts >= rollup_end AND ts < range_end);
-
-CREATE OR REPLACE MACRO tool_calls_hourly_in(range_start, range_end, rollup_start, rollup_end)
-AS TABLE
-SELECT hour AS ts, * EXCLUDE (hour) FROM tool_calls_hourly
-WHERE hour >= rollup_start
-  AND hour < rollup_end
-UNION ALL BY NAME
-SELECT * FROM tool_calls_facts('events')
-WHERE (ts >= range_start AND ts < rollup_start)
-   OR (ts >= rollup_end AND ts < range_end);
-
--- Rollup rows have no user, session, terminal or version: a query filtering on those
--- passes an empty rollup window.
-CREATE OR REPLACE MACRO api_latency_hourly_in(range_start, range_end, rollup_start, rollup_end)
-AS TABLE
-SELECT hour AS ts, * EXCLUDE (hour) FROM api_latency_hourly
-WHERE hour >= rollup_start
-  AND hour < rollup_end
-UNION ALL BY NAME
-SELECT * FROM api_latency_facts('events')
-WHERE (ts >= range_start AND ts < rollup_start)
-   OR (ts >= rollup_end AND ts < range_end);
-
-CREATE OR REPLACE MACRO points_hourly_in(range_start, range_end, rollup_start, rollup_end)
-AS TABLE
-SELECT hour AS ts, * EXCLUDE (hour) FROM points_hourly
-WHERE hour >= rollup_start
-  AND hour < rollup_end
-UNION ALL BY NAME
-SELECT * FROM points_facts('points')
-WHERE (ts >= range_start AND ts < rollup_start)
-   OR (ts >= rollup_end AND ts < range_end);
-
-CREATE OR REPLACE MACRO edit_decisions_hourly_in(range_start, range_end, rollup_start, rollup_end)
-AS TABLE
-SELECT hour AS ts, * EXCLUDE (hour) FROM edit_decisions_hourly
-WHERE hour >= rollup_start
-  AND hour < rollup_end
-UNION ALL BY NAME
-SELECT * FROM edit_decisions_facts('points')
-WHERE (ts >= range_start AND ts < rollup_start)
-   OR (ts >= rollup_end AND ts < range_end);
+-- The sessions with an api_request of `model_name` in [range_start, range_end), the hours
+-- [rollup_start, rollup_end) read from events_hourly: under a model filter, rows without a
+-- model (tool calls, commits, active time) count for these sessions.
+CREATE OR REPLACE MACRO sessions_using_model(model_name, range_start, range_end, rollup_start,
+                                             rollup_end) AS TABLE
+SELECT session_id FROM events_hourly
+WHERE hour >= rollup_start AND hour < rollup_end AND requests > 0 AND model = model_name
+UNION
+SELECT session_id FROM events
+WHERE (ts >= range_start AND ts < rollup_start OR ts >= rollup_end AND ts < range_end)
+  AND event_name = 'api_request' AND model = model_name;
