@@ -2,7 +2,7 @@
 -- counts it: api_requests, else the cost/token metrics), with who ran them, when, which
 -- models, and their prompts, errors and tool calls in the range.
 -- Whole hours [$rollup_from, $rollup_to) come from the rollups, the rest from raw rows.
-WITH requests AS (
+WITH requests AS NOT MATERIALIZED (
     SELECT session_id, user_id, user_email, terminal_type, service_version, app_version,
            model, requests, input_tokens, output_tokens, cache_read_tokens,
            cache_creation_tokens, cost_usd

@@ -5,7 +5,7 @@
 -- does, so the dashboard and /api/v1/summary agree.
 -- Like every panel query: the whole hours [$rollup_from, $rollup_to) come from the hourly
 -- rollups, the rest of [$from, $to) from raw rows (rollups.window() picks the hours).
-WITH requests AS (
+WITH requests AS NOT MATERIALIZED (
     SELECT hour AS ts, session_id, user_id, user_email, terminal_type, service_version,
            app_version, model, requests, input_tokens, output_tokens, cache_read_tokens,
            cache_creation_tokens, cost_usd

@@ -2,7 +2,7 @@
 -- stat panels (a simpler plan is a quicker one). The same rules: api_request events, and
 -- the cost/token metrics of sessions that sent no api_request event in the range.
 -- Whole hours [$rollup_from, $rollup_to) come from the rollups, the rest from raw rows.
-WITH requests AS (
+WITH requests AS NOT MATERIALIZED (
     SELECT session_id, user_id, user_email, terminal_type, service_version, app_version,
            model, requests, input_tokens, output_tokens, cache_read_tokens,
            cache_creation_tokens, cost_usd

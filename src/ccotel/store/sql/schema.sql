@@ -194,7 +194,7 @@ CREATE TABLE IF NOT EXISTS tool_calls_hourly (
 );
 
 -- Histograms of api_request duration_ms and ttft_ms (`kind`) per model: cells of width
--- 2^(1/8) (latency_cell), each with its count, min and max. Only the model is kept:
+-- 2^(1/4) (latency_cell), each with its count, min and max. Only the model is kept:
 -- percentiles filtered by user, session, terminal or version read raw rows.
 CREATE TABLE IF NOT EXISTS api_latency_hourly (
     hour TIMESTAMP NOT NULL,
@@ -263,9 +263,9 @@ CREATE TABLE IF NOT EXISTS rollup_dirty_hours (hour TIMESTAMP NOT NULL);
 
 CREATE OR REPLACE MACRO metric_decimal(v) AS TRY_CAST(v AS DECIMAL(38, 12));
 
--- Cell of a latency in ms: 0 for <= 1 ms, then 8 cells per doubling.
+-- Cell of a latency in ms: 0 for <= 1 ms, then 4 cells per doubling.
 CREATE OR REPLACE MACRO latency_cell(v) AS
-    CASE WHEN v <= 1 THEN 0 ELSE 1 + floor(log2(v) * 8)::INTEGER END;
+    CASE WHEN v <= 1 THEN 0 ELSE 1 + floor(log2(v) * 4)::INTEGER END;
 
 CREATE OR REPLACE MACRO events_facts(src) AS TABLE
 SELECT
