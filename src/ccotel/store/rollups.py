@@ -9,19 +9,22 @@ tables reaches the rollups in its own transaction:
   the hours touched from the raw rows;
 - `compact` rewrites the hours that received partial rows as one row per group (the writer
   runs it when it has time); readers re-aggregate, so this only keeps the rollups small.
+
+Readers (`store/panels.py`, `store/reader.py`) take the whole hours of a range from the
+rollups and the rest from raw rows; `window` says which hours.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ccotel.store.schema import sql
 
@@ -34,20 +37,30 @@ _CHANGES_EVENTS = re.compile(r"^(?:\s*--[^\n]*\n|\s)*(?:INSERT\s+INTO|DELETE\s+F
                              re.IGNORECASE)
 
 
-# Off only to check the rollups against raw rows (tests): every query then reads raw rows.
-enabled = True
+_raw_only: ContextVar[bool] = ContextVar("ccotel_rollups_raw_only", default=False)
+
+
+@contextmanager
+def raw_only() -> Iterator[None]:
+    """Queries made inside read raw rows only, as if there were no rollups: how the tests
+    check that rollups change no number."""
+    token = _raw_only.set(True)
+    try:
+        yield
+    finally:
+        _raw_only.reset(token)
 
 
 def window(start: datetime, end: datetime, *, whole: bool = True) -> tuple[datetime, datetime]:
     """The hours of [start, end) that queries read from rollups: [first, last) whole hours,
     or the empty (end, end) when there are none, when `whole` is false (buckets under an
-    hour, filters a rollup does not keep) or when rollups are off. Passed to the
-    *_hourly_in macros as $rollup_from, $rollup_to (SQL twin: whole_hours_start/end)."""
+    hour, filters a rollup does not keep) or inside `raw_only()`. Queries take them as
+    $rollup_from, $rollup_to (SQL twin: whole_hours_start/end in schema.sql)."""
     first = start.replace(minute=0, second=0, microsecond=0)
     if first != start:
         first += HOUR
     last = end.replace(minute=0, second=0, microsecond=0)
-    if not (enabled and whole and first < last):
+    if not whole or _raw_only.get() or first >= last:
         return end, end
     return first, last
 
@@ -109,51 +122,77 @@ def forget_before(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
 
 
 def execute(con: duckdb.DuckDBPyConnection, script: str,
-            params: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+            params: dict[str, Any] | None = None) -> Changed:
     """`con.execute(script, params)` for SQL that inserts into or deletes from `events`
     outside the writer (the importer's), keeping the rollups in step: the hours of the rows
-    changed are rebuilt in the same transaction (the caller's, or one of its own).
+    changed are rebuilt in the same transaction (the caller's, or one of its own, retried
+    if the writer thread compacts the same hours at that moment).
 
-    Like `con.execute`, returns the connection holding the last statement's result: for an
+    Like `con.execute`, returns the last statement's result (fetchone, fetchall): for an
     INSERT or DELETE on events, its row count."""
-    own = _begin(con)
-    try:
-        hours: set[datetime] = set()
-        last: int | None = None
-        for stmt in duckdb.extract_statements(script):
-            query = stmt.query
-            wanted = {k: v for k, v in (params or {}).items() if f"${k}" in query}
-            if _CHANGES_EVENTS.match(query):
-                # RETURNING tells which rows changed, whatever the statement selects.
-                ts = con.execute(f"{query}\nRETURNING ts", wanted).fetch_arrow_table()["ts"]
-                hours.update(_hours(ts))
-                last = len(ts)
-            else:
-                con.execute(query, wanted)
-                last = None
-        rebuild(con, hours)
-        if own:
-            con.execute("COMMIT")
-    except BaseException:
-        if own:
-            con.execute("ROLLBACK")
-        raise
-    if last is None:
-        return con.execute("SELECT NULL WHERE false")
-    return con.execute("SELECT ?::BIGINT AS count", [last])
+    if _in_transaction(con):
+        last = _execute(con, script, params)
+    else:
+        for attempt in range(_RETRIES):
+            con.execute("BEGIN TRANSACTION")
+            try:
+                last = _execute(con, script, params)
+                con.execute("COMMIT")
+                break
+            except duckdb.TransactionException:
+                con.execute("ROLLBACK")
+                if attempt == _RETRIES - 1:
+                    raise
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+    return Changed(last)
 
 
-def _begin(con: duckdb.DuckDBPyConnection) -> bool:
-    """Start a transaction unless one is open; say whether we did."""
-    try:
-        con.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException:
-        return False
-    return True
+_RETRIES = 3
 
 
-def _hours(ts: pa.ChunkedArray) -> list[datetime]:
-    if len(ts) == 0:
-        return []
-    hours = pc.unique(pc.floor_temporal(ts.drop_null(), unit="hour"))
-    return [h.as_py() for h in hours]
+class Changed:
+    """What `execute` returns: like DuckDB's result of the script's last statement, which
+    for an INSERT or DELETE on events is one row holding its row count."""
+
+    def __init__(self, count: int | None) -> None:
+        self.count = count
+
+    def fetchall(self) -> list[tuple[int]]:
+        return [] if self.count is None else [(self.count,)]
+
+    def fetchone(self) -> tuple[int] | None:
+        rows = self.fetchall()
+        return rows[0] if rows else None
+
+
+def _execute(con: duckdb.DuckDBPyConnection, script: str,
+             params: dict[str, Any] | None) -> int | None:
+    hours: set[datetime] = set()
+    last: int | None = None
+    for stmt in duckdb.extract_statements(script):
+        query = stmt.query.strip().removesuffix(";")
+        wanted = {k: v for k, v in (params or {}).items() if f"${k}" in query}
+        if _CHANGES_EVENTS.match(query):
+            # RETURNING tells which rows changed, whatever the statement selects.
+            row = con.execute(
+                f"WITH changed AS (\n{query}\nRETURNING ts\n)\n"
+                "SELECT count(*), list(DISTINCT date_trunc('hour', ts)) FILTER "
+                "(WHERE ts IS NOT NULL) FROM changed", wanted).fetchone()
+            assert row is not None
+            last, changed = int(row[0]), row[1] or []
+            hours.update(changed)
+        else:
+            con.execute(query, wanted)
+            last = None
+    rebuild(con, hours)
+    return last
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    # Outside a transaction each statement runs in its own, with its own id. (A BEGIN to
+    # find out would abort the caller's transaction when there is one.)
+    first = con.execute("SELECT txid_current()").fetchone()
+    second = con.execute("SELECT txid_current()").fetchone()
+    return first == second

@@ -1,0 +1,138 @@
+"""Checks shared by the rollup tests: the rollup tables against a recomputation from the raw
+rows, and every dashboard number read with rollups against the same read from raw rows."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from ccotel.otlp.decode import decode_request
+from ccotel.panels import PANELS
+from ccotel.query import Query
+from ccotel.store import panels, reader, rollups
+from ccotel.store.writer import Writer
+from tests.web import known
+
+ROLLUPS = {"events_hourly": "events", "tool_calls_hourly": "events",
+           "api_latency_hourly": "events", "points_hourly": "points",
+           "edit_decisions_hourly": "points"}
+KEYS = {"hour", "session_id", "user_id", "user_email", "terminal_type", "service_version",
+        "app_version", "model", "tool_name", "language", "kind", "cell"}
+MERGE = {"first_ts": "min", "min_ms": "min", "last_ts": "max", "max_ms": "max"}
+# The one panel whose range is not the query's: "now" moves between two reads.
+NOW_DEPENDENT = {"total_tokens_last_hour"}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position", [table]).fetchall() if r[0] != "with_requests"]
+
+
+def _by_group(rows: list[tuple[Any, ...]], n_keys: int) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    out = {r[:n_keys]: r[n_keys:] for r in rows}
+    assert len(out) == len(rows)
+    return out
+
+
+def assert_close(a: Any, b: Any, where: str = "") -> None:
+    """Equal, floats to 1e-9 (sums of doubles depend on their order, even in DuckDB alone)."""
+    if isinstance(a, float) or isinstance(b, float):
+        assert a is not None and b is not None, where
+        assert math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9), (where, a, b)
+    elif isinstance(a, dict) and isinstance(b, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            assert_close(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        assert len(a) == len(b), (where, a, b)
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_close(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, (where, a, b)
+
+
+def assert_rollups_match_raw(con: duckdb.DuckDBPyConnection) -> None:
+    """Each rollup, its partial rows merged, holds what the raw rows give, group by group."""
+    for table, source in ROLLUPS.items():
+        cols = _columns(con, table)
+        keys = [c for c in cols if c in KEYS]
+        values = [c for c in cols if c not in KEYS]
+        merged = ", ".join(f"{MERGE.get(c, 'sum')}({c})" for c in values)
+        stored = con.execute(f"SELECT {', '.join(keys)}, {merged} FROM {table} "
+                             "GROUP BY ALL").fetchall()
+        fresh = con.execute(
+            f"SELECT {', '.join(keys)}, {', '.join(values)} FROM {table}_of("
+            f"'{source}', '-infinity'::TIMESTAMP, 'infinity'::TIMESTAMP)").fetchall()
+        got, want = _by_group(stored, len(keys)), _by_group(fresh, len(keys))
+        assert got.keys() == want.keys(), table
+        for group, row in want.items():
+            assert_close(got[group], row, f"{table}{group}")
+    # A row flagged as beside api_requests really is.
+    (wrong,) = con.execute("""
+        SELECT count(*) FROM points_hourly p
+        WHERE with_requests AND NOT EXISTS (
+            SELECT 1 FROM events_hourly e
+            WHERE e.hour = p.hour AND e.requests > 0
+              AND e.session_id IS NOT DISTINCT FROM p.session_id
+              AND e.user_id IS NOT DISTINCT FROM p.user_id
+              AND e.user_email IS NOT DISTINCT FROM p.user_email
+              AND e.terminal_type IS NOT DISTINCT FROM p.terminal_type
+              AND e.service_version IS NOT DISTINCT FROM p.service_version
+              AND e.app_version IS NOT DISTINCT FROM p.app_version
+              AND e.model IS NOT DISTINCT FROM p.model)""").fetchone()  # type: ignore[misc]
+    assert wrong == 0
+
+
+def dashboard(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
+    """Every panel's data and the summary for `q`."""
+    out: dict[str, Any] = {p.id: panels.panel_data(con, p.id, q)["data"]
+                           for p in PANELS if p.id not in NOW_DEPENDENT}
+    out["summary"] = reader.summary(con, q)
+    # The one-hour total as a range of its own, so that both reads see the same hour.
+    out["last_hour"] = panels._usage_total(con, q)
+    return out
+
+
+def assert_dashboard_matches_raw(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
+    with_rollups = dashboard(con, q)
+    with rollups.raw_only():
+        raw = dashboard(con, q)
+    assert_close(with_rollups, raw, f"{q}")
+    return with_rollups
+
+
+def write_json(w: Writer, path: str, body: dict[str, Any]) -> None:
+    w.write_now(decode_request(path.rsplit("/", 1)[-1], json.dumps(body).encode(),  # type: ignore[arg-type]
+                               "json"))
+
+
+def edge_cases(w: Writer, t: datetime) -> None:
+    """Telemetry the demo does not make, around `t`: a session that exports metrics only,
+    another whose metrics are exported in the hour after its requests (so whether they are
+    a fallback depends on the range), and events and metrics without a session."""
+    for path, body in known.requests(t):
+        write_json(w, path, body)
+    late = t.replace(minute=59, second=50, microsecond=0)
+    write_json(w, "/v1/logs", known.logs(known.BOB, [
+        known.event(late, known.BOB, "late-metrics", 0, "api_request", model=known.OPUS,
+                    input_tokens=100, output_tokens=10, cost_usd=0.25, duration_ms=700,
+                    ttft_ms=90, request_id="req_late")]))
+    write_json(w, "/v1/metrics", known.metrics(known.BOB, "late-metrics",
+                                               late + timedelta(seconds=50), [
+        ("claude_code.token.usage", "tokens", 100, {"model": known.OPUS, "type": "input"}),
+        ("claude_code.cost.usage", "USD", 0.25, {"model": known.OPUS})]))
+    nobody = t - timedelta(hours=5, minutes=17)
+    write_json(w, "/v1/logs", known.logs(known.ALICE, [
+        known.event(nobody, known.ALICE, None, 0, "api_request",  # type: ignore[arg-type]
+                    model=known.HAIKU, input_tokens=7, output_tokens=3, cost_usd=0.125,
+                    duration_ms=321, ttft_ms=45)]))
+    write_json(w, "/v1/metrics", known.metrics(known.ALICE, None,  # type: ignore[arg-type]
+                                               nobody + timedelta(hours=2), [
+        ("claude_code.cost.usage", "USD", 0.5, {"model": known.HAIKU}),
+        ("claude_code.token.usage", "tokens", 40, {"model": known.HAIKU, "type": "output"})]))

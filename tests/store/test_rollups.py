@@ -1,0 +1,355 @@
+"""Hourly rollups: every dashboard number and the summary read through them equal the same
+read from raw rows only, for any range and filters; retried exports, retention, the
+migration from schema 1, the importer and compaction keep them in step with the raw rows."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ccotel.demo.generate import Spec, chunks
+from ccotel.otlp.decode import decode_request
+from ccotel.query import Query
+from ccotel.store import bulk, reader, rollups, schema
+from ccotel.store.writer import Writer
+from tests.conftest import SCENARIOS, capture_requests
+from tests.store.rollup_checks import (
+    assert_close,
+    assert_dashboard_matches_raw,
+    assert_rollups_match_raw,
+    edge_cases,
+)
+from tests.web import known
+
+END = datetime(2026, 3, 12, 15, 41, 27, 345000)  # not on an hour: nor are the day chunks'
+DAYS = 3
+BEGIN = END - timedelta(days=DAYS)
+V1_SCHEMA = Path(__file__).with_name("schema_v1.sql")
+
+
+def _pieces(table: pa.Table, n: int, seed: int) -> list[pa.Table]:
+    """The rows shuffled into `n` commits, so most groups get several partial rows."""
+    import random
+
+    order = list(range(len(table)))
+    random.Random(seed).shuffle(order)
+    shuffled = table.take(pa.array(order))
+    size = -(-len(shuffled) // n)
+    return [shuffled.slice(i, size) for i in range(0, len(shuffled), size)]
+
+
+def _fill(con: duckdb.DuckDBPyConnection, spec: Spec) -> None:
+    for i, chunk in enumerate(chunks(spec)):
+        for table, rows in (("events", chunk.events), ("points", chunk.points)):
+            for piece in _pieces(rows, 5, i):
+                con.execute("BEGIN TRANSACTION")
+                bulk.append(con, table, piece)
+                con.execute("COMMIT")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Three days of a small team from the demo generator, plus the edge cases, with the
+    rollups in every state: partial rows from many commits, and some hours compacted."""
+    con = schema.connect(tmp_path_factory.mktemp("demo"))
+    _fill(con, Spec(users=5, days=DAYS, seed=11, end=END, intensity=0.6))
+    edge_cases(Writer(con), END - timedelta(hours=9, minutes=21, seconds=3))
+    # Two hours in three compacted (one row per group, with_requests set)...
+    dirty = [r[0] for r in con.execute("SELECT hour FROM rollup_dirty_hours").fetchall()]
+    con.execute("BEGIN TRANSACTION")
+    rollups.rebuild(con, [h for h in dirty if h.hour % 3])
+    con.execute("COMMIT")
+    # ... then partial rows on top of compacted ones.
+    edge_cases(Writer(con), END - timedelta(hours=31, minutes=2, seconds=55))
+    assert con.execute("SELECT count(*) FROM rollup_dirty_hours").fetchone()[0] > 0
+    assert con.execute("SELECT count(*) FROM points_hourly WHERE with_requests"
+                       ).fetchone()[0] > 0
+    yield con
+    con.close()
+
+
+def _values(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
+    return [r[0] for r in con.execute(sql).fetchall()]
+
+
+@pytest.fixture(scope="module")
+def choices(demo: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Filter values that are in the data (and one that is not)."""
+    return {
+        "user": _values(demo, "SELECT DISTINCT user_email FROM events WHERE user_email "
+                              "IS NOT NULL ORDER BY 1 LIMIT 3")
+        + _values(demo, "SELECT DISTINCT user_id FROM events WHERE user_id IS NOT NULL "
+                        "ORDER BY 1 LIMIT 2") + ["nobody@example.com"],
+        "session": _values(demo, "SELECT session_id FROM events WHERE session_id IS NOT NULL "
+                                 "GROUP BY 1 ORDER BY count(*) DESC LIMIT 3")
+        + [known.S4, "late-metrics"],
+        "model": _values(demo, "SELECT DISTINCT model FROM events WHERE model IS NOT NULL "
+                               "ORDER BY 1"),
+        "terminal": _values(demo, "SELECT DISTINCT terminal_type FROM events "
+                                  "WHERE terminal_type IS NOT NULL ORDER BY 1 LIMIT 3"),
+        "version": _values(demo, "SELECT DISTINCT service_version FROM events "
+                                 "WHERE service_version IS NOT NULL ORDER BY 1 LIMIT 2"),
+    }
+
+
+def test_the_demo_store_holds_rollups_as_the_raw_rows_give_them(
+        demo: duckdb.DuckDBPyConnection) -> None:
+    assert_rollups_match_raw(demo)
+
+
+# Ranges from minutes to the whole span (hour buckets start at about 5 days), never on an
+# hour unless drawn so, starting anywhere from before the data to after it.
+_START = st.datetimes(min_value=BEGIN - timedelta(hours=3), max_value=END)
+_LENGTH = st.one_of(
+    st.timedeltas(min_value=timedelta(seconds=1), max_value=timedelta(hours=3)),
+    st.timedeltas(min_value=timedelta(hours=3), max_value=timedelta(days=DAYS + 1)),
+    st.sampled_from([timedelta(hours=1), timedelta(hours=6), timedelta(days=1),
+                     timedelta(days=2, hours=5)]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_range_and_filter_gives_the_raw_numbers(demo: duckdb.DuckDBPyConnection,
+                                                    choices: dict[str, list[str]],
+                                                    data: st.DataObject) -> None:
+    start = data.draw(_START, "start")
+    if data.draw(st.booleans(), "on an hour"):
+        start = start.replace(minute=0, second=0, microsecond=0)
+    end = start + data.draw(_LENGTH, "length")
+    filters = data.draw(st.fixed_dictionaries({}, optional={
+        k: st.sampled_from(v) for k, v in choices.items() if v}), "filters")
+    q = Query(start=start, end=end, **filters)
+    assert_dashboard_matches_raw(demo.cursor(), q)
+
+
+def test_whole_days_and_edges_pick_rollups_and_raw_rows() -> None:
+    start, end = datetime(2026, 3, 1, 10, 15), datetime(2026, 3, 3, 8, 0, 0, 1)
+    assert rollups.window(start, end) == (datetime(2026, 3, 1, 11), datetime(2026, 3, 3, 8))
+    assert rollups.window(start, end, whole=False) == (end, end)
+    assert rollups.window(start, start + timedelta(minutes=90)) == (
+        start + timedelta(minutes=90),) * 2
+    with rollups.raw_only():
+        assert rollups.window(start, end) == (end, end)
+
+
+def test_the_sql_twin_of_the_window_agrees(demo: duckdb.DuckDBPyConnection) -> None:
+    for start, end in [(datetime(2026, 3, 1, 10, 15), datetime(2026, 3, 3, 8, 0, 0, 1)),
+                       (datetime(2026, 3, 1, 10), datetime(2026, 3, 1, 12)),
+                       (datetime(2026, 3, 1, 10, 15), datetime(2026, 3, 1, 11, 45))]:
+        got = demo.execute("SELECT whole_hours_start($s, $e), whole_hours_end($s, $e)",
+                           {"s": start, "e": end}).fetchone()
+        assert got == rollups.window(start, end)
+
+
+def _store(tmp_path: Path) -> Writer:
+    return Writer(schema.connect(tmp_path))
+
+
+def _load(w: Writer, name: str) -> None:
+    for req in capture_requests(name):
+        w.write_now(decode_request(req["path"].split("/")[-1],  # type: ignore[arg-type]
+                                   json.dumps(req["body"]).encode(), "json"))
+
+
+ALL_TIME = Query(start=datetime(2000, 1, 1), end=datetime(2100, 1, 1))
+
+
+def test_a_retried_export_adds_nothing_to_the_rollups(tmp_path: Path) -> None:
+    w = _store(tmp_path)
+    for name in SCENARIOS:
+        _load(w, name)
+    edge_cases(w, datetime(2026, 3, 2, 10, 4, 5))
+    once = {t: w.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("events_hourly", "points_hourly", "tool_calls_hourly")}
+    first = assert_dashboard_matches_raw(w.cursor(), ALL_TIME)
+    for name in SCENARIOS:  # every export sent again (a retry after a lost response)
+        _load(w, name)
+    edge_cases(w, datetime(2026, 3, 2, 10, 4, 5))
+    for table, rows in once.items():
+        assert w.con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == rows
+    assert_rollups_match_raw(w.con)
+    assert_close(assert_dashboard_matches_raw(w.cursor(), ALL_TIME), first)
+
+
+def test_rollups_hold_only_the_deltas_of_cumulative_sums(tmp_path: Path) -> None:
+    from tests.store.test_store import _cumulative
+
+    w = _store(tmp_path)
+    for points in ([(100, 200, 1.0), (100, 300, 1.5)], [(100, 300, 1.5)],
+                   [(400, 500, 0.25)], [(400, 600, 0.1)]):
+        w.write_now(decode_request("metrics", _cumulative(points), "protobuf"))
+    (cost,) = w.con.execute("SELECT sum(cost_usd) FROM points_hourly").fetchone()  # type: ignore[misc]
+    assert float(cost) == pytest.approx(1.85)
+    assert_rollups_match_raw(w.con)
+    assert reader.summary(w.cursor(), Query(start=datetime(1970, 1, 1), end=datetime(1970, 1, 2)
+                                            ))["cost_usd"] == pytest.approx(1.85)
+
+
+def test_retention_removes_rollups_with_their_rows(tmp_path: Path) -> None:
+    now = datetime(2026, 6, 1, 12, 0)
+    con = schema.connect(tmp_path)
+    w = Writer(con, retention=timedelta(days=30))
+    for age in (timedelta(days=45), timedelta(days=30, minutes=20), timedelta(days=29),
+                timedelta(hours=2)):
+        edge_cases(w, now - age)
+    cutoff = now + timedelta(minutes=7, seconds=30) - timedelta(days=30)
+    assert con.execute("SELECT count(*) FROM events_hourly WHERE hour < $c",
+                       {"c": cutoff}).fetchone()[0] > 0
+    w.apply_retention(now + timedelta(minutes=7, seconds=30))
+    for table in ("events_hourly", "points_hourly", "tool_calls_hourly", "api_latency_hourly",
+                  "edit_decisions_hourly", "rollup_dirty_hours"):
+        (old,) = con.execute(f"SELECT count(*) FROM {table} WHERE hour < "
+                             "date_trunc('hour', $c::TIMESTAMP)", {"c": cutoff}).fetchone()  # type: ignore[misc]
+        assert old == 0, table
+    assert con.execute("SELECT min(ts) FROM events").fetchone()[0] >= cutoff
+    # The cutoff's own hour holds what is left of it.
+    assert_rollups_match_raw(con)
+    assert_dashboard_matches_raw(con.cursor(), ALL_TIME)
+    con.close()
+
+
+def _v1_store(data_dir: Path) -> None:
+    """A store as schema 1 wrote it: the demo's rows and the edge cases, no rollups."""
+    con = duckdb.connect(str(schema.db_path(data_dir)))
+    con.execute(V1_SCHEMA.read_text())
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    for chunk in chunks(Spec(users=3, days=2, seed=5, end=END)):
+        for table, rows in (("events", chunk.events), ("points", chunk.points)):
+            con.register("v1_rows", rows)
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM v1_rows")
+            con.unregister("v1_rows")
+    con.close()
+
+
+def test_a_schema_1_store_is_migrated_with_rollups_of_its_rows(tmp_path: Path) -> None:
+    _v1_store(tmp_path)
+    with pytest.raises(schema.SchemaError, match="schema version 1"):
+        schema.connect(tmp_path, read_only=True)
+    con = schema.connect(tmp_path)
+    assert schema.stored_version(con) == schema.SCHEMA_VERSION == 2
+    (n,) = con.execute("SELECT sum(events) FROM events_hourly").fetchone()  # type: ignore[misc]
+    assert n == con.execute("SELECT count(*) FROM events").fetchone()[0] > 0  # type: ignore[index]
+    assert con.execute("SELECT count(*) FROM rollup_dirty_hours").fetchone()[0] == 0  # type: ignore[index]
+    assert_rollups_match_raw(con)
+    for q in (ALL_TIME, Query(start=END - timedelta(hours=30, minutes=13), end=END)):
+        assert_dashboard_matches_raw(con.cursor(), q)
+    # Writing on goes on from there, and a reopened store is not migrated again.
+    edge_cases(Writer(con), END - timedelta(hours=3))
+    con.close()
+    con = schema.connect(tmp_path)
+    assert_rollups_match_raw(con)
+    con.close()
+
+
+def test_the_writer_compacts_the_hours_it_wrote_to(tmp_path: Path) -> None:
+    con = schema.connect(tmp_path)
+    w = Writer(con, compact_interval_s=0.05)
+    w.start()
+    try:
+        t = datetime(2026, 3, 2, 10, 4, 5)
+        for name in SCENARIOS:
+            for req in capture_requests(name):
+                w.submit(decode_request(req["path"].split("/")[-1],  # type: ignore[arg-type]
+                                        json.dumps(req["body"]).encode(), "json")).result(30)
+        for path, body in known.requests(t):
+            w.submit(decode_request(path.rsplit("/", 1)[-1],  # type: ignore[arg-type]
+                                    json.dumps(body).encode(), "json")).result(30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with w._lock:
+                if con.execute("SELECT count(*) FROM rollup_dirty_hours").fetchone()[0] == 0:  # type: ignore[index]
+                    break
+            time.sleep(0.05)
+        with w._lock:
+            assert con.execute("SELECT count(*) FROM rollup_dirty_hours").fetchone()[0] == 0  # type: ignore[index]
+            # One row per group now, as the raw rows give them.
+            rows, groups = con.execute(
+                "SELECT count(*), count(DISTINCT (hour, session_id, user_id, user_email, "
+                "terminal_type, service_version, app_version, model)) "
+                "FROM events_hourly").fetchone()  # type: ignore[misc]
+            assert rows == groups
+            assert_rollups_match_raw(con)
+            assert_dashboard_matches_raw(con.cursor(), ALL_TIME)
+    finally:
+        w.stop()
+        con.close()
+
+
+def test_sql_that_changes_events_outside_the_writer_keeps_the_rollups(
+        demo: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    """`rollups.execute`, the importer's hook: deletes and inserts, in a transaction of its
+    own or in the caller's, and the number of rows the last statement changed."""
+    con = schema.connect(tmp_path)
+    _fill(con, Spec(users=3, days=2, seed=2, end=END))
+    rollups.compact(con, limit=None)
+    cur = con.cursor()
+    cur.register("gone", pa.table({"k": pa.array(_values(
+        con, "SELECT event_key FROM events USING SAMPLE 3% (reservoir, 1) ORDER BY 1"))}))
+    n = rollups.execute(cur, "DELETE FROM events WHERE event_key IN (SELECT k FROM gone)"
+                        ).fetchone()
+    assert n is not None and n[0] > 0
+    assert_rollups_match_raw(con)
+    cur.execute("BEGIN TRANSACTION")
+    (inserted,) = rollups.execute(cur, """
+        -- a comment; with a semicolon
+        DELETE FROM events WHERE event_name = 'tool_decision' AND ts < $t;
+        INSERT INTO events BY NAME
+        SELECT * REPLACE (event_key || ':copy' AS event_key, ts + INTERVAL 7 MINUTE AS ts)
+        FROM events WHERE event_name = 'api_request' AND ts < $t
+        """, {"t": END - timedelta(days=1, minutes=33)}).fetchone()  # type: ignore[misc]
+    cur.execute("COMMIT")
+    assert inserted > 0
+    assert_rollups_match_raw(con)
+    assert_dashboard_matches_raw(con.cursor(), ALL_TIME)
+    con.close()
+
+
+def _import(data: Path, root: Path, engine: str) -> dict[str, Any]:
+    from tests.importer.helpers import cli_json
+
+    return cli_json("import", str(root), "--data-dir", str(data),  # type: ignore[no-any-return]
+                    "--engine", engine)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "python"])
+def test_imported_transcripts_are_in_the_rollups(tmp_path: Path, engine: str) -> None:
+    from tests.importer.corpus import Corpus, build_test_corpus, dumps
+
+    data = tmp_path / "data"
+    # Telemetry first, so some imported requests are copies of known ones.
+    w = _store(data)
+    edge_cases(w, datetime(2026, 10, 2, 1, 10))
+    w.con.close()
+    corpus = build_test_corpus(tmp_path / "projects")
+    _import(data, corpus.root, engine)
+    # A later run finds a more complete copy of a stored request: it replaces it.
+    c = Corpus(tmp_path / "more", seed=3)
+    _, path, lines = c.session(datetime(2026, 10, 3, 9, 59, 58).astimezone(), turns=2,
+                               partial_copy_rate=0)
+    entries = [json.loads(x) for x in lines if '"usage"' in x]
+    early = json.loads(json.dumps(entries[0]))
+    early["message"]["usage"]["output_tokens"] = 1
+    path.parent.mkdir(parents=True)
+    path.write_text(dumps(early) + "\n")
+    _import(data, c.root, engine)
+    with path.open("a") as f:
+        f.write("".join(x + "\n" for x in lines))
+    assert _import(data, c.root, engine)["replaced"] == 1
+    con = schema.connect(data)
+    assert con.execute("SELECT count(*) FROM events WHERE source = 'transcript'"
+                       ).fetchone()[0] > 0  # type: ignore[index]
+    assert_rollups_match_raw(con)
+    assert_dashboard_matches_raw(con.cursor(), ALL_TIME)
+    assert_dashboard_matches_raw(con.cursor(), Query(start=datetime(2026, 10, 2, 3, 17),
+                                                     end=datetime(2026, 10, 4, 22, 1)))
+    con.close()
