@@ -36,6 +36,7 @@ from ccotel.importer.transcript import (
     parse_line,
     usage_total,
 )
+from ccotel.store import rollups
 from ccotel.store.schema import sql
 
 BATCH_BYTES = 1 << 30  # bounded anyway by DuckDB's memory_limit (it spills past it)
@@ -139,8 +140,9 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
         known = con.execute(sql("import_bulk_known")).fetchone()
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(sql("import_bulk_delete"))
-            inserted = con.execute(sql("import_bulk_insert")).fetchone()
+            # rollups.execute: con.execute that also keeps the hourly rollups in step.
+            rollups.execute(con, sql("import_bulk_delete"))
+            inserted = rollups.execute(con, sql("import_bulk_insert")).fetchone()
             states = [FileState(str(f.plan.path), f.plan.size, f.plan.mtime, f.end,
                                 head_hash(f.plan.path, f.end) if f.end else None)
                       for f in batch]

@@ -30,6 +30,7 @@ from ccotel.importer.dedupe import Entry, resolve
 from ccotel.importer.files import FileState
 from ccotel.importer.transcript import DEDUPE_MESSAGE_ID, DEDUPE_SIDECHAIN
 from ccotel.otlp.decode import Batch
+from ccotel.store import rollups
 from ccotel.store.schema import sql
 from ccotel.store.writer import Writer
 
@@ -108,7 +109,7 @@ def apply_chunk(writer: Writer, rows: list[dict[str, Any]],
                 _register(cur, "import_replaced", [{"event_key": k} for k in res.delete_keys],
                           _KEYS)
                 try:
-                    cur.execute(sql("import_delete"))
+                    rollups.execute(cur, sql("import_delete"))  # keeps the rollups in step
                 finally:
                     cur.unregister("import_replaced")
                 result.replaced = len(res.delete_keys)
