@@ -42,6 +42,8 @@ class Panel:
 
 
 _MODEL_NOTE = " With a model filter, counts the sessions that used that model."
+_APPROX = (" Approximate in ccotel's dashboard: read from log-scale histograms (cells 19%"
+           " wide keeping their min and max), within a few percent.")
 
 PANELS: tuple[Panel, ...] = (
     # -- headline numbers -----------------------------------------------------------------
@@ -68,7 +70,7 @@ PANELS: tuple[Panel, ...] = (
           "Cache read tokens / all input tokens (input + cache read + cache creation).",
           width=4, height=4),
     Panel("time_to_first_token", "Time to First Token", "stat", "ms",
-          "Median ttft_ms of api_request events.", width=4, height=4),
+          "Median ttft_ms of api_request events." + _APPROX, width=4, height=4),
     Panel("commits", "Commits", "stat", "short",
           "Git commits made by Claude Code (claude_code.commit.count)." + _MODEL_NOTE,
           width=4, height=4),
@@ -83,7 +85,8 @@ PANELS: tuple[Panel, ...] = (
     Panel("error_rate", "Error Rate", "timeseries", "percentunit",
           "API errors / (requests + errors) over time.", original=True, width=12),
     Panel("api_latency", "API Latency", "timeseries", "ms",
-          "p50 and p95 of api_request duration_ms, and of time to first token.", width=12),
+          "p50 and p95 of api_request duration_ms, and of time to first token." + _APPROX,
+          width=12),
     # -- breakdowns -----------------------------------------------------------------------
     Panel("tool_usage_distribution", "Tool Usage Distribution", "piechart", "short",
           "Share of tool calls by tool." + _MODEL_NOTE, original=True, width=8),
