@@ -30,6 +30,7 @@ class Server:
     data_dir: Path
     info: dict[str, Any]
     log: list[str] = field(default_factory=list)  # everything the server printed
+    drain: threading.Thread | None = None
 
     @property
     def http(self) -> str:
@@ -66,6 +67,10 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.drain is not None:
+            self.drain.join(10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
         return self.proc.returncode
 
 
@@ -88,6 +93,7 @@ def start_server(data_dir: Path, *args: str, env: dict[str, str] | None = None,
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             drain.join(5)
+            proc.stdout.close()
             raise RuntimeError(f"ccotel serve exited with {proc.returncode}:\n{''.join(log)}")
         if server_file.exists():
             try:
@@ -95,10 +101,13 @@ def start_server(data_dir: Path, *args: str, env: dict[str, str] | None = None,
             except ValueError:
                 info = None
             if info and info.get("pid") == proc.pid:
-                return Server(proc, data_dir, info, log)
+                return Server(proc, data_dir, info, log, drain)
         time.sleep(0.05)
     proc.kill()
-    raise RuntimeError("ccotel serve did not become ready in time")
+    proc.wait()
+    drain.join(5)
+    proc.stdout.close()
+    raise RuntimeError(f"ccotel serve did not become ready in time:\n{''.join(log)}")
 
 
 @pytest.fixture
@@ -110,8 +119,8 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 def capture_requests(name: str) -> list[dict[str, Any]]:
     """The OTLP requests Claude Code sent in one captured run."""
-    return [json.loads(line) for line in (CAPTURES / f"{name}.otlp.jsonl").read_text().splitlines()
-            if line.strip()]
+    text = (CAPTURES / f"{name}.otlp.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def claude_result(name: str) -> dict[str, Any]:

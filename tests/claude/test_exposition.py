@@ -13,7 +13,7 @@ from ccotel.claude import exposition
 from ccotel.otlp.decode import decode_request
 from ccotel.store import schema
 from ccotel.store.writer import Writer
-from tests.conftest import CAPTURES
+from tests.conftest import capture_requests
 
 
 @pytest.mark.parametrize(("name", "unit", "want"), [
@@ -47,8 +47,7 @@ def store(tmp_path: Path):  # type: ignore[no-untyped-def]
     con = schema.connect(tmp_path)
     writer = Writer(con)
     for capture in ("edit", "bashfail", "api_error"):
-        for line in (CAPTURES / f"{capture}.otlp.jsonl").open():
-            r = json.loads(line)
+        for r in capture_requests(capture):
             writer.write_now(decode_request(r["path"].rsplit("/", 1)[1],
                                             json.dumps(r["body"]).encode(), "json"))
     yield con

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import signal
 import threading
 import time
 import uuid
@@ -143,8 +144,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_stores_nothing_twice(
     try:
         for _ in range(KILL_CYCLES):
             time.sleep(rng.uniform(0.1, 1.2))  # anywhere: mid-request, mid-commit, idle
-            srv.proc.kill()
-            srv.proc.wait()
+            srv.stop(signal.SIGKILL)
             kills += 1
             time.sleep(rng.uniform(0.0, 0.5))  # the outage the exporters must ride out
             srv = serve(data, *args)

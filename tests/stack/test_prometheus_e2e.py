@@ -4,17 +4,12 @@ real `ccotel serve` after a known Claude Code workload, equals the embedded numb
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,7 +17,7 @@ import pytest
 
 from ccotel.panels import PANELS
 from ccotel.stack.queries import QUERIES
-from tests.conftest import CAPTURES
+from tests.conftest import capture_requests, start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -48,33 +43,16 @@ def _wait(check: Any, what: str, timeout: float = 60.0) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _ccotel_command() -> str:
-    beside = Path(sys.executable).with_name("ccotel")
-    found = str(beside) if beside.exists() else shutil.which("ccotel")
-    assert found, "the ccotel command is not installed: pip install -e ."
-    return found
-
-
 @pytest.fixture(scope="module")
 def ccotel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data = tmp_path_factory.mktemp("ccotel-data")
-    proc = subprocess.Popen(
-        [_ccotel_command(), "serve", "--data-dir", str(data), "--grpc-port", "0",
-         "--http-port", "0", "--ui-port", "0", "--metrics-port", "0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("CCOTEL_")})
+    srv = start_server(data)
     try:
-        info = _wait(lambda: json.loads((data / "server.json").read_text()), "server.json", 60)
-        base = f"http://127.0.0.1:{info['ui_port']}"
-        _wait(lambda: httpx.get(f"{base}/readyz").status_code == 200, "/readyz")
-        yield {"info": info, "ui": base, "http": f"http://127.0.0.1:{info['http_port']}",
+        info = srv.info
+        yield {"info": info, "ui": srv.ui, "http": srv.http,
                "metrics": f"127.0.0.1:{info['metrics_port']}"}
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        srv.stop()
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +86,7 @@ def _replay(ccotel: dict[str, Any], capture: str, *, user: str) -> str:
     """Send a recorded Claude Code run over OTLP/HTTP JSON as a new session of `user`,
     with timestamps moved to now. Returns the session id."""
     session = str(uuid.uuid4())
-    lines = [json.loads(line) for line in (CAPTURES / f"{capture}.otlp.jsonl").open()]
+    lines = capture_requests(capture)
     first = min(int(m) for line in lines for m in re.findall(r'"timeUnixNano": "(\d+)"',
                                                              json.dumps(line["body"])))
     shift = time.time_ns() - first
