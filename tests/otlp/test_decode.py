@@ -192,3 +192,20 @@ def test_out_of_range_rows_are_stored_with_the_rest(tmp_path) -> None:  # type: 
     w = Writer(schema.connect(tmp_path))
     w.write_now(decode_request("logs", req.SerializeToString(), "protobuf"))
     assert w.cursor().execute("SELECT count(*) FROM events").fetchone() == (2,)
+
+
+def test_absurd_token_counts_and_costs_are_kept_but_not_summed() -> None:
+    rec = LogRecord(time_unix_nano=5, body=AnyValue(string_value="claude_code.api_request"))
+    for k, v in [("event.name", AnyValue(string_value="api_request")),
+                 ("input_tokens", AnyValue(int_value=2**63 - 1)),
+                 ("output_tokens", AnyValue(int_value=-3)),
+                 ("cache_read_tokens", AnyValue(int_value=10)),
+                 ("cost_usd", AnyValue(double_value=1e300))]:
+        rec.attributes.append(KeyValue(key=k, value=v))
+    req = ExportLogsServiceRequest()
+    req.resource_logs.add().scope_logs.add().log_records.append(rec)
+    (ev,) = decode_request("logs", req.SerializeToString(), "protobuf").events
+    assert "input_tokens" not in ev and "output_tokens" not in ev and "cost_usd" not in ev
+    assert ev["cache_read_tokens"] == 10
+    assert json.loads(ev["attributes"]) == {"input_tokens": 2**63 - 1, "output_tokens": -3,
+                                            "cost_usd": 1e300}

@@ -227,9 +227,7 @@ def _logs(msg: ExportLogsServiceRequest, batch: Batch) -> None:
                 body = any_value(rec.body) if rec.HasField("body") else None
                 row: dict[str, Any] = dict(res_cols)
                 extra = _split(attrs, catalogue.EVENT_COLUMNS, _EVENT_TYPES, row)
-                cost = row.get("cost_usd")
-                if cost is not None and not -1e6 < cost < 1e6:  # NaN included
-                    extra["cost_usd"] = row.pop("cost_usd")
+                _bound(row, extra)
                 row["event_name"] = catalogue.event_name(row.get("event_name"), body)
                 t = _ns(rec.time_unix_nano, rec.observed_time_unix_nano, now)
                 row["time_unix_nano"] = t
@@ -263,6 +261,21 @@ _EVENT_TYPES: dict[str, type] = {
     **{c: float for c in _EVENT_FLOAT},
     "success": bool,
 }
+# What a single request can plausibly carry. A value outside stays in the JSON attributes
+# (kept, not summed): one absurd number must not overflow every total it joins.
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "cost_usd": (-1e6, 1e6),
+    **{c: (0, 1e12) for c in _EVENT_INT if c.endswith("_tokens")},
+}
+
+
+def _bound(row: dict[str, Any], extra: dict[str, Any]) -> None:
+    for col, (lo, hi) in _BOUNDS.items():
+        v = row.get(col)
+        if v is not None and not lo <= v <= hi:  # NaN fails too
+            extra[col] = row.pop(col)
+
+
 _POINT_TYPES: dict[str, type] = {c: str for c in catalogue.POINT_COLUMNS.values()}
 
 
