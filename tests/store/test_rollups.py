@@ -353,3 +353,41 @@ def test_imported_transcripts_are_in_the_rollups(tmp_path: Path, engine: str) ->
     assert_dashboard_matches_raw(con.cursor(), Query(start=datetime(2026, 10, 2, 3, 17),
                                                      end=datetime(2026, 10, 4, 22, 1)))
     con.close()
+
+
+# filters.sql as schema 1 had it: raw rows only.
+RAW_FILTERS = """
+WITH rows AS (
+    SELECT user_id, user_email, model, session_id, terminal_type, service_version,
+           app_version, ts FROM events WHERE ts >= $from AND ts < $to
+    UNION ALL
+    SELECT user_id, user_email, model, session_id, terminal_type, service_version,
+           app_version, ts FROM points WHERE ts >= $from AND ts < $to
+)
+SELECT 'user', coalesce(user_email, user_id), count(*) FROM rows
+WHERE user_id IS NOT NULL OR user_email IS NOT NULL GROUP BY ALL
+UNION ALL SELECT 'model', model, count(*) FROM rows WHERE model IS NOT NULL GROUP BY ALL
+UNION ALL SELECT 'terminal', terminal_type, count(*) FROM rows
+WHERE terminal_type IS NOT NULL GROUP BY ALL
+UNION ALL SELECT 'version', coalesce(app_version, service_version), count(*) FROM rows
+WHERE coalesce(app_version, service_version) IS NOT NULL GROUP BY ALL
+UNION ALL SELECT 'session', session_id, count(*) FROM rows
+WHERE session_id IS NOT NULL GROUP BY ALL
+"""
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(start=_START, length=_LENGTH)
+def test_the_filter_choices_count_what_the_raw_rows_hold(demo: duckdb.DuckDBPyConnection,
+                                                         start: datetime,
+                                                         length: timedelta) -> None:
+    from ccotel.store import logs
+
+    q = Query(start=start, end=start + length)
+    got = logs.filters(demo.cursor(), q, sessions=1 << 30)
+    want: dict[str, dict[str, int]] = {}
+    for f, value, n in demo.execute(RAW_FILTERS, {"from": q.start, "to": q.end}).fetchall():
+        want.setdefault(f, {})[value] = n
+    for f, key in (("user", "users"), ("model", "models"), ("terminal", "terminals"),
+                   ("version", "versions"), ("session", "sessions")):
+        assert {v["value"]: v["count"] for v in got[key]} == want.get(f, {}), f
