@@ -59,6 +59,9 @@ def main() -> int:
                                                                       file=sys.stderr))
             print(f"wrote {counts.events:,} events and {counts.points:,} points in "
                   f"{time.perf_counter() - t0:.0f} s to {data_dir}")
+            # Served as `ccotel serve` would serve it: a fresh connection to the store.
+            con.close()
+            con = schema.connect(data_dir, memory_limit=args.memory_limit)
         else:
             print(f"reusing {data_dir}: {stored:,} events")
         events = con.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]

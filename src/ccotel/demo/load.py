@@ -71,7 +71,7 @@ def fill_data_dir(data_dir: Path, spec: Spec, progress: Progress | None = None) 
     """Write the spec into the store in `data_dir` the way `ccotel serve` would: real OTLP
     messages, decoded by ccotel's decoder, committed by its writer."""
     from ccotel.otlp.decode import Batch, decode_message
-    from ccotel.store import schema
+    from ccotel.store import rollups, schema
     from ccotel.store.writer import Writer
 
     con = schema.connect(data_dir)
@@ -90,6 +90,7 @@ def fill_data_dir(data_dir: Path, spec: Spec, progress: Progress | None = None) 
             counts.add(res.events, res.points, res.spans)
             if progress:
                 progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
+        rollups.compact(con, limit=None)  # what a server's writer would do in its spare time
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -30,7 +30,8 @@ from ccotel.store.schema import sql
 
 SOURCES = ("events", "points")  # the raw tables that have rollups
 HOUR = timedelta(hours=1)
-COMPACT_HOURS = 24  # hours rewritten per compaction round: bounds the writer's pause
+COMPACT_HOURS = 6  # hours rewritten per compaction round: bounds the writer's pause
+_RETRIES = 3  # attempts of `execute` when the writer compacts the same hours meanwhile
 
 # A statement that changes `events` (the importer's SQL), and the comments before it.
 _CHANGES_EVENTS = re.compile(r"^(?:\s*--[^\n]*\n|\s)*(?:INSERT\s+INTO|DELETE\s+FROM)\s+events\b",
@@ -94,10 +95,6 @@ def rebuild(con: duckdb.DuckDBPyConnection, hours: Iterable[datetime]) -> int:
     return len(todo)
 
 
-def rebuild_all(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(sql("rollup_rebuild_all"))
-
-
 def compact(con: duckdb.DuckDBPyConnection, limit: int | None = COMPACT_HOURS) -> int:
     """Rewrite up to `limit` (None: all) hours that hold partial rows, in one transaction;
     return how many were rewritten."""
@@ -147,9 +144,6 @@ def execute(con: duckdb.DuckDBPyConnection, script: str,
                 con.execute("ROLLBACK")
                 raise
     return Changed(last)
-
-
-_RETRIES = 3
 
 
 class Changed:
