@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +193,18 @@ def test_import_first_then_telemetry_still_counts_each_request_once(tmp_path: Pa
         assert r["totals"]["requests"] == before["totals"]["requests"], name
     blocks = report(data, "blocks", source="all")["blocks"]
     assert sum(b["entries"] for b in blocks) == before["totals"]["requests"]
+    # ... and so do the summary and the dashboard, which read the hourly rollups.
+    from ccotel.query import Query
+    from ccotel.store import reader, schema
+
+    con = schema.connect(data, read_only=True)
+    try:
+        s = reader.summary(con, Query(start=datetime(2000, 1, 1), end=datetime(2100, 1, 1)))
+    finally:
+        con.close()
+    assert s["requests"] == before["totals"]["requests"]
+    assert s["cost_usd"] == pytest.approx(before["totals"]["totalCost"], rel=1e-9)
+    assert s["tokens"]["input"] == before["totals"]["inputTokens"]
 
 
 def test_the_human_summary_reports_what_was_skipped(tmp_path: Path, corpus: Corpus) -> None:

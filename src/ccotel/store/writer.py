@@ -63,9 +63,11 @@ class Writer:
     def __init__(self, con: duckdb.DuckDBPyConnection, *, max_queue: int = 256,
                  max_group_records: int = 50_000, retention: timedelta | None = None,
                  retention_interval_s: float = 3600.0,
-                 compact_interval_s: float = 10.0,
+                 compact_interval_s: float = 10.0, linger_s: float = 0.005,
                  observe: Callable[[str, float], None] | None = None) -> None:
         self.con = con
+        self.linger_s = linger_s
+        self._busy = False  # the last group was not alone: exports are arriving back to back
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
         self.max_group_records = max_group_records
         self.retention = retention
@@ -130,9 +132,14 @@ class Writer:
                 break
             group = [first]
             records = first.batch.records
+            # Each commit has a fixed cost (WAL sync, rollups): when exports are arriving
+            # back to back, wait a moment for the next ones and commit them together.
+            linger_until = time.monotonic() + (self.linger_s if self._busy else 0.0)
             while records < self.max_group_records:
                 try:
-                    nxt = self.queue.get_nowait()
+                    timeout = linger_until - time.monotonic()
+                    nxt = (self.queue.get(timeout=timeout) if timeout > 0
+                           else self.queue.get_nowait())
                 except queue.Empty:
                     break
                 if nxt is _STOP:
@@ -140,6 +147,7 @@ class Writer:
                     break
                 group.append(nxt)
                 records += nxt.batch.records
+            self._busy = len(group) > 1 or not self.queue.empty()
             self._write_group(group)
             self._maybe_retention()
             self._maybe_compact()
@@ -270,6 +278,12 @@ class Writer:
             row = self.con.execute(schema.sql(f"insert_{table}")).fetchone()
             if table in rollups.SOURCES:
                 rollups.add(self.con, table)  # from new_<table>: only the rows inserted
+            if table == "events" and any(r.get("event_name") == "api_request"
+                                         and r.get("source") == "telemetry" for r in rows):
+                hours = {h for (h,) in self.con.execute(
+                    schema.sql("relabel_transcript_copies")).fetchall()}
+                if hours:
+                    rollups.rebuild(self.con, sorted(hours))
         finally:
             self.con.unregister(name)
         return int(row[0]) if row else 0
