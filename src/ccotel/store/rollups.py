@@ -110,12 +110,21 @@ def compact(con: duckdb.DuckDBPyConnection, limit: int | None = COMPACT_HOURS) -
     return done
 
 
-def forget_before(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
-    """After raw rows older than `cutoff` were deleted (in the caller's transaction)."""
-    run_script(con, "rollup_retention", cutoff=cutoff)
+def forget_before(con: duckdb.DuckDBPyConnection, cutoff: datetime,
+                  since: datetime = datetime.min) -> None:
+    """After raw telemetry older than `cutoff` was deleted (in the caller's transaction):
+    drop the rollups of the hours in [since, cutoff) and rebuild those that still hold
+    imported history, and the cutoff's own hour."""
+    run_script(con, "rollup_retention", cutoff=cutoff, since=since)
     hour = cutoff.replace(minute=0, second=0, microsecond=0)
+    kept = {h for (h,) in con.execute(
+        "SELECT DISTINCT date_trunc('hour', ts) FROM events "
+        "WHERE ts >= $since AND ts < $hour AND source <> 'telemetry'",
+        {"since": since, "hour": hour}).fetchall()}
     if hour != cutoff:
-        rebuild(con, [hour])
+        kept.add(hour)
+    if kept:
+        rebuild(con, sorted(kept))
 
 
 def execute(con: duckdb.DuckDBPyConnection, script: str,

@@ -67,6 +67,7 @@ class Writer:
                  observe: Callable[[str, float], None] | None = None) -> None:
         self.con = con
         self.linger_s = linger_s
+        self._retained_since = datetime.min  # hours before this have had retention applied
         self._busy = False  # the last group was not alone: exports are arriving back to back
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
         self.max_group_records = max_group_records
@@ -202,8 +203,10 @@ class Writer:
                 if stmt.strip():
                     row = self.con.execute(stmt, {"cutoff": cutoff}).fetchone()
                     removed += int(row[0]) if row else 0
-            rollups.forget_before(self.con, cutoff)
+            rollups.forget_before(self.con, cutoff, self._retained_since)
             self.con.execute("COMMIT")
+            # Hours before this cutoff are settled: the next run only looks at newer ones.
+            self._retained_since = cutoff.replace(minute=0, second=0, microsecond=0)
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
