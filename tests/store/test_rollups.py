@@ -391,3 +391,17 @@ def test_the_filter_choices_count_what_the_raw_rows_hold(demo: duckdb.DuckDBPyCo
     for f, key in (("user", "users"), ("model", "models"), ("terminal", "terminals"),
                    ("version", "versions"), ("session", "sessions")):
         assert {v["value"]: v["count"] for v in got[key]} == want.get(f, {}), f
+
+
+def test_a_late_export_older_than_the_last_retention_run_still_expires(tmp_path: Path) -> None:
+    now = datetime(2026, 6, 1, 12, 0)
+    con = schema.connect(tmp_path)
+    w = Writer(con, retention=timedelta(days=30))
+    edge_cases(w, now - timedelta(days=2))
+    w.apply_retention(now)
+    edge_cases(w, now - timedelta(days=40))  # a retry that took its time
+    w.apply_retention(now + timedelta(hours=1))
+    assert con.execute("SELECT count(*) FROM events_hourly WHERE hour < $c",
+                       {"c": now - timedelta(days=30)}).fetchone()[0] == 0  # type: ignore[index]
+    assert_rollups_match_raw(con)
+    con.close()

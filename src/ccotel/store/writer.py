@@ -281,6 +281,11 @@ class Writer:
             row = self.con.execute(schema.sql(f"insert_{table}")).fetchone()
             if table in rollups.SOURCES:
                 rollups.add(self.con, table)  # from new_<table>: only the rows inserted
+                # A late export older than the hours retention has settled: the next run
+                # must look at its hours again, or their rollups would outlive its rows.
+                oldest = min(r["ts"] for r in rows)
+                if oldest < _micros(self._retained_since):
+                    self._retained_since = _hour_of(oldest)
             if table == "events" and any(r.get("event_name") == "api_request"
                                          and r.get("source") == "telemetry" for r in rows):
                 hours = {h for (h,) in self.con.execute(
@@ -327,6 +332,21 @@ class Writer:
             r["value"] = delta
             out.append(r)
         return out
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _micros(t: datetime) -> int:
+    return (t - _EPOCH) // timedelta(microseconds=1)
+
+
+def _hour_of(micros: int) -> datetime:
+    try:
+        return (_EPOCH + timedelta(microseconds=micros)).replace(minute=0, second=0,
+                                                                microsecond=0)
+    except OverflowError:
+        return datetime.min
 
 
 def _classify(exc: Exception) -> Exception:
