@@ -230,11 +230,15 @@ class Writer:
         con = self.con
         new_state: dict[str, tuple[int | None, int, float]] = {}
         results = [WriteResult() for _ in batches]
+        seen: set[str] = set()
         events: list[dict[str, Any]] = []
         points: list[dict[str, Any]] = []
         spans: list[dict[str, Any]] = []
         for b in batches:
-            events.extend(b.events)
+            for e in b.events:  # a key twice in one transaction: keep the first
+                if e["event_key"] not in seen:
+                    seen.add(e["event_key"])
+                    events.append(e)
             points.extend(self._to_deltas(b.points, new_state))
             spans.extend(b.spans)
         con.execute("BEGIN TRANSACTION")

@@ -4,15 +4,13 @@
 -- rollup_add_events.sql then rolls up. Returns how many were inserted.
 CREATE OR REPLACE TEMP TABLE new_events AS FROM events LIMIT 0;
 
+-- (The writer already dropped repeats within the batch, keeping the first.)
 INSERT INTO new_events BY NAME
-WITH b AS (
-    SELECT DISTINCT ON (event_key) * FROM batch_events
-),
-existing AS (
+WITH existing AS (
     SELECT event_key FROM events
-    WHERE ts BETWEEN (SELECT min(ts) FROM b) AND (SELECT max(ts) FROM b)
+    WHERE ts BETWEEN (SELECT min(ts) FROM batch_events) AND (SELECT max(ts) FROM batch_events)
 )
-SELECT b.* FROM b ANTI JOIN existing USING (event_key);
+SELECT b.* FROM batch_events b ANTI JOIN existing USING (event_key);
 
 INSERT INTO events BY NAME SELECT * FROM new_events;
 
