@@ -146,3 +146,14 @@ def test_a_foreign_duckdb_file_is_refused(tmp_path: Path) -> None:
     con.close()
     with pytest.raises(schema.SchemaError, match="not a ccotel store"):
         schema.connect(tmp_path)
+
+
+def test_a_retry_in_the_same_commit_is_stored_once(writer: Writer) -> None:
+    req = next(r for r in capture_requests("basic") if r["path"] == "/v1/logs")
+    body = json.dumps(req["body"]).encode()
+    first, retry = decode_request("logs", body, "json"), decode_request("logs", body, "json")
+    writer._commit([first, retry])  # both queued before the writer got to them
+    (n,) = writer.cursor().execute("SELECT count(*) FROM events").fetchone()
+    assert n == len(first.events)
+    s = reader.summary(writer.cursor(), Query(**ALL_TIME))
+    assert s["cost_usd"] == pytest.approx(claude_result("basic")["total_cost_usd"], abs=1e-9)
