@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -41,7 +40,29 @@ def _option(s: Setting, hidden: bool = False) -> Callable[[Any], Any]:
                         help=f"{s.help} [env: {s.env}]")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """A group whose commands named in `lazy` (name -> module, attribute) are imported only
+    when used: `ccotel report` does not pay for the stack's or the demo's imports."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy and name not in self.commands:
+            import importlib
+
+            module, attr = self.lazy[name]
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="ccotel")
 def main() -> None:
     """Monitor Claude Code through OpenTelemetry: one process, exact numbers."""
@@ -51,6 +72,8 @@ def main() -> None:
 @setting_options()
 def serve(**options: Any) -> None:
     """Receive Claude Code telemetry (OTLP gRPC/HTTP), store it, serve the dashboard."""
+    import asyncio
+
     from ccotel.claude.setup import as_shell, claude_env
     from ccotel.server import Running, StartupError, serve as run
 
@@ -186,16 +209,16 @@ def report_summary(from_: str | None, to: str | None, user: str | None, session:
 
 
 # -- commands that live beside their domain ------------------------------------------------
-# One line each; the module exports a click command or group.
+# One line each; the module exports a click command or group, imported when it is used.
 def _register() -> None:
     import importlib
 
-    for module, attr in (
-        ("ccotel.demo.command", "demo_command"),
-        ("ccotel.importer.cli", "import_command"),
-        ("ccotel.stack.cli", "stack"),
-    ):
-        main.add_command(getattr(importlib.import_module(module), attr))
+    assert isinstance(main, _LazyGroup)
+    main.lazy.update({
+        "demo": ("ccotel.demo.command", "demo_command"),
+        "import": ("ccotel.importer.cli", "import_command"),
+        "stack": ("ccotel.stack.cli", "stack"),
+    })
     importlib.import_module("ccotel.report.cli").attach(report)
 
 

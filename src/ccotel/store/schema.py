@@ -5,9 +5,12 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SCHEMA_VERSION = 2  # 2: hourly rollups (events_hourly, points_hourly, ...)
 DB_FILENAME = "ccotel.duckdb"
@@ -89,24 +92,17 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         raise
 
 
-_ARROW_TYPES = {
-    "VARCHAR": pa.string(),
-    "JSON": pa.string(),
-    "BIGINT": pa.int64(),
-    "UBIGINT": pa.uint64(),
-    "INTEGER": pa.int64(),
-    "DOUBLE": pa.float64(),
-    "BOOLEAN": pa.bool_(),
-    "TIMESTAMP": pa.timestamp("us"),
-}
-
-
 def arrow_schema(con: duckdb.DuckDBPyConnection, table: str) -> pa.Schema:
     """Arrow schema for building a batch of `table` rows from Python dicts."""
+    import pyarrow as pa  # here, not at the top: reports start faster without it
+
+    types = {"VARCHAR": pa.string(), "JSON": pa.string(), "BIGINT": pa.int64(),
+             "UBIGINT": pa.uint64(), "INTEGER": pa.int64(), "DOUBLE": pa.float64(),
+             "BOOLEAN": pa.bool_(), "TIMESTAMP": pa.timestamp("us")}
     fields = []
     for name, dtype in con.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_name = ? ORDER BY ordinal_position", [table]).fetchall():
         fields.append(pa.field(name, pa.float64() if dtype.startswith("DECIMAL")
-                               else _ARROW_TYPES[dtype]))
+                               else types[dtype]))
     return pa.schema(fields)
