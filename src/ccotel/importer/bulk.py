@@ -39,7 +39,7 @@ from ccotel.importer.transcript import (
 from ccotel.store import rollups
 from ccotel.store.schema import sql
 
-BATCH_BYTES = 1 << 30  # bounded anyway by DuckDB's memory_limit (it spills past it)
+BATCH_BYTES = 4 << 30  # bounded anyway by DuckDB's memory_limit (it spills past it)
 _TAIL_SCAN = 1 << 16
 
 _FILES = pa.schema([("path", pa.string()), ("file_index", pa.int64()), ("tail", pa.string())])
@@ -142,7 +142,10 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
         try:
             # rollups.execute: con.execute that also keeps the hourly rollups in step.
             rollups.execute(con, sql("import_bulk_delete"))
-            inserted = rollups.execute(con, sql("import_bulk_insert")).fetchone()
+            # The insert's hours are known beforehand (asking the insert to return them
+            # would run it on one thread): rebuilt in the same transaction.
+            inserted = con.execute(sql("import_bulk_insert")).fetchone()
+            rollups.rebuild(con, [h for (h,) in con.execute(sql("import_bulk_hours")).fetchall()])
             states = [FileState(str(f.plan.path), f.plan.size, f.plan.mtime, f.end,
                                 head_hash(f.plan.path, f.end) if f.end else None)
                       for f in batch]
