@@ -134,12 +134,18 @@ def test_any_range_and_filter_gives_the_raw_numbers(demo: duckdb.DuckDBPyConnect
 
 def test_whole_days_and_edges_pick_rollups_and_raw_rows() -> None:
     start, end = datetime(2026, 3, 1, 10, 15), datetime(2026, 3, 3, 8, 0, 0, 1)
-    assert rollups.window(start, end) == (datetime(2026, 3, 1, 11), datetime(2026, 3, 3, 8))
-    assert rollups.window(start, end, whole=False) == (end, end)
-    assert rollups.window(start, start + timedelta(minutes=90)) == (
+    rolled = datetime.max  # every hour rolled up
+    assert rollups.window(start, end, rolled) == (datetime(2026, 3, 1, 11),
+                                                  datetime(2026, 3, 3, 8))
+    assert rollups.window(start, end, rolled, whole=False) == (end, end)
+    assert rollups.window(start, start + timedelta(minutes=90), rolled) == (
         start + timedelta(minutes=90),) * 2
+    # Hours not rolled up yet are read raw.
+    assert rollups.window(start, end, datetime(2026, 3, 2, 4)) == (datetime(2026, 3, 1, 11),
+                                                                   datetime(2026, 3, 2, 4))
+    assert rollups.window(start, end, datetime(2026, 3, 1, 11)) == (end, end)
     with rollups.raw_only():
-        assert rollups.window(start, end) == (end, end)
+        assert rollups.window(start, end, rolled) == (end, end)
 
 
 def test_the_sql_twin_of_the_window_agrees(demo: duckdb.DuckDBPyConnection) -> None:
@@ -148,7 +154,7 @@ def test_the_sql_twin_of_the_window_agrees(demo: duckdb.DuckDBPyConnection) -> N
                        (datetime(2026, 3, 1, 10, 15), datetime(2026, 3, 1, 11, 45))]:
         got = demo.execute("SELECT whole_hours_start($s, $e), whole_hours_end($s, $e)",
                            {"s": start, "e": end}).fetchone()
-        assert got == rollups.window(start, end)
+        assert got == rollups.window(start, end, rollups.rolled_until(demo))
 
 
 def _store(tmp_path: Path) -> Writer:
@@ -195,6 +201,50 @@ def test_rollups_hold_only_the_deltas_of_cumulative_sums(tmp_path: Path) -> None
                                             ))["cost_usd"] == pytest.approx(1.85)
 
 
+def test_hours_not_rolled_up_yet_are_read_raw_until_advance_rolls_them_up(
+        tmp_path: Path) -> None:
+    """Rows of the hour being written (from rolled_until on) cost a commit no rollup work
+    and are read raw; once the hour is over, `advance` rolls it up, and no number moves."""
+    con = schema.connect(tmp_path)
+    until = datetime(2026, 3, 2, 9)
+    con.execute("UPDATE rollup_state SET rolled_until = $u", {"u": until})
+    w = Writer(con)
+    for path, body in known.requests(datetime(2026, 3, 2, 10, 4, 5)):
+        w.write_now(decode_request(path.rsplit("/", 1)[-1],  # type: ignore[arg-type]
+                                   json.dumps(body).encode(), "json"))
+    late = con.execute("SELECT count(*) FROM events WHERE ts >= $u", {"u": until}).fetchall()
+    assert late[0][0] > 0
+    for table in ("events_hourly", "points_hourly", "tool_calls_hourly"):
+        assert con.execute(f"SELECT count(*) FROM {table} WHERE hour >= $u",
+                           {"u": until}).fetchall() == [(0,)], table
+    assert con.execute("SELECT count(*) FROM events_hourly").fetchall()[0][0] > 0
+    day = Query(start=datetime(2026, 2, 28), end=datetime(2026, 3, 2, 12))
+    before = assert_dashboard_matches_raw(con.cursor(), day)
+
+    assert rollups.advance(con, datetime(2026, 3, 2, 11)) == datetime(2026, 3, 2, 11)
+    assert rollups.rolled_until(con) == datetime(2026, 3, 2, 11)
+    assert con.execute("SELECT sum(events) FROM events_hourly WHERE hour >= $u",
+                       {"u": until}).fetchall() == late
+    assert_rollups_match_raw(con)
+    assert_close(assert_dashboard_matches_raw(con.cursor(), day), before)
+    # Never backwards.
+    assert rollups.advance(con, until) == datetime(2026, 3, 2, 11)
+
+
+def test_a_schema_2_store_is_rolled_up_to_the_current_hour(tmp_path: Path) -> None:
+    con = schema.connect(tmp_path)
+    con.execute("DROP TABLE rollup_state")
+    con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+    with pytest.raises(schema.SchemaError, match="schema version 2"):
+        schema.connect(tmp_path, read_only=True)
+    hour = schema.current_hour()
+    con = schema.connect(tmp_path)
+    assert schema.stored_version(con) == 3
+    assert rollups.rolled_until(con) in (hour, hour + timedelta(hours=1))
+    con.close()
+
+
 def test_retention_removes_rollups_with_their_rows(tmp_path: Path) -> None:
     now = datetime(2026, 6, 1, 12, 0)
     con = schema.connect(tmp_path)
@@ -236,7 +286,7 @@ def test_a_schema_1_store_is_migrated_with_rollups_of_its_rows(tmp_path: Path) -
     with pytest.raises(schema.SchemaError, match="schema version 1"):
         schema.connect(tmp_path, read_only=True)
     con = schema.connect(tmp_path)
-    assert schema.stored_version(con) == schema.SCHEMA_VERSION == 2
+    assert schema.stored_version(con) == schema.SCHEMA_VERSION == 3
     (n,) = con.execute("SELECT sum(events) FROM events_hourly").fetchone()  # type: ignore[misc]
     assert n == con.execute("SELECT count(*) FROM events").fetchone()[0] > 0  # type: ignore[index]
     assert con.execute("SELECT count(*) FROM rollup_dirty_hours").fetchone()[0] == 0  # type: ignore[index]

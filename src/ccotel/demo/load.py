@@ -48,7 +48,7 @@ def write_bulk(con: duckdb.DuckDBPyConnection, spec: Spec,
     no writer thread): the fast path for benchmarks. The store must not be in use.
     The hourly rollups are appended with each day and compacted at the end, as a server's
     writer would in its spare time."""
-    from ccotel.store import bulk, rollups
+    from ccotel.store import bulk, rollups, schema
 
     counts = Counts()
     for chunk in _ahead(spec):
@@ -62,6 +62,7 @@ def write_bulk(con: duckdb.DuckDBPyConnection, spec: Spec,
             raise
         if progress:
             progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
+    rollups.advance(con, schema.current_hour())
     rollups.compact(con, limit=None)
     con.execute("CHECKPOINT")
     return counts
@@ -90,7 +91,8 @@ def fill_data_dir(data_dir: Path, spec: Spec, progress: Progress | None = None) 
             counts.add(res.events, res.points, res.spans)
             if progress:
                 progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
-        rollups.compact(con, limit=None)  # what a server's writer would do in its spare time
+        writer.roll_up()  # what a server's writer does in its spare time
+        rollups.compact(con, limit=None)
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -28,9 +28,8 @@ def append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> int:
         row = con.execute(sql("bulk_insert").replace("{table}", table)
                           .replace("{columns}", columns)).fetchone()
         if table in rollups.SOURCES:
-            rollups.add(con, table)
-        else:
-            con.execute(f"DROP TABLE new_{table}")
+            rollups.add(con, table, f"new_{table}", rollups.rolled_until(con))
+        con.execute(f"DROP TABLE new_{table}")
     finally:
         con.unregister("bulk_rows")
     return int(row[0]) if row else 0

@@ -54,7 +54,7 @@ def run(con: Cursor, name: str, q: Query, *, whole: bool = True,
     The hours of the range read from the hourly rollups are the whole ones, unless
     `whole` is false or time buckets are under an hour ($step_ms): then raw rows only."""
     step_ms = extra.get("step_ms", 0)
-    rollup_from, rollup_to = rollups.window(q.start, q.end,
+    rollup_from, rollup_to = rollups.window(q.start, q.end, rollups.rolled_until(con),
                                             whole=whole and step_ms % 3_600_000 == 0)
     params = {**q.params(), "step_ms": 0, "by": "", "limit": ALL_ROWS,
               "rollup_from": rollup_from, "rollup_to": rollup_to, **extra}

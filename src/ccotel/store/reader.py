@@ -21,7 +21,7 @@ def _int(v: Any) -> int:
 
 def summary(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
     """The `/api/v1/summary` object: exactly SUMMARY_KEYS."""
-    rollup_from, rollup_to = rollups.window(q.start, q.end)
+    rollup_from, rollup_to = rollups.window(q.start, q.end, rollups.rolled_until(con))
     cur = con.execute(sql("summary"), {**q.params(), "rollup_from": rollup_from,
                                        "rollup_to": rollup_to})
     names = [d[0] for d in cur.description]

@@ -3,8 +3,8 @@
 The tables and the macros that define them are in `sql/schema.sql`. Each change to the raw
 tables reaches the rollups in its own transaction:
 
-- inserts (the writer, `store/bulk.py`): the rows actually inserted sit in the temp table
-  `new_events` / `new_points`, and `add` appends their partial rollup rows;
+- inserts (the writer, `store/bulk.py`): `add` appends the partial rollup rows of the rows
+  actually inserted (the writer's batch, bulk.py's temp table);
 - any other change (the importer's deletes and inserts, retention): `rebuild` recomputes
   the hours touched from the raw rows;
 - `compact` rewrites the hours that received partial rows as one row per group (the writer
@@ -17,7 +17,7 @@ rollups and the rest from raw rows; `window` says which hours.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timedelta
@@ -52,15 +52,25 @@ def raw_only() -> Iterator[None]:
         _raw_only.reset(token)
 
 
-def window(start: datetime, end: datetime, *, whole: bool = True) -> tuple[datetime, datetime]:
-    """The hours of [start, end) that queries read from rollups: [first, last) whole hours,
-    or the empty (end, end) when there are none, when `whole` is false (buckets under an
-    hour, filters a rollup does not keep) or inside `raw_only()`. Queries take them as
-    $rollup_from, $rollup_to (SQL twin: whole_hours_start/end in schema.sql)."""
+def rolled_until(con: duckdb.DuckDBPyConnection) -> datetime:
+    """The hour before which the rollups hold every raw row (see `advance`)."""
+    return con.execute(sql("rollup_until")).fetchall()[0][0] or datetime.min
+
+
+def window(start: datetime, end: datetime, until: datetime, *,
+           whole: bool = True) -> tuple[datetime, datetime]:
+    """The hours of [start, end) that queries read from rollups: [first, last) whole hours
+    before `until` (`rolled_until`), or the empty (end, end) when there are none, when
+    `whole` is false (buckets under an hour, filters a rollup does not keep) or inside
+    `raw_only()`. Queries take them as $rollup_from, $rollup_to (SQL twin:
+    whole_hours_start/end in schema.sql).
+
+    `until` may be read before the query runs: it only moves forward, and the rollups of
+    the hours before it stay complete."""
     first = start.replace(minute=0, second=0, microsecond=0)
     if first != start:
         first += HOUR
-    last = end.replace(minute=0, second=0, microsecond=0)
+    last = min(end.replace(minute=0, second=0, microsecond=0), until)
     if not whole or _raw_only.get() or first >= last:
         return end, end
     return first, last
@@ -79,11 +89,63 @@ def run_script(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None
         con.execute(query, {k: v for k, v in params.items() if k in wanted})
 
 
-def add(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Roll up the rows just inserted into `table` (held in the temp table new_<table>)."""
+# Rollup tables fed only by some rows: `add` skips their statement when a batch has none
+# (an empty GROUP BY still costs a commit a couple of milliseconds).
+ONLY_WITH = {
+    "tool_calls_hourly": "tool_result",
+    "api_latency_hourly": "api_request",
+    "edit_decisions_hourly": "claude_code.code_edit_tool.decision",
+}
+_TARGET = re.compile(r"^(?:\s*--[^\n]*\n|\s)*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
+
+
+def add(con: duckdb.DuckDBPyConnection, table: str, src: str, until: datetime,
+        names: Collection[str] | None = None) -> None:
+    """Roll up the rows just inserted into `table`, which the table or view named `src`
+    holds: those before `until` (`rolled_until`; later hours are rolled up by `advance`).
+    `names`: the event names (events) or metric names (points) among them, when known, so
+    that rollups none of them feed are skipped."""
     if table not in SOURCES:
         raise ValueError(f"{table!r} has no rollups")
-    con.execute(sql(f"rollup_add_{table}"))
+    for query, _ in _statements(f"rollup_add_{table}"):
+        m = _TARGET.match(query)
+        needs = ONLY_WITH.get(m.group(1)) if m else None
+        if needs is None or names is None or needs in names:
+            con.execute(query, {"src": src, "until": until})
+
+
+def advance(con: duckdb.DuckDBPyConnection, to: datetime) -> datetime:
+    """Roll up the hours from `rolled_until` to `to` (an hour start, normally the current
+    hour, which has not ended) from their raw rows and move rolled_until to `to`, in one
+    transaction; return the new rolled_until."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        start = rolled_until(con)
+        if start < to:
+            first = max(start, min(_first_row_hour(con, start), to))
+            rebuild(con, _hours(first, to))
+            con.execute("UPDATE rollup_state SET rolled_until = $to", {"to": to})
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return max(start, to)
+
+
+def _first_row_hour(con: duckdb.DuckDBPyConnection, since: datetime) -> datetime:
+    # A store left alone for months must not rebuild every empty hour since.
+    row = con.execute(
+        "SELECT least((SELECT min(ts) FROM events WHERE ts >= $since), "
+        "(SELECT min(ts) FROM points WHERE ts >= $since))", {"since": since}).fetchall()[0]
+    return (row[0] or datetime.max).replace(minute=0, second=0, microsecond=0)
+
+
+def _hours(start: datetime, end: datetime) -> list[datetime]:
+    out = []
+    while start < end:
+        out.append(start)
+        start += HOUR
+    return out
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, hours: Iterable[datetime]) -> int:
@@ -95,13 +157,18 @@ def rebuild(con: duckdb.DuckDBPyConnection, hours: Iterable[datetime]) -> int:
     return len(todo)
 
 
-def compact(con: duckdb.DuckDBPyConnection, limit: int | None = COMPACT_HOURS) -> int:
-    """Rewrite up to `limit` (None: all) hours that hold partial rows, in one transaction;
-    return how many were rewritten."""
+def compact(con: duckdb.DuckDBPyConnection, limit: int | None = COMPACT_HOURS,
+            before: datetime = datetime.max) -> int:
+    """Rewrite up to `limit` (None: all) hours before `before` that hold partial rows, in
+    one transaction; return how many were rewritten.
+
+    The writer passes the current hour: an hour still receiving rows would be rebuilt from
+    its raw rows again and again (at a high event rate, ever more of them), while its
+    partial rows cost readers little. It is compacted once, after it ends."""
     con.execute("BEGIN TRANSACTION")
     try:
         hours = [r[0] for r in con.execute(sql("rollup_dirty"), {
-            "limit": 1 << 62 if limit is None else limit}).fetchall()]
+            "limit": 1 << 62 if limit is None else limit, "before": before}).fetchall()]
         done = rebuild(con, hours)
         con.execute("COMMIT")
     except BaseException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -12,7 +13,8 @@ import duckdb
 if TYPE_CHECKING:
     import pyarrow as pa
 
-SCHEMA_VERSION = 2  # 2: hourly rollups (events_hourly, points_hourly, ...)
+# 2: hourly rollups (events_hourly, points_hourly, ...); 3: rollup_state.rolled_until
+SCHEMA_VERSION = 3
 DB_FILENAME = "ccotel.duckdb"
 
 
@@ -24,6 +26,11 @@ class SchemaError(RuntimeError):
 def sql(name: str) -> str:
     """The text of `store/sql/<name>.sql`."""
     return resources.files("ccotel.store").joinpath("sql", f"{name}.sql").read_text("utf-8")
+
+
+def current_hour() -> datetime:
+    """The start of the current hour, in the store's time (naive UTC)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0)
 
 
 def db_path(data_dir: Path) -> Path:
@@ -84,6 +91,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         if version is not None and version < 2:
             # 1 -> 2: the rollups are new; build them from the rows already stored.
             con.execute(sql("rollup_rebuild_all"))
+        # 2 -> 3, and new stores: every row so far is rolled up (schema 2 did it at each
+        # commit), so the rollups start complete up to the current hour.
+        con.execute("INSERT INTO rollup_state SELECT $hour WHERE NOT EXISTS "
+                    "(SELECT 1 FROM rollup_state)", {"hour": current_hour()})
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                     [str(SCHEMA_VERSION)])
         con.execute("COMMIT")

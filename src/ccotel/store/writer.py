@@ -80,6 +80,11 @@ class Writer:
             key: (start, t, value) for key, start, t, value in
             con.execute("SELECT * FROM series_state").fetchall()
         }
+        self._until = rollups.rolled_until(con)  # see rollups.advance
+        # Whether the store may hold imported requests, which telemetry would relabel.
+        self._transcripts = bool(con.execute(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE source <> 'telemetry' "
+            "AND event_name = 'api_request')").fetchall()[0][0])
         self._thread = threading.Thread(target=self._run, name="ccotel-writer", daemon=True)
         self._last_retention = 0.0
         self._last_compact = 0.0
@@ -220,9 +225,15 @@ class Writer:
         self._last_compact = now
         try:
             with self._lock:
-                rollups.compact(self.con)
-        except Exception:  # noqa: BLE001 - readers re-aggregate: compaction can wait
-            log.exception("rollup compaction failed")
+                self.roll_up()
+        except Exception:  # noqa: BLE001 - readers use raw rows meanwhile: this can wait
+            log.exception("rollup maintenance failed")
+
+    def roll_up(self) -> None:
+        """Roll up the hours that have ended (`rollups.advance`), then compact a few hours
+        that received late rows."""
+        self._until = rollups.advance(self.con, schema.current_hour())
+        rollups.compact(self.con, before=self._until)
 
     # -- the transaction ----------------------------------------------------------------
 
@@ -230,7 +241,7 @@ class Writer:
         con = self.con
         new_state: dict[str, tuple[int | None, int, float]] = {}
         results = [WriteResult() for _ in batches]
-        seen: set[str] = set()
+        seen: set[Any] = set()
         events: list[dict[str, Any]] = []
         points: list[dict[str, Any]] = []
         spans: list[dict[str, Any]] = []
@@ -239,7 +250,10 @@ class Writer:
                 if e["event_key"] not in seen:
                     seen.add(e["event_key"])
                     events.append(e)
-            points.extend(self._to_deltas(b.points, new_state))
+            for p in self._to_deltas(b.points, new_state):  # likewise for points
+                if (k := _point_key(p)) not in seen:
+                    seen.add(k)
+                    points.append(p)
             spans.extend(b.spans)
         con.execute("BEGIN TRANSACTION")
         try:
@@ -280,25 +294,51 @@ class Writer:
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
             raise RejectedBatch(f"{table}: {exc}") from None
         name = f"batch_{table}"
-        self.con.register(name, tbl)
+        con = self.con
+        con.register(name, tbl)
         try:
-            row = self.con.execute(schema.sql(f"insert_{table}")).fetchone()
-            if table in rollups.SOURCES:
-                rollups.add(self.con, table)  # from new_<table>: only the rows inserted
+            if table == "spans":
+                row = con.execute(schema.sql("insert_spans")).fetchone()
+                return int(row[0]) if row else 0
+            # Rows already stored (a retried export) are left out; the rest go in straight
+            # from the batch. Live rows fall in the current hour, after rolled_until: only
+            # late ones need rolling up now.
+            stored = set(con.execute(schema.sql(f"insert_{table}")).fetchall())
+            if stored:
+                key = _KEYS[table]
+                keep = [key(r) not in stored for r in rows]
+                rows = [r for r, k in zip(rows, keep) if k]
+                if not rows:
+                    return 0
+                con.unregister(name)
+                con.register(name, tbl.filter(pa.array(keep)))
+            row = con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {name}").fetchone()
+            names = {r.get("event_name" if table == "events" else "metric_name") for r in rows}
+            oldest = min(r["ts"] for r in rows)
+            if oldest < _micros(self._until):
+                rollups.add(con, table, name, self._until, names)
                 # A late export older than the hours retention has settled: the next run
                 # must look at its hours again, or their rollups would outlive its rows.
-                oldest = min(r["ts"] for r in rows)
                 if oldest < _micros(self._retained_since):
                     self._retained_since = _hour_of(oldest)
-            if table == "events" and any(r.get("event_name") == "api_request"
-                                         and r.get("source") == "telemetry" for r in rows):
-                hours = {h for (h,) in self.con.execute(
-                    schema.sql("relabel_transcript_copies")).fetchall()}
-                if hours:
-                    rollups.rebuild(self.con, sorted(hours))
+            if table == "events" and "api_request" in names:
+                self._relabel_copies(rows)
         finally:
-            self.con.unregister(name)
+            con.unregister(name)
         return int(row[0]) if row else 0
+
+    def _relabel_copies(self, rows: list[dict[str, Any]]) -> None:
+        """Transcript rows of requests that telemetry just brought become copies (see
+        relabel_transcript_copies.sql). Only once the store holds any: a store fed by
+        telemetry alone skips the query."""
+        sources = {r.get("source") for r in rows if r.get("event_name") == "api_request"}
+        if sources - {"telemetry"}:
+            self._transcripts = True
+        if self._transcripts and "telemetry" in sources:
+            hours = {h for (h,) in self.con.execute(
+                schema.sql("relabel_transcript_copies")).fetchall()}
+            if hours:
+                rollups.rebuild(self.con, sorted(hours))
 
     def _to_deltas(self, rows: list[dict[str, Any]],
                    new_state: dict[str, tuple[int | None, int, float]]) -> list[dict[str, Any]]:
@@ -337,6 +377,16 @@ class Writer:
             out.append(r)
         return out
 
+
+def _point_key(r: dict[str, Any]) -> tuple[Any, ...]:
+    return (r["series_key"], r.get("start_unix_nano"), r["time_unix_nano"])
+
+
+# What identifies a stored row, as insert_<table>.sql returns the ones already stored.
+_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "events": lambda r: (r["event_key"],),
+    "points": _point_key,
+}
 
 _EPOCH = datetime(1970, 1, 1)
 

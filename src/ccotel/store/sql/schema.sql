@@ -145,10 +145,15 @@ CREATE TABLE IF NOT EXISTS import_files (
 -- Hourly rollups (schema 2). The dashboard and the summary read the whole hours of a range
 -- from these and the rest of it from the raw tables (each query: "whole hours" UNION ALL
 -- "raw rows"), so every number is what the raw rows give, for any from/to.
--- Rows are added in the transaction that inserts the raw rows (rollup_add_*.sql), one
--- partial row per group and commit; readers always re-aggregate, and the writer rewrites
--- the hours listed in rollup_dirty_hours as one row per group when it has time
--- (rollup_rebuild.sql, which also serves deletes, retention and migration).
+-- The rollups are complete for the hours before rollup_state.rolled_until (schema 3), and
+-- only those are read from them: the hour being written (and any after) is read raw.
+-- Once an hour has ended the writer rolls it up from its raw rows and moves rolled_until
+-- on (rollups.advance); a row that arrives later for an earlier hour is added in the
+-- transaction that inserts it (rollup_add_*.sql), one partial row per group and commit.
+-- Readers always re-aggregate, and the writer rewrites the hours listed in
+-- rollup_dirty_hours as one row per group when it has time (rollup_rebuild.sql, which
+-- also serves deletes, retention and migration). Live exports, all in the current hour,
+-- so cost a commit no rollup work.
 -- Cost is summed as DECIMAL, so any grouping gives the same total; other metric values are
 -- DOUBLE sums, exact for the integer counts Claude Code sends.
 
@@ -255,6 +260,9 @@ CREATE TABLE IF NOT EXISTS edit_decisions_hourly (
 
 -- Hours whose rollup rows may be partial (several per group), to be rewritten.
 CREATE TABLE IF NOT EXISTS rollup_dirty_hours (hour TIMESTAMP NOT NULL);
+
+-- One row: the rollups hold every raw row before rolled_until (an hour start).
+CREATE TABLE IF NOT EXISTS rollup_state (rolled_until TIMESTAMP NOT NULL);
 
 -- What one raw row contributes to a rollup ("facts"), from a table named `src` (the raw
 -- table, or the rows a commit just inserted). The rollups are GROUP BYs of these
@@ -419,19 +427,23 @@ FROM edit_decisions_facts(src)
 WHERE ts >= t0 AND ts < t1
 GROUP BY ALL;
 
--- The whole hours of [range_start, range_end): [whole_hours_start, whole_hours_end), or the
--- empty [range_end, range_end) when there are none: what rollups.window() computes for the
--- panels (passed as $rollup_from, $rollup_to), for SQL that gets only the range.
+-- The whole hours of [range_start, range_end) that the rollups hold (before rolled_until):
+-- [whole_hours_start, whole_hours_end), or the empty [range_end, range_end) when there are
+-- none: what rollups.window() computes for the panels (passed as $rollup_from,
+-- $rollup_to), for SQL that gets only the range.
 CREATE OR REPLACE MACRO rollup_ceil_hour(t) AS
     CASE WHEN date_trunc('hour', t) = t THEN t ELSE date_trunc('hour', t) + INTERVAL 1 HOUR END;
 
+CREATE OR REPLACE MACRO rollup_last_hour(t) AS
+    least(date_trunc('hour', t), (SELECT max(rolled_until) FROM rollup_state));
+
 CREATE OR REPLACE MACRO whole_hours_start(range_start, range_end) AS
-    CASE WHEN rollup_ceil_hour(range_start) < date_trunc('hour', range_end)
+    CASE WHEN rollup_ceil_hour(range_start) < rollup_last_hour(range_end)
          THEN rollup_ceil_hour(range_start) ELSE range_end END;
 
 CREATE OR REPLACE MACRO whole_hours_end(range_start, range_end) AS
-    CASE WHEN rollup_ceil_hour(range_start) < date_trunc('hour', range_end)
-         THEN date_trunc('hour', range_end) ELSE range_end END;
+    CASE WHEN rollup_ceil_hour(range_start) < rollup_last_hour(range_end)
+         THEN rollup_last_hour(range_end) ELSE range_end END;
 
 -- The sessions with an api_request of `model_name` in [range_start, range_end), the hours
 -- [rollup_start, rollup_end) read from events_hourly: under a model filter, rows without a
