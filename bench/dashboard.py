@@ -44,7 +44,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=10, help="timed runs per panel and view")
     ap.add_argument("--data-dir", type=Path, help="store to use (filled when empty)")
     ap.add_argument("--keep", action="store_true", help="keep the store afterwards")
-    ap.add_argument("--memory-limit", default="512MB", help="as 'ccotel serve --memory-limit'")
+    ap.add_argument("--memory-limit", default="64MB", help="as 'ccotel serve --memory-limit'")
     args = ap.parse_args()
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="ccotel-bench-"))

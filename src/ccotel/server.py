@@ -135,7 +135,7 @@ def check_access(settings: Settings) -> None:
 
 def open_store(settings: Settings) -> duckdb.DuckDBPyConnection:
     try:
-        return schema.connect(settings.data_dir, memory_limit=settings.memory_limit)
+        con = schema.connect(settings.data_dir, memory_limit=settings.memory_limit)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise StartupError(
@@ -144,6 +144,10 @@ def open_store(settings: Settings) -> duckdb.DuckDBPyConnection:
         raise StartupError(f"cannot open the store in {settings.data_dir}: {exc}") from None
     except schema.SchemaError as exc:
         raise StartupError(str(exc)) from None
+    # Each checkpoint rewrites the table's last, partly filled row group: checkpointing
+    # every 64 MB of WAL rather than DuckDB's 16 MB does that a quarter as often.
+    con.execute("SET checkpoint_threshold = '64MB'")
+    return con
 
 
 def make_authorizer(token: str | None) -> Callable[[str | None], bool] | None:

@@ -48,7 +48,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Largest OTLP request accepted, in bytes, measured after decompression.", int),
     Setting("max-queue", 256, "Export requests waiting for the writer before clients are "
             "asked to back off (429/503, UNAVAILABLE).", int),
-    Setting("memory-limit", "512MB", "DuckDB memory limit."),
+    Setting("memory-limit", "64MB", "DuckDB memory limit (past it DuckDB spills to disk)."),
     Setting("token", None, "Bearer token required by OTLP, the dashboard and the API."),
     Setting("insecure", False, "Allow a non-loopback --host without --token.", bool),
     Setting("tls-cert", None, "PEM certificate: serve gRPC and HTTP over TLS.", Path),
@@ -74,7 +74,7 @@ class Settings:
     retention: str = "30d"
     max_body: int = 16 * 1024 * 1024
     max_queue: int = 256
-    memory_limit: str = "512MB"
+    memory_limit: str = "64MB"
     token: str | None = None
     insecure: bool = False
     tls_cert: Path | None = None
