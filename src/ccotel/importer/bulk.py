@@ -290,11 +290,10 @@ def _read_rejected_lines(con: duckdb.DuckDBPyConnection, batch: list[_File], rep
             extra.append({**{k: r.get(k) for k in _EXTRA_COLUMNS}, "file_index": f.index,
                           "message_id": r.get(DEDUPE_MESSAGE_ID),
                           "sidechain": bool(r.get(DEDUPE_SIDECHAIN)),
-                          "total": usage_total(r), "recorded_cost": r.get("cost_usd"),
-                          "row_id": -1 - len(extra)})
+                          "total": usage_total(r), "recorded_cost": r.get("cost_usd")})
         if parsed.skipped is not None:
             extra.append({"file_index": f.index, "skip": parsed.skipped,
-                          "event_name": "api_request", "row_id": -1 - len(extra)})
+                          "event_name": "api_request"})
     if extra:
         con.register("import_bulk_extra", pa.Table.from_pylist(extra))
         try:

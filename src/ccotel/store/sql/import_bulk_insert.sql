@@ -27,6 +27,6 @@ SELECT
     r.speed, r.app_version, 'transcript' AS source, r.project, r.git_branch, r.attributes,
     r.tool_name, r.tool_use_id
 FROM import_bulk_rows r
-JOIN import_bulk_decisions d ON d.row_id = r.row_id AND d.fate = 'keep'
+JOIN import_bulk_decisions d ON d.row_id = r.rowid AND d.fate = 'keep'
 WHERE NOT (r.event_name = 'tool_use'
            AND r.tool_use_id IN (SELECT tool_use_id FROM telemetry_tools))

@@ -2,4 +2,4 @@
 SELECT file_index, excerpt
 FROM import_bulk_rows
 WHERE skip = 'malformed'
-ORDER BY file_index, row_id
+ORDER BY file_index, rowid

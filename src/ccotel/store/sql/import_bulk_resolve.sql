@@ -6,10 +6,12 @@
 --    the best one stays.
 -- Stored transcript rows of the same keys or messages take part as "read first".
 -- Result: `import_bulk_decisions`, one row per candidate or stored copy, with its fate.
+-- Both rankings are hash aggregates (arg_min over the ranking tuple), not windows: sorting
+-- every copy by key cost twice as much. A stored copy ranks as row_id -2^63 (one per key).
 CREATE OR REPLACE TEMP TABLE import_bulk_decisions AS
 WITH candidates AS (
-    SELECT row_id, event_key, event_name, message_id, request_id, session_id, sidechain,
-           total, coalesce(recorded_cost, cost_usd, 0) AS cost,
+    SELECT rowid AS row_id, event_key, event_name, message_id, request_id, session_id,
+           sidechain, total, coalesce(recorded_cost, cost_usd, 0) AS cost,
            coalesce(speed, '') <> '' AS has_speed,
            false AS stored, file_index, time_unix_nano
     FROM import_bulk_rows
@@ -35,32 +37,33 @@ copies AS (
            CASE WHEN message_id IS NULL OR event_name = 'tool_use' THEN NULL
                 WHEN starts_with(message_id, 'msg_') THEN message_id
                 ELSE message_id || chr(0) || coalesce(session_id, '') END AS route,
-           row_number() OVER (PARTITION BY event_key
-                              ORDER BY sidechain, total DESC, cost DESC, has_speed DESC,
-                                       stored DESC, file_index, time_unix_nano, row_id)
-               AS key_rank
+           coalesce(row_id, -9223372036854775808) AS id
     FROM (SELECT * FROM candidates UNION ALL SELECT * FROM stored)
 ),
-routes AS (
-    SELECT route, bool_or(NOT sidechain) AS has_main
-    FROM copies
-    WHERE key_rank = 1 AND route IS NOT NULL
-    GROUP BY route
+keys AS (
+    SELECT event_key,
+           arg_min(id, (sidechain, -total, -cost, NOT has_speed, NOT stored, file_index,
+                        time_unix_nano, id)) AS best
+    FROM copies GROUP BY event_key
 ),
 ranked AS (
-    SELECT c.*, r.has_main,
-           row_number() OVER (PARTITION BY c.route, c.sidechain, c.key_rank = 1
-                              ORDER BY c.total DESC, c.cost DESC, c.has_speed DESC,
-                                       c.stored DESC, c.file_index, c.time_unix_nano, c.row_id)
-               AS side_rank
-    FROM copies c
-    LEFT JOIN routes r USING (route)
+    SELECT c.*, c.id = k.best AS first FROM copies c JOIN keys k USING (event_key)
+),
+routes AS (
+    SELECT route, bool_or(NOT sidechain) AS has_main,
+           arg_min(event_key, (-total, -cost, NOT has_speed, NOT stored, file_index,
+                               time_unix_nano, id, event_key)) FILTER (WHERE sidechain)
+               AS best_side
+    FROM ranked
+    WHERE first AND route IS NOT NULL
+    GROUP BY route
 )
 SELECT
     row_id, event_key, event_name, request_id, stored,
     CASE
-        WHEN key_rank > 1 THEN 'duplicate'
-        WHEN route IS NOT NULL AND sidechain AND (has_main OR side_rank > 1) THEN 'replay'
+        WHEN NOT first THEN 'duplicate'
+        WHEN route IS NOT NULL AND sidechain AND (has_main OR event_key <> best_side)
+            THEN 'replay'
         ELSE 'keep'
     END AS fate
-FROM ranked
+FROM ranked LEFT JOIN routes USING (route)

@@ -169,4 +169,5 @@ everything AS (
     FROM (SELECT *, unnest(content) AS b FROM request_rows WHERE skip IS NULL)
     WHERE b.type = 'tool_use' AND coalesce(b.id, '') <> '' AND coalesce(b.name, '') <> ''
 )
-SELECT row_number() OVER () AS row_id, * FROM everything
+-- Rows are told apart by the table's rowid (numbering them here took a pass over all).
+SELECT * FROM everything
