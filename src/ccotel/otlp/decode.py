@@ -107,10 +107,18 @@ def attributes(kvs: Any) -> dict[str, Any]:
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+# The C encoder behind _ENCODER, made once: JSONEncoder.encode builds one per call, which
+# costs more than encoding a record's attributes. (No circular check: decoded values are
+# trees.)
+_C_ENCODE = (json.encoder.c_make_encoder(None, str, json.encoder.encode_basestring, None, ":",
+                                         ",", False, False, True)
+             if json.encoder.c_make_encoder is not None else None)
 
 
 def to_json(value: Any) -> str:
-    return _ENCODER.encode(value)
+    if _C_ENCODE is None or isinstance(value, str):
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
 
 
 def _hexid(raw: bytes) -> str | None:
@@ -139,11 +147,13 @@ def _split(attrs: dict[str, Any], columns: dict[str, str], types: dict[str, type
     return extra
 
 
-def _split_kvs(kvs: Any, specs: dict[str, tuple[Any, str | None, type | None]],
-               row: dict[str, Any]) -> dict[str, Any]:
-    """`_split(attributes(kvs), ...)` in one pass, for the hot path (log records); `specs`
-    from `_specs`. A key that repeats stays whole: its first value in a column, the last
-    in the JSON."""
+_Spec = tuple[Any, "str | None", "type | None", "tuple[float, float] | None"]
+
+
+def _split_kvs(kvs: Any, specs: dict[str, _Spec], row: dict[str, Any]) -> dict[str, Any]:
+    """`_split(attributes(kvs), ...)` and `_bound` in one pass, for the hot path (log
+    records); `specs` from `_specs`. A key that repeats stays whole: its first value in a
+    column, the last in the JSON."""
     extra: dict[str, Any] = {}
     for kv in kvs:
         v = kv.value
@@ -159,21 +169,24 @@ def _split_kvs(kvs: Any, specs: dict[str, tuple[Any, str | None, type | None]],
         if spec is None:
             extra[key] = val
             continue
-        fn, col, typ = spec
+        fn, col, typ, bounds = spec
         if fn is not None:
             val = fn(val)
-        if col is None or type(val) is not typ or col in row:
+        if (col is None or type(val) is not typ or col in row
+                or bounds is not None and not bounds[0] <= val <= bounds[1]):  # NaN fails too
             extra[key] = val
         else:
             row[col] = val
     return extra
 
 
-def _specs(columns: dict[str, str],
-           types: dict[str, type]) -> dict[str, tuple[Any, str | None, type | None]]:
-    """attribute name -> (coercer, column, column type), for the names that have any."""
+def _specs(columns: dict[str, str], types: dict[str, type],
+           bounds: dict[str, tuple[float, float]]) -> dict[str, _Spec]:
+    """attribute name -> (coercer, column, column type, bounds of the column), for the
+    names that have any."""
     return {key: (_COERCERS.get(key), columns.get(key),
-                  types[columns[key]] if key in columns else None)
+                  types[columns[key]] if key in columns else None,
+                  bounds.get(columns.get(key, "")))
             for key in {*_COERCERS, *columns}}
 
 
@@ -264,7 +277,6 @@ def _logs(msg: ExportLogsServiceRequest, batch: Batch) -> None:
                 body = any_value(rec.body) if rec.HasField("body") else None
                 row: dict[str, Any] = dict(res_cols)
                 extra = _split_kvs(rec.attributes, _EVENT_SPECS, row)
-                _bound(row, extra)
                 row["event_name"] = catalogue.event_name(row.get("event_name"), body)
                 t = _ns(rec.time_unix_nano, rec.observed_time_unix_nano, now)
                 row["time_unix_nano"] = t
@@ -304,16 +316,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "cost_usd": (-1e6, 1e6),
     **{c: (0, 1e12) for c in _EVENT_INT if c.endswith("_tokens")},
 }
-
-
-_EVENT_SPECS = _specs(catalogue.EVENT_COLUMNS, _EVENT_TYPES)
-
-
-def _bound(row: dict[str, Any], extra: dict[str, Any]) -> None:
-    for col, (lo, hi) in _BOUNDS.items():
-        v = row.get(col)
-        if v is not None and not lo <= v <= hi:  # NaN fails too
-            extra[col] = row.pop(col)
+_EVENT_SPECS = _specs(catalogue.EVENT_COLUMNS, _EVENT_TYPES, _BOUNDS)
 
 
 _POINT_TYPES: dict[str, type] = {c: str for c in catalogue.POINT_COLUMNS.values()}
