@@ -178,10 +178,19 @@ class LocalSink:
 
     def __init__(self, data_dir: Path) -> None:
         from ccotel.store import schema
-        from ccotel.store.writer import Writer
 
         self.con = schema.connect(data_dir)
-        self.writer = Writer(self.con)
+        self._writer: Any = None
+
+    @property
+    def writer(self) -> Any:
+        """The store's Writer, made on first use: a first import, all in DuckDB
+        (`bulk`), never needs it (nor the telemetry decoder it brings in)."""
+        if self._writer is None:
+            from ccotel.store.writer import Writer
+
+            self._writer = Writer(self.con)
+        return self._writer
 
     def file_states(self) -> dict[str, FileState]:
         from ccotel.importer.store import read_file_states

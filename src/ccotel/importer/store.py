@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -29,10 +29,11 @@ import pyarrow as pa
 from ccotel.importer.dedupe import Entry, resolve
 from ccotel.importer.files import FileState
 from ccotel.importer.transcript import DEDUPE_MESSAGE_ID, DEDUPE_SIDECHAIN
-from ccotel.otlp.decode import Batch
 from ccotel.store import rollups
 from ccotel.store.schema import sql
-from ccotel.store.writer import Writer
+
+if TYPE_CHECKING:  # the writer and the telemetry decoder load only when rows are applied
+    from ccotel.store.writer import Writer
 
 # Columns an imported row may set; the endpoint rejects anything else.
 ROW_COLUMNS = frozenset({
@@ -97,6 +98,8 @@ def read_file_states(con: duckdb.DuckDBPyConnection) -> dict[str, FileState]:
 def apply_chunk(writer: Writer, rows: list[dict[str, Any]],
                 files: list[FileState]) -> ChunkResult:
     """Store `rows` (deduped against the store) and then record `files`' offsets."""
+    from ccotel.otlp.decode import Batch
+
     result = ChunkResult()
     cur = writer.cursor()
     try:
