@@ -1,17 +1,19 @@
 """Hourly rollups of `events` and `points`, kept in step with the raw rows.
 
-The tables and the macros that define them are in `sql/schema.sql`. Each change to the raw
-tables reaches the rollups in its own transaction:
+The tables and the macros that define them are in `sql/schema.sql`. The rollups hold every
+raw row before `rolled_until` (an hour start); later hours are read raw until `advance`
+rolls them up, which the writer does once an hour has ended. Each change to the raw rows
+before `rolled_until` reaches the rollups in its own transaction:
 
 - inserts (the writer, `store/bulk.py`): `add` appends the partial rollup rows of the rows
-  actually inserted (the writer's batch, bulk.py's temp table);
+  actually inserted (the writer's batch, bulk.py's temp table) that are before it;
 - any other change (the importer's deletes and inserts, retention): `rebuild` recomputes
   the hours touched from the raw rows;
 - `compact` rewrites the hours that received partial rows as one row per group (the writer
   runs it when it has time); readers re-aggregate, so this only keeps the rollups small.
 
-Readers (`store/panels.py`, `store/reader.py`) take the whole hours of a range from the
-rollups and the rest from raw rows; `window` says which hours.
+Readers (`store/panels.py`, `store/reader.py`) take the whole hours of a range before
+`rolled_until` from the rollups and the rest from raw rows; `window` says which hours.
 """
 
 from __future__ import annotations

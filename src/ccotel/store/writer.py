@@ -3,8 +3,9 @@
 Transports hand a decoded `Batch` to `Writer.submit`, which returns a future resolved
 only after the rows are committed, so an export is acknowledged only once it is durable.
 Several waiting batches are committed in one transaction (group commit), which also
-appends the new rows' hourly rollups (`store/rollups.py`); between groups the thread
-expires old rows (retention) and compacts the rollups of recent hours.
+appends the hourly rollups of rows that arrive late for an hour already rolled up
+(`store/rollups.py`); between groups the thread expires old rows (retention), rolls up the
+hours that have ended and compacts the rollups of hours that received late rows.
 """
 
 from __future__ import annotations
