@@ -193,6 +193,14 @@ class Pricer:
 
 
 
+def preload() -> None:
+    """Load genai-prices' tables now rather than at the first price (~0.1 s: a bulk
+    import does it in a thread while DuckDB reads the transcripts)."""
+    from genai_prices import data_snapshot
+
+    data_snapshot.get_snapshot()
+
+
 @lru_cache(maxsize=1024)
 def _model_info(model: str) -> Any:
     """genai-prices' entry for a model name (matching scans every model: done once)."""

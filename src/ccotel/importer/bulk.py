@@ -15,6 +15,7 @@ Only for a store no other process writes (no server running), like `store/bulk.p
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ccotel.claude.pricing import PicoRates, Pricer, TokenCounts
+from ccotel.claude.pricing import PicoRates, Pricer, TokenCounts, preload
 from ccotel.importer.files import FileState, Plan, head_hash
 from ccotel.importer.transcript import (
     DEDUPE_MESSAGE_ID,
@@ -110,6 +111,9 @@ def bulk_import(con: duckdb.DuckDBPyConnection, plans: list[Plan], report: Any,
     from ccotel.importer.run import Malformed
 
     pricer = Pricer()
+    # Prices are needed once the files are read; their tables load meanwhile.
+    prices = threading.Thread(target=_preload_prices, name="ccotel-prices", daemon=True)
+    prices.start()
     con.execute("SET TimeZone = 'UTC'")  # a timestamp without offset means UTC
     # Row order never matters here (ties are broken by file and time), and keeping it
     # costs DuckDB most of its parallelism.
@@ -122,13 +126,18 @@ def bulk_import(con: duckdb.DuckDBPyConnection, plans: list[Plan], report: Any,
     con.execute("SET max_vacuum_tasks = 0")
     files = [_prepare(p, i) for i, p in enumerate(plans)]
     for batch in _batches(files):
-        _import_batch(con, batch, report, pricer, progress, Malformed)
+        _import_batch(con, batch, report, pricer, progress, Malformed, prices)
     report.unpriced_models = sorted(set(report.unpriced_models) | pricer.unpriced)
+
+
+def _preload_prices() -> None:
+    with contextlib.suppress(Exception):  # pricing reports any failure when it is used
+        preload()
 
 
 def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: Any,
                   pricer: Pricer, progress: Callable[[int], None] | None,
-                  malformed_cls: Any) -> None:
+                  malformed_cls: Any, prices: threading.Thread) -> None:
     con.register("import_bulk_files", pa.Table.from_pylist(
         [{"path": str(f.plan.path), "file_index": f.index, "tail": f.tail} for f in batch],
         schema=_FILES))
@@ -138,6 +147,7 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
     finally:
         con.unregister("import_bulk_files")
     try:
+        prices.join()
         _read_rejected_lines(con, batch, report, pricer, malformed_cls)
         _collect_stats(con, batch, report, malformed_cls)
         _price(con, pricer)
