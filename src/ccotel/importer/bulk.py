@@ -113,7 +113,6 @@ def bulk_import(con: duckdb.DuckDBPyConnection, plans: list[Plan], report: Any,
     pricer = Pricer()
     # Prices are needed once the files are read; their tables load meanwhile.
     prices = threading.Thread(target=_preload_prices, name="ccotel-prices", daemon=True)
-    prices.start()
     con.execute("SET TimeZone = 'UTC'")  # a timestamp without offset means UTC
     # Row order never matters here (ties are broken by file and time), and keeping it
     # costs DuckDB most of its parallelism.
@@ -141,6 +140,9 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
     con.register("import_bulk_files", pa.Table.from_pylist(
         [{"path": str(f.plan.path), "file_index": f.index, "tail": f.tail} for f in batch],
         schema=_FILES))
+    if prices.ident is None:
+        # Only now: DuckDB's read frees the interpreter, which the loading would hold.
+        prices.start()
     try:
         _read_rows(con, [str(f.plan.path) for f in batch], sum(f.plan.size for f in batch),
                    progress)
