@@ -3,7 +3,7 @@
 A separate sender process keeps several exports in flight for a fixed time; only events
 acknowledged (committed) count, and the store is checked afterwards to hold them all.
 
-    python bench/ingest.py [--seconds 20] [--batch 500] [--inflight 4]
+    python bench/ingest.py [--seconds 20] [--batch 500] [--inflight 8]
 
 Last line: events_per_s=<N> rss_mb=<M>  (M: peak RSS of the server process)
 """

@@ -17,8 +17,9 @@ class Ingestor:
         self.writer = writer
         self.metrics = metrics
         self.transform = transform
-        # Decoding holds the GIL: more threads than cores only adds contention.
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ccotel-decode")
+        # Decoding holds the GIL, so a second thread would only contend for it; the writer
+        # thread runs beside this one while DuckDB works.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccotel-decode")
 
     async def decode(self, signal: Signal, body: bytes, encoding: Encoding) -> Batch:
         # Decoding is CPU work: off the event loop, so health checks stay responsive.
