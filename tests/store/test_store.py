@@ -157,3 +157,37 @@ def test_a_retry_in_the_same_commit_is_stored_once(writer: Writer) -> None:
     assert n == len(first.events)
     s = reader.summary(writer.cursor(), Query(**ALL_TIME))
     assert s["cost_usd"] == pytest.approx(claude_result("basic")["total_cost_usd"], abs=1e-9)
+
+
+@pytest.mark.parametrize(("failure", "level", "says"), [
+    (duckdb.IOException("IO Error: No space left on device"), "ERROR", "asked to retry"),
+    (duckdb.FatalException("FATAL Error: could not allocate block (out of memory)"),
+     "CRITICAL", "raise --memory-limit"),
+])
+def test_a_store_failure_refuses_the_export_and_says_so(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, failure: Exception, level: str,
+        says: str) -> None:
+    """Not the data's fault: the client is asked to retry (no RejectedBatch, no 400) and
+    the server's log tells the operator what happened."""
+    from ccotel.store.writer import RejectedBatch
+
+    w = Writer(schema.connect(tmp_path))
+
+    def fail(batches: object) -> None:
+        raise failure
+
+    w._commit = fail  # type: ignore[method-assign]
+    w.start()
+    try:
+        req = capture_requests(SCENARIOS[0])[0]
+        batch = decode_request(req["path"].split("/")[-1],  # type: ignore[arg-type]
+                               json.dumps(req["body"]).encode(), "json")
+        with pytest.raises(type(failure)) as got:
+            w.submit(batch).result(30)
+        assert not isinstance(got.value, RejectedBatch)
+    finally:
+        w.stop()
+        w.con.close()
+    records = [r for r in caplog.records if r.name == "ccotel.writer"]
+    assert [r.levelname for r in records] == [level]
+    assert says in records[0].getMessage()

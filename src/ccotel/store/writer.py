@@ -179,7 +179,10 @@ class Writer:
                 with self._lock:
                     self._commit([group[0].batch])
             except Exception as exc:  # noqa: BLE001 - reported to the client
-                group[0].future.set_exception(_classify(exc))
+                err = _classify(exc)
+                if not isinstance(err, RejectedBatch):  # the store's trouble, not the data's
+                    _log_failure(exc)
+                group[0].future.set_exception(err)
             return
         for it, res in zip(group, results):
             it.future.set_result(res)
@@ -402,6 +405,16 @@ def _hour_of(micros: int) -> datetime:
                                                                 microsecond=0)
     except OverflowError:
         return datetime.min
+
+
+def _log_failure(exc: Exception) -> None:
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, duckdb.FatalException):
+        log.critical("the store failed and takes no more writes until ccotel serve is "
+                     "restarted (what was acknowledged is safe): %s%s", first,
+                     " -- raise --memory-limit" if "memory" in str(exc).lower() else "")
+    else:
+        log.error("could not store an export (the client was asked to retry): %s", first)
 
 
 def _classify(exc: Exception) -> Exception:
