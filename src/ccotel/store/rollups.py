@@ -33,6 +33,7 @@ from ccotel.store.schema import sql
 SOURCES = ("events", "points")  # the raw tables that have rollups
 HOUR = timedelta(hours=1)
 COMPACT_HOURS = 6  # hours rewritten per compaction round: bounds the writer's pause
+REBUILD_HOURS = 24  # hours rebuilt per statement: bounds the memory it needs
 _RETRIES = 3  # attempts of `execute` when the writer compacts the same hours meanwhile
 
 # A statement that changes `events` (the importer's SQL), and the comments before it.
@@ -151,11 +152,14 @@ def _hours(start: datetime, end: datetime) -> list[datetime]:
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, hours: Iterable[datetime]) -> int:
-    """Recompute the rollups of `hours` (hour starts) from the raw rows; return how many."""
+    """Recompute the rollups of `hours` (hour starts) from the raw rows; return how many.
+
+    A day of hours at a time: a month of a busy team's rows grouped at once needs more
+    memory than the server's DuckDB limit allows (DuckDB may fail rather than spill)."""
     todo = sorted(set(hours))
-    if not todo:
-        return 0
-    run_script(con, "rollup_rebuild", hours=todo, start=todo[0], end=todo[-1] + HOUR)
+    for i in range(0, len(todo), REBUILD_HOURS):
+        part = todo[i:i + REBUILD_HOURS]
+        run_script(con, "rollup_rebuild", hours=part, start=part[0], end=part[-1] + HOUR)
     return len(todo)
 
 
