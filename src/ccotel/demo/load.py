@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import duckdb
 
@@ -14,6 +14,7 @@ from ccotel.demo.generate import Chunk, Spec, chunks
 from ccotel.demo.otlp import requests
 
 Progress = Callable[[str], None]
+SEND_IN_FLIGHT = 4  # requests `send` keeps in flight
 
 
 @dataclass
@@ -101,7 +102,9 @@ def fill_data_dir(data_dir: Path, spec: Spec, progress: Progress | None = None) 
 
 def send(url: str, spec: Spec, token: str | None = None,
          progress: Progress | None = None) -> Counts:
-    """POST the spec to an OTLP/HTTP endpoint (e.g. http://127.0.0.1:4318) as protobuf."""
+    """POST the spec to an OTLP/HTTP endpoint (e.g. http://127.0.0.1:4318) as protobuf,
+    a few requests in flight: each is answered once committed, and the metrics are deltas,
+    so their order does not matter."""
     import time
 
     import httpx
@@ -111,20 +114,24 @@ def send(url: str, spec: Spec, token: str | None = None,
         headers["Authorization"] = f"Bearer {token}"
     counts = Counts()
     base = url.rstrip("/")
-    with httpx.Client(timeout=60) as client:
+
+    def post(item: tuple[str, Any]) -> tuple[str, int]:
+        signal, msg = item
+        body = msg.SerializeToString()
+        for attempt in range(10):
+            resp = client.post(f"{base}/v1/{signal}", content=body, headers=headers)
+            if resp.status_code not in (429, 503):
+                break
+            # The server asks us to back off while its writer catches up.
+            time.sleep(float(resp.headers.get("Retry-After", "1")) * (attempt + 1))
+        if resp.status_code != 200:
+            raise RuntimeError(f"{base}/v1/{signal} answered {resp.status_code}: "
+                               f"{resp.text[:200]}")
+        return signal, _records(signal, msg)
+
+    with httpx.Client(timeout=60) as client, ThreadPoolExecutor(SEND_IN_FLIGHT) as pool:
         for chunk in chunks(spec):
-            for signal, msg in requests(chunk):
-                body = msg.SerializeToString()
-                for attempt in range(10):
-                    resp = client.post(f"{base}/v1/{signal}", content=body, headers=headers)
-                    if resp.status_code not in (429, 503):
-                        break
-                    # The server asks us to back off while its writer catches up.
-                    time.sleep(float(resp.headers.get("Retry-After", "1")) * (attempt + 1))
-                if resp.status_code != 200:
-                    raise RuntimeError(f"{base}/v1/{signal} answered {resp.status_code}: "
-                                       f"{resp.text[:200]}")
-                n = _records(signal, msg)
+            for signal, n in pool.map(post, requests(chunk)):
                 counts.add(**{{"logs": "events", "metrics": "points", "traces": "spans"}[signal]: n})
             if progress:
                 progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
