@@ -231,6 +231,27 @@ def test_hours_not_rolled_up_yet_are_read_raw_until_advance_rolls_them_up(
     assert rollups.advance(con, until) == datetime(2026, 3, 2, 11)
 
 
+def test_a_rebuild_in_parts_gives_the_same_rollups(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many hours are rebuilt in parts of about REBUILD_ROWS raw rows (memory), with the
+    same result as all at once."""
+    con = schema.connect(tmp_path)
+    _fill(con, Spec(users=3, days=2, seed=4, end=END))
+    hours = [h for (h,) in con.execute(
+        "SELECT DISTINCT date_trunc('hour', ts) FROM events ORDER BY 1").fetchall()]
+    assert len(hours) > rollups.COMPACT_HOURS
+    scripts: list[str] = []
+    real = rollups.run_script
+    monkeypatch.setattr(rollups, "run_script",
+                        lambda c, name, **p: (scripts.append(name), real(c, name, **p)))
+    monkeypatch.setattr(rollups, "REBUILD_ROWS", 200)
+    con.execute("DELETE FROM events_hourly")  # so that only the rebuild can restore them
+    assert rollups.rebuild(con, hours) == len(hours)
+    assert scripts.count("rollup_rebuild") > 3
+    assert_rollups_match_raw(con)
+    con.close()
+
+
 def test_a_schema_2_store_is_rolled_up_to_the_current_hour(tmp_path: Path) -> None:
     con = schema.connect(tmp_path)
     con.execute("DROP TABLE rollup_state")

@@ -33,7 +33,7 @@ from ccotel.store.schema import sql
 SOURCES = ("events", "points")  # the raw tables that have rollups
 HOUR = timedelta(hours=1)
 COMPACT_HOURS = 6  # hours rewritten per compaction round: bounds the writer's pause
-REBUILD_HOURS = 24  # hours rebuilt per statement: bounds the memory it needs
+REBUILD_ROWS = 1_000_000  # raw rows rebuilt per statement: bounds the memory it needs
 _RETRIES = 3  # attempts of `execute` when the writer compacts the same hours meanwhile
 
 # A statement that changes `events` (the importer's SQL), and the comments before it.
@@ -154,13 +154,30 @@ def _hours(start: datetime, end: datetime) -> list[datetime]:
 def rebuild(con: duckdb.DuckDBPyConnection, hours: Iterable[datetime]) -> int:
     """Recompute the rollups of `hours` (hour starts) from the raw rows; return how many.
 
-    A day of hours at a time: a month of a busy team's rows grouped at once needs more
-    memory than the server's DuckDB limit allows (DuckDB may fail rather than spill)."""
+    In parts of about REBUILD_ROWS raw rows: a month of a busy team's rows grouped at once
+    needs more memory than the server's DuckDB limit allows (DuckDB may fail rather than
+    spill), while each part costs a scan of the tables."""
     todo = sorted(set(hours))
-    for i in range(0, len(todo), REBUILD_HOURS):
-        part = todo[i:i + REBUILD_HOURS]
+    for part in _parts(con, todo):
         run_script(con, "rollup_rebuild", hours=part, start=part[0], end=part[-1] + HOUR)
     return len(todo)
+
+
+def _parts(con: duckdb.DuckDBPyConnection, hours: list[datetime]) -> list[list[datetime]]:
+    if len(hours) <= COMPACT_HOURS:  # the writer's rounds: no need to count
+        return [hours] if hours else []
+    rows = dict(con.execute(sql("rollup_hour_rows"), {
+        "hours": hours, "start": hours[0], "end": hours[-1] + HOUR}).fetchall())
+    parts: list[list[datetime]] = [[]]
+    size = 0
+    for h in hours:
+        n = rows.get(h, 0)
+        if parts[-1] and size + n > REBUILD_ROWS:
+            parts.append([])
+            size = 0
+        parts[-1].append(h)
+        size += n
+    return parts
 
 
 def compact(con: duckdb.DuckDBPyConnection, limit: int | None = COMPACT_HOURS,
