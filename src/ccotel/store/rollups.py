@@ -127,7 +127,7 @@ def advance(con: duckdb.DuckDBPyConnection, to: datetime) -> datetime:
         if start < to:
             first = max(start, min(_first_row_hour(con, start), to))
             rebuild(con, _hours(first, to))
-            con.execute("UPDATE rollup_state SET rolled_until = $to", {"to": to})
+            con.execute(sql("rollup_until_set"), {"to": to})
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -136,10 +136,7 @@ def advance(con: duckdb.DuckDBPyConnection, to: datetime) -> datetime:
 
 
 def _first_row_hour(con: duckdb.DuckDBPyConnection, since: datetime) -> datetime:
-    # A store left alone for months must not rebuild every empty hour since.
-    row = con.execute(
-        "SELECT least((SELECT min(ts) FROM events WHERE ts >= $since), "
-        "(SELECT min(ts) FROM points WHERE ts >= $since))", {"since": since}).fetchall()[0]
+    row = con.execute(sql("rollup_first_row_hour"), {"since": since}).fetchall()[0]
     return (row[0] or datetime.max).replace(minute=0, second=0, microsecond=0)
 
 

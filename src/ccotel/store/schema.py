@@ -93,8 +93,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(sql("rollup_rebuild_all"))
         # 2 -> 3, and new stores: every row so far is rolled up (schema 2 did it at each
         # commit), so the rollups start complete up to the current hour.
-        con.execute("INSERT INTO rollup_state SELECT $hour WHERE NOT EXISTS "
-                    "(SELECT 1 FROM rollup_state)", {"hour": current_hour()})
+        con.execute(sql("rollup_until_init"), {"hour": current_hour()})
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                     [str(SCHEMA_VERSION)])
         con.execute("COMMIT")

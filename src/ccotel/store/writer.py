@@ -83,9 +83,8 @@ class Writer:
         }
         self._until = rollups.rolled_until(con)  # see rollups.advance
         # Whether the store may hold imported requests, which telemetry would relabel.
-        self._transcripts = bool(con.execute(
-            "SELECT EXISTS (SELECT 1 FROM events WHERE source <> 'telemetry' "
-            "AND event_name = 'api_request')").fetchall()[0][0])
+        self._transcripts = bool(
+            con.execute(schema.sql("store_has_imported_requests")).fetchall()[0][0])
         self._thread = threading.Thread(target=self._run, name="ccotel-writer", daemon=True)
         self._last_retention = 0.0
         self._last_compact = 0.0
@@ -316,7 +315,7 @@ class Writer:
                     return 0
                 con.unregister(name)
                 con.register(name, tbl.filter(pa.array(keep)))
-            row = con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {name}").fetchone()
+            row = con.execute(schema.sql("append_batch").replace("{table}", table)).fetchone()
             names = {r.get("event_name" if table == "events" else "metric_name") for r in rows}
             oldest = min(r["ts"] for r in rows)
             if oldest < _micros(self._until):
