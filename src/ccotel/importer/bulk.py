@@ -156,13 +156,16 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
         con.execute(sql("import_bulk_resolve"))
         fates = dict(con.execute(sql("import_bulk_fates")).fetchall())
         known = con.execute(sql("import_bulk_known")).fetchone()
+        # The rows to insert, made before the transaction (no other process writes the
+        # store): the candidates are dropped first, so DuckDB has the memory to insert.
+        con.execute(sql("import_bulk_keep"))
+        con.execute("DROP TABLE import_bulk_rows")
         con.execute("BEGIN TRANSACTION")
         try:
             # rollups.execute: con.execute that also keeps the hourly rollups in step.
             rollups.execute(con, sql("import_bulk_delete"))
-            # The insert's hours are known beforehand (asking the insert to return them
-            # would run it on one thread): rebuilt in the same transaction.
             inserted = con.execute(sql("import_bulk_insert")).fetchone()
+            # The inserted rows' hours, rebuilt in the same transaction.
             rollups.rebuild(con, [h for (h,) in con.execute(sql("import_bulk_hours")).fetchall()])
             states = [FileState(str(f.plan.path), f.plan.size, f.plan.mtime, f.end,
                                 head_hash(f.plan.path, f.end) if f.end else None)

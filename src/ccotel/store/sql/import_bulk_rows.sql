@@ -147,13 +147,9 @@ request_rows AS MATERIALIZED (
         CASE WHEN json_type(recorded_cost) IN ('UBIGINT', 'BIGINT', 'DOUBLE')
              THEN recorded_cost::DOUBLE END AS recorded_cost,
         NULL::DOUBLE AS cost_usd,
-        '{"message_id":' || coalesce(to_json(message_id), 'null')
-            || CASE WHEN sidechain THEN ',"is_sidechain":true' ELSE '' END
-            || CASE WHEN coalesce(msg.usage.service_tier, '') <> ''
-                    THEN ',"service_tier":' || to_json(msg.usage.service_tier) ELSE '' END
-            || CASE WHEN coalesce(msg.usage.speed, '') <> ''
-                    THEN ',"speed":' || to_json(msg.usage.speed) ELSE '' END
-            || '}' AS attributes,
+        -- `attributes` is made for the kept rows only (import_bulk_keep.sql); rows the
+        -- Python parser made of refused lines come with theirs.
+        NULL::VARCHAR AS attributes, msg.usage.service_tier AS service_tier,
         NULL::VARCHAR AS tool_name, NULL::VARCHAR AS tool_use_id,
         msg.content AS content
     FROM requests
@@ -165,7 +161,7 @@ everything AS (
     SELECT file_index, NULL AS skip, 'txtool:' || b.id AS event_key, 'tool_use' AS event_name,
            time_unix_nano, session_id, model, request_id, NULL AS message_id,
            false AS sidechain, 0 AS total, app_version, project, git_branch,
-           '{}' AS attributes, b.name AS tool_name, b.id AS tool_use_id
+           b.name AS tool_name, b.id AS tool_use_id
     FROM (SELECT *, unnest(content) AS b FROM request_rows WHERE skip IS NULL)
     WHERE b.type = 'tool_use' AND coalesce(b.id, '') <> '' AND coalesce(b.name, '') <> ''
 )
