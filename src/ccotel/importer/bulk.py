@@ -155,10 +155,10 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
         _price(con, pricer)
         con.execute(sql("import_bulk_resolve"))
         fates = dict(con.execute(sql("import_bulk_fates")).fetchall())
-        known = con.execute(sql("import_bulk_known")).fetchone()
         # The rows to insert, made before the transaction (no other process writes the
         # store): the candidates are dropped first, so DuckDB has the memory to insert.
         con.execute(sql("import_bulk_keep"))
+        known = con.execute(sql("import_bulk_known")).fetchone()
         con.execute("DROP TABLE import_bulk_rows")
         con.execute("BEGIN TRANSACTION")
         try:

@@ -9,8 +9,9 @@ CREATE OR REPLACE TEMP TABLE import_bulk_keep AS
 WITH telemetry_requests AS (
     SELECT DISTINCT request_id FROM events
     WHERE source = 'telemetry' AND event_name = 'api_request'
-      AND request_id IN (SELECT request_id FROM import_bulk_decisions
-                         WHERE NOT stored AND fate = 'keep')
+      AND request_id IN (SELECT r.request_id FROM import_bulk_rows r
+                         JOIN import_bulk_decisions d ON d.row_id = r.rowid
+                         WHERE d.fate = 'keep' AND r.event_name = 'api_request')
 ),
 telemetry_tools AS (
     SELECT DISTINCT tool_use_id FROM events

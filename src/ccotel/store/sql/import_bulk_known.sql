@@ -1,6 +1,3 @@
--- Bulk import: surviving requests the store already has from telemetry.
-SELECT count(*)
-FROM import_bulk_decisions
-WHERE NOT stored AND fate = 'keep' AND event_name = 'api_request'
-  AND request_id IN (SELECT request_id FROM events
-                     WHERE source = 'telemetry' AND event_name = 'api_request')
+-- Bulk import: surviving requests the store already has from telemetry (kept as copies
+-- by import_bulk_keep.sql).
+SELECT count(*) FROM import_bulk_keep WHERE event_name = 'transcript_copy'
