@@ -121,6 +121,43 @@ def test_a_line_without_a_message_id_gets_the_same_key_both_ways(tmp_path: Path)
     assert any(r[0].startswith("tx::") for r in rows(tmp_path / "db"))
 
 
+# Leaf values a transcript should not hold, but might: each path must read them alike
+# (a token count is a JSON integer >= 0; anything else does not count).
+ODD_LEAVES: list[tuple[str, Any]] = [
+    ("input_tokens", "12"), ("input_tokens", 12.0), ("input_tokens", -3),
+    ("input_tokens", 1e3), ("input_tokens", True), ("input_tokens", None),
+    ("output_tokens", 2**64), ("output_tokens", [5]),
+    ("cache_read_input_tokens", "7"), ("cache_read_input_tokens", 7.5),
+    ("cache_creation_input_tokens", {"n": 1}), ("cache_creation", 5),
+    ("cache_creation", [1, 2]), ("cache_creation", "x"), ("cache_creation", {}),
+    ("cache_creation", {"ephemeral_5m_input_tokens": "9", "ephemeral_1h_input_tokens": 4}),
+    ("cache_creation", {"ephemeral_5m_input_tokens": 2.0, "ephemeral_1h_input_tokens": -1}),
+    ("cache_creation", {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 10**6}),
+]
+
+
+def test_odd_leaf_values_are_read_alike(tmp_path: Path) -> None:
+    c = Corpus(tmp_path / "projects")
+    _, path, lines = c.session(datetime(2026, 3, 1, tzinfo=UTC), turns=2, no_split_rate=0)
+    template = next(json.loads(x) for x in lines if '"usage"' in x)
+    odd = []
+    for i, (leaf, value) in enumerate(ODD_LEAVES):
+        entry = json.loads(json.dumps(template))
+        entry["message"]["id"] = f"msg_odd{i}"
+        entry["requestId"] = f"req_odd{i}"
+        entry["message"]["usage"][leaf] = value
+        odd.append(dumps(entry))
+    c.write(path, lines + odd)
+    out = {engine: imported(tmp_path / engine, c.root, engine) for engine in ("python", "duckdb")}
+    assert out["python"]["requestLines"] == out["duckdb"]["requestLines"]
+    assert rows(tmp_path / "python") == rows(tmp_path / "duckdb")
+    keys = {r[0] for r in rows(tmp_path / "duckdb")}
+    # Counted: the odd values in fields that only add to a request (read as 0 or, for
+    # an integer, as themselves); not counted: a request without integer in/out tokens.
+    assert "tx:msg_odd0:req_odd0" not in keys and "tx:msg_odd2:req_odd2" not in keys
+    assert "tx:msg_odd8:req_odd8" in keys and "tx:msg_odd17:req_odd17" in keys
+
+
 def test_complete_end(tmp_path: Path) -> None:
     f = tmp_path / "f"
     f.write_bytes(b"a\nb\nc")

@@ -55,8 +55,13 @@ def looks_like_json_object(line: bytes) -> bool:
     return not stripped or (stripped[:1] == b"{" and stripped[-1:] == b"}")
 
 
+# A token count is a JSON integer from 0 to below this (more is not a count; sums of the
+# five kinds of a request stay within the store's 64-bit integers).
+MAX_TOKENS = 1 << 60
+
+
 def _int(v: Any) -> int | None:
-    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
+    return v if type(v) is int and 0 <= v < MAX_TOKENS else None
 
 
 def _str(v: Any) -> str | None:

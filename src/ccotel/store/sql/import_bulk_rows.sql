@@ -30,7 +30,10 @@ parsed AS (
     -- Each line is parsed once; its text goes no further: a line without a message id is
     -- keyed by its hash, a malformed one is quoted.
     SELECT file_index, d,
-           CASE WHEN d IS NULL OR NOT starts_with(ltrim(line), '{') THEN left(line, 80) END
+           CASE WHEN d IS NULL
+                     -- (ltrim copies the line: only for the rare one not starting with '{')
+                     OR (NOT starts_with(line, '{') AND NOT starts_with(ltrim(line), '{'))
+                THEN left(line, 80) END
                AS excerpt,
            CASE WHEN d.message.id IS NULL AND d.data.message.message.id IS NULL
                 THEN md5(rtrim(line, chr(13))) END AS line_hash
@@ -82,17 +85,52 @@ fields AS (
     FROM entry
 ),
 typed AS (
+    -- JSON leaves come out of the parse as minified JSON text: an unsigned integer is a
+    -- text a cast to UBIGINT takes, bar a real's '.' or exponent (a string "12" keeps its
+    -- quotes, a negative its '-'). Read so rather than parsed again, leaf by leaf.
     SELECT *,
-        msg.usage IS NOT NULL
-            AND json_type(msg.usage.input_tokens) = 'UBIGINT'
-            AND json_type(msg.usage.output_tokens) = 'UBIGINT' AS is_usage,
+        CASE WHEN NOT (contains(msg.usage.input_tokens, '.') OR contains(msg.usage.input_tokens, 'e')
+                       OR contains(msg.usage.input_tokens, 'E'))
+             THEN try_cast(msg.usage.input_tokens::VARCHAR AS UBIGINT) END AS input_raw,
+        CASE WHEN NOT (contains(msg.usage.output_tokens, '.') OR contains(msg.usage.output_tokens, 'e')
+                       OR contains(msg.usage.output_tokens, 'E'))
+             THEN try_cast(msg.usage.output_tokens::VARCHAR AS UBIGINT) END AS output_raw,
+        CASE WHEN NOT (contains(msg.usage.cache_read_input_tokens, '.') OR contains(msg.usage.cache_read_input_tokens, 'e')
+                       OR contains(msg.usage.cache_read_input_tokens, 'E'))
+             THEN try_cast(msg.usage.cache_read_input_tokens::VARCHAR AS UBIGINT) END AS cache_read_raw,
+        CASE WHEN NOT (contains(msg.usage.cache_creation_input_tokens, '.') OR contains(msg.usage.cache_creation_input_tokens, 'e')
+                       OR contains(msg.usage.cache_creation_input_tokens, 'E'))
+             THEN try_cast(msg.usage.cache_creation_input_tokens::VARCHAR AS UBIGINT) END AS cache_flat_raw,
         msg.model AS model,
         msg.id AS message_id,
         try_cast(ts_text AS TIMESTAMPTZ) AS tstz,
-        CASE WHEN json_type(msg.usage.cache_creation) = 'OBJECT' THEN true ELSE false END AS split,
-        CASE WHEN json_type(msg.usage.cache_read_input_tokens) = 'UBIGINT'
-             THEN msg.usage.cache_read_input_tokens::BIGINT ELSE 0 END AS cache_read
+        coalesce(starts_with(msg.usage.cache_creation, '{'), false) AS split
     FROM fields
+),
+split_tokens AS (
+    -- A token count is below 2^60 (transcript.MAX_TOKENS: sums of five stay in BIGINT).
+    -- The 5m/1h split is parsed once where there is one.
+    SELECT *,
+        CASE WHEN split THEN json_transform(msg.usage.cache_creation,
+            '{"ephemeral_5m_input_tokens": "JSON", "ephemeral_1h_input_tokens": "JSON"}')
+        END AS cc
+    FROM typed
+    WHERE (msg.usage IS NOT NULL AND input_raw < 1152921504606846976
+           AND output_raw < 1152921504606846976)
+       OR excerpt IS NOT NULL
+),
+split_raw AS (
+    SELECT *,
+        CASE WHEN NOT split THEN cache_flat_raw
+             ELSE CASE WHEN NOT (contains(cc.ephemeral_5m_input_tokens, '.') OR contains(cc.ephemeral_5m_input_tokens, 'e')
+                            OR contains(cc.ephemeral_5m_input_tokens, 'E'))
+                  THEN try_cast(cc.ephemeral_5m_input_tokens::VARCHAR AS UBIGINT) END
+        END AS cache_5m_raw,
+        CASE WHEN split THEN CASE WHEN NOT (contains(cc.ephemeral_1h_input_tokens, '.') OR contains(cc.ephemeral_1h_input_tokens, 'e')
+                            OR contains(cc.ephemeral_1h_input_tokens, 'E'))
+                  THEN try_cast(cc.ephemeral_1h_input_tokens::VARCHAR AS UBIGINT) END
+        END AS cache_1h_raw
+    FROM split_tokens
 ),
 requests AS (
     SELECT *,
@@ -103,23 +141,13 @@ requests AS (
                  OR (version IS NOT NULL AND NOT regexp_matches(version, '^\d+\.\d+\.\d+'))
                  OR tstz IS NULL THEN 'invalid'
         END AS skip,
-        msg.usage.input_tokens::BIGINT AS input_tokens,
-        msg.usage.output_tokens::BIGINT AS output_tokens,
-        CASE WHEN split THEN
-                 CASE WHEN json_type(msg.usage.cache_creation->'ephemeral_5m_input_tokens')
-                           = 'UBIGINT'
-                      THEN (msg.usage.cache_creation->>'ephemeral_5m_input_tokens')::BIGINT
-                      ELSE 0 END
-             WHEN json_type(msg.usage.cache_creation_input_tokens) = 'UBIGINT'
-                 THEN msg.usage.cache_creation_input_tokens::BIGINT
-             ELSE 0 END AS cache_5m,
-        CASE WHEN split AND json_type(msg.usage.cache_creation->'ephemeral_1h_input_tokens')
-                            = 'UBIGINT'
-             THEN (msg.usage.cache_creation->>'ephemeral_1h_input_tokens')::BIGINT ELSE 0 END
-            AS cache_1h,
-        epoch_ns(try_cast(ts_text AS TIMESTAMPTZ)) AS time_unix_nano
-    FROM typed
-    WHERE is_usage OR excerpt IS NOT NULL
+        CASE WHEN input_raw < 1152921504606846976 THEN input_raw::BIGINT END AS input_tokens,
+        CASE WHEN output_raw < 1152921504606846976 THEN output_raw::BIGINT END AS output_tokens,
+        coalesce(CASE WHEN cache_read_raw < 1152921504606846976 THEN cache_read_raw::BIGINT END, 0) AS cache_read,
+        coalesce(CASE WHEN cache_5m_raw < 1152921504606846976 THEN cache_5m_raw::BIGINT END, 0) AS cache_5m,
+        coalesce(CASE WHEN cache_1h_raw < 1152921504606846976 THEN cache_1h_raw::BIGINT END, 0) AS cache_1h,
+        epoch_ns(tstz) AS time_unix_nano
+    FROM split_raw
 ),
 request_rows AS MATERIALIZED (
     -- Flat columns only: materializing the parsed structs would cost more than the parse.
