@@ -22,13 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
-import pyarrow as pa
 
 from ccotel.claude.pricing import PicoRates, Pricer, TokenCounts, preload
-from ccotel.importer.files import FileState, Plan, head_hash
+from ccotel.importer.files import HEAD_BYTES, FileState, Plan, hash_head
 from ccotel.importer.transcript import (
     DEDUPE_MESSAGE_ID,
     DEDUPE_SIDECHAIN,
@@ -44,34 +43,53 @@ from ccotel.store.schema import sql
 BATCH_BYTES = 4 << 30  # bounded anyway by DuckDB's memory_limit (it spills past it)
 _TAIL_SCAN = 1 << 16
 
-_FILES = pa.schema([("path", pa.string()), ("file_index", pa.int64()), ("tail", pa.string())])
-_RATES = pa.schema([("model", pa.string()), ("fast", pa.bool_()), ("day", pa.date32()),
-                    *[(k, pa.int64()) for k in (
-                        "input", "output", "cache_read", "write_5m", "write_1h", "tier_start",
-                        "t_input", "t_output", "t_cache_read", "t_write_5m", "t_write_1h")]])
-_COSTS = pa.schema([("row_id", pa.int64()), ("cost", pa.float64())])
+# Working tables handed to DuckDB: their columns and types.
+_FILES = {"path": "VARCHAR", "file_index": "BIGINT", "tail": "VARCHAR"}
+_RATES = {"model": "VARCHAR", "fast": "BOOLEAN", "day": "DATE",
+          **dict.fromkeys(("input", "output", "cache_read", "write_5m", "write_1h",
+                           "tier_start", "t_input", "t_output", "t_cache_read", "t_write_5m",
+                           "t_write_1h"), "BIGINT")}
+_COSTS = {"row_id": "BIGINT", "cost": "DOUBLE"}
+_FILE_STATES = {"path": "VARCHAR", "size": "BIGINT", "mtime": "DOUBLE",
+                "offset_bytes": "BIGINT", "head_hash": "VARCHAR"}
+
+
+def _temp_table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str],
+                rows: list[dict[str, Any]]) -> None:
+    """A temporary table `name` holding `rows` (Python values, one list per column: no
+    pyarrow to load for a handful of rows)."""
+    select = ", ".join(f"unnest(${c})::{t} AS {c}" for c, t in columns.items())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select}",
+                {c: [r.get(c) for r in rows] for c in columns})
 
 
 @dataclass
 class _File:
     plan: Plan
     index: int
-    end: int            # bytes up to and including the last newline
-    tail: str | None    # the unfinished last line, if any
+    end: int                # bytes up to and including the last newline
+    tail: str | None        # the unfinished last line, if any
+    head_hash: str | None   # of the first bytes up to `end` (files.head_hash)
 
 
 def complete_end(path: Path, size: int) -> int:
     """Offset just past the last newline before `size` (0 when there is none)."""
     with path.open("rb") as f:
-        pos = size
-        while pos > 0:
-            start = max(0, pos - _TAIL_SCAN)
-            f.seek(start)
-            block = f.read(pos - start)
-            i = block.rfind(b"\n")
-            if i >= 0:
-                return start + i + 1
-            pos = start
+        return _complete_end(f, size)
+
+
+def _complete_end(f: BinaryIO, size: int) -> int:
+    pos = size
+    block_size = 512  # most files end with a newline: the first small read finds it
+    while pos > 0:
+        start = max(0, pos - block_size)
+        f.seek(start)
+        block = f.read(pos - start)
+        i = block.rfind(b"\n")
+        if i >= 0:
+            return start + i + 1
+        pos = start
+        block_size = _TAIL_SCAN
     return 0
 
 
@@ -82,15 +100,19 @@ def line_start(path: Path, position: int) -> int:
 
 
 def _prepare(plan: Plan, index: int) -> _File:
-    end = complete_end(plan.path, plan.size)
+    """Where the file's complete lines end, its unfinished last line, and the hash of its
+    first bytes, in one opening of the file."""
     tail = None
-    if end < plan.size:
-        with plan.path.open("rb") as f:
+    with plan.path.open("rb") as f:
+        end = _complete_end(f, plan.size)
+        if end < plan.size:
             f.seek(end)
             raw = f.read(plan.size - end)
-        # DuckDB reads the same bytes as one more line; this is how it is recognised.
-        tail = raw.decode("utf-8", "replace").rstrip("\r")
-    return _File(plan, index, end, tail)
+            # DuckDB reads the same bytes as one more line; this is how it is recognised.
+            tail = raw.decode("utf-8", "replace").rstrip("\r")
+        f.seek(0)
+        head = hash_head(f.read(min(HEAD_BYTES, end))) if end else None
+    return _File(plan, index, end, tail, head)
 
 
 def _batches(files: list[_File]) -> list[list[_File]]:
@@ -137,9 +159,9 @@ def _preload_prices() -> None:
 def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: Any,
                   pricer: Pricer, progress: Callable[[int], None] | None,
                   malformed_cls: Any, prices: threading.Thread) -> None:
-    con.register("import_bulk_files", pa.Table.from_pylist(
-        [{"path": str(f.plan.path), "file_index": f.index, "tail": f.tail} for f in batch],
-        schema=_FILES))
+    _temp_table(con, "import_bulk_files", _FILES,
+                [{"path": str(f.plan.path), "file_index": f.index, "tail": f.tail}
+                 for f in batch])
     if prices.ident is None:
         # Only now: DuckDB's read frees the interpreter, which the loading would hold.
         prices.start()
@@ -147,7 +169,7 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
         _read_rows(con, [str(f.plan.path) for f in batch], sum(f.plan.size for f in batch),
                    progress)
     finally:
-        con.unregister("import_bulk_files")
+        con.execute("DROP TABLE import_bulk_files")
     try:
         prices.join()
         _read_rejected_lines(con, batch, report, pricer, malformed_cls)
@@ -168,14 +190,13 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
             # The inserted rows' hours, rebuilt in the same transaction.
             rollups.rebuild(con, [h for (h,) in con.execute(sql("import_bulk_hours")).fetchall()])
             states = [FileState(str(f.plan.path), f.plan.size, f.plan.mtime, f.end,
-                                head_hash(f.plan.path, f.end) if f.end else None)
-                      for f in batch]
-            con.register("import_files_batch", pa.Table.from_pylist(
-                [s.as_dict() for s in states]))
+                                f.head_hash) for f in batch]
+            _temp_table(con, "import_files_batch", _FILE_STATES,
+                        [s.as_dict() for s in states])
             try:
                 con.execute(sql("import_files_put"))
             finally:
-                con.unregister("import_files_batch")
+                con.execute("DROP TABLE import_files_batch")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -316,6 +337,8 @@ def _read_rejected_lines(con: duckdb.DuckDBPyConnection, batch: list[_File], rep
             extra.append({"file_index": f.index, "skip": parsed.skipped,
                           "event_name": "api_request"})
     if extra:
+        import pyarrow as pa  # rows of many shapes, from the rare refused line
+
         con.register("import_bulk_extra", pa.Table.from_pylist(extra))
         try:
             con.execute(sql("import_bulk_add_rows"))
@@ -357,11 +380,11 @@ def _price(con: duckdb.DuckDBPyConnection, pricer: Pricer) -> None:
         else:
             library.append((model, fast, day))
     if linear:
-        con.register("import_bulk_rates", pa.Table.from_pylist(linear, schema=_RATES))
+        _temp_table(con, "import_bulk_rates", _RATES, linear)
         try:
             con.execute(sql("import_bulk_price"))
         finally:
-            con.unregister("import_bulk_rates")
+            con.execute("DROP TABLE import_bulk_rates")
     for model, fast, day in library:
         rows = con.execute(sql("import_bulk_library_rows"),
                            {"model": model, "fast": fast, "day": day}).fetchall()
@@ -371,8 +394,8 @@ def _price(con: duckdb.DuckDBPyConnection, pricer: Pricer) -> None:
             cost = pricer.price(model, when, TokenCounts(i, o, cr, c5, c1),
                                 "fast" if fast else None)
             costs.append({"row_id": row_id, "cost": None if cost is None else float(cost)})
-        con.register("import_bulk_costs", pa.Table.from_pylist(costs, schema=_COSTS))
+        _temp_table(con, "import_bulk_costs", _COSTS, costs)
         try:
             con.execute(sql("import_bulk_set_costs"))
         finally:
-            con.unregister("import_bulk_costs")
+            con.execute("DROP TABLE import_bulk_costs")

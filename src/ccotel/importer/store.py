@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from ccotel.importer.dedupe import Entry, resolve
 from ccotel.importer.files import FileState
@@ -47,11 +46,19 @@ EVENT_NAMES = frozenset({"api_request", "tool_use"})
 # A transcript request that telemetry already reported: kept for dedupe, never counted.
 COPY_EVENT = "transcript_copy"
 
-_CANDIDATES = pa.schema([("event_key", pa.string()), ("message_id", pa.string()),
-                         ("request_id", pa.string()), ("tool_use_id", pa.string())])
-_KEYS = pa.schema([("event_key", pa.string())])
-_FILES = pa.schema([("path", pa.string()), ("size", pa.int64()), ("mtime", pa.float64()),
-                    ("offset_bytes", pa.int64()), ("head_hash", pa.string())])
+# Columns of the tables handed to DuckDB (as Arrow schemas: pyarrow loads only when rows
+# are applied, not for every import command).
+_CANDIDATES = (("event_key", "string"), ("message_id", "string"), ("request_id", "string"),
+               ("tool_use_id", "string"))
+_KEYS = (("event_key", "string"),)
+_FILES = (("path", "string"), ("size", "int64"), ("mtime", "float64"),
+          ("offset_bytes", "int64"), ("head_hash", "string"))
+
+
+def _arrow_schema(columns: tuple[tuple[str, str], ...]) -> Any:
+    import pyarrow as pa
+
+    return pa.schema([(name, getattr(pa, kind)()) for name, kind in columns])
 
 
 class BadRows(ValueError):
@@ -132,18 +139,22 @@ def apply_chunk(writer: Writer, rows: list[dict[str, Any]],
 
 
 def _register(cur: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]],
-              schema: pa.Schema) -> None:
-    cur.register(name, pa.Table.from_pylist(rows, schema=schema))
+              columns: tuple[tuple[str, str], ...]) -> None:
+    import pyarrow as pa
+
+    cur.register(name, pa.Table.from_pylist(rows, schema=_arrow_schema(columns)))
 
 
 def _candidates(cur: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
+    import pyarrow as pa
+
     requests = [r.get("event_name") == "api_request" for r in rows]
     table = pa.table({
         "event_key": [r["event_key"] for r in rows],
         "message_id": [r.get(DEDUPE_MESSAGE_ID) for r in rows],
         "request_id": [r.get("request_id") if ok else None for r, ok in zip(rows, requests)],
         "tool_use_id": [r.get("tool_use_id") for r in rows],
-    }, schema=_CANDIDATES)
+    }, schema=_arrow_schema(_CANDIDATES))
     cur.register("import_candidates", table)
 
 
