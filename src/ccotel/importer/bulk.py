@@ -128,13 +128,18 @@ def _batches(files: list[_File]) -> list[list[_File]]:
 
 
 def bulk_import(con: duckdb.DuckDBPyConnection, plans: list[Plan], report: Any,
-                progress: Callable[[int], None] | None = None) -> None:
-    """Import whole files (every plan starts at 0) into the store on `con`."""
+                progress: Callable[[int], None] | None = None,
+                rates: Callable[[list[Any]], tuple[list[Any], set[str]]] | None = None
+                ) -> None:
+    """Import whole files (every plan starts at 0) into the store on `con`. `rates`: a
+    helper that resolves price rates elsewhere (importer/prices.py), else this process
+    loads the price tables, in a thread while DuckDB reads."""
     from ccotel.importer.run import Malformed
 
     pricer = Pricer()
     # Prices are needed once the files are read; their tables load meanwhile.
-    prices = threading.Thread(target=_preload_prices, name="ccotel-prices", daemon=True)
+    prices = threading.Thread(target=_preload_prices if rates is None else _no_preload,
+                              name="ccotel-prices", daemon=True)
     con.execute("SET TimeZone = 'UTC'")  # a timestamp without offset means UTC
     # Row order never matters here (ties are broken by file and time), and keeping it
     # costs DuckDB most of its parallelism.
@@ -147,7 +152,7 @@ def bulk_import(con: duckdb.DuckDBPyConnection, plans: list[Plan], report: Any,
     con.execute("SET max_vacuum_tasks = 0")
     files = [_prepare(p, i) for i, p in enumerate(plans)]
     for batch in _batches(files):
-        _import_batch(con, batch, report, pricer, progress, Malformed, prices)
+        _import_batch(con, batch, report, pricer, progress, Malformed, prices, rates)
     report.unpriced_models = sorted(set(report.unpriced_models) | pricer.unpriced)
 
 
@@ -156,9 +161,14 @@ def _preload_prices() -> None:
         preload()
 
 
+def _no_preload() -> None:
+    pass
+
+
 def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: Any,
                   pricer: Pricer, progress: Callable[[int], None] | None,
-                  malformed_cls: Any, prices: threading.Thread) -> None:
+                  malformed_cls: Any, prices: threading.Thread,
+                  rates: Callable[[list[Any]], tuple[list[Any], set[str]]] | None) -> None:
     _temp_table(con, "import_bulk_files", _FILES,
                 [{"path": str(f.plan.path), "file_index": f.index, "tail": f.tail}
                  for f in batch])
@@ -174,7 +184,7 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
         prices.join()
         _read_rejected_lines(con, batch, report, pricer, malformed_cls)
         _collect_stats(con, batch, report, malformed_cls)
-        _price(con, pricer)
+        _price(con, pricer, rates)
         con.execute(sql("import_bulk_resolve"))
         fates = dict(con.execute(sql("import_bulk_fates")).fetchall())
         # The rows to insert, made before the transaction (no other process writes the
@@ -360,13 +370,23 @@ def _malformed(report: Any, cls: Any, path: str, offset: int | None, reason: str
         report.malformed.append(cls(path, offset, reason))
 
 
-def _price(con: duckdb.DuckDBPyConnection, pricer: Pricer) -> None:
+def _price(con: duckdb.DuckDBPyConnection, pricer: Pricer,
+           helper: Callable[[list[Any]], tuple[list[Any], set[str]]] | None = None) -> None:
     """Cost of every request without a recorded one: linear tables in SQL, the rest here."""
     combos = con.execute(sql("import_bulk_unpriced")).fetchall()
+    resolved: list[Any] | None = None
+    if helper is not None:
+        try:
+            resolved, unpriced = helper(combos)
+            pricer.unpriced |= unpriced
+        except Exception:  # noqa: BLE001 - the helper died: price here, as without it
+            resolved = None
+    if resolved is None:
+        resolved = [pricer.pico_rates(model, day, "fast" if fast else None)
+                    for model, fast, day in combos]
     linear: list[dict[str, Any]] = []
     library: list[tuple[str, bool, Any]] = []
-    for model, fast, day in combos:
-        rates = pricer.pico_rates(model, day, "fast" if fast else None)
+    for (model, fast, day), rates in zip(combos, resolved, strict=True):
         if rates is None:
             continue  # unknown model: no cost, listed as unpriced
         if isinstance(rates, PicoRates):

@@ -34,7 +34,6 @@ def import_command(paths: tuple[Path, ...], as_json: bool, progress: bool | None
     'ccotel serve' running on the same --data-dir.
     """
     from ccotel.importer import files
-    from ccotel.importer.run import ImportReport, plan_files, run_import
     from ccotel.running import find_running
 
     data_dir = data_dir or default_data_dir()
@@ -44,7 +43,37 @@ def import_command(paths: tuple[Path, ...], as_json: bool, progress: bool | None
             "no Claude Code transcripts found in CLAUDE_CONFIG_DIR, ~/.config/claude/projects "
             "or ~/.claude/projects: pass the folder that holds them")
     info = find_running(data_dir)
-    sink = _open_sink(data_dir, info)
+    rates = _rates_helper(data_dir, info, engine)
+    try:
+        report, via_server = _import(roots, data_dir, info, rates, as_json, progress, engine)
+    finally:
+        if rates is not None:
+            rates.close()
+    if as_json:
+        out = report.as_dict()
+        out["via"] = "server" if via_server else "store"
+        click.echo(json.dumps(out, indent=2))
+        return
+    _print_report(report, data_dir, via_server=via_server)
+
+
+def _rates_helper(data_dir: Path, info: dict[str, Any] | None, engine: str) -> Any:
+    """For a first import into a new store (read in bulk by DuckDB), a process that loads
+    the price tables meanwhile (importer/prices.py); started before anything else."""
+    from ccotel.store import DB_FILENAME
+
+    if info is not None or engine == "python" or (data_dir / DB_FILENAME).exists():
+        return None
+    from ccotel.importer.prices import RatesHelper
+
+    return RatesHelper()
+
+
+def _import(roots: list[Path], data_dir: Path, info: dict[str, Any] | None, rates: Any,
+            as_json: bool, progress: bool | None, engine: str) -> tuple[Any, bool]:
+    from ccotel.importer.run import ImportReport, plan_files, run_import
+
+    sink = _open_sink(data_dir, info, rates)
     try:
         seen, plans = plan_files(roots, sink.file_states())
         report = ImportReport(files_seen=seen)
@@ -60,21 +89,16 @@ def import_command(paths: tuple[Path, ...], as_json: bool, progress: bool | None
         raise
     finally:
         sink.close()
-    if as_json:
-        out = report.as_dict()
-        out["via"] = "server" if info else "store"
-        click.echo(json.dumps(out, indent=2))
-        return
-    _print_report(report, data_dir, via_server=info is not None)
+    return report, info is not None
 
 
-def _open_sink(data_dir: Path, info: dict[str, Any] | None) -> Any:
+def _open_sink(data_dir: Path, info: dict[str, Any] | None, rates: Any = None) -> Any:
     from ccotel.importer.run import LocalSink, RemoteSink, server_url, token_from_env
 
     if info is not None:
         return RemoteSink(server_url(info), token_from_env())
     try:
-        return LocalSink(data_dir)
+        return LocalSink(data_dir, rates=rates)
     except Exception as exc:
         _raise_friendly(exc, data_dir)
         raise

@@ -176,11 +176,12 @@ def _malformed(rep: ImportReport, path: Path, offset: int, reason: str) -> None:
 class LocalSink:
     """Writes the store directly: no server holds it."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, rates: Any = None) -> None:
         from ccotel.store import schema
 
         self.con = schema.connect(data_dir)
         self._writer: Any = None
+        self._rates = rates  # importer/prices.py's helper, for a bulk import
 
     @property
     def writer(self) -> Any:
@@ -206,7 +207,7 @@ class LocalSink:
              progress: Progress | None) -> None:
         from ccotel.importer.bulk import bulk_import
 
-        bulk_import(self.con, plans, report, progress)
+        bulk_import(self.con, plans, report, progress, rates=self._rates)
 
     def close(self) -> None:
         self.con.close()

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from ccotel.store import DB_FILENAME
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
 # 2: hourly rollups (events_hourly, points_hourly, ...); 3: rollup_state.rolled_until
 SCHEMA_VERSION = 3
-DB_FILENAME = "ccotel.duckdb"
 
 
 class SchemaError(RuntimeError):
