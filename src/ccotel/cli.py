@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -76,6 +75,8 @@ def serve(**options: Any) -> None:
 
     from ccotel.claude.setup import as_shell, claude_env
     from ccotel.server import Running, StartupError, serve as run
+
+    import logging
 
     settings = Settings.from_options(**options)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 
 from ccotel.query import parse_duration
 
@@ -33,6 +32,8 @@ class Setting:
 
 
 def default_data_dir() -> Path:
+    import platformdirs  # here: commands given --data-dir / CCOTEL_DATA_DIR start faster
+
     return Path(platformdirs.user_data_dir("ccotel", appauthor=False))
 
 
