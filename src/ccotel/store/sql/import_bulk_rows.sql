@@ -38,7 +38,8 @@ parsed AS (
            CASE WHEN d.message.id IS NULL AND d.data.message.message.id IS NULL
                 THEN md5(rtrim(line, chr(13))) END AS line_hash
     FROM (
-        -- TRY: a line that is not a JSON object parses to NULL (reported as malformed).
+        -- TRY: a line that is not JSON parses to NULL (reported as malformed). (bulk.py
+        -- reads without TRY first: it raises on such a line, and the read is run again.)
         SELECT file_index, line,
                TRY(json_transform(line, '{
                  "timestamp": "VARCHAR", "sessionId": "VARCHAR", "requestId": "VARCHAR",
