@@ -26,9 +26,11 @@ from typing import Any, Literal
 
 from ccotel.claude.pricing import Pricer, TokenCounts
 
-# Lines without this are not usage lines (ccusage scans for the same marker): checking
-# bytes first avoids parsing the user and attachment lines that hold most of the bytes.
-USAGE_MARKER = b'"usage"'
+# Lines without this are not usage lines (every `"usage"` key has it): checking bytes
+# first avoids parsing the user and attachment lines that hold most of the bytes. Without
+# the opening quote: a substring search looks for the first byte first, and JSON lines are
+# full of quotes (DuckDB scans 1 GB 0.05 s faster). Both import paths use this marker.
+USAGE_MARKER = b'usage"'
 SYNTHETIC_MODEL = "<synthetic>"
 DEDUPE_MESSAGE_ID = "_message_id"
 DEDUPE_SIDECHAIN = "_sidechain"

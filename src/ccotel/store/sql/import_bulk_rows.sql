@@ -22,7 +22,7 @@ WITH lines AS (
     JOIN import_bulk_files f ON f.path = r.filename
     -- Cheap tests first (trimming every line would double the scan): usage lines, and
     -- lines that may not be JSON objects, which the parse below decides on.
-    WHERE (contains(r.line, '"usage"')
+    WHERE (contains(r.line, 'usage"')  -- transcript.USAGE_MARKER
            OR NOT (starts_with(r.line, '{') AND ends_with(r.line, '}')))
       AND (f.tail IS NULL OR r.line <> f.tail)
 ),
