@@ -150,6 +150,7 @@ def bulk_import(con: duckdb.DuckDBPyConnection, plans: list[Plan], report: Any,
     # same; a later checkpoint (another process) may still merge them, or reclaim rows
     # this import deleted.
     con.execute("SET max_vacuum_tasks = 0")
+    con.execute(sql("import_bulk_macros"))
     files = [_prepare(p, i) for i, p in enumerate(plans)]
     for batch in _batches(files):
         _import_batch(con, batch, report, pricer, progress, Malformed, prices, rates)

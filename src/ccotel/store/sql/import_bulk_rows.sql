@@ -86,22 +86,12 @@ fields AS (
     FROM entry
 ),
 typed AS (
-    -- JSON leaves come out of the parse as minified JSON text: an unsigned integer is a
-    -- text a cast to UBIGINT takes, bar a real's '.' or exponent (a string "12" keeps its
-    -- quotes, a negative its '-'). Read so rather than parsed again, leaf by leaf.
+    -- Token leaves read from their JSON text (import_bulk_macros.sql).
     SELECT *,
-        CASE WHEN NOT (contains(msg.usage.input_tokens, '.') OR contains(msg.usage.input_tokens, 'e')
-                       OR contains(msg.usage.input_tokens, 'E'))
-             THEN try_cast(msg.usage.input_tokens::VARCHAR AS UBIGINT) END AS input_raw,
-        CASE WHEN NOT (contains(msg.usage.output_tokens, '.') OR contains(msg.usage.output_tokens, 'e')
-                       OR contains(msg.usage.output_tokens, 'E'))
-             THEN try_cast(msg.usage.output_tokens::VARCHAR AS UBIGINT) END AS output_raw,
-        CASE WHEN NOT (contains(msg.usage.cache_read_input_tokens, '.') OR contains(msg.usage.cache_read_input_tokens, 'e')
-                       OR contains(msg.usage.cache_read_input_tokens, 'E'))
-             THEN try_cast(msg.usage.cache_read_input_tokens::VARCHAR AS UBIGINT) END AS cache_read_raw,
-        CASE WHEN NOT (contains(msg.usage.cache_creation_input_tokens, '.') OR contains(msg.usage.cache_creation_input_tokens, 'e')
-                       OR contains(msg.usage.cache_creation_input_tokens, 'E'))
-             THEN try_cast(msg.usage.cache_creation_input_tokens::VARCHAR AS UBIGINT) END AS cache_flat_raw,
+        import_json_uint(msg.usage.input_tokens) AS input_raw,
+        import_json_uint(msg.usage.output_tokens) AS output_raw,
+        import_json_uint(msg.usage.cache_read_input_tokens) AS cache_read_raw,
+        import_json_uint(msg.usage.cache_creation_input_tokens) AS cache_flat_raw,
         msg.model AS model,
         msg.id AS message_id,
         try_cast(ts_text AS TIMESTAMPTZ) AS tstz,
@@ -109,29 +99,15 @@ typed AS (
     FROM fields
 ),
 split_tokens AS (
-    -- A token count is below 2^60 (transcript.MAX_TOKENS: sums of five stay in BIGINT).
     -- The 5m/1h split is parsed once where there is one.
     SELECT *,
         CASE WHEN split THEN json_transform(msg.usage.cache_creation,
             '{"ephemeral_5m_input_tokens": "JSON", "ephemeral_1h_input_tokens": "JSON"}')
         END AS cc
     FROM typed
-    WHERE (msg.usage IS NOT NULL AND input_raw < 1152921504606846976
-           AND output_raw < 1152921504606846976)
+    WHERE (msg.usage IS NOT NULL AND import_tokens(input_raw) IS NOT NULL
+           AND import_tokens(output_raw) IS NOT NULL)
        OR excerpt IS NOT NULL
-),
-split_raw AS (
-    SELECT *,
-        CASE WHEN NOT split THEN cache_flat_raw
-             ELSE CASE WHEN NOT (contains(cc.ephemeral_5m_input_tokens, '.') OR contains(cc.ephemeral_5m_input_tokens, 'e')
-                            OR contains(cc.ephemeral_5m_input_tokens, 'E'))
-                  THEN try_cast(cc.ephemeral_5m_input_tokens::VARCHAR AS UBIGINT) END
-        END AS cache_5m_raw,
-        CASE WHEN split THEN CASE WHEN NOT (contains(cc.ephemeral_1h_input_tokens, '.') OR contains(cc.ephemeral_1h_input_tokens, 'e')
-                            OR contains(cc.ephemeral_1h_input_tokens, 'E'))
-                  THEN try_cast(cc.ephemeral_1h_input_tokens::VARCHAR AS UBIGINT) END
-        END AS cache_1h_raw
-    FROM split_tokens
 ),
 requests AS (
     SELECT *,
@@ -142,13 +118,17 @@ requests AS (
                  OR (version IS NOT NULL AND NOT regexp_matches(version, '^\d+\.\d+\.\d+'))
                  OR tstz IS NULL THEN 'invalid'
         END AS skip,
-        CASE WHEN input_raw < 1152921504606846976 THEN input_raw::BIGINT END AS input_tokens,
-        CASE WHEN output_raw < 1152921504606846976 THEN output_raw::BIGINT END AS output_tokens,
-        coalesce(CASE WHEN cache_read_raw < 1152921504606846976 THEN cache_read_raw::BIGINT END, 0) AS cache_read,
-        coalesce(CASE WHEN cache_5m_raw < 1152921504606846976 THEN cache_5m_raw::BIGINT END, 0) AS cache_5m,
-        coalesce(CASE WHEN cache_1h_raw < 1152921504606846976 THEN cache_1h_raw::BIGINT END, 0) AS cache_1h,
+        import_tokens(input_raw) AS input_tokens,
+        import_tokens(output_raw) AS output_tokens,
+        coalesce(import_tokens(cache_read_raw), 0) AS cache_read,
+        coalesce(import_tokens(CASE WHEN split
+                                    THEN import_json_uint(cc.ephemeral_5m_input_tokens)
+                                    ELSE cache_flat_raw END), 0) AS cache_5m,
+        coalesce(import_tokens(CASE WHEN split
+                                    THEN import_json_uint(cc.ephemeral_1h_input_tokens)
+                                    END), 0) AS cache_1h,
         epoch_ns(tstz) AS time_unix_nano
-    FROM split_raw
+    FROM split_tokens
 ),
 request_rows AS MATERIALIZED (
     -- Flat columns only: materializing the parsed structs would cost more than the parse.
