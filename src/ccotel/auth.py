@@ -10,6 +10,11 @@ when ccotel serves TLS.
 /readyz and /healthz stay open (health probes hold no data). Anything else without
 credentials gets 401 JSON under /api/, and a redirect to /login for pages.
 
+Guessing is slowed per client address (`Throttle`): after 10 wrong tokens in a minute
+(login form or `Authorization` header), every try from that address gets 429 with
+`Retry-After` until the oldest of them is a minute old, the right token included (or a
+guesser would learn when it hit).
+
 `LocalHostOnly` guards a loopback-only dashboard against DNS rebinding: a web page whose
 domain is re-pointed at 127.0.0.1 is same-origin with the dashboard as far as the browser
 knows, but its requests still carry its own name in `Host`.
@@ -21,7 +26,9 @@ import hashlib
 import hmac
 import html
 import json
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -107,17 +114,59 @@ it was started with).</p>
 """
 
 
+class Throttle:
+    """Wrong tokens per client address: after `limit` within `window` seconds, the address
+    waits until the oldest of them is `window` old. Remembers at most `clients` addresses
+    (the longest known is forgotten first), so a flood of addresses cannot exhaust memory."""
+
+    def __init__(self, limit: int = 10, window: float = 60.0, clients: int = 4096,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self.clients = clients
+        self.clock = clock
+        self._failures: dict[str, deque[float]] = {}
+
+    def wait(self, client: str) -> int:
+        """Whole seconds before `client` may try a token again (0: now)."""
+        failures = self._failures.get(client)
+        if failures is None:
+            return 0
+        now = self.clock()
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        if not failures:
+            del self._failures[client]
+            return 0
+        if len(failures) < self.limit:
+            return 0
+        return max(1, math.ceil(failures[0] + self.window - now))
+
+    def failed(self, client: str) -> None:
+        failures = self._failures.get(client)
+        if failures is None:
+            if len(self._failures) >= self.clients:
+                del self._failures[next(iter(self._failures))]
+            failures = self._failures[client] = deque(maxlen=self.limit)
+        failures.append(self.clock())
+
+    def succeeded(self, client: str) -> None:
+        self._failures.pop(client, None)
+
+
 class TokenAuth:
     """Wrap an ASGI app so that every request but health checks needs the token."""
 
     def __init__(self, app: ASGIApp, token: str, *, secure: bool = False,
-                 open_paths: frozenset[str] = OPEN_PATHS) -> None:
+                 open_paths: frozenset[str] = OPEN_PATHS,
+                 throttle: Throttle | None = None) -> None:
         if not token:
             raise ValueError("TokenAuth needs a non-empty token")
         self.app = app
         self.token = token
         self.secure = secure
         self.open_paths = open_paths
+        self.throttle = throttle or Throttle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -136,9 +185,18 @@ class TokenAuth:
             await self._respond(send, 303, b"", [("location", "/login"),
                                                  ("set-cookie", self._cookie("", 0))])
             return
+        client = _client(scope)
+        guess = "authorization" in headers
+        if guess and (wait := self.throttle.wait(client)):
+            await self._too_many(scope, send, wait)
+            return
         if self.authorized(headers):
+            if guess:
+                self.throttle.succeeded(client)
             await self.app(scope, receive, send)
             return
+        if guess and not bearer_ok(headers.get("authorization"), self.token):
+            self.throttle.failed(client)
         await self._refuse(scope, send, headers)
 
     def authorized(self, headers: dict[str, str]) -> bool:
@@ -155,6 +213,15 @@ class TokenAuth:
         if self.secure:
             parts.append("Secure")
         return "; ".join(parts)
+
+    async def _too_many(self, scope: Scope, send: Send, wait: int) -> None:
+        message = f"too many wrong tokens from this address: try again in {wait} s"
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        body = json.dumps({"error": {"status": 429, "message": message}}).encode()
+        await self._respond(send, 429, body, [("content-type", "application/json"),
+                                              ("retry-after", str(wait))])
 
     async def _refuse(self, scope: Scope, send: Send, headers: dict[str, str]) -> None:
         path: str = scope.get("path", "")
@@ -190,16 +257,25 @@ class TokenAuth:
         form = parse_qs(body.decode("utf-8", "replace"))
         given = form.get("token", [""])[0]
         target = safe_next(form.get("next", [None])[0])
+        client = _client(scope)
+        if wait := self.throttle.wait(client):
+            await self._page(send, 429, target, f'<p class="err">Too many wrong tokens: '
+                             f'try again in {wait} s.</p>', [("retry-after", str(wait))])
+            return
         if given and hmac.compare_digest(given.encode(), self.token.encode()):
+            self.throttle.succeeded(client)
             await self._respond(send, 303, b"", [
                 ("location", target),
                 ("set-cookie", self._cookie(session_cookie(self.token), SESSION_SECONDS))])
             return
+        self.throttle.failed(client)
         await self._page(send, 401, target, '<p class="err">Wrong token.</p>')
 
-    async def _page(self, send: Send, status: int, target: str, error: str) -> None:
+    async def _page(self, send: Send, status: int, target: str, error: str,
+                    headers: list[tuple[str, str]] | None = None) -> None:
         body = _PAGE.format(error=error, next=html.escape(target, quote=True)).encode()
-        await self._respond(send, status, body, [("content-type", "text/html; charset=utf-8")])
+        await self._respond(send, status, body,
+                            [("content-type", "text/html; charset=utf-8"), *(headers or [])])
 
     async def _respond(self, send: Send, status: int, body: bytes,
                        headers: list[tuple[str, str]]) -> None:
@@ -212,6 +288,12 @@ class TokenAuth:
                 (b"referrer-policy", b"no-referrer")]
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
+
+
+def _client(scope: Scope) -> str:
+    """The peer's address (a proxy in front of ccotel makes all clients one)."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""
 
 
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})

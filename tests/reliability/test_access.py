@@ -96,6 +96,66 @@ def test_login_form_then_cookie(client: TestClient) -> None:
     assert client.get("/api/v1/summary").status_code == 401
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_wrong_tokens_make_an_address_wait(tmp_path: Path) -> None:
+    clock = Clock()
+    con = schema.connect(tmp_path)
+    app = auth.TokenAuth(build_app(WebContext(con.cursor)), TOKEN,
+                         throttle=auth.Throttle(limit=10, window=60, clock=clock))
+    guesser = TestClient(app, follow_redirects=False, client=("203.0.113.7", 4000))
+    other = TestClient(app, follow_redirects=False, client=("198.51.100.2", 4000))
+    try:
+        for i in range(10):
+            clock.now += 1
+            r = guesser.post("/login", data={"token": f"guess{i}"})
+            assert r.status_code == 401, i
+        r = guesser.post("/login", data={"token": "guess10"})
+        assert r.status_code == 429 and r.headers["retry-after"] == "51"
+        assert "try again in 51 s" in r.text
+        # The right token waits too (or a guesser would learn when it hit), by form or
+        # header; another address does not, and a request without a token is not a guess.
+        assert guesser.post("/login", data={"token": TOKEN}).status_code == 429
+        r = guesser.get("/api/v1/summary", headers=BEARER)
+        assert r.status_code == 429 and r.json()["error"]["status"] == 429
+        assert guesser.get("/api/v1/summary").status_code == 401
+        assert other.get("/api/v1/summary", headers=BEARER).status_code == 200
+        # Once the oldest wrong token is a minute old, one more try is allowed.
+        clock.now += 51
+        assert guesser.post("/login", data={"token": TOKEN}).status_code == 303
+        # Wrong bearer headers count the same way.
+        for _ in range(10):
+            assert other.get("/api/v1/summary", headers={"Authorization": "Bearer x"}
+                             ).status_code == 401
+        assert other.get("/api/v1/summary", headers=BEARER).status_code == 429
+    finally:
+        guesser.close()
+        other.close()
+        con.close()
+
+
+def test_the_throttle_forgets_success_and_old_addresses() -> None:
+    clock = Clock()
+    t = auth.Throttle(limit=3, window=60, clients=2, clock=clock)
+    for _ in range(2):
+        t.failed("a")
+    t.succeeded("a")  # a right token clears the count
+    t.failed("a")
+    t.failed("a")
+    assert t.wait("a") == 0
+    t.failed("a")
+    assert t.wait("a") == 60
+    t.failed("b")
+    t.failed("c")  # a third address: the first known ("a") is forgotten
+    assert t.wait("a") == 0 and len(t._failures) == 2
+
+
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "\\\\evil",
                                     "/\\evil.example", "javascript:alert(1)"])
 def test_login_never_redirects_off_site(client: TestClient, target: str) -> None:
