@@ -89,7 +89,7 @@ def serve(**options: Any) -> None:
         click.echo(f"  OTLP/gRPC   {r.host}:{r.grpc_port}")
         click.echo(f"  OTLP/HTTP   {scheme}://{shown}:{r.http_port}")
         click.echo(f"  dashboard   {scheme}://{shown}:{r.ui_port}")
-        click.echo(f"  metrics     http://{shown}:{r.metrics_port}/metrics")
+        click.echo(f"  metrics     {scheme}://{shown}:{r.metrics_port}/metrics")
         click.echo(f"  store       {r.data_dir}")
         click.echo("\nGive Claude Code these lines (or put them in the env block of "
                    "~/.claude/settings.json):\n")

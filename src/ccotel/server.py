@@ -88,9 +88,9 @@ class _Uvicorn(uvicorn.Server):
         yield
 
 
-def _uvicorn(app: Any, settings: Settings, *, tls: bool) -> _Uvicorn:
+def _uvicorn(app: Any, settings: Settings) -> _Uvicorn:
     kwargs: dict[str, Any] = {}
-    if tls and settings.tls_cert and settings.tls_key:
+    if settings.tls_cert and settings.tls_key:
         kwargs = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
                             timeout_graceful_shutdown=5, **kwargs)
@@ -230,12 +230,16 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         from ccotel.claude import exposition  # /metrics/claude-code (the stack's names)
         for extra in (exposition.routes,):
             metrics_routes.extend(extra(ctx))
-        metrics_app = Starlette(routes=[*metrics_routes, metrics.route()])
+        metrics_app: Any = Starlette(routes=[*metrics_routes, metrics.route()])
+        if is_loopback(host):  # /metrics/claude-code has per-user labels: as for the web
+            metrics_app = auth.LocalHostOnly(metrics_app)
         servers = [
             (_uvicorn(otlp_http.build_app(ingestor, max_body=settings.max_body,
-                                          authorize=authorize), settings, tls=True), socks["http"]),
-            (_uvicorn(web, settings, tls=True), socks["ui"]),
-            (_uvicorn(metrics_app, settings, tls=False), socks["metrics"]),
+                                          authorize=authorize), settings), socks["http"]),
+            (_uvicorn(web, settings), socks["ui"]),
+            # TLS too when configured: the Bearer token of /metrics/claude-code and its
+            # per-user labels must not cross the network in clear.
+            (_uvicorn(metrics_app, settings), socks["metrics"]),
         ]
         writer.start()
         await grpc_server.start()

@@ -52,7 +52,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("memory-limit", "64MB", "DuckDB memory limit (past it DuckDB spills to disk)."),
     Setting("token", None, "Bearer token required by OTLP, the dashboard and the API."),
     Setting("insecure", False, "Allow a non-loopback --host without --token.", bool),
-    Setting("tls-cert", None, "PEM certificate: serve gRPC and HTTP over TLS.", Path),
+    Setting("tls-cert", None, "PEM certificate: serve every port (gRPC and HTTP) over TLS.", Path),
     Setting("tls-key", None, "PEM private key for --tls-cert.", Path),
     Setting("redact", "", "Drop or hash at ingest: prompts,responses,tool-details,emails."),
 )

@@ -352,6 +352,11 @@ def test_a_rebound_name_is_refused_by_a_live_server(tmp_path: Path) -> None:
                       timeout=10)
         assert r.status_code == 403
         assert httpx.get(f"{srv.ui}/api/v1/summary", timeout=10).status_code == 200
+        # The metrics port too: /metrics/claude-code carries per-user labels.
+        metrics = f"http://127.0.0.1:{srv.info['metrics_port']}/metrics/claude-code"
+        r = httpx.get(metrics, headers={"host": "attacker.example"}, timeout=10)
+        assert r.status_code == 403
+        assert httpx.get(metrics, timeout=10).status_code == 200
         # A new data dir is private to the user running ccotel.
         assert (tmp_path / "d").stat().st_mode & 0o077 == 0
     finally:

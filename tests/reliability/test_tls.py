@@ -77,6 +77,17 @@ def test_sdk_exporter_trusting_the_certificate_gets_in(srv: Server, tls_cert: Ce
     assert _summary(srv, tls_cert, user)["requests"] == 5
 
 
+def test_the_metrics_port_is_tls_too(srv: Server, tls_cert: Cert) -> None:
+    # Its /metrics/claude-code needs the token and has per-user labels: not in clear.
+    url = f"{https(srv, 'metrics_port')}/metrics/claude-code"
+    verify = ssl.create_default_context(cafile=str(tls_cert.cert))
+    assert httpx.get(url, headers=BEARER, verify=verify, timeout=30).status_code == 200
+    assert httpx.get(url, verify=verify, timeout=30).status_code == 401
+    plain = f"http://127.0.0.1:{srv.info['metrics_port']}/metrics"
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(plain, timeout=10)
+
+
 def test_plain_text_grpc_is_refused(srv: Server, tls_cert: Cert) -> None:
     with grpc.insecure_channel(srv.grpc) as ch, pytest.raises(grpc.RpcError) as err:
         ch.unary_unary(LOGS)(b"", metadata=(("authorization", f"Bearer {TOKEN}"),), timeout=5)
