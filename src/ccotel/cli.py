@@ -72,11 +72,10 @@ def main() -> None:
 def serve(**options: Any) -> None:
     """Receive Claude Code telemetry (OTLP gRPC/HTTP), store it, serve the dashboard."""
     import asyncio
+    import logging
 
     from ccotel.claude.setup import as_shell, claude_env
     from ccotel.server import Running, StartupError, serve as run
-
-    import logging
 
     settings = Settings.from_options(**options)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -137,9 +137,10 @@ def bulk_import(con: duckdb.DuckDBPyConnection, plans: list[Plan], report: Any,
     from ccotel.importer.run import Malformed
 
     pricer = Pricer()
-    # Prices are needed once the files are read; their tables load meanwhile.
-    prices = threading.Thread(target=_preload_prices if rates is None else _no_preload,
-                              name="ccotel-prices", daemon=True)
+    # Prices are needed once the files are read; without a helper, their tables load in
+    # this process meanwhile.
+    prices = None if rates is not None else threading.Thread(
+        target=_preload_prices, name="ccotel-prices", daemon=True)
     con.execute("SET TimeZone = 'UTC'")  # a timestamp without offset means UTC
     # Row order never matters here (ties are broken by file and time), and keeping it
     # costs DuckDB most of its parallelism.
@@ -162,18 +163,14 @@ def _preload_prices() -> None:
         preload()
 
 
-def _no_preload() -> None:
-    pass
-
-
 def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: Any,
                   pricer: Pricer, progress: Callable[[int], None] | None,
-                  malformed_cls: Any, prices: threading.Thread,
+                  malformed_cls: Any, prices: threading.Thread | None,
                   rates: Callable[[list[Any]], tuple[list[Any], set[str]]] | None) -> None:
     _temp_table(con, "import_bulk_files", _FILES,
                 [{"path": str(f.plan.path), "file_index": f.index, "tail": f.tail}
                  for f in batch])
-    if prices.ident is None:
+    if prices is not None and prices.ident is None:
         # Only now: DuckDB's read frees the interpreter, which the loading would hold.
         prices.start()
     try:
@@ -182,7 +179,8 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
     finally:
         con.execute("DROP TABLE import_bulk_files")
     try:
-        prices.join()
+        if prices is not None:
+            prices.join()
         _read_rejected_lines(con, batch, report, pricer, malformed_cls)
         _collect_stats(con, batch, report, malformed_cls)
         _price(con, pricer, rates)

@@ -12,6 +12,7 @@ linear ("library") is priced row by row in the importing process, as before.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from datetime import date
 from multiprocessing.connection import Connection
@@ -53,10 +54,8 @@ class RatesHelper:
 def _serve(conn: Connection) -> None:
     from ccotel.claude.pricing import Pricer, preload
 
-    try:
+    with contextlib.suppress(Exception):  # a failure shows where the rates are used
         preload()
-    except Exception:  # noqa: BLE001 - reported where the rates are used
-        pass
     while True:
         try:
             combos = conn.recv()
