@@ -1,19 +1,35 @@
-"""Token access to the dashboard and JSON API: an ASGI middleware around the web app.
+"""Who may use ccotel: one token check for every port, and no writes from other sites.
 
-A request passes with `Authorization: Bearer <token>` (scripts, `ccotel report`) or with
-the session cookie that `POST /login` sets (browsers). The cookie never holds the token:
-it holds an expiry and an HMAC of it keyed by the token, so changing the token logs
-everyone out and a leaked cookie does not give OTLP write access. HttpOnly keeps it from
-page scripts; SameSite=Strict keeps other sites from riding on it (CSRF); Secure is set
-when ccotel serves TLS.
+`Authenticator` is the only place a credential is judged. The dashboard/API (through the
+`TokenAuth` middleware), OTLP/HTTP, OTLP/gRPC and `/metrics/claude-code` all ask the one
+instance `ccotel serve` makes, so they share its comparisons (constant-time,
+`hmac.compare_digest`) and its guessing throttle.
+
+A request passes with `Authorization: Bearer <token>` (scripts, exporters, `ccotel report`)
+or, on the dashboard/API, with the session cookie that `POST /login` sets (browsers). The
+cookie never holds the token: it holds an expiry and an HMAC of it keyed by the token, so
+changing the token logs everyone out and a leaked cookie does not give OTLP write access.
+HttpOnly keeps it from page scripts; SameSite=Strict keeps other sites from riding on it;
+Secure is set when ccotel serves TLS.
+
+Which credential a request uses is decided first: an `Authorization` header is judged on
+its own (a valid cookie beside a wrong bearer does not make the bearer right), else the
+cookie. Guessing is slowed per client address (`Throttle`), across all ports together:
+after 10 wrong tokens in a minute (bearer on any port, or the login form), every token
+from that address gets 429 / RESOURCE_EXHAUSTED with a retry delay until the oldest of
+them is a minute old, the right token included (or a guesser would learn when it hit).
+Only the right token clears an address's failures; a cookie does not.
 
 /readyz and /healthz stay open (health probes hold no data). Anything else without
 credentials gets 401 JSON under /api/, and a redirect to /login for pages.
 
-Guessing is slowed per client address (`Throttle`): after 10 wrong tokens in a minute
-(login form or `Authorization` header), every try from that address gets 429 with
-`Retry-After` until the oldest of them is a minute old, the right token included (or a
-guesser would learn when it hit).
+`SameOriginWrites` refuses what a web page on another site can make a browser send
+without asking first (a "simple" request needs no CORS preflight: a no-cors `fetch` or a
+`<form>` with `text/plain`, urlencoded or multipart bodies): every request that is not a
+read must carry the exact content type (`application/json`; the login form its
+urlencoded one) and must not come from another origin (`Origin`, `Sec-Fetch-Site`).
+Clients that are not browsers send neither header and pass. `cross_site` is that check,
+also used by the OTLP/HTTP port, which serves no pages and so takes no browser request.
 
 `LocalHostOnly` guards a loopback-only dashboard against DNS rebinding: a web page whose
 domain is re-pointed at 127.0.0.1 is same-origin with the dashboard as far as the browser
@@ -30,8 +46,9 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, unquote
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -43,13 +60,6 @@ COOKIE = "ccotel_session"
 SESSION_SECONDS = 30 * 24 * 3600
 OPEN_PATHS = frozenset({"/readyz", "/healthz"})
 MAX_FORM = 8192  # a login form is a few hundred bytes
-
-
-def bearer_ok(header: str | None, token: str) -> bool:
-    """Constant-time check of an `Authorization` header value."""
-    if header is None:
-        return False
-    return hmac.compare_digest(header.strip().encode(), f"Bearer {token}".encode())
 
 
 def _sign(token: str, expires: int) -> str:
@@ -154,19 +164,84 @@ class Throttle:
         self._failures.pop(client, None)
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What the authenticator decided: `ok`, or refused; `wait` > 0: refused because the
+    address is throttled, for that many seconds."""
+
+    ok: bool
+    wait: int = 0
+
+
+OPEN = Verdict(True)
+
+
+class Authenticator:
+    """The one token check of every port. Without a token everything passes."""
+
+    def __init__(self, token: str | None, throttle: Throttle | None = None) -> None:
+        self.token = token or None
+        self.throttle = throttle or Throttle()
+        self._bearer = f"Bearer {token}".encode() if token else b""
+
+    @property
+    def required(self) -> bool:
+        return self.token is not None
+
+    def bearer(self, client: str, header: str | None) -> Verdict:
+        """An `Authorization` header (OTLP, /metrics/claude-code, the API). No header is
+        no guess: refused, not counted."""
+        if self.token is None:
+            return OPEN
+        if header is None:
+            return Verdict(False)
+        return self._judge(client, hmac.compare_digest(header.strip().encode(), self._bearer))
+
+    def password(self, client: str, given: str) -> Verdict:
+        """The token typed into the login form."""
+        if self.token is None:
+            return OPEN
+        return self._judge(client, bool(given) and hmac.compare_digest(
+            given.encode(), self.token.encode()))
+
+    def web(self, client: str, headers: dict[str, str]) -> Verdict:
+        """A dashboard/API request: its `Authorization` header if it has one (judged alone,
+        whatever cookie comes with it), else its session cookie. A cookie is an HMAC, not a
+        guessable token: a wrong one is refused without counting, a right one clears
+        nothing."""
+        if self.token is None:
+            return OPEN
+        if "authorization" in headers:
+            return self.bearer(client, headers["authorization"])
+        return Verdict(session_ok(_cookies(headers).get(COOKIE), self.token))
+
+    def session_cookie(self) -> str:
+        if self.token is None:
+            raise ValueError("no token, no session cookie")
+        return session_cookie(self.token)
+
+    def _judge(self, client: str, right: bool) -> Verdict:
+        # The throttle is asked first: a throttled address learns nothing, right or wrong.
+        if wait := self.throttle.wait(client):
+            return Verdict(False, wait)
+        if right:
+            self.throttle.succeeded(client)
+            return OPEN
+        self.throttle.failed(client)
+        return Verdict(False)
+
+
 class TokenAuth:
     """Wrap an ASGI app so that every request but health checks needs the token."""
 
-    def __init__(self, app: ASGIApp, token: str, *, secure: bool = False,
-                 open_paths: frozenset[str] = OPEN_PATHS,
-                 throttle: Throttle | None = None) -> None:
-        if not token:
-            raise ValueError("TokenAuth needs a non-empty token")
+    def __init__(self, app: ASGIApp, authenticator: Authenticator, *, secure: bool = False,
+                 open_paths: frozenset[str] = OPEN_PATHS) -> None:
+        if not authenticator.required:
+            raise ValueError("TokenAuth needs an authenticator with a token")
         self.app = app
-        self.token = token
+        self.auth = authenticator
         self.secure = secure
         self.open_paths = open_paths
-        self.throttle = throttle or Throttle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -176,34 +251,21 @@ class TokenAuth:
         if path in self.open_paths:
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in scope.get("headers", ())}
+        headers = _headers(scope)
         if path == "/login" and scope["type"] == "http":
-            await self._login(scope, receive, send, headers)
+            await self._login(scope, receive, send)
             return
         if path == "/logout" and scope["type"] == "http":
             await self._respond(send, 303, b"", [("location", "/login"),
                                                  ("set-cookie", self._cookie("", 0))])
             return
-        client = _client(scope)
-        guess = "authorization" in headers
-        if guess and (wait := self.throttle.wait(client)):
-            await self._too_many(scope, send, wait)
-            return
-        if self.authorized(headers):
-            if guess:
-                self.throttle.succeeded(client)
+        verdict = self.auth.web(client_address(scope), headers)
+        if verdict.ok:
             await self.app(scope, receive, send)
-            return
-        if guess and not bearer_ok(headers.get("authorization"), self.token):
-            self.throttle.failed(client)
-        await self._refuse(scope, send, headers)
-
-    def authorized(self, headers: dict[str, str]) -> bool:
-        # Evaluate both so the time taken does not tell which one was tried.
-        by_header = bearer_ok(headers.get("authorization"), self.token)
-        by_cookie = session_ok(_cookies(headers).get(COOKIE), self.token)
-        return by_header or by_cookie
+        elif verdict.wait:
+            await self._too_many(scope, send, verdict.wait)
+        else:
+            await self._refuse(scope, send)
 
     # -- responses ----------------------------------------------------------------------
 
@@ -219,29 +281,23 @@ class TokenAuth:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        body = json.dumps({"error": {"status": 429, "message": message}}).encode()
-        await self._respond(send, 429, body, [("content-type", "application/json"),
-                                              ("retry-after", str(wait))])
+        await _error(send, 429, message, (("retry-after", str(wait)),))
 
-    async def _refuse(self, scope: Scope, send: Send, headers: dict[str, str]) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
         path: str = scope.get("path", "")
         method = scope.get("method", "GET")
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
         if path.startswith("/api/") or method not in ("GET", "HEAD"):
-            body = json.dumps({"error": {"status": 401, "message":
-                               "this ccotel needs its token: send 'Authorization: Bearer "
-                               "<token>' or sign in at /login"}}).encode()
-            await self._respond(send, 401, body, [("content-type", "application/json"),
-                                                  ("www-authenticate", "Bearer")])
+            await _error(send, 401, "this ccotel needs its token: send 'Authorization: "
+                         "Bearer <token>' or sign in at /login", (("www-authenticate", "Bearer"),))
             return
         query = scope.get("query_string", b"").decode("latin-1")
         target = path + (f"?{query}" if query else "")
         await self._respond(send, 303, b"", [("location", "/login?next=" + quote(target, safe=""))])
 
-    async def _login(self, scope: Scope, receive: Receive, send: Send,
-                     headers: dict[str, str]) -> None:
+    async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope.get("method", "GET")
         if method in ("GET", "HEAD"):
             params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
@@ -257,18 +313,17 @@ class TokenAuth:
         form = parse_qs(body.decode("utf-8", "replace"))
         given = form.get("token", [""])[0]
         target = safe_next(form.get("next", [None])[0])
-        client = _client(scope)
-        if wait := self.throttle.wait(client):
+        verdict = self.auth.password(client_address(scope), given)
+        if verdict.wait:
             await self._page(send, 429, target, f'<p class="err">Too many wrong tokens: '
-                             f'try again in {wait} s.</p>', [("retry-after", str(wait))])
+                             f'try again in {verdict.wait} s.</p>',
+                             [("retry-after", str(verdict.wait))])
             return
-        if given and hmac.compare_digest(given.encode(), self.token.encode()):
-            self.throttle.succeeded(client)
+        if verdict.ok:
             await self._respond(send, 303, b"", [
                 ("location", target),
-                ("set-cookie", self._cookie(session_cookie(self.token), SESSION_SECONDS))])
+                ("set-cookie", self._cookie(self.auth.session_cookie(), SESSION_SECONDS))])
             return
-        self.throttle.failed(client)
         await self._page(send, 401, target, '<p class="err">Wrong token.</p>')
 
     async def _page(self, send: Send, status: int, target: str, error: str,
@@ -290,10 +345,26 @@ class TokenAuth:
         await send({"type": "http.response.body", "body": body})
 
 
-def _client(scope: Scope) -> str:
+def client_address(scope: Scope) -> str:
     """The peer's address (a proxy in front of ccotel makes all clients one)."""
     client = scope.get("client")
     return str(client[0]) if client else ""
+
+
+def peer_address(peer: str) -> str:
+    """grpc's peer string -> the address alone, as `client_address` gives it for HTTP:
+    `ipv4:127.0.0.1:5000` -> `127.0.0.1`, `ipv6:[::1]:5000` (or `%5B::1%5D`) -> `::1`."""
+    kind, _, rest = unquote(peer).partition(":")
+    if kind == "ipv6" and rest.startswith("["):
+        return rest[1:].split("]", 1)[0]
+    if kind == "ipv4":
+        return rest.rsplit(":", 1)[0]
+    return rest or peer
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1")
+            for k, v in scope.get("headers", ())}
 
 
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -331,6 +402,73 @@ class LocalHostOnly:
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+
+
+def media_type(headers: dict[str, str]) -> str:
+    """`Content-Type` without parameters, lower case (`''` when absent)."""
+    return headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def cross_site(headers: dict[str, str], scheme: str, *, pages: bool = True) -> str | None:
+    """Why a request looks sent by a browser for a page of another origin (None: it does
+    not). `Sec-Fetch-Site` `cross-site` or `same-site` (another port of the same host is
+    same-site, not same-origin) is another origin; so is an `Origin` that is not this
+    server's own (`scheme://Host`), `null` (sandboxed frames, files) included. With
+    `pages=False` (a port that serves no pages) every browser request is foreign: any
+    `Origin`, any `Sec-Fetch-Site` but `none` (typed in the address bar)."""
+    site = headers.get("sec-fetch-site", "").strip().lower()
+    if site in ("cross-site", "same-site") or (not pages and site not in ("", "none")):
+        return f"Sec-Fetch-Site: {site}"
+    origin = headers.get("origin")
+    if origin is None:
+        return None
+    own = f"{scheme}://{headers.get('host', '')}".lower()
+    if not pages or origin.strip().lower() != own:
+        return f"Origin: {origin[:200]}"
+    return None
+
+
+class SameOriginWrites:
+    """Refuse writes a page of another site could make a browser send (see the module's
+    docstring): 403 for a foreign origin, 415 for any content type but the exact one."""
+
+    def __init__(self, app: ASGIApp, forms: frozenset[str] = frozenset({"/login"})) -> None:
+        self.app = app
+        self.forms = forms  # paths that take an HTML form (urlencoded) instead of JSON
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method", "GET") in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        why = cross_site(headers, scope.get("scheme", "http"))
+        if why is not None:
+            await _error(send, 403, f"refused: a write from another site ({why}); ccotel "
+                         "takes writes only from its own pages and from non-browser clients")
+            return
+        want = FORM if scope.get("path", "") in self.forms else JSON
+        got = media_type(headers)
+        if got != want:
+            await _error(send, 415, f"unsupported Content-Type {got or '(none)'!r}: "
+                         f"send {want}")
+            return
+        await self.app(scope, receive, send)
+
+
+async def _error(send: Send, status: int, message: str,
+                 headers: tuple[tuple[str, str], ...] = ()) -> None:
+    """The JSON API's error shape (web/errors.py), for answers given before the app runs."""
+    body = json.dumps({"error": {"status": status, "message": message}}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+        *((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers)]})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:

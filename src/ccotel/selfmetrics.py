@@ -18,7 +18,8 @@ class ServerMetrics:
         self.registry = registry or CollectorRegistry()
         self.requests = Counter(
             "ccotel_otlp_requests", "OTLP export requests by outcome "
-            "(accepted, invalid, too_large, unsupported, throttled, unauthorized, failed).",
+            "(accepted, invalid, too_large, unsupported, throttled, unauthorized, forbidden, "
+            "failed).",
             ["signal", "protocol", "outcome"], registry=self.registry)
         self.records = Counter(
             "ccotel_otlp_records", "Records (events, points, spans) received, accepted "

@@ -150,19 +150,6 @@ def open_store(settings: Settings) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def make_authorizer(token: str | None) -> Callable[[str | None], bool] | None:
-    if not token:
-        return None
-    import hmac
-
-    expected = f"Bearer {token}".encode()
-
-    def authorize(header: str | None) -> bool:
-        return header is not None and hmac.compare_digest(header.strip().encode(), expected)
-
-    return authorize
-
-
 async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | None = None,
                 stop: asyncio.Event | None = None,
                 web_routes: Callable[[WebContext], list[Any]] | None = None) -> None:
@@ -192,14 +179,15 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         writer = Writer(con, max_queue=settings.max_queue, retention=retention,
                         retention_interval_s=retention_interval_s, observe=metrics.observe)
         metrics.watch_queue(writer.depth)
-        authorize = make_authorizer(settings.token)
+        # One token check and one guessing throttle for every port.
+        authenticator = auth.Authenticator(settings.token)
         # Redaction runs on every decoded batch before it is queued: nothing redacted is
         # ever written.
         transform = (redact.Redactor(redacted, redact.load_key(settings.data_dir))
                      if redacted else None)
         ingestor = Ingestor(writer, metrics, transform=transform)
         grpc_server = otlp_grpc.build_server(ingestor, max_body=settings.max_body,
-                                             authorize=authorize)
+                                             auth=authenticator)
         address = f"[{host}]:{settings.grpc_port}" if ":" in host else f"{host}:{settings.grpc_port}"
         try:
             if settings.tls_cert and settings.tls_key:
@@ -218,11 +206,13 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                           settings.data_dir, settings.tls_cert)
         ready = False
         ctx = WebContext(writer.cursor, info={"version": __version__}, ready=lambda: ready,
-                         settings=settings, running=running, writer=writer, metrics=metrics)
+                         settings=settings, running=running, writer=writer, metrics=metrics,
+                         auth=authenticator)
         web: Any = build_app(ctx, [*import_api.routes(ctx), *report_api.routes(ctx),
                                    *(web_routes(ctx) if web_routes else [])])
         if settings.token:  # the dashboard and API show prompts, costs and emails
-            web = auth.TokenAuth(web, settings.token, secure=settings.tls_cert is not None)
+            web = auth.TokenAuth(web, authenticator, secure=settings.tls_cert is not None)
+        web = auth.SameOriginWrites(web)  # outside the token check: see auth.py
         if is_loopback(host):  # no token needed here, so keep other sites' pages out
             web = auth.LocalHostOnly(web)
         metrics_routes: list[Any] = []
@@ -235,7 +225,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             metrics_app = auth.LocalHostOnly(metrics_app)
         servers = [
             (_uvicorn(otlp_http.build_app(ingestor, max_body=settings.max_body,
-                                          authorize=authorize), settings), socks["http"]),
+                                          auth=authenticator), settings), socks["http"]),
             (_uvicorn(web, settings), socks["ui"]),
             # TLS too when configured: the Bearer token of /metrics/claude-code and its
             # per-user labels must not cross the network in clear.

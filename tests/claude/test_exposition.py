@@ -9,6 +9,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from ccotel.auth import Authenticator
 from ccotel.claude import exposition
 from ccotel.otlp.decode import decode_request
 from ccotel.store import schema
@@ -84,7 +85,7 @@ def test_totals_equal_the_captures(store) -> None:  # type: ignore[no-untyped-de
 class _Ctx:
     def __init__(self, con, token: str | None) -> None:  # type: ignore[no-untyped-def]
         self.con = con
-        self.settings = type("S", (), {"token": token})()
+        self.auth = Authenticator(token)
 
     async def read(self, fn, *args):  # type: ignore[no-untyped-def]
         return fn(self.con.cursor(), *args)

@@ -61,7 +61,8 @@ def test_the_endpoint_refuses_rows_that_are_not_transcript_rows(tmp_path: Path) 
         resp = httpx.post(url, json=bad, timeout=10)
         assert resp.status_code == 400
         assert "only transcript" in resp.json()["error"]["message"]
-        assert httpx.post(url, content=b"{", timeout=10).status_code == 400
+        json_type = {"content-type": "application/json"}
+        assert httpx.post(url, content=b"{", headers=json_type, timeout=10).status_code == 400
         r = httpx.get(f"http://127.0.0.1:{info['ui_port']}/api/v1/report/nope", timeout=10)
         assert r.status_code == 404
         r = httpx.get(f"http://127.0.0.1:{info['ui_port']}/api/v1/report/daily",

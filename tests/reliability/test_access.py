@@ -37,7 +37,7 @@ LOGS = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     con = schema.connect(tmp_path)
-    app = auth.TokenAuth(build_app(WebContext(con.cursor)), TOKEN)
+    app = auth.TokenAuth(build_app(WebContext(con.cursor)), auth.Authenticator(TOKEN))
     with TestClient(app, follow_redirects=False) as c:
         yield c
     con.close()
@@ -107,8 +107,8 @@ class Clock:
 def test_wrong_tokens_make_an_address_wait(tmp_path: Path) -> None:
     clock = Clock()
     con = schema.connect(tmp_path)
-    app = auth.TokenAuth(build_app(WebContext(con.cursor)), TOKEN,
-                         throttle=auth.Throttle(limit=10, window=60, clock=clock))
+    app = auth.TokenAuth(build_app(WebContext(con.cursor)), auth.Authenticator(
+        TOKEN, auth.Throttle(limit=10, window=60, clock=clock)))
     guesser = TestClient(app, follow_redirects=False, client=("203.0.113.7", 4000))
     other = TestClient(app, follow_redirects=False, client=("198.51.100.2", 4000))
     try:
@@ -156,6 +156,38 @@ def test_the_throttle_forgets_success_and_old_addresses() -> None:
     assert t.wait("a") == 0 and len(t._failures) == 2
 
 
+def test_a_valid_cookie_does_not_excuse_a_wrong_bearer(tmp_path: Path) -> None:
+    """The credential used is the `Authorization` header when there is one: a valid
+    cookie beside it neither lets a wrong bearer in nor clears its failures."""
+    clock = Clock()
+    con = schema.connect(tmp_path)
+    authenticator = auth.Authenticator(TOKEN, auth.Throttle(limit=10, window=60, clock=clock))
+    app = auth.TokenAuth(build_app(WebContext(con.cursor)), authenticator)
+    cookie = {"Cookie": f"{auth.COOKIE}={auth.session_cookie(TOKEN)}"}
+    with TestClient(app, follow_redirects=False, client=("203.0.113.9", 4000)) as c:
+        assert c.get("/api/v1/summary", headers=cookie).status_code == 200
+        for i in range(9):
+            r = c.get("/api/v1/summary", headers={**cookie, "Authorization": f"Bearer g{i}"})
+            assert r.status_code == 401, i
+        # A cookie-only request passes (it is no guess) and clears nothing.
+        assert c.get("/api/v1/summary", headers=cookie).status_code == 200
+        r = c.get("/api/v1/summary", headers={**cookie, "Authorization": "Bearer g9"})
+        assert r.status_code == 401
+        r = c.get("/api/v1/summary", headers={**cookie, "Authorization": "Bearer g10"})
+        assert r.status_code == 429
+        # The browser's own cookie still works while its address waits to guess again.
+        assert c.get("/api/v1/summary", headers=cookie).status_code == 200
+    con.close()
+
+
+@pytest.mark.parametrize(("peer", "address"), [
+    ("ipv4:127.0.0.1:50000", "127.0.0.1"), ("ipv6:[::1]:50000", "::1"),
+    ("ipv6:%5B::1%5D:50000", "::1"), ("ipv6:[2001:db8::7]:1", "2001:db8::7"),
+    ("unix:/tmp/x.sock", "/tmp/x.sock")])
+def test_grpc_peers_are_addresses_as_for_http(peer: str, address: str) -> None:
+    assert auth.peer_address(peer) == address
+
+
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "\\\\evil",
                                     "/\\evil.example", "javascript:alert(1)"])
 def test_login_never_redirects_off_site(client: TestClient, target: str) -> None:
@@ -190,7 +222,8 @@ def test_oversized_login_form_is_413(client: TestClient) -> None:
 
 def test_secure_cookie_under_tls(tmp_path: Path) -> None:
     con = schema.connect(tmp_path)
-    app = auth.TokenAuth(build_app(WebContext(con.cursor)), TOKEN, secure=True)
+    app = auth.TokenAuth(build_app(WebContext(con.cursor)), auth.Authenticator(TOKEN),
+                         secure=True)
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
         cookie = c.post("/login", data={"token": TOKEN}).headers["set-cookie"]
     con.close()
@@ -324,6 +357,61 @@ def test_dashboard_and_api_on_a_live_server(srv: Server) -> None:
                          follow_redirects=True)
         assert r.status_code == 200 and "requests" in r.json()
         assert browser.get("/").status_code != 303
+
+
+@pytest.mark.e2e
+def test_one_throttle_for_every_port(tmp_path: Path) -> None:
+    """Wrong tokens on OTLP/gRPC, OTLP/HTTP, the metrics port and the API all count against
+    one limit per address (10 a minute); past it every port makes the address wait, with
+    the right token too, and says for how long."""
+    from ccotel.otlp.decode import parse_message
+
+    s = serve(tmp_path / "d", "--token", TOKEN)
+    wrong = {"Authorization": "Bearer guess"}
+    logs = _logs_json()
+    body = parse_message("logs", logs, "json").SerializeToString()
+    exposition = f"http://127.0.0.1:{s.info['metrics_port']}/metrics/claude-code"
+    otlp = f"{s.http}/v1/logs"
+    json_type = {"content-type": "application/json"}
+    try:
+        with grpc.insecure_channel(s.grpc) as ch:
+            call = ch.unary_unary(LOGS)
+            for _ in range(3):
+                with pytest.raises(grpc.RpcError) as err:
+                    call(body, metadata=(("authorization", "Bearer guess"),), timeout=10)
+                assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            for _ in range(3):
+                r = httpx.post(otlp, content=logs, headers={**json_type, **wrong}, timeout=10)
+                assert r.status_code == 401
+            for _ in range(2):
+                assert httpx.get(exposition, headers=wrong, timeout=10).status_code == 401
+            for _ in range(2):
+                r = httpx.get(f"{s.ui}/api/v1/summary", headers=wrong, timeout=10)
+                assert r.status_code == 401
+            # Ten wrong tokens from 127.0.0.1, over four ports: each port now makes it wait.
+            with pytest.raises(grpc.RpcError) as err:
+                call(body, metadata=(("authorization", f"Bearer {TOKEN}"),), timeout=10)
+            assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            r = httpx.post(otlp, content=logs, headers={**json_type, **BEARER}, timeout=10)
+            assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+            assert r.json()["code"] == 8  # RESOURCE_EXHAUSTED
+            r = httpx.get(exposition, headers=BEARER, timeout=10)
+            assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+            r = httpx.get(f"{s.ui}/api/v1/summary", headers=BEARER, timeout=10)
+            assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+            r = httpx.post(f"{s.ui}/login", data={"token": TOKEN}, timeout=10)
+            assert r.status_code == 429
+        # Another address (127.0.0.2, also loopback) is not held up, and sees that none
+        # of the refused exports was stored.
+        other = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"),
+                             headers=BEARER, timeout=10)
+        with other:
+            r = other.get(f"{s.ui}/api/v1/summary", params={"from": "0"})
+            assert r.status_code == 200 and r.json()["requests"] == 0
+            r = other.post(otlp, content=logs, headers=json_type)
+            assert r.status_code == 200
+    finally:
+        s.stop()
 
 
 # -- DNS rebinding and the data dir -------------------------------------------------------

@@ -14,7 +14,6 @@ counters (`claude_code_api_request_count_total`, ...) count stored events, as th
 
 from __future__ import annotations
 
-import hmac
 import json
 import math
 import re
@@ -27,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from ccotel.auth import client_address
 from ccotel.claude import catalogue
 from ccotel.stack.queries import EVENT_COUNTER_DEFAULT, EVENT_COUNTERS
 
@@ -255,20 +255,22 @@ def _number(value: float) -> str:
 
 
 def routes(ctx: Any) -> list[Route]:
-    """The endpoint on `ccotel serve`'s metrics port (wired in server.py)."""
-    token = getattr(getattr(ctx, "settings", None), "token", None)
+    """The endpoint on `ccotel serve`'s metrics port (wired in server.py). Labels carry
+    user ids, emails and sessions: it takes the same token as the API (`ctx.auth`)."""
     exposition = Exposition()
-    expected = f"Bearer {token}".encode() if token else None
 
     async def claude_code_metrics(request: Request) -> Response:
-        if expected is not None:
-            given = request.headers.get("authorization", "").strip().encode()
-            if not hmac.compare_digest(given, expected):
-                # Labels carry user ids, emails and sessions: same token as the API.
-                return PlainTextResponse(
-                    "this ccotel needs its token: set `authorization: {credentials: <token>}` "
-                    "in the scrape config\n", status_code=401,
-                    headers={"WWW-Authenticate": "Bearer"})
+        verdict = ctx.auth.bearer(client_address(request.scope),
+                                  request.headers.get("authorization"))
+        if verdict.wait:
+            return PlainTextResponse(
+                f"too many wrong tokens from this address: try again in {verdict.wait} s\n",
+                status_code=429, headers={"Retry-After": str(verdict.wait)})
+        if not verdict.ok:
+            return PlainTextResponse(
+                "this ccotel needs its token: set `authorization: {credentials: <token>}` "
+                "in the scrape config\n", status_code=401,
+                headers={"WWW-Authenticate": "Bearer"})
         text = await ctx.read(exposition.render)
         return Response(text, media_type=CONTENT_TYPE)
 

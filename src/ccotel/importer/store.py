@@ -27,7 +27,7 @@ import duckdb
 
 from ccotel.importer.dedupe import Entry, resolve
 from ccotel.importer.files import FileState
-from ccotel.importer.transcript import DEDUPE_MESSAGE_ID, DEDUPE_SIDECHAIN
+from ccotel.importer.transcript import DEDUPE_MESSAGE_ID, DEDUPE_SIDECHAIN, MAX_TOKENS
 from ccotel.store import rollups
 from ccotel.store.schema import sql
 
@@ -43,6 +43,12 @@ ROW_COLUMNS = frozenset({
     DEDUPE_MESSAGE_ID, DEDUPE_SIDECHAIN,
 })
 EVENT_NAMES = frozenset({"api_request", "tool_use"})
+TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens",
+                 "cache_creation_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens")
+# Bounds of one imported request, as the importer itself reads them: a token count is an
+# integer from 0 to below transcript.MAX_TOKENS; a cost is from 0 to below 1e6 USD, what
+# the store's `cost_usd DECIMAL(18,12)` holds (telemetry's bound too, otlp/decode.py).
+MAX_COST_USD = 1e6
 # A transcript request that telemetry already reported: kept for dedupe, never counted.
 COPY_EVENT = "transcript_copy"
 
@@ -93,8 +99,19 @@ def check_rows(rows: list[dict[str, Any]]) -> None:
             raise BadRows("only transcript api_request and tool_use rows can be imported")
         if not isinstance(r.get("event_key"), str) or not str(r["event_key"]).startswith("tx"):
             raise BadRows("event_key must be a transcript key")
-        if not isinstance(r.get("time_unix_nano"), int):
-            raise BadRows("time_unix_nano must be an integer")
+        t = r.get("time_unix_nano")
+        if type(t) is not int or not 0 <= t < 2**63:
+            raise BadRows("time_unix_nano must be an integer from 0 to 2^63-1")
+        for col in TOKEN_COLUMNS:
+            v = r.get(col)
+            if v is not None and (type(v) is not int or not 0 <= v < MAX_TOKENS):
+                raise BadRows(f"{col} must be a whole number of tokens from 0 to 2^60-1, "
+                              f"not {str(v)[:40]}")
+        cost = r.get("cost_usd")
+        if cost is not None and (type(cost) not in (int, float)
+                                 or not 0 <= cost < MAX_COST_USD):  # NaN fails too
+            raise BadRows(f"cost_usd must be a number of USD from 0 to below 1e6, "
+                          f"not {str(cost)[:40]}")
 
 
 def read_file_states(con: duckdb.DuckDBPyConnection) -> dict[str, FileState]:

@@ -1,7 +1,9 @@
 """OTLP/gRPC transport: the Logs, Metrics and Trace services, raw bytes in and out.
 
 The size limit is grpc's own max_receive_message_length (RESOURCE_EXHAUSTED); an overload
-answers UNAVAILABLE with a google.rpc.RetryInfo detail so exporters back off.
+answers UNAVAILABLE with a google.rpc.RetryInfo detail so exporters back off. The token is
+checked by the server's one `auth.Authenticator`: a throttled address gets
+RESOURCE_EXHAUSTED with the RetryInfo of its wait.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import grpc
 from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
+from ccotel.auth import Authenticator, peer_address
 from ccotel.otlp.decode import DecodeError, Signal
 from ccotel.otlp.ingest import Ingestor
 from ccotel.store.writer import Overloaded, RejectedBatch
@@ -23,9 +26,10 @@ SERVICES: dict[Signal, str] = {
 }
 
 
-def _retry_details(message: str, seconds: int) -> tuple[tuple[str, bytes], ...]:
+def _retry_details(message: str, seconds: int, code: int = code_pb2.UNAVAILABLE
+                   ) -> tuple[tuple[str, bytes], ...]:
     info = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=seconds))
-    status = status_pb2.Status(code=code_pb2.UNAVAILABLE, message=message)
+    status = status_pb2.Status(code=code, message=message)
     status.details.add().Pack(info)
     # The rich status is the standard place; opentelemetry-python's exporter (1.4x) only
     # reads a bare `google.rpc.retryinfo-bin` trailer, so send both.
@@ -33,14 +37,20 @@ def _retry_details(message: str, seconds: int) -> tuple[tuple[str, bytes], ...]:
             ("google.rpc.retryinfo-bin", info.SerializeToString()))
 
 
-def _handler(ingestor: Ingestor, signal: Signal,
-             authorize: Callable[[str | None], bool] | None) -> Callable[..., Any]:
+def _handler(ingestor: Ingestor, signal: Signal, auth: Authenticator) -> Callable[..., Any]:
     metrics = ingestor.metrics
 
     async def export(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        if authorize is not None:
+        if auth.required:
             md = dict(context.invocation_metadata() or ())
-            if not authorize(md.get("authorization")):
+            verdict = auth.bearer(peer_address(context.peer()), md.get("authorization"))
+            if verdict.wait:
+                metrics.request(signal, "grpc", "unauthorized")
+                msg = f"too many wrong tokens from this address: try again in {verdict.wait} s"
+                await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, msg,
+                                    trailing_metadata=_retry_details(
+                                        msg, verdict.wait, code_pb2.RESOURCE_EXHAUSTED))
+            if not verdict.ok:
                 metrics.request(signal, "grpc", "unauthorized")
                 await context.abort(grpc.StatusCode.UNAUTHENTICATED,
                                     "missing or wrong bearer token")
@@ -71,14 +81,15 @@ def _handler(ingestor: Ingestor, signal: Signal,
 
 
 def build_server(ingestor: Ingestor, *, max_body: int,
-                 authorize: Callable[[str | None], bool] | None = None) -> grpc.aio.Server:
+                 auth: Authenticator | None = None) -> grpc.aio.Server:
+    auth = auth or Authenticator(None)
     server = grpc.aio.server(options=[
         ("grpc.max_receive_message_length", max_body),
         ("grpc.so_reuseport", 0),  # a busy port must fail, not be shared
     ])
     handlers = [
         grpc.method_handlers_generic_handler(service, {
-            "Export": grpc.unary_unary_rpc_method_handler(_handler(ingestor, signal, authorize))
+            "Export": grpc.unary_unary_rpc_method_handler(_handler(ingestor, signal, auth))
         })
         for signal, service in SERVICES.items()
     ]

@@ -3,6 +3,9 @@
 Follows opentelemetry-proto docs/specification.md: 400 + google.rpc.Status for bad data,
 413 past the size limit measured after decompression, 415 for an unknown content type,
 the response in the request's content type, 429/503 + Retry-After when overloaded.
+The port serves no pages, so a request a browser sends for a web page (it has an `Origin`
+or a `Sec-Fetch-Site`) is refused with 403 (`auth.cross_site`), and a token is checked by
+the server's one `auth.Authenticator` (429 + Retry-After while the address is throttled).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ccotel.auth import Authenticator, client_address, cross_site
 from ccotel.otlp.decode import DecodeError, Encoding, Signal
 from ccotel.otlp.ingest import Ingestor
 from ccotel.store.writer import Overloaded, RejectedBatch
@@ -92,14 +96,31 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def build_app(ingestor: Ingestor, *, max_body: int,
-              authorize: Callable[[str | None], bool] | None = None) -> Starlette:
+              auth: Authenticator | None = None) -> Starlette:
     metrics = ingestor.metrics
+    auth = auth or Authenticator(None)
 
     def endpoint(signal: Signal) -> Callable[[Request], Awaitable[Response]]:
         async def export(request: Request) -> Response:
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
             encoding: Encoding = "json" if media == JSON else "protobuf"
-            if authorize is not None and not authorize(request.headers.get("authorization")):
+            # Before the token: a page of another site must not spend the throttle of the
+            # address of the browser it runs in.
+            why = cross_site(dict(request.headers), request.url.scheme, pages=False)
+            if why is not None:
+                metrics.request(signal, "http", "forbidden")
+                return status_response(
+                    403, code_pb2.PERMISSION_DENIED, f"refused: a request from a web page "
+                    f"({why}); OTLP/HTTP takes exports from exporters, not browsers", encoding)
+            verdict = auth.bearer(client_address(request.scope),
+                                  request.headers.get("authorization"))
+            if verdict.wait:
+                metrics.request(signal, "http", "unauthorized")
+                return status_response(
+                    429, code_pb2.RESOURCE_EXHAUSTED, "too many wrong tokens from this "
+                    f"address: try again in {verdict.wait} s", encoding,
+                    {"Retry-After": str(verdict.wait)})
+            if not verdict.ok:
                 metrics.request(signal, "http", "unauthorized")
                 return status_response(401, code_pb2.UNAUTHENTICATED,
                                        "missing or wrong bearer token", encoding,

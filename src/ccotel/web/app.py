@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ccotel.auth import Authenticator
 from ccotel.query import Query
 from ccotel.store import reader
 from ccotel.web.errors import EXCEPTION_HANDLERS
@@ -23,7 +24,8 @@ class WebContext:
 
     def __init__(self, cursor: CursorFactory, *, info: dict[str, Any] | None = None,
                  ready: Callable[[], bool] = lambda: True, settings: Any = None,
-                 running: Any = None, writer: Any = None, metrics: Any = None) -> None:
+                 running: Any = None, writer: Any = None, metrics: Any = None,
+                 auth: Authenticator | None = None) -> None:
         self.cursor = cursor
         self.info = info or {}
         self.ready = ready
@@ -31,6 +33,7 @@ class WebContext:
         self.running = running    # ccotel.server.Running: the ports actually bound
         self.writer = writer      # ccotel.store.writer.Writer, for endpoints that write
         self.metrics = metrics    # ccotel.selfmetrics.ServerMetrics
+        self.auth = auth or Authenticator(None)  # the server's one token check (none: open)
 
     async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a reader function on its own cursor, off the event loop."""
