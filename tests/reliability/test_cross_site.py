@@ -248,7 +248,7 @@ def test_a_page_on_another_site_cannot_write(srv: Server, browser: Any) -> None:
                               logs=json.dumps(logs)).encode()
 
     class Site(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("content-type", "text/html")
             self.send_header("content-length", str(len(page_html)))

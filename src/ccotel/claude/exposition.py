@@ -102,13 +102,18 @@ def metric_name(name: str, unit: str | None, *, monotonic: bool = True) -> str:
 
 
 def label_name(key: str) -> str:
-    """Attribute key -> label name, as the exporter sanitises it (dots become underscores)."""
+    """Attribute key -> label name, as the collector's exporter normalises it
+    (pkg/translator/prometheus NormalizeLabel): every character but an ASCII letter, digit
+    or `_` becomes `_` (`session.id` -> `session_id`), a leading digit gets `key_`, a
+    leading `_` gets `key`. The collector lets `__x` through, but Prometheus reserves that
+    prefix (`__name__` would name the series a second time and fail the whole scrape), so
+    it gets `key` as well. An empty key stays empty: `_labels` drops it."""
     if not key:
-        return key
+        return ""
     out = _BAD_LABEL_CHAR.sub("_", key)
-    if out[0].isdigit():
+    if out[0] in "0123456789":
         return "key_" + out
-    if out.startswith("_") and not out.startswith("__"):
+    if out[0] == "_":
         return "key" + out
     return out
 
@@ -125,13 +130,20 @@ def label_value(value: Any) -> str:
 
 
 def _labels(attrs: dict[str, Any], resource: dict[str, Any]) -> str:
-    labels: dict[str, str] = {}
+    """The rendered label set of one series: `k="v",...`, sorted by name."""
+    values: dict[str, str] = {}
     # resource_to_telemetry_conversion: resource attributes first, the point's own win.
     for source in (resource, attrs):
         for key, value in source.items():
-            if value is None:
-                continue
-            labels[label_name(key)] = label_value(value)
+            if value is not None:
+                values[key] = label_value(value)
+    labels: dict[str, str] = {}
+    # Keys that normalise to one name are merged as the collector merges them: values
+    # joined by `;` in the order of the original keys. An empty name is dropped.
+    for key in sorted(values):
+        name = label_name(key)
+        if name:
+            labels[name] = f"{labels[name]};{values[key]}" if name in labels else values[key]
     name = resource.get("service.name")
     if isinstance(name, str) and name:
         ns = resource.get("service.namespace")
