@@ -26,8 +26,8 @@ credentials gets 401 JSON under /api/, and a redirect to /login for pages.
 `SameOriginWrites` refuses what a web page on another site can make a browser send
 without asking first (a "simple" request needs no CORS preflight: a no-cors `fetch` or a
 `<form>` with `text/plain`, urlencoded or multipart bodies): every request that is not a
-read must carry the exact content type (`application/json`; the login form its
-urlencoded one) and must not come from another origin (`Origin`, `Sec-Fetch-Site`).
+read must declare the exact content type of its body (`application/json`; the login form
+its urlencoded one) and must not come from another origin (`Origin`, `Sec-Fetch-Site`).
 Clients that are not browsers send neither header and pass. `cross_site` is that check,
 also used by the OTLP/HTTP port, which serves no pages and so takes no browser request.
 
@@ -353,7 +353,7 @@ class TokenAuth:
 def client_address(scope: Scope) -> str:
     """The peer's address (a proxy in front of ccotel makes all clients one)."""
     client = scope.get("client")
-    return str(client[0]) if client else ""
+    return _address(str(client[0])) if client else ""
 
 
 def peer_address(peer: str) -> str:
@@ -361,10 +361,17 @@ def peer_address(peer: str) -> str:
     `ipv4:127.0.0.1:5000` -> `127.0.0.1`, `ipv6:[::1]:5000` (or `%5B::1%5D`) -> `::1`."""
     kind, _, rest = unquote(peer).partition(":")
     if kind == "ipv6" and rest.startswith("["):
-        return rest[1:].split("]", 1)[0]
+        return _address(rest[1:].split("]", 1)[0])
     if kind == "ipv4":
         return rest.rsplit(":", 1)[0]
     return rest or peer
+
+
+def _address(address: str) -> str:
+    """One spelling per client: an IPv4 client of a dual-stack socket (`::ffff:1.2.3.4`)
+    is `1.2.3.4`, whichever server saw it."""
+    lower = address.lower()
+    return address[7:] if lower.startswith("::ffff:") and "." in address else address
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -458,7 +465,11 @@ class SameOriginWrites:
             return
         want = FORM if scope.get("path", "") in self.forms else JSON
         got = media_type(headers)
-        if got != want:
+        # A request without a body carries no data to mistype (and a method the route does
+        # not take still gets its 405).
+        has_body = headers.get("content-length", "0").strip() != "0" or (
+            "transfer-encoding" in headers)
+        if has_body and got != want:
             await _error(send, 415, f"unsupported Content-Type {got or '(none)'!r}: "
                          f"send {want}")
             return

@@ -183,7 +183,7 @@ def test_a_valid_cookie_does_not_excuse_a_wrong_bearer(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("peer", "address"), [
     ("ipv4:127.0.0.1:50000", "127.0.0.1"), ("ipv6:[::1]:50000", "::1"),
     ("ipv6:%5B::1%5D:50000", "::1"), ("ipv6:[2001:db8::7]:1", "2001:db8::7"),
-    ("unix:/tmp/x.sock", "/tmp/x.sock")])
+    ("unix:/tmp/x.sock", "/tmp/x.sock"), ("ipv6:[::ffff:192.0.2.1]:9", "192.0.2.1")])
 def test_grpc_peers_are_addresses_as_for_http(peer: str, address: str) -> None:
     assert auth.peer_address(peer) == address
 

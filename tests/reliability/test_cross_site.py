@@ -177,6 +177,8 @@ def test_a_cross_site_login_form_is_refused_and_not_counted(token_app: TestClien
     own = {"origin": "http://127.0.0.1:3030", "sec-fetch-site": "same-origin"}
     r = token_app.post("/login", data=form, headers=own)
     assert r.status_code == 303 and "set-cookie" in r.headers
+    # A method the route does not take, without a body: still the route's own 405.
+    assert token_app.put("/login", headers=own).status_code == 405
     # The form's own content type only; JSON elsewhere.
     r = token_app.post("/login", content=json.dumps(form), headers={
         **own, "content-type": "application/json"})
