@@ -141,9 +141,10 @@ def _labels(attrs: dict[str, Any], resource: dict[str, Any]) -> str:
     # Keys that normalise to one name are merged as the collector merges them: values
     # joined by `;` in the order of the original keys. An empty name is dropped.
     for key in sorted(values):
-        name = label_name(key)
-        if name:
-            labels[name] = f"{labels[name]};{values[key]}" if name in labels else values[key]
+        label = label_name(key)
+        if label:
+            labels[label] = (f"{labels[label]};{values[key]}" if label in labels
+                             else values[key])
     name = resource.get("service.name")
     if isinstance(name, str) and name:
         ns = resource.get("service.namespace")
