@@ -342,10 +342,12 @@ class TokenAuth:
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         raw += [(b"content-length", str(len(body)).encode()),
                 (b"cache-control", b"no-store"),
-                # The login page must not be framed (clickjacking) or leak the referrer.
+                # The login page must not be framed (clickjacking) or leak the referrer to
+                # other sites (`same-origin`: its form still sends a real `Origin`, which
+                # `no-referrer` would blank to `null`).
                 (b"x-frame-options", b"DENY"),
                 (b"content-security-policy", b"frame-ancestors 'none'"),
-                (b"referrer-policy", b"no-referrer")]
+                (b"referrer-policy", b"same-origin")]
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
 
@@ -429,13 +431,17 @@ def media_type(headers: dict[str, str]) -> str:
 def cross_site(headers: dict[str, str], scheme: str, *, pages: bool = True) -> str | None:
     """Why a request looks sent by a browser for a page of another origin (None: it does
     not). `Sec-Fetch-Site` `cross-site` or `same-site` (another port of the same host is
-    same-site, not same-origin) is another origin; so is an `Origin` that is not this
-    server's own (`scheme://Host`), `null` (sandboxed frames, files) included. With
-    `pages=False` (a port that serves no pages) every browser request is foreign: any
-    `Origin`, any `Sec-Fetch-Site` but `none` (typed in the address bar)."""
+    same-site, not same-origin) is another origin; `same-origin` settles it the other way
+    (browsers set it and pages cannot, while `Origin` may be `null` under a strict
+    referrer policy). Without it (older browsers), an `Origin` that is not this server's
+    own (`scheme://Host`) is another origin, `null` (sandboxed frames, files) included.
+    With `pages=False` (a port that serves no pages) every browser request is foreign:
+    any `Origin`, any `Sec-Fetch-Site` but `none` (typed in the address bar)."""
     site = headers.get("sec-fetch-site", "").strip().lower()
     if site in ("cross-site", "same-site") or (not pages and site not in ("", "none")):
         return f"Sec-Fetch-Site: {site}"
+    if pages and site == "same-origin":
+        return None
     origin = headers.get("origin")
     if origin is None:
         return None

@@ -200,6 +200,10 @@ def test_reads_are_not_affected(token_app: TestClient) -> None:
     ({"origin": "http://127.0.0.1:3031", "host": "127.0.0.1:3030"}, "http", True, True),
     ({"sec-fetch-site": "none"}, "http", True, False),
     ({"sec-fetch-site": "same-origin"}, "http", True, False),
+    # Chromium blanks Origin to `null` under `Referrer-Policy: no-referrer`; its
+    # Sec-Fetch-Site still says same-origin, and a page cannot set that header.
+    ({"sec-fetch-site": "same-origin", "origin": "null"}, "http", True, False),
+    ({"origin": "null"}, "http", True, True),
     ({"sec-fetch-site": "same-origin"}, "http", False, True),
     ({"sec-fetch-site": "none"}, "http", False, False),
     ({"origin": "http://127.0.0.1:4318", "host": "127.0.0.1:4318"}, "http", False, True),
@@ -282,3 +286,25 @@ def test_a_page_on_another_site_cannot_write(srv: Server, browser: Any) -> None:
                             ("api/v1/import/chunk", 403), ("v1/logs", 403)]
     after = _stored(srv)
     assert after == before
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_real_browser_signs_in_from_the_login_page(tmp_path: Path, browser: Any,
+                                                     host: str) -> None:
+    """The form's own POST carries what Chromium really sends (`Origin`, `Sec-Fetch-Site:
+    same-origin`): the guard lets it through under either local name."""
+    s = serve(tmp_path / "d", "--token", TOKEN)
+    ctx = browser.new_context()
+    try:
+        page = ctx.new_page()
+        page.goto(f"http://{host}:{s.info['ui_port']}/login?next=/api/v1/summary")
+        page.fill("#token", TOKEN)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        assert page.url.endswith("/api/v1/summary")
+        assert '"requests"' in page.content()
+        assert any(c["name"] == auth.COOKIE for c in ctx.cookies())
+    finally:
+        ctx.close()
+        s.stop()
