@@ -6,7 +6,10 @@ the server holds the store's lock.
 
 A chunk is applied exactly as a local import would (`store.apply_chunk`): rows first,
 offsets after. Chunks are applied one at a time, so two imports running at once cannot
-both decide that a request is new.
+both decide that a request is new. Rows are checked first (`store.check_rows`: only
+transcript rows, token counts and costs within bounds: 400 naming the field). The server
+takes the chunk only as `application/json` and not from another site's page
+(`auth.SameOriginWrites`, around the whole web app).
 """
 
 from __future__ import annotations
