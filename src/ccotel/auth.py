@@ -12,9 +12,8 @@ changing the token logs everyone out and a leaked cookie does not give OTLP writ
 HttpOnly keeps it from page scripts; SameSite=Strict keeps other sites from riding on it;
 Secure is set when ccotel serves TLS.
 
-Which credential a request uses is decided first: an `Authorization` header is judged on
-its own (a valid cookie beside a wrong bearer does not make the bearer right), else the
-cookie. Guessing is slowed per client address (`Throttle`), across all ports together:
+Which credential a request uses is decided first: a `Bearer` header is judged on its own
+(a valid cookie beside a wrong bearer does not make the bearer right), else the cookie. Guessing is slowed per client address (`Throttle`), across all ports together:
 after 10 wrong tokens in a minute (bearer on any port, or the login form), every token
 from that address gets 429 / RESOURCE_EXHAUSTED with a retry delay until the oldest of
 them is a minute old, the right token included (or a guesser would learn when it hit).
@@ -204,14 +203,16 @@ class Authenticator:
         return self._judge(client, bool(given) and _same(given.encode(), self.token.encode()))
 
     def web(self, client: str, headers: dict[str, str]) -> Verdict:
-        """A dashboard/API request: its `Authorization` header if it has one (judged alone,
+        """A dashboard/API request: its `Bearer` header if it has one (judged alone,
         whatever cookie comes with it), else its session cookie. A cookie is an HMAC, not a
         guessable token: a wrong one is refused without counting, a right one clears
-        nothing."""
+        nothing. Another scheme (`Basic`, for a proxy in front) is not ccotel's: the cookie
+        decides."""
         if self.token is None:
             return OPEN
-        if "authorization" in headers:
-            return self.bearer(client, headers["authorization"])
+        header = headers.get("authorization")
+        if header is not None and header.strip()[:7].lower() == "bearer ":
+            return self.bearer(client, header)
         return Verdict(session_ok(_cookies(headers).get(COOKIE), self.token))
 
     def session_cookie(self) -> str:

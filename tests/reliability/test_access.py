@@ -175,8 +175,11 @@ def test_a_valid_cookie_does_not_excuse_a_wrong_bearer(tmp_path: Path) -> None:
         assert r.status_code == 401
         r = c.get("/api/v1/summary", headers={**cookie, "Authorization": "Bearer g10"})
         assert r.status_code == 429
-        # The browser's own cookie still works while its address waits to guess again.
+        # The browser's own cookie still works while its address waits to guess again,
+        # also beside a proxy's Basic credentials (not ccotel's: the cookie decides).
         assert c.get("/api/v1/summary", headers=cookie).status_code == 200
+        basic = {**cookie, "Authorization": "Basic dXNlcjpwYXNz"}
+        assert c.get("/api/v1/summary", headers=basic).status_code == 200
     con.close()
 
 
