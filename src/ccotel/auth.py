@@ -126,7 +126,8 @@ it was started with).</p>
 class Throttle:
     """Wrong tokens per client address: after `limit` within `window` seconds, the address
     waits until the oldest of them is `window` old. Remembers at most `clients` addresses
-    (the longest known is forgotten first), so a flood of addresses cannot exhaust memory."""
+    (the longest known is forgotten first), so a flood of addresses cannot exhaust memory.
+    Used from the one event loop that runs every server, so it needs no lock."""
 
     def __init__(self, limit: int = 10, window: float = 60.0, clients: int = 4096,
                  clock: Callable[[], float] = time.monotonic) -> None:
