@@ -5,17 +5,20 @@ ccotel's own panels for the same data, range and variables."""
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
 
 from ccotel.panels import PANELS
+from ccotel.stack.dashboard import build_dashboard
 from ccotel.stack.generate import StackOptions
 from ccotel.stack.queries import QUERIES
 from tests.conftest import start_server
@@ -243,6 +246,20 @@ def test_every_logql_target_equals_the_recordings_and_ccotel(loki: str, ccotel: 
     # The workload is what it claims: the range holds five sessions of two users.
     assert len({r["session"] for r in w.in_range()}) == 5
     assert ran == {p.id for p in PANELS if QUERIES[p.id].datasource == "loki"}
+
+
+def test_top_sessions_link_finds_the_sessions_timeline(loki: str, workload: Workload) -> None:
+    """The Top Sessions table links a session id to this query in Explore."""
+    w = workload
+    session = w.session_of("alice", "edit")
+    link = build_dashboard()["panels"][[p.id for p in PANELS].index("top_sessions")][
+        "fieldConfig"]["overrides"][0]["properties"][0]["value"][0]["url"]
+    expr = json.loads(parse_qs(link.partition("?")[2])["left"][0])["queries"][0]["expr"]
+    rows = _loki(loki, expr.replace("${__value.raw}", session), w.t1, instant=False,
+                 start=w.t0)
+    lines = [json.loads(v[1]) for r in rows for v in r["values"]]
+    assert len(lines) == len(w.in_range(session=session)) > 0
+    assert {line["attributes"]["session.id"] for line in lines} == {session}
 
 
 def test_loki_retention_deletes_old_chunks(loki_binary: Path, tmp_path: Path) -> None:

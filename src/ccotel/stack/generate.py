@@ -22,7 +22,7 @@ import jinja2
 from ccotel import __version__
 from ccotel.panels import PANELS
 from ccotel.query import BadQuery, parse_duration
-from ccotel.stack.dashboard import build_dashboard
+from ccotel.stack.dashboard import REFRESH, build_dashboard, description
 from ccotel.stack.queries import (
     EVENT_COUNTER_DEFAULT,
     EVENT_COUNTERS,
@@ -150,7 +150,8 @@ def _context(options: StackOptions, loki: LokiRuntime) -> dict[str, object]:
     return {"o": options, "loki": loki, "version": __version__,
             "prometheus_uid": PROMETHEUS_UID, "loki_uid": LOKI_UID,
             "event_counters": EVENT_COUNTERS, "event_counter_default": EVENT_COUNTER_DEFAULT,
-            "panels": PANELS, "sources": {p.id: _source(p.id) for p in PANELS}}
+            "panels": PANELS, "sources": {p.id: _source(p.id) for p in PANELS},
+            "descriptions": {p.id: description(p) for p in PANELS}, "refresh": REFRESH}
 
 
 def render(options: StackOptions) -> dict[str, str]:

@@ -119,6 +119,11 @@ def _loki_events(event: str | None = None, *, model: bool = False) -> str:
     return f"{sel} | json {_LOKI_FILTERS}{extra}"
 
 
+def session_logs(session: str) -> str:
+    """The lines of one session (the Top Sessions table links to this in Explore)."""
+    return f'{LOKI_STREAM} | json | attributes_session_id="{session}"'
+
+
 def _avg_response_ms() -> str:
     events = _loki_events("api_request", model=True)
     return (f'sum(sum_over_time({events} | unwrap attributes_duration_ms | __error__="" '
