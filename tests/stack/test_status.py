@@ -69,7 +69,7 @@ def test_status_recognises_ports_of_ccotel_serve(tmp_path: Path) -> None:
                                  loki_port=free_port(), prometheus_port=free_port()),
              password="x")
         code, checks = _status(stack, tmp_path / "data")
-        # Without its server.json, ccotel's metrics port is still not taken for the collector.
+        # Without its server.json (another data dir given):
         _, unknown = _status(stack, tmp_path / "elsewhere")
     finally:
         srv.stop()
@@ -82,4 +82,6 @@ def test_status_recognises_ports_of_ccotel_serve(tmp_path: Path) -> None:
     for port in ("grpc_port", "http_port", "metrics_port"):
         assert str(info[port]) in collector
     assert "not answering" in str(checks["loki"]["detail"])
-    assert "not with the collector's metrics" in str(unknown["otel-collector"]["detail"])
+    # A ccotel serve of another data dir is still recognised, by its own answers.
+    for service in ("otel-collector", "grafana"):
+        assert "answers as a `ccotel serve`" in str(unknown[service]["detail"]), unknown[service]

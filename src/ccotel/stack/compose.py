@@ -150,12 +150,29 @@ def _ccotel_ports(server: dict[str, Any] | None) -> dict[int, str]:
     return {int(server[k]): name for k, name in _CCOTEL_PORTS.items() if server.get(k)}
 
 
-def _answer(service: str, resp: httpx.Response) -> tuple[bool, str]:
-    if resp.status_code != 200:
-        return False, f"HTTP {resp.status_code}: {resp.text.strip()[:80]}"
-    if service == "otel-collector" and "otelcol_" not in resp.text:
+_NOT_THE_STACK = ("answers as a `ccotel serve` (of another data dir), not as the stack's "
+                  "{what}: stop it, or give the stack other ports")
+
+
+def _answer(service: str, resp: httpx.Response, client: httpx.Client) -> tuple[bool, str]:
+    """Judge a health answer; a `ccotel serve` that no server.json named is recognised by
+    its own answers (its metrics, its /readyz)."""
+    if service == "otel-collector" and resp.status_code == 200:
+        if "otelcol_" in resp.text:
+            return True, "ready"
+        if "ccotel_" in resp.text:
+            return False, _NOT_THE_STACK.format(what="collector")
         return False, "answers, but not with the collector's metrics (another program?)"
-    return True, "ready"
+    if resp.status_code == 200:
+        return True, "ready"
+    if service == "grafana":
+        try:
+            ready = client.get(resp.url.copy_with(path="/readyz")).json()
+        except (httpx.HTTPError, ValueError):
+            ready = None
+        if isinstance(ready, dict) and ready.get("status") == "ok" and "version" in ready:
+            return False, _NOT_THE_STACK.format(what="Grafana")
+    return False, f"HTTP {resp.status_code}: {resp.text.strip()[:80]}"
 
 
 def status(directory: Path, *, server: dict[str, Any] | None = None, timeout: float = 3.0,
@@ -189,7 +206,7 @@ def status(directory: Path, *, server: dict[str, Any] | None = None, timeout: fl
                                     "--force --...-port)"))
                 continue
             try:
-                ok, detail = _answer(service, client.get(url))
+                ok, detail = _answer(service, client.get(url), client)
             except httpx.HTTPError as exc:
                 ok, detail = False, (f"not answering ({type(exc).__name__}): is the stack "
                                      "up? try 'ccotel stack up'")
