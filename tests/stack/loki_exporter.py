@@ -68,12 +68,12 @@ def _as_string(value: Any) -> str:
 
 def _go_float(f: float) -> str:
     # encoding/json: shortest digits, fixed notation for 1e-6 <= |f| < 1e21, else e-notation
-    # with the exponent's leading zero dropped (1e-07 -> 1e-7).
+    # with a negative exponent's leading zero dropped (1e-07 -> 1e-7).
     if f == int(f) and abs(f) < 1e21:
         return str(int(f))
     if 1e-6 <= abs(f) < 1e21:
         return format(Decimal(repr(f)), "f")
-    return re.sub(r"e([+-])0(\d)", r"e\1\2", repr(f))
+    return re.sub(r"e-0(\d)$", r"e-\1", repr(f))
 
 
 def _go_json(node: Any) -> str:
