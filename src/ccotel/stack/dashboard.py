@@ -30,8 +30,9 @@ REFRESH = "30s"
 # a logs panel only behind an experimental feature toggle: this one refreshes with the
 # dashboard, and Explore has the live tail.
 DESCRIPTIONS = {
-    "logs": f"Claude Code events, newest first. Refreshes every {REFRESH} with the dashboard; "
-            "for a live tail open Loki in Explore and press Live.",
+    "logs": f"Claude Code events, newest first, of the chosen users and sessions (not "
+            f"filtered by model). Refreshes every {REFRESH} with the dashboard; for a live "
+            "tail open Loki in Explore and press Live.",
 }
 
 
