@@ -202,8 +202,8 @@ def status(directory: Path, *, server: dict[str, Any] | None = None, timeout: fl
                 checks.append(Check(service, url, False,
                                     f"port {', '.join(clash)} belongs to `ccotel serve` (pid "
                                     f"{server['pid'] if server else '?'}), not the stack: stop "
-                                    "it, or give the stack other ports (ccotel stack init "
-                                    "--force --...-port)"))
+                                    "it, or give the stack other ports ('ccotel stack init "
+                                    "--force' with --grafana-port, --otlp-grpc-port, ...)"))
                 continue
             try:
                 ok, detail = _answer(service, client.get(url), client)
