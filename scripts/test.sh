@@ -2,8 +2,8 @@
 # Install everything the tests need, then run them all.
 #   bash scripts/test.sh [pytest args]
 # System packages (Debian/Ubuntu): chromium (browser tests), prometheus + promtool (stack
-# queries run for real), docker-compose (validates the generated compose file); the pinned
-# Node CLIs (Claude Code, ccusage) go into .tools/; Python packages into .venv/.
+# queries run for real; Loki: see below), docker-compose (validates the generated compose
+# file); the pinned Node CLIs (Claude Code, ccusage) go into .tools/; Python packages into .venv/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -23,6 +23,11 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+
+# Loki 2.9.4 (the stack's version) comes from no registry: the LogQL tests unpack it from
+# shared/bin/ beside the repository (or $CCOTEL_SHARED/bin) into a temporary folder.
+LOKI_GZ="${CCOTEL_SHARED:-$ROOT/../shared}/bin/loki-2.9.4-linux-amd64.gz"
+[ -f "$LOKI_GZ" ] || echo "warning: $LOKI_GZ missing: the Loki tests will be skipped" >&2
 
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv

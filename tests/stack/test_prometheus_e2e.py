@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import time
 import uuid
@@ -18,29 +17,12 @@ import pytest
 from ccotel.panels import PANELS
 from ccotel.stack.queries import QUERIES
 from tests.conftest import capture_requests, start_server
+from tests.stack.live import free_port as _free_port
+from tests.stack.live import rewrite_ids as _rewrite_ids
+from tests.stack.live import substitute as _substitute
+from tests.stack.live import wait as _wait
 
 pytestmark = pytest.mark.e2e
-
-ALL = ".*"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(check: Any, what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-        except (httpx.HTTPError, OSError, ValueError, KeyError):
-            value = None
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -100,26 +82,6 @@ def _replay(ccotel: dict[str, Any], capture: str, *, user: str) -> str:
                           headers={"Content-Type": "application/json"}, timeout=30)
         assert resp.status_code == 200, resp.text
     return session
-
-
-def _rewrite_ids(node: Any, session: str, user: str) -> None:
-    if isinstance(node, dict):
-        if node.get("key") == "session.id":
-            node["value"] = {"stringValue": session}
-        elif node.get("key") == "user.id":
-            node["value"] = {"stringValue": user}
-        for v in node.values():
-            _rewrite_ids(v, session, user)
-    elif isinstance(node, list):
-        for v in node:
-            _rewrite_ids(v, session, user)
-
-
-def _substitute(expr: str, *, range_s: int, user: str = ALL, session: str = ALL,
-                model: str = ALL) -> str:
-    return (expr.replace("$__range", f"{range_s}s").replace("$__interval_ms", str(range_s * 1000))
-            .replace("$__interval", f"{range_s}s").replace("$user", user)
-            .replace("$session", session).replace("$model", model))
 
 
 def _promql(base: str, expr: str, at: float, *, instant: bool) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,21 @@ def test_docker_compose_config_validates_the_stack(tmp_path: Path) -> None:
     for service in resolved["services"].values():
         for port in service.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), port
+    # The seed's network name, whatever the project name in .env.
+    assert resolved["networks"]["claude-monitoring"]["name"] == "claude-monitoring"
+    services = resolved["services"]
+    # Health by the endpoints the seed's troubleshooting checks; the collector has none
+    # (no shell in its image), and what waits on a healthy service says so.
+    for name, url in (("loki", "http://localhost:3100/ready"),
+                      ("prometheus", "http://localhost:9090/-/healthy"),
+                      ("grafana", "http://localhost:3000/api/health")):
+        assert url in " ".join(services[name]["healthcheck"]["test"]), name
+    assert "healthcheck" not in services["otel-collector"]
+    assert services["grafana"]["depends_on"] == {
+        "prometheus": {"condition": "service_healthy"},
+        "loki": {"condition": "service_healthy"}}
+    assert services["otel-collector"]["depends_on"] == {
+        "loki": {"condition": "service_healthy"}}
 
 
 @needs_compose
@@ -120,10 +136,53 @@ def test_collector_counts_the_events_the_exposition_counts() -> None:
         assert logs[name]["conditions"] == [f'attributes["event.name"] == "{event}"']
         assert [a["key"] for a in logs[name]["attributes"]] == list(keys)
     pipelines = collector["service"]["pipelines"]
-    assert "count" in pipelines["logs"]["exporters"] and "count" in pipelines["metrics"]["receivers"]
+    assert "count" in pipelines["metrics"]["receivers"]
+    # The count connector sees the records as Claude Code sent them: no Loki hint (it
+    # would become a `loki_resource_labels` label of the counters), no other processor.
+    assert pipelines["logs/count"] == {"receivers": ["otlp"], "exporters": ["count"]}
+    assert pipelines["logs/loki"]["exporters"] == ["loki"]
+    assert [p for pl in pipelines.values() for p in pl.get("processors", [])
+            if "loki" in p] == ["resource/loki-labels", "attributes/loki-labels"]
     assert pipelines["metrics"]["processors"][-1] == "batch"
     prom = collector["exporters"]["prometheus"]
     assert prom["resource_to_telemetry_conversion"]["enabled"] is True
     scrape = yaml.safe_load(render(StackOptions())["prometheus.yml"])["scrape_configs"]
     assert scrape[0]["honor_labels"] is True and scrape[0]["static_configs"][0]["targets"] == [
         "otel-collector:8889"]
+
+
+def test_only_series_that_add_up_are_stacked() -> None:
+    dash = {p["title"]: p for p in build_dashboard()["panels"]}
+    for panel in PANELS:
+        if panel.kind != "timeseries":
+            continue
+        custom = dash[panel.title]["fieldConfig"]["defaults"]["custom"]
+        if queries.QUERIES[panel.id].per_minute:
+            assert custom["stacking"]["mode"] == "normal" and custom["drawStyle"] == "bars"
+        else:
+            assert custom["stacking"]["mode"] == "none" and custom["drawStyle"] == "line", \
+                panel.id
+    latency = dash["API Latency"]["fieldConfig"]["defaults"]["custom"]
+    assert latency["stacking"]["mode"] == "none"   # p95 drawn at p95, not on top of p50
+
+
+def test_top_sessions_link_to_their_timeline_in_explore() -> None:
+    panel = next(p for p in build_dashboard()["panels"] if p["title"] == "Top Sessions by Cost")
+    [override] = panel["fieldConfig"]["overrides"]
+    assert override["matcher"] == {"id": "byName", "options": "session_id"}
+    [link] = override["properties"][0]["value"]
+    path, _, query = link["url"].partition("?")
+    assert path == "/explore"
+    left = json.loads(urllib.parse.parse_qs(query)["left"][0])
+    assert left["datasource"] == queries.LOKI_UID
+    assert left["range"] == {"from": "${__from}", "to": "${__to}"}
+    assert left["queries"][0]["expr"] == queries.session_logs("${__value.raw}")
+
+
+def test_no_grafana_text_claims_a_live_stream() -> None:
+    files = render(StackOptions())
+    dash = json.loads(files["grafana/provisioning/dashboards/claude-code.json"])
+    texts = [p["description"] for p in dash["panels"]] + [files["README.md"]]
+    assert not [t for t in texts if re.search(r"\blive stream\b|リアルタイム", t, re.I)]
+    logs = next(p for p in dash["panels"] if p["type"] == "logs")
+    assert "Refreshes every 30s" in logs["description"] and "Explore" in logs["description"]

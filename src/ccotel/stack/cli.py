@@ -135,11 +135,19 @@ def logs(service: str | None, directory: Path, no_follow: bool, tail: str) -> No
 
 @stack.command()
 @_DIR
+@click.option("--data-dir", type=click.Path(path_type=Path), envvar="CCOTEL_DATA_DIR",
+              default=None, help="The data dir of a `ccotel serve` that may hold the ports "
+              "[default: ccotel's default data dir].")
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
-def status(directory: Path, as_json: bool) -> None:
-    """Check Prometheus, Loki, Grafana and the collector over HTTP (no Docker needed)."""
+def status(directory: Path, data_dir: Path | None, as_json: bool) -> None:
+    """Check Loki, Prometheus, Grafana and the collector over HTTP (no Docker needed), by
+    the endpoints the README's troubleshooting uses; say when `ccotel serve` has a port."""
+    from ccotel.running import find_running
+    from ccotel.settings import default_data_dir
+
+    server = find_running(data_dir or default_data_dir())
     try:
-        checks = compose_mod.status(directory)
+        checks = compose_mod.status(directory, server=server)
     except StackError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -115,55 +116,102 @@ class Check:
     detail: str
 
 
-def published_ports(directory: Path) -> dict[str, tuple[str, int]]:
-    """service -> (host address, host port) of its health endpoint, read from the compose
+def published_ports(directory: Path) -> dict[str, list[tuple[str, int, int]]]:
+    """service -> [(host address, host port, container port)] as published in the compose
     file the user may have edited."""
-    data = yaml.safe_load((directory.expanduser() / COMPOSE_FILE).read_text())
-    wanted = {"prometheus": 9090, "loki": 3100, "grafana": 3000, "otel-collector": 8888}
-    out: dict[str, tuple[str, int]] = {}
-    for service, container_port in wanted.items():
+    data = yaml.safe_load((directory.expanduser() / COMPOSE_FILE).read_text()) or {}
+    out: dict[str, list[tuple[str, int, int]]] = {}
+    for service in SERVICES:
         for spec in (data.get("services", {}).get(service, {}) or {}).get("ports", []) or []:
             parts = str(spec).split("/")[0].split(":")
-            if len(parts) >= 2 and int(parts[-1]) == container_port:
-                host = parts[0] if len(parts) == 3 else "127.0.0.1"
-                if host in ("0.0.0.0", ""):
-                    host = "127.0.0.1"
-                out[service] = (host, int(parts[-2]))
+            try:
+                container, host_port = int(parts[-1]), int(parts[-2])
+            except (ValueError, IndexError):
+                continue
+            host = parts[0] if len(parts) == 3 else "127.0.0.1"
+            if host in ("0.0.0.0", ""):
+                host = "127.0.0.1"
+            out.setdefault(service, []).append((host, host_port, container))
     return out
 
 
-_PATHS = {"prometheus": "/-/healthy", "loki": "/ready", "grafana": "/api/health",
-          "otel-collector": "/metrics"}
+# The health endpoint of each service (container port, path): the original setup's
+# troubleshooting checks Prometheus and Loki this way; the collector's own metrics on 8888.
+HEALTH = {"otel-collector": (8888, "/metrics"), "loki": (3100, "/ready"),
+          "prometheus": (9090, "/-/healthy"), "grafana": (3000, "/api/health")}
+_CCOTEL_PORTS = {"grpc_port": "OTLP/gRPC", "http_port": "OTLP/HTTP", "ui_port": "dashboard",
+                 "metrics_port": "metrics"}
 
 
-def status(directory: Path, *, timeout: float = 3.0,
+def _ccotel_ports(server: dict[str, Any] | None) -> dict[int, str]:
+    """Host port -> what a running `ccotel serve` (its server.json) serves there."""
+    if not server:
+        return {}
+    return {int(server[k]): name for k, name in _CCOTEL_PORTS.items() if server.get(k)}
+
+
+_NOT_THE_STACK = ("answers as a `ccotel serve` (of another data dir), not as the stack's "
+                  "{what}: stop it, or give the stack other ports")
+
+
+def _answer(service: str, resp: httpx.Response, client: httpx.Client) -> tuple[bool, str]:
+    """Judge a health answer; a `ccotel serve` that no server.json named is recognised by
+    its own answers (its metrics, its /readyz)."""
+    if service == "otel-collector" and resp.status_code == 200:
+        if "otelcol_" in resp.text:
+            return True, "ready"
+        if "ccotel_" in resp.text:
+            return False, _NOT_THE_STACK.format(what="collector")
+        return False, "answers, but not with the collector's metrics (another program?)"
+    if resp.status_code == 200:
+        return True, "ready"
+    if service == "grafana":
+        try:
+            ready = client.get(resp.url.copy_with(path="/readyz")).json()
+        except (httpx.HTTPError, ValueError):
+            ready = None
+        if isinstance(ready, dict) and ready.get("status") == "ok" and "version" in ready:
+            return False, _NOT_THE_STACK.format(what="Grafana")
+    return False, f"HTTP {resp.status_code}: {resp.text.strip()[:80]}"
+
+
+def status(directory: Path, *, server: dict[str, Any] | None = None, timeout: float = 3.0,
            client: httpx.Client | None = None) -> list[Check]:
-    """One HTTP check per service, as the original setup's troubleshooting section does by hand."""
+    """One HTTP check per service. `server` is a running `ccotel serve`'s server.json: a
+    port it holds is reported as its, not probed as the stack's."""
     directory = directory.expanduser()
     if not (directory / COMPOSE_FILE).is_file():
         raise StackError(f"no stack in {directory}: run 'ccotel stack init {directory}' first")
     ports = published_ports(directory)
+    taken = _ccotel_ports(server)
     own = client is None
     client = client or httpx.Client(timeout=timeout, trust_env=False)
     checks = []
     try:
         for service in SERVICES:
-            if service not in ports:
+            container_port, path = HEALTH[service]
+            health = [p for p in ports.get(service, []) if p[2] == container_port]
+            if not health:
                 checks.append(Check(service, "", False, "no published port in "
                                                          f"{COMPOSE_FILE}"))
                 continue
-            host, port = ports[service]
-            url = f"http://{host}:{port}{_PATHS[service]}"
+            host, port, _ = health[0]
+            url = f"http://{host}:{port}{path}"
+            clash = [f"{p} ({taken[p]})" for _, p, _ in ports[service] if p in taken]
+            if clash:
+                checks.append(Check(service, url, False,
+                                    f"port {', '.join(clash)} belongs to `ccotel serve` (pid "
+                                    f"{server['pid'] if server else '?'}), not the stack: stop "
+                                    "it, or give the stack other ports ('ccotel stack init "
+                                    "--force' with --grafana-port, --otlp-grpc-port, ...)"))
+                continue
             try:
-                resp = client.get(url)
-                ok = resp.status_code == 200
-                detail = "ready" if ok else f"HTTP {resp.status_code}: {resp.text.strip()[:80]}"
+                ok, detail = _answer(service, client.get(url), client)
             except httpx.HTTPError as exc:
-                ok, detail = False, f"not answering ({type(exc).__name__}): is the stack up? " \
-                                    "try 'ccotel stack up'"
+                ok, detail = False, (f"not answering ({type(exc).__name__}): is the stack "
+                                     "up? try 'ccotel stack up'")
             checks.append(Check(service, url, ok, detail))
     finally:
         if own:
             client.close()
     return checks
-

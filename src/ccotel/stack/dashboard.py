@@ -7,14 +7,51 @@ stable uids provisioned in `grafana/provisioning/datasources/datasources.yaml`.
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import quote
 
 from ccotel.panels import PANELS, Panel
-from ccotel.stack.queries import DATASOURCE_UIDS, SESSIONS, TOKENS, query_for
+from ccotel.stack.queries import (
+    DATASOURCE_UIDS,
+    LOKI_UID,
+    SESSIONS,
+    TOKENS,
+    query_for,
+    session_logs,
+)
 
 DASHBOARD_UID = "claude-code"
 DASHBOARD_TITLE = "Claude Code"
 GRID_WIDTH = 24
+REFRESH = "30s"
+
+# Where Grafana differs from ccotel's own dashboard, the panel says so. Grafana 10.3 streams
+# a logs panel only behind an experimental feature toggle: this one refreshes with the
+# dashboard, and Explore has the live tail.
+DESCRIPTIONS = {
+    "logs": f"Claude Code events, newest first, of the chosen users and sessions (not "
+            f"filtered by model). Refreshes every {REFRESH} with the dashboard; for a live "
+            "tail open Loki in Explore and press Live.",
+}
+
+
+def description(panel: Panel) -> str:
+    """The panel's description as the Grafana dashboard (and the stack README) shows it."""
+    return DESCRIPTIONS.get(panel.id, panel.description)
+
+
+def session_link() -> dict[str, Any]:
+    """A data link from a session id cell to its timeline: Explore on Loki, that session's
+    lines, the dashboard's time range."""
+    left = {"datasource": LOKI_UID, "queries": [{
+        "refId": "A", "datasource": {"type": "loki", "uid": LOKI_UID},
+        "expr": session_logs("${__value.raw}")}],
+        "range": {"from": "${__from}", "to": "${__to}"}}
+    # Percent-encode everything but Grafana's ${...} placeholders, which it fills in.
+    encoded = quote(json.dumps(left, separators=(",", ":")), safe="${}._")
+    return {"title": "Session timeline (Loki, Explore)",
+            "url": f"/explore?orgId=1&left={encoded}"}
 
 
 def _datasource(kind: str) -> dict[str, str]:
@@ -79,7 +116,7 @@ def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
         "id": panel_id,
         "type": panel.kind,
         "title": panel.title,
-        "description": panel.description,
+        "description": description(panel),
         "datasource": ds,
         "gridPos": {"x": x, "y": y, "w": panel.width, "h": panel.height},
         "targets": targets,
@@ -87,8 +124,17 @@ def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
         "fieldConfig": {"defaults": {"unit": panel.unit}, "overrides": []},
     }
     if panel.kind == "timeseries":
-        out["fieldConfig"]["defaults"]["custom"] = {"drawStyle": "bars", "fillOpacity": 60,
-                                                    "stacking": {"mode": "normal"}}
+        # Per-minute counts by type or tool add up: stacked bars. Anything else (latency
+        # percentiles, a rate) is a line, never stacked: a stacked p95 would be p50 + p95.
+        out["fieldConfig"]["defaults"]["custom"] = (
+            {"drawStyle": "bars", "fillOpacity": 60, "stacking": {"mode": "normal"}}
+            if q.per_minute else
+            {"drawStyle": "line", "fillOpacity": 0, "lineWidth": 2, "spanNulls": False,
+             "stacking": {"mode": "none"}})
+    if panel.id == "top_sessions":
+        out["fieldConfig"]["overrides"] = [{
+            "matcher": {"id": "byName", "options": "session_id"},
+            "properties": [{"id": "links", "value": [session_link()]}]}]
     if panel.fixed_range:
         out["timeFrom"] = panel.fixed_range   # e.g. Total Tokens (Last Hour): always 1h
         out["hideTimeOverride"] = False
@@ -115,7 +161,7 @@ def build_dashboard(panels: tuple[Panel, ...] = PANELS) -> dict[str, Any]:
         "version": 1,
         "editable": True,
         "graphTooltip": 1,
-        "refresh": "30s",
+        "refresh": REFRESH,
         "time": {"from": "now-24h", "to": "now"},
         "templating": {"list": [
             _variable("user", "User", f"label_values({SESSIONS}, user_id)"),

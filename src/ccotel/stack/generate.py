@@ -22,7 +22,7 @@ import jinja2
 from ccotel import __version__
 from ccotel.panels import PANELS
 from ccotel.query import BadQuery, parse_duration
-from ccotel.stack.dashboard import build_dashboard
+from ccotel.stack.dashboard import REFRESH, build_dashboard, description
 from ccotel.stack.queries import (
     EVENT_COUNTER_DEFAULT,
     EVENT_COUNTERS,
@@ -102,6 +102,20 @@ class StackOptions:
         return _hours(self.logs_retention)
 
 
+@dataclass(frozen=True)
+class LokiRuntime:
+    """Where Loki listens and keeps its data, and how soon its compactor acts. The stack
+    uses the defaults (inside the container); the tests run the same config as a plain
+    process on free loopback ports and a temporary folder, with a fast compactor."""
+
+    address: str = ""                  # "" = every interface of the container
+    http_port: int = 3100
+    grpc_port: int = 9096
+    data_dir: str = "/loki"
+    compaction_interval: str = "10m"   # Loki's default
+    retention_delete_delay: str = "2h"
+
+
 def _hours(text: str) -> int:
     # Go durations (collector, Loki) have no "d": write hours, rounded up.
     seconds = parse_duration(text).total_seconds()
@@ -132,16 +146,26 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
 
 
+def _context(options: StackOptions, loki: LokiRuntime) -> dict[str, object]:
+    return {"o": options, "loki": loki, "version": __version__,
+            "prometheus_uid": PROMETHEUS_UID, "loki_uid": LOKI_UID,
+            "event_counters": EVENT_COUNTERS, "event_counter_default": EVENT_COUNTER_DEFAULT,
+            "panels": PANELS, "sources": {p.id: _source(p.id) for p in PANELS},
+            "descriptions": {p.id: description(p) for p in PANELS}, "refresh": REFRESH}
+
+
 def render(options: StackOptions) -> dict[str, str]:
     """Every generated file: relative path -> text. Pure (no I/O besides templates)."""
     env = _environment()
-    context = {"o": options, "version": __version__, "prometheus_uid": PROMETHEUS_UID,
-               "loki_uid": LOKI_UID, "event_counters": EVENT_COUNTERS,
-               "event_counter_default": EVENT_COUNTER_DEFAULT, "panels": PANELS,
-               "sources": {p.id: _source(p.id) for p in PANELS}}
+    context = _context(options, LokiRuntime())
     out = {path: env.get_template(tpl).render(context) for tpl, path in FILES.items()}
     out[DASHBOARD_PATH] = json.dumps(build_dashboard(), indent=2, ensure_ascii=False) + "\n"
     return dict(sorted(out.items()))
+
+
+def render_loki_config(options: StackOptions, loki: LokiRuntime) -> str:
+    """`loki-config.yaml` as the stack writes it, but listening and storing as `loki` says."""
+    return _environment().get_template("loki-config.yaml.j2").render(_context(options, loki))
 
 
 def _source(panel_id: str) -> str:

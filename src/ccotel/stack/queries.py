@@ -119,6 +119,11 @@ def _loki_events(event: str | None = None, *, model: bool = False) -> str:
     return f"{sel} | json {_LOKI_FILTERS}{extra}"
 
 
+def session_logs(session: str) -> str:
+    """The lines of one session (the Top Sessions table links to this in Explore)."""
+    return f'{LOKI_STREAM} | json | attributes_session_id="{session}"'
+
+
 def _avg_response_ms() -> str:
     events = _loki_events("api_request", model=True)
     return (f'sum(sum_over_time({events} | unwrap attributes_duration_ms | __error__="" '
@@ -132,12 +137,23 @@ def _quantile_ms(q: float, attr: str, rng: str) -> str:
             f'| __error__="" [{rng}]) by (service_name)')
 
 
+def _last_ms(events: str) -> str:
+    # Loki templates see each line's timestamp: in milliseconds (Claude Code's precision;
+    # whole seconds would round short sessions to 0).
+    return (f"max_over_time({events} | label_format ts=`{{{{ __timestamp__ | unixEpochMillis }}}}` "
+            '| unwrap ts | __error__="" [$__range]) by (attributes_session_id)')
+
+
 def _session_duration_s() -> str:
-    # Loki templates see each line's timestamp: the last minus the first, per session.
-    ts = (f"{_loki_events()} | label_format ts=`{{{{ __timestamp__ | unixEpoch }}}}` "
-          '| unwrap ts | __error__=""')
-    return (f"max_over_time({ts} [$__range]) by (attributes_session_id) - "
-            f"min_over_time({ts} [$__range]) by (attributes_session_id)")
+    last = _last_ms(_loki_events())
+    spans = f"({last} - {last.replace('max_over_time', 'min_over_time', 1)}) / 1000"
+    # As the embedded panel, a chosen model keeps the sessions with a request of it. With
+    # "All" (.*) the second operand keeps every session (lines without a model match both
+    # filters); with a model it is empty. (Loki 2.9 combines these only when both sides
+    # unwrap, hence the timestamps again.)
+    used = _last_ms(_loki_events("api_request", model=True))
+    any_line = _last_ms(_loki_events(model=True) + ' | attributes_model=""')
+    return f"{spans} and ({used} or {any_line})"
 
 
 def _error_rate() -> str:
