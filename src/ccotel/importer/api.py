@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import duckdb
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -55,6 +56,11 @@ def routes(ctx: Any) -> list[Route]:
             result = await run_in_threadpool(apply)
         except (BadRows, RejectedBatch) as exc:
             raise ApiError(str(exc), 400) from None
+        except (ValueError, TypeError, OverflowError, duckdb.DataError) as exc:
+            # A value the store cannot hold (a cost past DECIMAL(18,12), a count past
+            # BIGINT): the chunk was rolled back, and the client has to fix it.
+            first = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+            raise ApiError(f"bad import chunk: {first}", 400) from None
         return JSONResponse({"result": result.as_dict()})
 
     return [

@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 from ccotel import __version__
 from ccotel.claude.catalogue import EVENTS
 from ccotel.panels import PANELS, PANELS_BY_ID
-from ccotel.query import BadQuery, Query
+from ccotel.query import Query, parse_int
 from ccotel.store import logs, panels, sessions
 from ccotel.web.errors import NotFound
 
@@ -51,15 +51,6 @@ _env = Environment(loader=FileSystemLoader(str(WEB.joinpath("templates"))),
 
 def catalogue() -> dict[str, Any]:
     return {"panels": [p.as_dict() for p in PANELS]}
-
-
-def _int(value: str | None, name: str, *, default: int | None = None) -> int | None:
-    if value in (None, ""):
-        return default
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except ValueError:
-        raise BadQuery(f"{name}={value!r} is not a whole number") from None
 
 
 def _json(data: Any) -> JSONResponse:
@@ -109,8 +100,9 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
     async def log_events(request: Request) -> Response:
         params = dict(request.query_params)
         q = Query.parse(params)
-        after = _int(params.get("after"), "after")
-        limit = _int(params.get("limit"), "limit", default=100)
+        after = parse_int(params.get("after"), "after")
+        limit = parse_int(params.get("limit"), "limit", default=100, minimum=1,
+                          maximum=logs.MAX_LIMIT)
         result = await ctx.read(lambda cur: logs.events(
             cur, q, event=params.get("event") or None, text=params.get("q") or None,
             after=after, limit=limit or 100))
