@@ -82,6 +82,7 @@ def test_parameters_carry_types_and_bounds_and_errors_the_envelope(
                 if status != "200":
                     assert r["content"]["application/json"]["schema"] == {
                         "$ref": "#/components/schemas/Error"}
+                    assert set(r["content"]) <= {"application/json", "text/plain"}
 
 
 def test_served_at_its_path_and_valid_for_schemathesis(tmp_path: Path) -> None:
@@ -148,3 +149,36 @@ def test_schemathesis_finds_no_response_outside_the_document(live: Server) -> No
     assert statuses[200] and statuses[400]  # both valid and invalid requests got through
     assert "Traceback" not in live.output
     assert "unhandled error" not in live.output
+
+
+def test_refusals_before_the_handlers_are_in_the_document_too(tmp_path: Path) -> None:
+    """With --token: 401 without it, 403 for another Host, 429 + Retry-After after guessing;
+    each checked against the document as the fuzzer checks a handler's answer."""
+    srv = start_server(tmp_path / "data", "--token", "s3cret-token")
+    try:
+        doc = schemathesis.openapi.from_url(
+            f"{srv.ui}{openapi.PATH}", headers={"Authorization": "Bearer s3cret-token"})
+        seen: Counter[int] = Counter()
+        cases: list[Any] = []
+        for result in doc.get_all_operations():
+            @settings(max_examples=1, derandomize=True, database=None, deadline=None,
+                      suppress_health_check=list(HealthCheck))
+            @given(case=result.ok().as_strategy())
+            def refused(case: Any) -> None:
+                for headers, status in (({}, 401), ({"Host": "evil.example"}, 403)):
+                    resp = case.call(base_url=srv.ui, headers=headers, timeout=30)
+                    assert resp.status_code == status, (case.operation.label, resp.text)
+                    case.validate_response(resp, checks=CHECKS)
+                    seen[status] += 1
+                cases.append(case)
+
+            refused()
+        assert seen[401] == seen[403] >= 9
+        # Last, as the throttle then holds this address back from everything.
+        for _ in range(11):
+            resp = cases[-1].call(base_url=srv.ui, timeout=30,
+                                  headers={"Authorization": "Bearer wrong"})
+        assert resp.status_code == 429
+        cases[-1].validate_response(resp, checks=CHECKS)
+    finally:
+        srv.stop()

@@ -104,6 +104,8 @@ QUERY_PARAMS = RANGE_PARAMS + FILTER_PARAMS
 
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
                                "required": True, "schema": {"type": "integer", "minimum": 0}}}
+# Refusals made before the app sees the request (host check, body limit) may be plain text.
+PLAIN_TOO = (403, 413)
 ERRORS: dict[int, tuple[str, bool]] = {  # status -> (when, carries Retry-After)
     400: ("A parameter or body the client has to fix.", False),
     401: ("With `--token`: no valid `Authorization: Bearer` header or login cookie.", False),
@@ -119,8 +121,10 @@ ALWAYS = (401, 403, 429, 503)
 
 def error_response(status: int) -> Schema:
     when, retry = ERRORS[status]
-    envelope = {"$ref": "#/components/schemas/Error"}
-    r: Schema = {"description": when, "content": {"application/json": {"schema": envelope}}}
+    content: Schema = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    if status in PLAIN_TOO:
+        content["text/plain"] = {"schema": STRING}
+    r: Schema = {"description": when, "content": content}
     if retry:
         r["headers"] = RETRY_AFTER
     return r
