@@ -5,10 +5,11 @@ with no 5xx other than a backpressure 503 that carries Retry-After."""
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import httpx
 import pytest
@@ -98,14 +99,52 @@ def test_served_at_its_path_and_valid_for_schemathesis(tmp_path: Path) -> None:
 
 # -- fuzzing a live server -----------------------------------------------------------------
 
+def _attrs(**values: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"key": k.replace("_", ".") if k.startswith("x_") else k, "value": v}
+            for k, v in values.items()]
+
+
+def non_finite_telemetry(session: str) -> list[tuple[str, dict[str, Any]]]:
+    """OTLP/JSON requests whose doubles are NaN and infinities (OTLP allows them)."""
+    now = time.time_ns()
+    nan, inf = {"doubleValue": "NaN"}, {"doubleValue": "Infinity"}
+    sid = {"stringValue": session}
+    resource = {"attributes": _attrs(**{"service.name": {"stringValue": "claude-code"}},
+                                     x_nan=nan)}
+    record = {"timeUnixNano": str(now), "body": {"stringValue": "claude_code.api_request"},
+              "attributes": _attrs(**{"event.name": {"stringValue": "api_request"},
+                                      "session.id": sid, "event.sequence": {"intValue": "1"}},
+                                   cost_usd=nan, duration_ms=inf, input_tokens=nan,
+                                   x_nan=nan, x_inf={"doubleValue": "-Infinity"})}
+
+    def point(value: str, **attrs: dict[str, Any]) -> dict[str, Any]:
+        return {"timeUnixNano": str(now), "startTimeUnixNano": str(now - 10**9),
+                "asDouble": value, "attributes": _attrs(**{"session.id": sid}, **attrs)}
+
+    metrics = [
+        {"name": f"claude_code.{name}", "sum": {
+            "aggregationTemporality": 1, "isMonotonic": True, "dataPoints": [point(v, **a)]}}
+        for name, v, a in (("cost.usage", "NaN", {"model": {"stringValue": "m"}}),
+                           ("token.usage", "Infinity", {"type": {"stringValue": "input"}}),
+                           ("lines_of_code.count", "NaN", {"type": {"stringValue": "added"}}),
+                           ("commit.count", "Infinity", {}),
+                           ("active_time.total", "NaN", {"type": {"stringValue": "cli"}}))]
+    return [("/v1/logs", {"resourceLogs": [{"resource": resource,
+                                            "scopeLogs": [{"logRecords": [record]}]}]}),
+            ("/v1/metrics", {"resourceMetrics": [{"resource": resource,
+                                                  "scopeMetrics": [{"metrics": metrics}]}]})]
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("fuzz") / "data"
     known.write(data, datetime.now(timezone.utc).replace(tzinfo=None))
     srv = start_server(data)
     try:
-        for req in capture_requests("details"):  # real spans, prompts and tool details too
-            r = httpx.post(srv.http + req["path"], json=req["body"], timeout=30)
+        requests = [(r["path"], r["body"]) for r in capture_requests("details")]
+        # Real spans, prompts and tool details, and numbers JSON cannot spell.
+        for path, body in [*requests, *non_finite_telemetry("s-non-finite")]:
+            r = httpx.post(srv.http + path, json=body, timeout=30)
             assert r.status_code == 200, r.text
         yield srv
     finally:
@@ -124,7 +163,8 @@ CHECKS = [only_backpressure_5xx, status_code_conformance, content_type_conforman
           response_headers_conformance, response_schema_conformance]
 
 
-def test_schemathesis_finds_no_response_outside_the_document(live: Server) -> None:
+def test_schemathesis_finds_no_response_outside_the_document(
+        live: Server, record_property: Callable[[str, object], None]) -> None:
     doc = schemathesis.openapi.from_url(f"{live.ui}{openapi.PATH}")
     operations = [r.ok() for r in doc.get_all_operations()]
     assert len(operations) >= 9
@@ -143,6 +183,7 @@ def test_schemathesis_finds_no_response_outside_the_document(live: Server) -> No
             except Unsatisfiable:  # no invalid request exists for an operation without inputs
                 assert mode == schemathesis.GenerationMode.NEGATIVE
     cases = sum(statuses.values())
+    record_property("schemathesis_cases", cases)  # in the JUnit report of every run
     print(f"schemathesis: {cases} cases over {len(operations)} operations, "
           f"statuses {dict(sorted(statuses.items()))}")
     assert cases >= len(operations) * EXAMPLES  # every operation was really exercised
@@ -182,3 +223,24 @@ def test_refusals_before_the_handlers_are_in_the_document_too(tmp_path: Path) ->
         cases[-1].validate_response(resp, checks=CHECKS)
     finally:
         srv.stop()
+
+
+def test_non_finite_numbers_in_the_store_are_null_in_every_answer(live: Server) -> None:
+    from ccotel.panels import PANELS
+    from ccotel.report.data import REPORTS
+
+    doc = schemathesis.openapi.from_url(f"{live.ui}{openapi.PATH}")
+    urls = ["/api/v1/summary", "/api/v1/logs", "/api/v1/filters",
+            "/api/v1/sessions/s-non-finite", *(f"/api/v1/panels/{p.id}" for p in PANELS),
+            *(f"/api/v1/report/{name}" for name in REPORTS)]
+    for url in urls:
+        resp = httpx.get(live.ui + url, params={"from": "now-1h", "tz": "UTC"}, timeout=30)
+        assert resp.status_code == 200, (url, resp.text)
+        assert "NaN" not in resp.text and "Infinity" not in resp.text
+        template = url if "/panels/" not in url and "/report/" not in url else \
+            url.rsplit("/", 1)[0] + ("/{panel_id}" if "/panels/" in url else "/{name}")
+        template = template.replace("s-non-finite", "{session_id}")
+        op = doc[template]["GET"]
+        op.validate_response(resp)
+    session = httpx.get(live.ui + "/api/v1/sessions/s-non-finite", timeout=30).json()
+    assert session["metrics"]["cost.usage"] is None  # a NaN sum

@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ccotel.report import data
 from ccotel.report.query import SOURCES, ReportQuery
 from ccotel.web.errors import NotFound
+from ccotel.web.jsonbody import ApiJSON
 from ccotel.web.openapi import ANY_OBJECT, STRING, array, obj, operation, param
 
 _DATE = {"type": "string", "pattern": "^[0-9]{4}-?[0-9]{2}-?[0-9]{2}$"}
@@ -48,6 +49,6 @@ def routes(ctx: Any) -> list[Route]:
         if name not in data.REPORTS:
             raise NotFound(f"no report {name!r}: use one of {', '.join(data.REPORTS)}")
         q = ReportQuery.parse(dict(request.query_params))
-        return JSONResponse(await ctx.read(data.build, name, q))
+        return ApiJSON(await ctx.read(data.build, name, q))
 
     return [Route("/api/v1/report/{name}", report, methods=["GET"])]

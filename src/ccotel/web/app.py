@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from ccotel.query import Query
 from ccotel.store import reader
 from ccotel.web.errors import EXCEPTION_HANDLERS
+from ccotel.web.jsonbody import ApiJSON
 
 CursorFactory = Callable[[], duckdb.DuckDBPyConnection]
 
@@ -53,7 +54,7 @@ def build_app(ctx: WebContext, extra_routes: list[BaseRoute] | None = None) -> S
 
     async def summary(request: Request) -> Response:
         q = Query.parse(dict(request.query_params))
-        return JSONResponse(await ctx.read(reader.summary, q))
+        return ApiJSON(await ctx.read(reader.summary, q))
 
     from ccotel.web import dashboard, openapi
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -31,6 +31,7 @@ from ccotel.panels import PANELS, PANELS_BY_ID
 from ccotel.query import INT64_MAX, Query, parse_int
 from ccotel.store import logs, panels, sessions
 from ccotel.web.errors import NotFound
+from ccotel.web.jsonbody import ApiJSON
 from ccotel.web.openapi import (ANY_OBJECT, BOOLEAN, COUNT, EVENT, INTEGER, LOG_PAGE, NUMBER,
                                 QUERY_PARAMS, RANGE, STRING, TIME, TOKENS, array, nullable, obj,
                                 operation, param)
@@ -85,8 +86,8 @@ SESSION = obj({
     "terminal": nullable(STRING), "version": nullable(STRING), "models": array(STRING),
     "start": nullable(TIME), "end": nullable(TIME), "duration_s": nullable(NUMBER),
     "totals": obj({"prompts": COUNT, "requests": COUNT, "errors": COUNT, "tool_calls": COUNT,
-                   "tool_failures": COUNT, "cost_usd": NUMBER, "tokens": TOKENS}),
-    "metrics": {"type": "object", "additionalProperties": NUMBER},
+                   "tool_failures": COUNT, "cost_usd": nullable(NUMBER), "tokens": TOKENS}),
+    "metrics": {"type": "object", "additionalProperties": nullable(NUMBER)},
     "timeline": array(EVENT), "truncated": BOOLEAN, "spans": array(SPAN)})
 _VALUES = array(obj({"value": STRING, "count": COUNT}))
 FILTERS = obj({**RANGE, "users": _VALUES, "models": _VALUES, "sessions": _VALUES,
@@ -107,8 +108,8 @@ def catalogue() -> dict[str, Any]:
     return {"panels": [p.as_dict() for p in PANELS]}
 
 
-def _json(data: Any) -> JSONResponse:
-    return JSONResponse(data, headers=JSON_HEADERS)
+def _json(data: Any) -> ApiJSON:
+    return ApiJSON(data, headers=JSON_HEADERS)
 
 
 def setup_lines(ctx: WebContext) -> list[str]:
