@@ -140,4 +140,11 @@ def test_an_import_value_the_store_cannot_hold_is_400_and_nothing_is_kept(
     resp = httpx.post(url, json={"rows": [row("tx-ok", 0.5)], "files": []}, timeout=30)
     assert resp.status_code == 200, resp.text
     assert resp.json()["result"]["inserted"] == 1
+    # A file offset with a modification time JSON cannot spell is read back as null.
+    body = b'{"rows": [], "files": [{"path": "p", "size": 1, "mtime": 1e400, "offset_bytes": 1}]}'
+    resp = httpx.post(url, content=body, headers={"content-type": "application/json"},
+                      timeout=30)
+    assert resp.status_code in (200, 400), resp.text
+    files = httpx.get(f"{server.ui}/api/v1/import/files", timeout=30)
+    assert files.status_code == 200, files.text
     assert "Traceback" not in server.output

@@ -23,6 +23,7 @@ from ccotel.importer.files import FileState
 from ccotel.importer.store import BadRows, apply_chunk, check_rows, read_file_states
 from ccotel.store.writer import RejectedBatch
 from ccotel.web.errors import ApiError
+from ccotel.web.jsonbody import ApiJSON
 
 
 def routes(ctx: Any) -> list[Route]:
@@ -31,7 +32,7 @@ def routes(ctx: Any) -> list[Route]:
 
     async def files(request: Request) -> Response:
         states = await ctx.read(read_file_states)
-        return JSONResponse({"files": [s.as_dict() for s in states.values()]})
+        return ApiJSON({"files": [s.as_dict() for s in states.values()]})
 
     async def chunk(request: Request) -> Response:
         if ctx.writer is None:

@@ -65,9 +65,9 @@ EVENT = obj({
     "trace_id": nullable(STRING), "span_id": nullable(STRING), "summary": STRING,
     "attributes": ANY_OBJECT, "resource": ANY_OBJECT})
 LOG_PAGE = {"events": array(EVENT), "cursor": nullable(STRING), "has_more": BOOLEAN}
-FILE_STATE = obj({"path": STRING, "size": INTEGER, "mtime": NUMBER, "offset_bytes": INTEGER,
-                  "head_hash": nullable(STRING)}, required=["path", "size", "mtime",
-                                                             "offset_bytes"])
+FILE_STATE = obj({"path": STRING, "size": INTEGER, "mtime": nullable(NUMBER),
+                  "offset_bytes": INTEGER, "head_hash": nullable(STRING)},
+                 required=["path", "size", "mtime", "offset_bytes"])
 
 
 # -- parameters -----------------------------------------------------------------------------
