@@ -113,6 +113,7 @@ ERRORS: dict[int, tuple[str, bool]] = {  # status -> (when, carries Retry-After)
           "cross-site request.", False),
     404: ("Nothing of that name.", False),
     413: ("The body is larger than the server takes.", False),
+    415: ("A write whose `Content-Type` is not exactly `application/json`.", False),
     429: ("Too many wrong tokens from this address: wait `Retry-After` seconds.", True),
     503: ("Busy (backpressure) or not ready: retry after `Retry-After` seconds.", True),
 }
@@ -172,7 +173,7 @@ ELSEWHERE: dict[str, list[tuple[str, Schema]]] = {
         obj({"files": array(FILE_STATE)}), errors=())],
     "/api/v1/import/chunk": [spec(
         "Store transcript rows, then record how far each file was read.",
-        obj({"result": _CHUNK_RESULT}), method="post", errors=(400, 413),
+        obj({"result": _CHUNK_RESULT}), method="post", errors=(400, 413, 415),
         body=obj({"rows": array(ANY_OBJECT), "files": array(FILE_STATE)}, required=["rows"],
                  extra=True),
         description="Rows are what `ccotel import` produces (transcript `api_request` and "
