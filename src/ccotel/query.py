@@ -1,7 +1,10 @@
 """What a reader asks for: a time range and filters, parsed from user input.
 
 Accepts what a Grafana user writes (`now-6h`, `now`, epoch milliseconds) as well as
-RFC 3339, so dashboard links, the API and the CLI share one grammar.
+RFC 3339, so dashboard links, the API and the CLI share one grammar. Every parser here
+answers bad input with `BadQuery` (a 400 on the API), never with an error from deeper down:
+times are kept inside the years the store and Python's arithmetic can both hold, and whole
+numbers inside the bounds the caller names (DuckDB refuses integers past 128 bits).
 """
 
 from __future__ import annotations
@@ -14,6 +17,11 @@ from typing import Any
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)\s*$")
 _RELATIVE = re.compile(r"^now(?:\s*-\s*(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y))?(?:/([smhdwMy]))?$")
+# No telemetry predates the Unix epoch, and a year of headroom below datetime.max leaves
+# room for the range arithmetic readers do (default ranges, search windows, day ends).
+MIN_TIME = datetime(1970, 1, 1)
+MAX_TIME = datetime(9999, 1, 1)
+INT64_MAX = 2**63 - 1
 
 
 class BadQuery(ValueError):
@@ -31,35 +39,64 @@ def parse_duration(text: str) -> timedelta:
         raise BadQuery(f"{text!r} is too long a duration") from None
 
 
-def parse_time(text: str | None, *, now: datetime, default: datetime) -> datetime:
-    """RFC 3339, epoch milliseconds, or Grafana's `now`, `now-6h`. Returns UTC, naive."""
+def parse_int(text: str | None, name: str, *, default: int | None = None, minimum: int = 0,
+              maximum: int = INT64_MAX) -> int | None:
+    """A whole number in [minimum, maximum], or `default` when absent."""
     if text is None or text == "":
         return default
     t = text.strip()
+    if not re.fullmatch(r"[+-]?[0-9]+", t):
+        raise BadQuery(f"{name}={text[:40]!r} is not a whole number")
+    # Past 40 digits it is out of any range, and int() of a huge string is slow.
+    value = int(t) if len(t) <= 40 else None
+    if value is None or not minimum <= value <= maximum:
+        raise BadQuery(f"{name}={t[:40]}{'...' if len(t) > 40 else ''} is out of range: "
+                       f"use {minimum} to {maximum}")
+    return value
+
+
+def parse_time(text: str | None, *, now: datetime, default: datetime) -> datetime:
+    """RFC 3339, epoch milliseconds, or Grafana's `now`, `now-6h`. Returns UTC, naive,
+    clamped to [MIN_TIME, MAX_TIME] (nothing is stored outside it)."""
+    if text is None or text == "":
+        return default
+    return _clamp(_parse_time(text, now=now))
+
+
+def _clamp(dt: datetime) -> datetime:
+    return min(max(dt, MIN_TIME), MAX_TIME)
+
+
+def _parse_time(text: str, *, now: datetime) -> datetime:
+    t = text.strip()
     m = _RELATIVE.match(t)
+    shown = repr(text[:60])
     if m:
         value = now
         if m.group(1):
             try:
                 value = now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
             except (OverflowError, ValueError):
-                raise BadQuery(f"{text!r} reaches before year 1") from None
+                raise BadQuery(f"{shown} reaches before year 1") from None
         return value
     if re.fullmatch(r"-?\d+(\.\d+)?", t):
         ms = float(t)
         try:
             return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).replace(tzinfo=None)
         except (OverflowError, OSError, ValueError):
-            raise BadQuery(f"{text!r} is out of range for epoch milliseconds") from None
+            raise BadQuery(f"{shown} is out of range for epoch milliseconds") from None
     try:
         dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
     except ValueError:
         raise BadQuery(
-            f"{text!r} is not a time: use RFC 3339 (2026-01-31T12:00:00Z), "
+            f"{shown} is not a time: use RFC 3339 (2026-01-31T12:00:00Z), "
             "epoch milliseconds, or now-6h") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).replace(tzinfo=None)
+        return dt
+    try:
+        return dt.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:  # an offset pushed year 1 or 9999 past the calendar's end
+        return MIN_TIME if dt.year == 1 else MAX_TIME
 
 
 @dataclass(frozen=True)
@@ -80,7 +117,7 @@ class Query:
               default_range: timedelta = timedelta(hours=24)) -> Query:
         now = now or datetime.now(timezone.utc).replace(tzinfo=None)
         end = parse_time(params.get("to"), now=now, default=now)
-        start = parse_time(params.get("from"), now=now, default=end - default_range)
+        start = parse_time(params.get("from"), now=now, default=_clamp(end - default_range))
         if start >= end:
             raise BadQuery("'from' must be before 'to'")
 

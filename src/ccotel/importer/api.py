@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import duckdb
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -25,6 +26,7 @@ from ccotel.importer.files import FileState
 from ccotel.importer.store import BadRows, apply_chunk, check_rows, read_file_states
 from ccotel.store.writer import RejectedBatch
 from ccotel.web.errors import ApiError
+from ccotel.web.jsonbody import ApiJSON
 
 
 def routes(ctx: Any) -> list[Route]:
@@ -33,7 +35,7 @@ def routes(ctx: Any) -> list[Route]:
 
     async def files(request: Request) -> Response:
         states = await ctx.read(read_file_states)
-        return JSONResponse({"files": [s.as_dict() for s in states.values()]})
+        return ApiJSON({"files": [s.as_dict() for s in states.values()]})
 
     async def chunk(request: Request) -> Response:
         if ctx.writer is None:
@@ -58,6 +60,11 @@ def routes(ctx: Any) -> list[Route]:
             result = await run_in_threadpool(apply)
         except (BadRows, RejectedBatch) as exc:
             raise ApiError(str(exc), 400) from None
+        except (ValueError, TypeError, OverflowError, duckdb.DataError) as exc:
+            # A value the store cannot hold (a cost past DECIMAL(18,12), a count past
+            # BIGINT): the chunk was rolled back, and the client has to fix it.
+            first = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+            raise ApiError(f"bad import chunk: {first}", 400) from None
         return JSONResponse({"result": result.as_dict()})
 
     return [

@@ -2,7 +2,9 @@
 
 ccusage's grammar: `--since`/`--until` are calendar dates (YYYY-MM-DD or YYYYMMDD),
 inclusive, in `--tz` (default: the system time zone). They become a half-open UTC range
-for SQL, computed with zoneinfo so DST days have their real length.
+for SQL, computed with zoneinfo so DST days have their real length. A day whose edge falls
+outside the years Python can count (9999-12-31's end, 0001-01-01 east of UTC) leaves the
+range open on that side.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ccotel.query import BadQuery
+from ccotel.query import BadQuery, parse_time
 
 SOURCES = ("all", "telemetry", "transcript")
 _DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
@@ -57,7 +59,7 @@ def check_timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise BadQuery(f"--tz {name!r} is not a time zone: use an IANA name such as UTC, "
+        raise BadQuery(f"--tz {name[:60]!r} is not a time zone: use an IANA name such as UTC, "
                        "Europe/Paris or Asia/Tokyo") from None
 
 
@@ -80,9 +82,9 @@ class ReportQuery:
         until = parse_date(params.get("until"), "until")
         if since and until and since > until:
             raise BadQuery("--since must not be after --until")
-        now = params.get("now")
-        return cls(since, until, tz, source,
-                   datetime.fromisoformat(now) if isinstance(now, str) and now else None)
+        current = datetime.now(UTC).replace(tzinfo=None)
+        now = parse_time(str(params.get("now") or ""), now=current, default=current)
+        return cls(since, until, tz, source, now if params.get("now") else None)
 
     def as_params(self) -> dict[str, str]:
         """The query string that reproduces this query on a server."""
@@ -98,12 +100,16 @@ class ReportQuery:
     def utc_range(self) -> tuple[datetime | None, datetime | None]:
         zone = check_timezone(self.tz)
 
-        def midnight(d: date) -> datetime:
-            local = datetime(d.year, d.month, d.day, tzinfo=zone)
-            return local.astimezone(UTC).replace(tzinfo=None)
+        def midnight(d: date, days: int = 0) -> datetime | None:
+            try:
+                d += timedelta(days=days)
+                local = datetime(d.year, d.month, d.day, tzinfo=zone)
+                return local.astimezone(UTC).replace(tzinfo=None)
+            except OverflowError:  # past the calendar's end: no bound on that side
+                return None
 
         start = midnight(self.since) if self.since else None
-        end = midnight(self.until + timedelta(days=1)) if self.until else None
+        end = midnight(self.until, 1) if self.until else None
         return start, end
 
     def params(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ hours that have ended and compacts the rollups of hours that received late rows.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -327,7 +328,10 @@ class Writer:
             if table == "events" and "api_request" in names:
                 self._relabel_copies(rows)
         finally:
-            con.unregister(name)
+            # After a failed statement the transaction is aborted: unregistering would raise
+            # and hide the real error, and the ROLLBACK that follows drops the view anyway.
+            with contextlib.suppress(duckdb.TransactionException):
+                con.unregister(name)
         return int(row[0]) if row else 0
 
     def _relabel_copies(self, rows: list[dict[str, Any]]) -> None:

@@ -15,6 +15,7 @@ from ccotel.auth import Authenticator
 from ccotel.query import Query
 from ccotel.store import reader
 from ccotel.web.errors import EXCEPTION_HANDLERS
+from ccotel.web.jsonbody import ApiJSON
 
 CursorFactory = Callable[[], duckdb.DuckDBPyConnection]
 
@@ -56,15 +57,16 @@ def build_app(ctx: WebContext, extra_routes: list[BaseRoute] | None = None) -> S
 
     async def summary(request: Request) -> Response:
         q = Query.parse(dict(request.query_params))
-        return JSONResponse(await ctx.read(reader.summary, q))
+        return ApiJSON(await ctx.read(reader.summary, q))
 
-    from ccotel.web import dashboard
+    from ccotel.web import dashboard, openapi
 
     routes: list[BaseRoute] = [
         Route("/readyz", readyz),
         Route("/healthz", readyz),
         Route("/api/v1/summary", summary),
         *(extra_routes or []),
+        *openapi.routes(),
         # Last: the dashboard's catch-all static mount must not shadow the routes above.
         *dashboard.routes(ctx),
     ]

@@ -21,16 +21,20 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ccotel import __version__
 from ccotel.claude.catalogue import EVENTS
 from ccotel.panels import PANELS, PANELS_BY_ID
-from ccotel.query import BadQuery, Query
+from ccotel.query import INT64_MAX, Query, parse_int
 from ccotel.store import logs, panels, sessions
 from ccotel.web.errors import NotFound
+from ccotel.web.jsonbody import ApiJSON
+from ccotel.web.openapi import (ANY_OBJECT, BOOLEAN, COUNT, EVENT, INTEGER, LOG_PAGE, NUMBER,
+                                QUERY_PARAMS, RANGE, STRING, TIME, TOKENS, array, nullable, obj,
+                                operation, param)
 
 if TYPE_CHECKING:
     from ccotel.web.app import WebContext
@@ -49,21 +53,63 @@ _env = Environment(loader=FileSystemLoader(str(WEB.joinpath("templates"))),
                    autoescape=select_autoescape(["html"]))
 
 
+# -- what the API answers (the OpenAPI descriptions below are built from these) -----------
+
+PANEL_ENTRY = obj({"id": STRING, "title": STRING, "kind": STRING, "unit": STRING,
+                   "description": STRING, "fixed_range": nullable(STRING), "original": BOOLEAN,
+                   "width": INTEGER, "height": INTEGER, "query": STRING, "endpoint": STRING})
+_ITEM = obj({"name": nullable(STRING), "value": nullable(NUMBER), "session_id": STRING},
+            required=["name", "value"])
+PANEL_DATA = {"anyOf": [
+    # stat (Total Tokens (Last Hour) names the hour it counted)
+    obj({"value": nullable(NUMBER), **RANGE}, required=["value"]),
+    # timeseries (the error rate carries its overall errors and requests)
+    obj({"step_s": COUNT, "times": array(INTEGER),
+         "series": array(obj({"name": STRING, "values": array(nullable(NUMBER)),
+                              "total": nullable(NUMBER)}, required=["name", "values"])),
+         "errors": COUNT, "requests": COUNT}, required=["step_s", "times", "series"]),
+    obj({"items": array(_ITEM)}),  # piechart, bargauge
+    obj({"columns": array(obj({"id": STRING, "title": STRING, "unit": STRING})),  # table
+         "rows": array(ANY_OBJECT)}),
+    obj(LOG_PAGE),  # logs
+]}
+PANEL = obj({"id": STRING, "title": STRING, "kind": STRING, "unit": STRING, **RANGE,
+             "data": PANEL_DATA})
+SPAN = obj({"trace_id": nullable(STRING), "span_id": nullable(STRING),
+            "parent_span_id": nullable(STRING), "name": nullable(STRING),
+            "kind": nullable(STRING), "start": TIME, "start_unix_nano": nullable(INTEGER),
+            "end_unix_nano": nullable(INTEGER), "duration_ms": nullable(NUMBER),
+            "status_code": nullable(STRING), "status_message": nullable(STRING),
+            "attributes": ANY_OBJECT, "events": {"type": "array"}})
+SESSION = obj({
+    "session_id": STRING, "user": nullable(STRING), "user_id": nullable(STRING),
+    "terminal": nullable(STRING), "version": nullable(STRING), "models": array(STRING),
+    "start": nullable(TIME), "end": nullable(TIME), "duration_s": nullable(NUMBER),
+    "totals": obj({"prompts": COUNT, "requests": COUNT, "errors": COUNT, "tool_calls": COUNT,
+                   "tool_failures": COUNT, "cost_usd": nullable(NUMBER), "tokens": TOKENS}),
+    "metrics": {"type": "object", "additionalProperties": nullable(NUMBER)},
+    "timeline": array(EVENT), "truncated": BOOLEAN, "spans": array(SPAN)})
+_VALUES = array(obj({"value": STRING, "count": COUNT}))
+FILTERS = obj({**RANGE, "users": _VALUES, "models": _VALUES, "sessions": _VALUES,
+               "terminals": _VALUES, "versions": _VALUES, "empty": BOOLEAN})
+PANEL_ID = param("panel_id", {"type": "string", "enum": [p.id for p in PANELS]},
+                 "A panel's id, as `/api/v1/panels` lists them.", where="path")
+LOG_PARAMS = [
+    param("event", STRING, "Only this event name, e.g. `api_error`."),
+    param("q", STRING, "Only events with this text anywhere (case-insensitive)."),
+    param("after", {"type": "integer", "minimum": 0, "maximum": INT64_MAX},
+          "A `cursor` from an earlier answer: only the events stored since (live tail)."),
+    param("limit", {"type": "integer", "minimum": 1, "maximum": logs.MAX_LIMIT,
+                    "default": 100}, "At most this many events."),
+]
+
+
 def catalogue() -> dict[str, Any]:
     return {"panels": [p.as_dict() for p in PANELS]}
 
 
-def _int(value: str | None, name: str, *, default: int | None = None) -> int | None:
-    if value in (None, ""):
-        return default
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except ValueError:
-        raise BadQuery(f"{name}={value!r} is not a whole number") from None
-
-
-def _json(data: Any) -> JSONResponse:
-    return JSONResponse(data, headers=JSON_HEADERS)
+def _json(data: Any) -> ApiJSON:
+    return ApiJSON(data, headers=JSON_HEADERS)
 
 
 def setup_lines(ctx: WebContext) -> list[str]:
@@ -96,9 +142,13 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
             version=__version__, session_id=request.path_params["session_id"])
         return HTMLResponse(html, headers=PAGE_HEADERS)
 
+    @operation("The panel catalogue, in layout order.", obj({"panels": array(PANEL_ENTRY)}),
+               errors=())
     async def panel_list(request: Request) -> Response:
         return _json(catalogue())
 
+    @operation("One panel's data for the range and filters; `data` depends on `kind`.", PANEL,
+               params=[PANEL_ID, *QUERY_PARAMS], errors=(400, 404))
     async def panel(request: Request) -> Response:
         panel_id = request.path_params["panel_id"]
         if panel_id not in PANELS_BY_ID:
@@ -106,16 +156,21 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         q = Query.parse(dict(request.query_params))
         return _json(await ctx.read(panels.panel_data, panel_id, q))
 
+    @operation("Events, newest first.", obj({**RANGE, **LOG_PAGE}),
+               params=[*QUERY_PARAMS, *LOG_PARAMS])
     async def log_events(request: Request) -> Response:
         params = dict(request.query_params)
         q = Query.parse(params)
-        after = _int(params.get("after"), "after")
-        limit = _int(params.get("limit"), "limit", default=100)
+        after = parse_int(params.get("after"), "after")
+        limit = parse_int(params.get("limit"), "limit", default=100, minimum=1,
+                          maximum=logs.MAX_LIMIT)
         result = await ctx.read(lambda cur: logs.events(
             cur, q, event=params.get("event") or None, text=params.get("q") or None,
             after=after, limit=limit or 100))
         return _json({"from": Query.iso(q.start), "to": Query.iso(q.end), **result})
 
+    @operation("One session's totals, timeline and spans.", SESSION, errors=(404,),
+               params=[param("session_id", STRING, "A `session.id`.", where="path")])
     async def session(request: Request) -> Response:
         session_id = request.path_params["session_id"]
         try:
@@ -123,6 +178,8 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         except sessions.NoSuchSession:
             raise NotFound(f"no telemetry for session {session_id!r}") from None
 
+    @operation("The values the range holds for each filter, most used first.", FILTERS,
+               params=QUERY_PARAMS)
     async def filters(request: Request) -> Response:
         q = Query.parse(dict(request.query_params))
         return _json({"from": Query.iso(q.start), "to": Query.iso(q.end),
