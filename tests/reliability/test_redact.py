@@ -5,14 +5,45 @@ still identifies one user, across restarts."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
+import itertools
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import grpc
 import httpx
 import pytest
+from google.protobuf import json_format
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import (
+    AnyValue,
+    ArrayValue,
+    InstrumentationScope,
+    KeyValue,
+    KeyValueList,
+)
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
+from opentelemetry.proto.metrics.v1.metrics_pb2 import (
+    Metric,
+    NumberDataPoint,
+    ResourceMetrics,
+    ScopeMetrics,
+    Sum,
+)
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from ccotel import redact
 from ccotel.otlp.decode import decode_request
@@ -106,6 +137,40 @@ def test_each_category_removes_its_attributes_and_only_those(category: str) -> N
         assert found(after.encode(), others) == found(before.encode(), others)
 
 
+def _point_request(value: AnyValue) -> bytes:
+    dp = NumberDataPoint(time_unix_nano=5, as_int=1,
+                         attributes=[KeyValue(key="tags", value=value)])
+    return ExportMetricsServiceRequest(resource_metrics=[ResourceMetrics(scope_metrics=[
+        ScopeMetrics(metrics=[Metric(name="m", sum=Sum(data_points=[dp]))])])]
+    ).SerializeToString()
+
+
+def test_addresses_are_hashed_at_any_depth_and_keys_come_from_the_redacted_rows() -> None:
+    r = redact.Redactor(frozenset({"emails"}), b"k" * 32)
+    hashed = r.hash_email(MARK)
+
+    def deep(leaf: str) -> AnyValue:
+        return AnyValue(array_value=ArrayValue(values=[AnyValue(kvlist_value=KeyValueList(
+            values=[KeyValue(key="owner", value=AnyValue(string_value=f"by {leaf}")),
+                    KeyValue(key="user.email", value=AnyValue(array_value=ArrayValue(
+                        values=[AnyValue(string_value=leaf)])))]))]))
+
+    batch = decode_request("metrics", _point_request(deep(MARK)), "protobuf")
+    raw_key = batch.points[0]["series_key"]
+    r(batch)
+    (row,) = batch.points
+    assert json.loads(row["attributes"]) == {
+        "tags": [{"owner": f"by {hashed}", "user.email": [hashed]}]}
+    # The series key is the one the redacted values themselves would have: no digest of
+    # the raw address is kept.
+    as_if = decode_request("metrics", _point_request(AnyValue(array_value=ArrayValue(
+        values=[AnyValue(kvlist_value=KeyValueList(values=[
+            KeyValue(key="owner", value=AnyValue(string_value=f"by {hashed}")),
+            KeyValue(key="user.email", value=AnyValue(array_value=ArrayValue(
+                values=[AnyValue(string_value=hashed)])))]))]))), "protobuf")
+    assert row["series_key"] == as_if.points[0]["series_key"] != raw_key
+
+
 def test_email_hash_is_keyed_stable_and_case_blind() -> None:
     a, b = redact.Redactor(frozenset({"emails"}), b"a" * 32), redact.Redactor(
         frozenset({"emails"}), b"b" * 32)
@@ -194,3 +259,194 @@ def test_a_hashed_email_is_one_user_across_restarts(tmp_path: Path) -> None:
     finally:
         con.close()
     assert n == 1
+
+
+# -- property: an address anywhere, over every transport ------------------------------------
+
+MARK = "mk.Zq7@marker-host.example"
+# The marker and what would betray it: its plain sha256 digest, any case.
+BETRAYALS = [s.lower().encode() for s in (
+    MARK, *(hashlib.sha256(m.encode()).hexdigest() for m in (MARK, MARK.lower())))]
+KEYS = ["user.email", "owner.email", "Email", "contact", "tags", "x", "session.id",
+        "user.id", "model", "tool_name", MARK]
+PLACES = {"logs": ["resource", "scope", "record", "body"],
+          "metrics": ["resource", "scope", "point"],
+          "traces": ["resource", "scope", "span", "event", "link"]}
+SERVICES = {"logs": "opentelemetry.proto.collector.logs.v1.LogsService",
+            "metrics": "opentelemetry.proto.collector.metrics.v1.MetricsService",
+            "traces": "opentelemetry.proto.collector.trace.v1.TraceService"}
+
+marked = st.sampled_from([MARK, MARK.upper(), f"sent by {MARK}, twice", f"<{MARK}>"])
+plain_leaf = st.one_of(st.text(max_size=6), st.integers(-5, 5), st.booleans())
+
+
+def _leaf(value: Any) -> AnyValue:
+    if isinstance(value, bool):
+        return AnyValue(bool_value=value)
+    if isinstance(value, int):
+        return AnyValue(int_value=value)
+    return AnyValue(string_value=value)
+
+
+@st.composite
+def nested(draw: st.DrawFn) -> AnyValue:
+    """The marker at the bottom of a random path of arrays and kvlists (any key, the
+    marker's own too), with random siblings at each level."""
+    value = _leaf(draw(marked))
+    for kind in draw(st.lists(st.sampled_from(["array", "kvlist"]), max_size=5)):
+        siblings = [_leaf(v) for v in draw(st.lists(plain_leaf, max_size=2))]
+        at = draw(st.integers(0, len(siblings)))
+        siblings.insert(at, value)
+        if kind == "array":
+            value = AnyValue(array_value=ArrayValue(values=siblings))
+        else:
+            keys = [draw(st.sampled_from(KEYS)) + str(i) for i in range(len(siblings))]
+            value = AnyValue(kvlist_value=KeyValueList(
+                values=[KeyValue(key=k, value=v) for k, v in zip(keys, siblings)]))
+    return value
+
+
+_clock = itertools.count(time.time_ns() - 3_600_000_000_000, 1_000_003)
+
+
+def build(signal: str, places: list[tuple[str, str, AnyValue]]) -> Any:
+    """One export request of `signal` with the marked values at their places."""
+    at: dict[str, list[KeyValue]] = {}
+    body = None
+    for place, key, value in places:
+        if place == "body":
+            body = value
+        else:
+            at.setdefault(place, []).append(KeyValue(key=key, value=value))
+    t = next(_clock)
+    resource = Resource(attributes=at.get("resource", []))
+    scope = InstrumentationScope(name="s", attributes=at.get("scope", []))
+    if signal == "logs":
+        rec = LogRecord(time_unix_nano=t, body=body or AnyValue(string_value="claude_code.x"),
+                        attributes=[KeyValue(key="event.name", value=AnyValue(
+                            string_value="api_request")), *at.get("record", [])])
+        return ExportLogsServiceRequest(resource_logs=[ResourceLogs(
+            resource=resource, scope_logs=[ScopeLogs(scope=scope, log_records=[rec])])])
+    if signal == "metrics":
+        dp = NumberDataPoint(start_time_unix_nano=t - 10**9, time_unix_nano=t, as_int=3,
+                             attributes=at.get("point", []))
+        metric = Metric(name="claude_code.cost.usage", unit="USD", sum=Sum(
+            data_points=[dp], aggregation_temporality=2, is_monotonic=True))
+        return ExportMetricsServiceRequest(resource_metrics=[ResourceMetrics(
+            resource=resource, scope_metrics=[ScopeMetrics(scope=scope, metrics=[metric])])])
+    ids = t.to_bytes(16, "big")
+    span = Span(trace_id=ids, span_id=ids[8:], name="claude_code.interaction",
+                start_time_unix_nano=t, end_time_unix_nano=t + 5,
+                attributes=at.get("span", []),
+                events=[Span.Event(name="e", time_unix_nano=t, attributes=at.get("event", []))],
+                links=[Span.Link(trace_id=ids, span_id=ids[:8], attributes=at.get("link", []))])
+    return ExportTraceServiceRequest(resource_spans=[ResourceSpans(
+        resource=resource, scope_spans=[ScopeSpans(scope=scope, spans=[span])])])
+
+
+def to_otlp_json(msg: Any) -> bytes:
+    """OTLP/JSON as the spec writes it: ids in hex, not protobuf's base64."""
+    data = json_format.MessageToDict(msg)
+
+    def hexify(node: Any) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k in ("traceId", "spanId") and isinstance(v, str):
+                    node[k] = base64.b64decode(v).hex()
+                else:
+                    hexify(v)
+        elif isinstance(node, list):
+            for v in node:
+                hexify(v)
+
+    hexify(data)
+    return json.dumps(data).encode()
+
+
+def export(srv: Server, channel: grpc.Channel, transport: str, signal: str, msg: Any) -> None:
+    if transport == "grpc":
+        call = channel.unary_unary(f"/{SERVICES[signal]}/Export",
+                                   request_serializer=lambda m: m.SerializeToString(),
+                                   response_deserializer=bytes)
+        call(msg, timeout=30)
+        return
+    if transport == "protobuf":
+        content, ctype = msg.SerializeToString(), "application/x-protobuf"
+    else:
+        content, ctype = to_otlp_json(msg), "application/json"
+    r = httpx.post(f"{srv.http}/v1/{signal}", content=content, timeout=30,
+                   headers={"content-type": ctype})
+    assert r.status_code == 200, r.text
+
+
+def everything_served(srv: Server) -> bytes:
+    """Every API answer (summary, logs, filters, every panel, every session), both
+    metrics expositions and the server's own output."""
+    with httpx.Client(base_url=srv.ui, timeout=30) as ui:
+        out = [ui.get("/api/v1/summary", params={"from": "0"}).content]
+        filters = ui.get("/api/v1/filters", params={"from": "0"})
+        out.append(filters.content)
+        logs = ui.get("/api/v1/logs", params={"from": "0", "limit": "1000"})
+        assert not logs.json()["has_more"]
+        out.append(logs.content)
+        for panel in ui.get("/api/v1/panels").json()["panels"]:
+            out.append(ui.get(f"/api/v1/panels/{panel['id']}", params={"from": "0"}).content)
+        for session in filters.json()["sessions"]:
+            out.append(ui.get(f"/api/v1/sessions/{quote(session['value'], safe='')}").content)
+    out.append(httpx.get(srv.metrics + "/claude-code", timeout=30).content)
+    out.append(httpx.get(srv.metrics, timeout=30).content)
+    out.append(srv.output.encode())
+    for body in out:
+        assert body  # every one answered something to search
+    return b"\n".join(out)
+
+
+def betrayed(data: bytes) -> list[bytes]:
+    low = data.lower()
+    return [b for b in BETRAYALS if b in low]
+
+
+@pytest.mark.e2e
+def test_no_address_survives_any_nesting_signal_or_transport(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    srv = serve(data, "--redact", "emails")
+    channel = grpc.insecure_channel(srv.grpc)
+    sent: list[str] = []
+
+    @settings(max_examples=60, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(signal=st.sampled_from(sorted(PLACES)),
+           transport=st.sampled_from(["grpc", "protobuf", "json"]), data=st.data())
+    def send_one(signal: str, transport: str, data: st.DataObject) -> None:
+        places = data.draw(st.lists(st.tuples(st.sampled_from(PLACES[signal]),
+                                              st.sampled_from(KEYS), nested()),
+                                    min_size=1, max_size=3))
+        export(srv, channel, transport, signal, build(signal, places))
+        sent.append(f"{signal}/{transport}")
+
+    try:
+        send_one()
+        assert {s.split("/")[0] for s in sent} == set(PLACES)
+        assert {s.split("/")[1] for s in sent} == {"grpc", "protobuf", "json"}
+        assert betrayed(store_bytes(data)) == []  # the WAL and the file, while running
+        assert betrayed(everything_served(srv)) == []
+    finally:
+        channel.close()
+        srv.stop()
+    assert betrayed(store_bytes(data)) == []  # after the final checkpoint too
+
+
+@pytest.mark.e2e
+def test_the_marker_search_sees_an_unredacted_address(tmp_path: Path) -> None:
+    """The control: without --redact the same search finds the marker, nested."""
+    srv = serve(tmp_path / "data")
+    value = AnyValue(array_value=ArrayValue(values=[AnyValue(kvlist_value=KeyValueList(
+        values=[KeyValue(key="owner.email", value=AnyValue(string_value=MARK))]))]))
+    try:
+        for signal, place in (("logs", "record"), ("metrics", "point"), ("traces", "span")):
+            with grpc.insecure_channel(srv.grpc) as channel:
+                export(srv, channel, "grpc", signal, build(signal, [(place, "tags", value)]))
+        assert betrayed(store_bytes(srv.data_dir))
+        assert betrayed(everything_served(srv))
+    finally:
+        srv.stop()

@@ -190,6 +190,39 @@ def _specs(columns: dict[str, str], types: dict[str, type],
             for key in {*_COERCERS, *columns}}
 
 
+# --- identity ----------------------------------------------------------------------------
+# Computed again from the rows after redaction (redact.py), so no key digests a raw value.
+
+
+def event_key(row: dict[str, Any]) -> str:
+    """`session.id/event.sequence`, else a digest of everything the record holds as sent
+    (its time and observed time included, the receive time not)."""
+    sid, seq = row.get("session_id"), row.get("event_sequence")
+    if isinstance(sid, str) and isinstance(seq, int):
+        return f"{sid}/{seq}"
+    return _digest(to_json(sorted((k, v) for k, v in row.items() if k not in _NOT_CONTENT)))
+
+
+_NOT_CONTENT = frozenset({"event_key", "ts"})
+
+
+def _series_digest(name: str, kind: str, res_json: str, scope_name: str | None,
+                   attrs: dict[str, Any]) -> str:
+    return _digest(name, kind, res_json, scope_name or "", to_json(sorted(attrs.items())))
+
+
+def series_key(row: dict[str, Any]) -> str:
+    """The identity of a point's series, independent of its time and value, from the row
+    as stored (after redaction): what `_metrics` computes from the attributes as sent
+    (a column two names share is read back under the first name)."""
+    attrs = json.loads(row["attributes"]) if row.get("attributes") else {}
+    for col, key in _POINT_ATTRIBUTE.items():
+        if isinstance(row.get(col), str):
+            attrs[key] = row[col]
+    return _series_digest(row["metric_name"], row["kind"], row["resource"],
+                          row.get("scope_name"), attrs)
+
+
 def _resource_columns(res: dict[str, Any]) -> dict[str, Any]:
     # Only strings make a column; anything else stays in the resource JSON.
     return {col: v if isinstance(v := res.get(key), str) else None
@@ -291,12 +324,7 @@ def _logs(msg: ExportLogsServiceRequest, batch: Batch) -> None:
                 row["resource"] = res_json
                 row["attributes"] = to_json(extra)
                 row["source"] = "telemetry"
-                sid, seq = row.get("session_id"), row.get("event_sequence")
-                if isinstance(sid, str) and isinstance(seq, int):
-                    row["event_key"] = f"{sid}/{seq}"
-                else:
-                    row["event_key"] = _digest(str(t), str(row["body"]), row["attributes"],
-                                               res_json, str(row.get("event_name")))
+                row["event_key"] = event_key(row)
                 batch.events.append(row)
 
 
@@ -320,6 +348,8 @@ _EVENT_SPECS = _specs(catalogue.EVENT_COLUMNS, _EVENT_TYPES, _BOUNDS)
 
 
 _POINT_TYPES: dict[str, type] = {c: str for c in catalogue.POINT_COLUMNS.values()}
+# column -> the attribute it holds (the first name, where two names share a column)
+_POINT_ATTRIBUTE: dict[str, str] = {c: k for k, c in reversed(catalogue.POINT_COLUMNS.items())}
 
 
 def _num(dp: Any) -> float | None:
@@ -389,8 +419,8 @@ def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
                                                     for q in dp.quantile_values]}
                         row["detail"] = to_json(detail)
                     # Identity of the series, independent of the point's time and value.
-                    row["series_key"] = _digest(m.name, kind, res_json, scope_name or "",
-                                                to_json(sorted(attrs.items())))
+                    row["series_key"] = _series_digest(m.name, kind, res_json, scope_name,
+                                                       attrs)
                     batch.points.append(row)
 
 
