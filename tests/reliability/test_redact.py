@@ -5,7 +5,6 @@ still identifies one user, across restarts."""
 
 from __future__ import annotations
 
-import base64
 import copy
 import hashlib
 import itertools
@@ -19,7 +18,6 @@ from urllib.parse import quote
 import grpc
 import httpx
 import pytest
-from google.protobuf import json_format
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -49,6 +47,7 @@ from ccotel import redact
 from ccotel.otlp.decode import decode_request
 from ccotel.store import schema
 from tests.conftest import Server, capture_requests, claude_result
+from tests.otlp_client import TRANSPORTS, export
 from tests.reliability.conftest import serve
 
 EMAIL = "Dev.Person@example.com"
@@ -272,9 +271,6 @@ KEYS = ["user.email", "owner.email", "Email", "contact", "tags", "x", "session.i
 PLACES = {"logs": ["resource", "scope", "record", "body"],
           "metrics": ["resource", "scope", "point"],
           "traces": ["resource", "scope", "span", "event", "link"]}
-SERVICES = {"logs": "opentelemetry.proto.collector.logs.v1.LogsService",
-            "metrics": "opentelemetry.proto.collector.metrics.v1.MetricsService",
-            "traces": "opentelemetry.proto.collector.trace.v1.TraceService"}
 
 marked = st.sampled_from([MARK, MARK.upper(), f"sent by {MARK}, twice", f"<{MARK}>"])
 plain_leaf = st.one_of(st.text(max_size=6), st.integers(-5, 5), st.booleans())
@@ -344,41 +340,6 @@ def build(signal: str, places: list[tuple[str, str, AnyValue]]) -> Any:
         resource=resource, scope_spans=[ScopeSpans(scope=scope, spans=[span])])])
 
 
-def to_otlp_json(msg: Any) -> bytes:
-    """OTLP/JSON as the spec writes it: ids in hex, not protobuf's base64."""
-    data = json_format.MessageToDict(msg)
-
-    def hexify(node: Any) -> None:
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if k in ("traceId", "spanId") and isinstance(v, str):
-                    node[k] = base64.b64decode(v).hex()
-                else:
-                    hexify(v)
-        elif isinstance(node, list):
-            for v in node:
-                hexify(v)
-
-    hexify(data)
-    return json.dumps(data).encode()
-
-
-def export(srv: Server, channel: grpc.Channel, transport: str, signal: str, msg: Any) -> None:
-    if transport == "grpc":
-        call = channel.unary_unary(f"/{SERVICES[signal]}/Export",
-                                   request_serializer=lambda m: m.SerializeToString(),
-                                   response_deserializer=bytes)
-        call(msg, timeout=30)
-        return
-    if transport == "protobuf":
-        content, ctype = msg.SerializeToString(), "application/x-protobuf"
-    else:
-        content, ctype = to_otlp_json(msg), "application/json"
-    r = httpx.post(f"{srv.http}/v1/{signal}", content=content, timeout=30,
-                   headers={"content-type": ctype})
-    assert r.status_code == 200, r.text
-
-
 def everything_served(srv: Server) -> bytes:
     """Every API answer (summary, logs, filters, every panel, every session), both
     metrics expositions and the server's own output."""
@@ -416,18 +377,18 @@ def test_no_address_survives_any_nesting_signal_or_transport(tmp_path: Path) -> 
     @settings(max_examples=60, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(signal=st.sampled_from(sorted(PLACES)),
-           transport=st.sampled_from(["grpc", "protobuf", "json"]), data=st.data())
+           transport=st.sampled_from(TRANSPORTS), data=st.data())
     def send_one(signal: str, transport: str, data: st.DataObject) -> None:
         places = data.draw(st.lists(st.tuples(st.sampled_from(PLACES[signal]),
                                               st.sampled_from(KEYS), nested()),
                                     min_size=1, max_size=3))
-        export(srv, channel, transport, signal, build(signal, places))
+        export(srv, transport, signal, build(signal, places), channel)
         sent.append(f"{signal}/{transport}")
 
     try:
         send_one()
         assert {s.split("/")[0] for s in sent} == set(PLACES)
-        assert {s.split("/")[1] for s in sent} == {"grpc", "protobuf", "json"}
+        assert {s.split("/")[1] for s in sent} == set(TRANSPORTS)
         assert betrayed(store_bytes(data)) == []  # the WAL and the file, while running
         assert betrayed(everything_served(srv)) == []
     finally:
@@ -445,7 +406,7 @@ def test_the_marker_search_sees_an_unredacted_address(tmp_path: Path) -> None:
     try:
         for signal, place in (("logs", "record"), ("metrics", "point"), ("traces", "span")):
             with grpc.insecure_channel(srv.grpc) as channel:
-                export(srv, channel, "grpc", signal, build(signal, [(place, "tags", value)]))
+                export(srv, "grpc", signal, build(signal, [(place, "tags", value)]), channel)
         assert betrayed(store_bytes(srv.data_dir))
         assert betrayed(everything_served(srv))
     finally:
