@@ -52,10 +52,18 @@ class Batch:
     points: list[dict[str, Any]] = field(default_factory=list)
     spans: list[dict[str, Any]] = field(default_factory=list)
     received_ns: int = 0
+    # Records refused one by one (the rest of the export is stored): the client learns
+    # how many and why through the response's partial_success.
+    rejected: int = 0
+    rejection: str = ""
 
     @property
     def records(self) -> int:
         return len(self.events) + len(self.points) + len(self.spans)
+
+    def reject(self, reason: str) -> None:
+        self.rejected += 1
+        self.rejection = self.rejection or reason
 
 
 # --- wire values -------------------------------------------------------------------------
@@ -191,6 +199,8 @@ def _specs(columns: dict[str, str], types: dict[str, type],
 
 
 # --- identity ----------------------------------------------------------------------------
+# A row's identity comes from the data as sent, never from when it arrived, so a retried
+# export is recognised however late (store/writer.py skips rows already stored).
 # Computed again from the rows after redaction (redact.py), so no key digests a raw value.
 
 
@@ -221,6 +231,28 @@ def series_key(row: dict[str, Any]) -> str:
             attrs[key] = row[col]
     return _series_digest(row["metric_name"], row["kind"], row["resource"],
                           row.get("scope_name"), attrs)
+
+
+def export_response(signal: Signal, batch: Batch) -> Message:
+    """The Export*ServiceResponse for a stored batch: partial_success says how many
+    records were refused and why (empty when none were)."""
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+    from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+    if signal == "logs":
+        msg: Message = logs_service_pb2.ExportLogsServiceResponse()
+        field_name = "rejected_log_records"
+    elif signal == "metrics":
+        msg = metrics_service_pb2.ExportMetricsServiceResponse()
+        field_name = "rejected_data_points"
+    else:
+        msg = trace_service_pb2.ExportTraceServiceResponse()
+        field_name = "rejected_spans"
+    if batch.rejected or batch.rejection:
+        setattr(msg.partial_success, field_name, batch.rejected)  # type: ignore[attr-defined]
+        msg.partial_success.error_message = batch.rejection  # type: ignore[attr-defined]
+    return msg
 
 
 def _resource_columns(res: dict[str, Any]) -> dict[str, Any]:
@@ -311,8 +343,12 @@ def _logs(msg: ExportLogsServiceRequest, batch: Batch) -> None:
                 row: dict[str, Any] = dict(res_cols)
                 extra = _split_kvs(rec.attributes, _EVENT_SPECS, row)
                 row["event_name"] = catalogue.event_name(row.get("event_name"), body)
-                t = _ns(rec.time_unix_nano, rec.observed_time_unix_nano, now)
+                # The time as sent (else the observed time, else 0): identity and the
+                # stored time. Only a record with neither is placed at its receive time.
+                t = _ns(rec.time_unix_nano, rec.observed_time_unix_nano, 0)
                 row["time_unix_nano"] = t
+                if not t:
+                    row["ts"] = now // 1000  # else the writer's: time_unix_nano
                 row["observed_unix_nano"] = _ns(rec.observed_time_unix_nano, 0) or None
                 row["severity_number"] = rec.severity_number or None
                 row["severity_text"] = rec.severity_text or None
@@ -376,6 +412,11 @@ def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
                 temporality = getattr(data, "aggregation_temporality", 0) or None
                 monotonic = getattr(data, "is_monotonic", None)
                 for dp in data.data_points:
+                    t = _ns(dp.time_unix_nano, 0)
+                    if t == 0:  # OTLP: a point without a time is invalid, not "now"
+                        batch.reject("a data point without a valid time_unix_nano is "
+                                     "refused (OTLP requires it)")
+                        continue
                     attrs = attributes(dp.attributes)
                     row: dict[str, Any] = dict(res_cols)
                     extra = _split(attrs, catalogue.POINT_COLUMNS, _POINT_TYPES, row)
@@ -387,7 +428,7 @@ def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
                         temporality=temporality,
                         is_monotonic=monotonic,
                         start_unix_nano=_ns(dp.start_time_unix_nano, 0) or None,
-                        time_unix_nano=_ns(dp.time_unix_nano, batch.received_ns),
+                        time_unix_nano=t,
                         scope_name=scope_name,
                         scope_version=scope_version,
                         resource=res_json,
@@ -440,15 +481,19 @@ def _traces(msg: ExportTraceServiceRequest, batch: Batch) -> None:
                     raise DecodeError("span without trace_id or span_id")
                 row: dict[str, Any] = dict(res_cols)
                 sid = attrs.get("session.id")
+                # Times as sent (None when absent); a span without a start is placed at
+                # its receive time, which is no part of its identity (trace + span id).
+                start = _ns(sp.start_time_unix_nano, 0) or None
+                if start is None:
+                    row["ts"] = batch.received_ns // 1000
                 row.update(
                     trace_id=sp.trace_id.hex(),
                     span_id=sp.span_id.hex(),
                     parent_span_id=_hexid(sp.parent_span_id),
                     name=sp.name,
                     kind=_SPAN_KINDS.get(sp.kind, str(sp.kind)),
-                    start_unix_nano=_ns(sp.start_time_unix_nano, batch.received_ns),
-                    end_unix_nano=_ns(sp.end_time_unix_nano, sp.start_time_unix_nano,
-                                      batch.received_ns),
+                    start_unix_nano=start,
+                    end_unix_nano=_ns(sp.end_time_unix_nano, start or 0, 0) or None,
                     status_code=sp.status.code,
                     status_message=sp.status.message or None,
                     session_id=sid if isinstance(sid, str) else None,

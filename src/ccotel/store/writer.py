@@ -288,10 +288,12 @@ class Writer:
         if not rows:
             return 0
         for r in rows:
-            r["ts"] = r["time_unix_nano" if table != "spans" else "start_unix_nano"] // 1000
+            if "ts" not in r:  # set by the decoder for a record without a time of its own
+                r["ts"] = r["time_unix_nano" if table != "spans" else "start_unix_nano"] // 1000
         if table == "spans":
             for r in rows:
-                r["duration_ms"] = (r["end_unix_nano"] - r["start_unix_nano"]) / 1e6
+                start, end = r["start_unix_nano"], r["end_unix_nano"]
+                r["duration_ms"] = (end - start) / 1e6 if start and end else None
         try:
             tbl = pa.Table.from_pylist(rows, schema=self._schemas[table])
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
@@ -306,7 +308,8 @@ class Writer:
             # Rows already stored (a retried export) are left out; the rest go in straight
             # from the batch. Live rows fall in the current hour, after rolled_until: only
             # late ones need rolling up now.
-            stored = set(con.execute(schema.sql(f"insert_{table}")).fetchall())
+            params = self._event_range(rows) if table == "events" else None
+            stored = set(con.execute(schema.sql(f"insert_{table}"), params).fetchall())
             if stored:
                 key = _KEYS[table]
                 keep = [key(r) not in stored for r in rows]
@@ -329,6 +332,20 @@ class Writer:
         finally:
             con.unregister(name)
         return int(row[0]) if row else 0
+
+    def _event_range(self, rows: list[dict[str, Any]]) -> dict[str, datetime]:
+        """Where a batch's events may already be stored (insert_events.sql): at the batch's
+        own times, and for events keyed by session.id/event.sequence anywhere their sessions
+        have events, however different the time a repeat came with: from the first rolled-up
+        hour of those sessions (events_hourly), or the hours not rolled up yet, to the end."""
+        lo = min(r["ts"] for r in rows)
+        hi = max(r["ts"] for r in rows)
+        if any(r.get("session_id") is not None and r.get("event_sequence") is not None
+               for r in rows):
+            (first,) = self.con.execute(schema.sql("event_sessions_first")).fetchone() or (None,)
+            lo = min(lo, _micros(self._until), _micros(first) if first else lo)
+            hi = _micros(datetime.max)
+        return {"lo": _datetime(lo), "hi": _datetime(hi)}
 
     def _relabel_copies(self, rows: list[dict[str, Any]]) -> None:
         """Transcript rows of requests that telemetry just brought become copies (see
@@ -396,6 +413,13 @@ _EPOCH = datetime(1970, 1, 1)
 
 def _micros(t: datetime) -> int:
     return (t - _EPOCH) // timedelta(microseconds=1)
+
+
+def _datetime(micros: int) -> datetime:
+    try:
+        return _EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        return datetime.min if micros < 0 else datetime.max
 
 
 def _hour_of(micros: int) -> datetime:
