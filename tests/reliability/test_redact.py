@@ -263,9 +263,11 @@ def test_a_hashed_email_is_one_user_across_restarts(tmp_path: Path) -> None:
 # -- property: an address anywhere, over every transport ------------------------------------
 
 MARK = "mk.Zq7@marker-host.example"
+SECRET = "Zq-prompt-secret-7731"  # under a key that --redact drops
+DROPPED_KEYS = sorted(set().union(*redact.DROPPED.values()))
 # The marker and what would betray it: its plain sha256 digest, any case.
 BETRAYALS = [s.lower().encode() for s in (
-    MARK, *(hashlib.sha256(m.encode()).hexdigest() for m in (MARK, MARK.lower())))]
+    MARK, SECRET, *(hashlib.sha256(m.encode()).hexdigest() for m in (MARK, MARK.lower())))]
 KEYS = ["user.email", "owner.email", "Email", "contact", "tags", "x", "session.id",
         "user.id", "model", "tool_name", MARK]
 PLACES = {"logs": ["resource", "scope", "record", "body"],
@@ -273,6 +275,7 @@ PLACES = {"logs": ["resource", "scope", "record", "body"],
           "traces": ["resource", "scope", "span", "event", "link"]}
 
 marked = st.sampled_from([MARK, MARK.upper(), f"sent by {MARK}, twice", f"<{MARK}>"])
+secret = st.sampled_from([SECRET, f"echo {SECRET}"])
 plain_leaf = st.one_of(st.text(max_size=6), st.integers(-5, 5), st.booleans())
 
 
@@ -285,10 +288,13 @@ def _leaf(value: Any) -> AnyValue:
 
 
 @st.composite
-def nested(draw: st.DrawFn) -> AnyValue:
-    """The marker at the bottom of a random path of arrays and kvlists (any key, the
-    marker's own too), with random siblings at each level."""
-    value = _leaf(draw(marked))
+def nested(draw: st.DrawFn, leaf: st.SearchStrategy[str], under: str | None = None) -> AnyValue:
+    """A marker at the bottom of a random path of arrays and kvlists (any key, the
+    marker's own too), with random siblings at each level; `under`: the marker is the
+    value of that key at the bottom."""
+    value = _leaf(draw(leaf))
+    if under is not None:
+        value = AnyValue(kvlist_value=KeyValueList(values=[KeyValue(key=under, value=value)]))
     for kind in draw(st.lists(st.sampled_from(["array", "kvlist"]), max_size=5)):
         siblings = [_leaf(v) for v in draw(st.lists(plain_leaf, max_size=2))]
         at = draw(st.integers(0, len(siblings)))
@@ -300,6 +306,19 @@ def nested(draw: st.DrawFn) -> AnyValue:
             value = AnyValue(kvlist_value=KeyValueList(
                 values=[KeyValue(key=k, value=v) for k, v in zip(keys, siblings)]))
     return value
+
+
+@st.composite
+def placement(draw: st.DrawFn, signal: str) -> tuple[str, str, AnyValue]:
+    """(place, attribute key, value): an address anywhere, or a secret under a dropped
+    key, that key an attribute of its own or nested at any depth."""
+    place = draw(st.sampled_from(PLACES[signal]))
+    if draw(st.booleans()):
+        return place, draw(st.sampled_from(KEYS)), draw(nested(marked))
+    key = draw(st.sampled_from(DROPPED_KEYS))
+    if place != "body" and draw(st.booleans()):
+        return place, key, draw(nested(secret))
+    return place, draw(st.sampled_from(KEYS)), draw(nested(secret, under=key))
 
 
 _clock = itertools.count(time.time_ns() - 3_600_000_000_000, 1_000_003)
@@ -368,9 +387,9 @@ def betrayed(data: bytes) -> list[bytes]:
 
 
 @pytest.mark.e2e
-def test_no_address_survives_any_nesting_signal_or_transport(tmp_path: Path) -> None:
+def test_nothing_redacted_survives_any_nesting_signal_or_transport(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    srv = serve(data, "--redact", "emails")
+    srv = serve(data, "--redact", ALL)
     channel = grpc.insecure_channel(srv.grpc)
     sent: list[str] = []
 
@@ -379,9 +398,7 @@ def test_no_address_survives_any_nesting_signal_or_transport(tmp_path: Path) -> 
     @given(signal=st.sampled_from(sorted(PLACES)),
            transport=st.sampled_from(TRANSPORTS), data=st.data())
     def send_one(signal: str, transport: str, data: st.DataObject) -> None:
-        places = data.draw(st.lists(st.tuples(st.sampled_from(PLACES[signal]),
-                                              st.sampled_from(KEYS), nested()),
-                                    min_size=1, max_size=3))
+        places = data.draw(st.lists(placement(signal), min_size=1, max_size=3))
         export(srv, transport, signal, build(signal, places), channel)
         sent.append(f"{signal}/{transport}")
 
@@ -399,15 +416,16 @@ def test_no_address_survives_any_nesting_signal_or_transport(tmp_path: Path) -> 
 
 @pytest.mark.e2e
 def test_the_marker_search_sees_an_unredacted_address(tmp_path: Path) -> None:
-    """The control: without --redact the same search finds the marker, nested."""
+    """The control: without --redact the same search finds the markers, nested."""
     srv = serve(tmp_path / "data")
     value = AnyValue(array_value=ArrayValue(values=[AnyValue(kvlist_value=KeyValueList(
-        values=[KeyValue(key="owner.email", value=AnyValue(string_value=MARK))]))]))
+        values=[KeyValue(key="owner.email", value=AnyValue(string_value=MARK)),
+                KeyValue(key="prompt", value=AnyValue(string_value=SECRET))]))]))
     try:
         for signal, place in (("logs", "record"), ("metrics", "point"), ("traces", "span")):
             with grpc.insecure_channel(srv.grpc) as channel:
                 export(srv, "grpc", signal, build(signal, [(place, "tags", value)]), channel)
-        assert betrayed(store_bytes(srv.data_dir))
-        assert betrayed(everything_served(srv))
+        assert len(betrayed(store_bytes(srv.data_dir))) == 2  # the address and the secret
+        assert len(betrayed(everything_served(srv))) == 2
     finally:
         srv.stop()
