@@ -38,8 +38,9 @@ from ccotel.otlp.decode import Batch, event_key, series_key, to_json
 CATEGORIES = ("prompts", "responses", "tool-details", "emails")
 REDACTED = "<REDACTED>"
 KEY_FILE = "redact.key"
-# An e-mail address inside any text: a local part, `@`, a dotted domain.
-_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# An e-mail address inside any text: a local part, `@`, a dotted domain whose last label
+# starts with a letter (so `react@18.2.0` or `model@20240620` are not addresses).
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_][\w-]*")
 
 # Attribute keys whose value is dropped, per category. Events, metric points, spans,
 # span events and resources are all searched (nested kvlist values too).

@@ -170,6 +170,13 @@ def test_addresses_are_hashed_at_any_depth_and_keys_come_from_the_redacted_rows(
     assert row["series_key"] == as_if.points[0]["series_key"] != raw_key
 
 
+def test_addresses_in_free_text_are_hashed_and_look_alikes_kept() -> None:
+    r = redact.Redactor(frozenset({"emails"}), b"k" * 32)
+    assert r.scrub(f"mail {EMAIL}.") == f"mail {r.hash_email(EMAIL)}."
+    for kept in ("npm i react@18.2.0", "claude-3-5-sonnet@20240620", "@mention", "a@b"):
+        assert r.scrub(kept) == kept
+
+
 def test_email_hash_is_keyed_stable_and_case_blind() -> None:
     a, b = redact.Redactor(frozenset({"emails"}), b"a" * 32), redact.Redactor(
         frozenset({"emails"}), b"b" * 32)
