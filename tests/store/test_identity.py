@@ -4,11 +4,13 @@ time), and a point without a time is refused with a partial success, not stored 
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry._logs import LogRecord as SdkLogRecord
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
@@ -24,12 +26,16 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
     Sum,
 )
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExportResult
+from opentelemetry.sdk.resources import Resource
 
 from ccotel.otlp.decode import decode_request
 from ccotel.store import schema
 from ccotel.store.writer import Writer
 from tests.conftest import start_server
 from tests.otlp_client import TRANSPORTS, export
+from tests.reliability.conftest import free_ports, port_args, sdk_exporters
 
 DAY_NS = 86_400 * 10**9
 NOW = time.time_ns()
@@ -195,3 +201,36 @@ def test_a_point_without_a_time_gets_a_partial_success_on_every_transport(
     finally:
         srv.stop()
     assert counts(data)["points"] == 3  # the one valid point of each transport's export
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_the_sdk_retrying_and_resending_an_event_without_a_time_stores_it_once(
+        tmp_path: Path, protocol: str) -> None:
+    """The real exporter, a record with no time and no observed time: its first export
+    meets no server and is retried until one starts; then it sends the record five more
+    times. Each copy arrives at another time."""
+    data, ports = tmp_path / "data", free_ports(4)
+    endpoint = f"http://127.0.0.1:{ports[0] if protocol == 'grpc' else ports[1]}"
+    exporter, _ = sdk_exporters(protocol, endpoint, timeout=60)
+    record = ReadableLogRecord(SdkLogRecord(
+        timestamp=None, observed_timestamp=0, body="claude_code.api_request",
+        attributes={"event.name": "api_request", "model": "claude-x", "cost_usd": 0.25}),
+        resource=Resource.create({"service.name": "claude-code"}))
+    results: list[LogRecordExportResult] = []
+    first = threading.Thread(target=lambda: results.append(exporter.export([record])))
+    first.start()
+    time.sleep(1.0)  # the exporter is retrying by now
+    srv = start_server(data, *port_args(ports))
+    try:
+        first.join(60)
+        for _ in range(5):
+            time.sleep(0.01)
+            results.append(exporter.export([record]))
+        summary = srv.summary()
+    finally:
+        exporter.shutdown()
+        srv.stop()
+    assert results == [LogRecordExportResult.SUCCESS] * 6
+    assert summary["requests"] == 1
+    assert summary["cost_usd"] == pytest.approx(0.25, abs=1e-12)
