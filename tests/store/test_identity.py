@@ -63,9 +63,11 @@ def api_request(*, time_ns: int = 0, observed_ns: int = 0, session: str | None =
         scope_logs=[ScopeLogs(log_records=[rec])])])
 
 
-def span(*, start_ns: int = 0, end_ns: int = 0) -> ExportTraceServiceRequest:
+def span(*, start_ns: int = 0, end_ns: int = 0,
+         session: str | None = None) -> ExportTraceServiceRequest:
     sp = Span(trace_id=b"\x01" * 16, span_id=b"\x02" * 8, name="claude_code.interaction",
-              start_time_unix_nano=start_ns, end_time_unix_nano=end_ns)
+              start_time_unix_nano=start_ns, end_time_unix_nano=end_ns,
+              attributes=[kv("session.id", session)] if session else [])
     return ExportTraceServiceRequest(resource_spans=[ResourceSpans(
         scope_spans=[ScopeSpans(spans=[sp])])])
 
@@ -149,6 +151,22 @@ def test_a_repeat_whose_first_copy_is_newer_is_found_too(tmp_path: Path) -> None
     late = api_request(session="s-2", time_ns=NOW - 5 * DAY_NS).SerializeToString()
     assert w.write_now(decode_request("logs", first, "protobuf")).events == 1
     assert w.write_now(decode_request("logs", late, "protobuf")).events == 0
+
+
+def test_a_span_of_a_session_resent_with_another_start_is_stored_once(tmp_path: Path) -> None:
+    w = Writer(schema.connect(tmp_path))
+
+    def write(signal: str, msg: Any) -> Any:
+        return w.write_now(decode_request(signal, msg.SerializeToString(), "protobuf"))
+
+    write("logs", api_request(session="s-3", time_ns=NOW - 4 * DAY_NS))
+    assert write("traces", span(session="s-3", start_ns=NOW - 4 * DAY_NS,
+                                end_ns=NOW - 4 * DAY_NS + 5)).spans == 1
+    w.roll_up()
+    assert write("traces", span(session="s-3", start_ns=NOW, end_ns=NOW + 5)).spans == 0
+    assert write("traces", span(session="s-3")).spans == 0  # no time at all
+    (n,) = w.cursor().execute("SELECT count(*) FROM spans").fetchone()
+    assert n == 1
 
 
 # -- a live server --------------------------------------------------------------------------

@@ -303,12 +303,18 @@ class Writer:
         con.register(name, tbl)
         try:
             if table == "spans":
-                row = con.execute(schema.sql("insert_spans")).fetchone()
+                sessions = {r["session_id"] for r in rows if r.get("session_id") is not None}
+                row = con.execute(schema.sql("insert_spans"),
+                                  self._repeat_range(rows, sessions)).fetchone()
                 return int(row[0]) if row else 0
             # Rows already stored (a retried export) are left out; the rest go in straight
             # from the batch. Live rows fall in the current hour, after rolled_until: only
             # late ones need rolling up now.
-            params = self._event_range(rows) if table == "events" else None
+            params = None
+            if table == "events":
+                params = self._repeat_range(rows, {
+                    r["session_id"] for r in rows
+                    if r.get("session_id") is not None and r.get("event_sequence") is not None})
             stored = set(con.execute(schema.sql(f"insert_{table}"), params).fetchall())
             if stored:
                 key = _KEYS[table]
@@ -333,16 +339,17 @@ class Writer:
             con.unregister(name)
         return int(row[0]) if row else 0
 
-    def _event_range(self, rows: list[dict[str, Any]]) -> dict[str, datetime]:
-        """Where a batch's events may already be stored (insert_events.sql): at the batch's
-        own times, and for events keyed by session.id/event.sequence anywhere their sessions
-        have events, however different the time a repeat came with: from the first rolled-up
-        hour of those sessions (events_hourly), or the hours not rolled up yet, to the end."""
+    def _repeat_range(self, rows: list[dict[str, Any]], sessions: set[str]
+                      ) -> dict[str, datetime]:
+        """Where rows of a batch may already be stored (insert_events.sql, insert_spans.sql):
+        at the batch's own times; and, for rows of `sessions`, wherever those sessions have
+        events, however different the time a repeat came with: from their first rolled-up
+        hour (events_hourly), or the hours not rolled up yet, to the end."""
         lo = min(r["ts"] for r in rows)
         hi = max(r["ts"] for r in rows)
-        if any(r.get("session_id") is not None and r.get("event_sequence") is not None
-               for r in rows):
-            (first,) = self.con.execute(schema.sql("event_sessions_first")).fetchone() or (None,)
+        if sessions:
+            (first,) = self.con.execute(schema.sql("sessions_first"),
+                                        {"sessions": sorted(sessions)}).fetchone() or (None,)
             lo = min(lo, _micros(self._until), _micros(first) if first else lo)
             hi = _micros(datetime.max)
         return {"lo": _datetime(lo), "hi": _datetime(hi)}
