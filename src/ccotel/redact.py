@@ -39,8 +39,11 @@ CATEGORIES = ("prompts", "responses", "tool-details", "emails")
 REDACTED = "<REDACTED>"
 KEY_FILE = "redact.key"
 # An e-mail address inside any text: a local part, `@`, a dotted domain whose last label
-# starts with a letter (so `react@18.2.0` or `model@20240620` are not addresses).
-_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_][\w-]*")
+# starts with a letter (so `react@18.2.0` or `model@20240620` are not addresses). A local
+# part is tried only where a run of its characters starts (the lookbehind): from every
+# position inside a long run, a hostile value would cost quadratic time.
+_LOCAL = r"[\w.!#$%&'*+/=?^`{|}~-]"
+_ADDRESS = re.compile(rf"(?<!{_LOCAL}){_LOCAL}+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_][\w-]*")
 
 # Attribute keys whose value is dropped, per category. Events, metric points, spans,
 # span events and resources are all searched (nested kvlist values too).

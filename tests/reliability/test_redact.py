@@ -177,6 +177,17 @@ def test_addresses_in_free_text_are_hashed_and_look_alikes_kept() -> None:
         assert r.scrub(kept) == kept
 
 
+def test_a_hostile_value_is_scrubbed_in_linear_time() -> None:
+    """Runs of address characters that end in no address: a regex that tried a local part
+    from every position would take hours over these (quadratic), not a fraction of a
+    second."""
+    r = redact.Redactor(frozenset({"emails"}), b"k" * 32)
+    for text in ("a" * 1_000_000 + "@", "a@" + "1." * 500_000 + "1", "@." * 500_000):
+        start = time.perf_counter()
+        assert r.scrub(text) == text
+        assert time.perf_counter() - start < 5.0  # about 0.1 s; the slack is for load
+
+
 def test_email_hash_is_keyed_stable_and_case_blind() -> None:
     a, b = redact.Redactor(frozenset({"emails"}), b"a" * 32), redact.Redactor(
         frozenset({"emails"}), b"b" * 32)
