@@ -13,9 +13,12 @@ What each category does (and why):
 - emails: `user.email` (hot column and attribute) becomes a keyed hash, stable across
   restarts, so per-user views still group correctly. Keyed (HMAC with a secret kept in
   the data dir) because a plain hash of an email is reversed by trying a list of emails.
-- Row keys that digest the raw attributes (a metric point's `series_key`, the
-  `event_key` of an event without session.id/event.sequence) are re-keyed with the same
-  secret, so they cannot be used to confirm a guessed prompt or email either.
+  Any other text that holds an address (an attribute of another name, a value nested
+  in arrays or kvlists at any depth, a log body, a span name, a session id) has the
+  address replaced by the same hash.
+- Row keys that digest the attributes (a metric point's `series_key`, the `event_key` of
+  an event) are computed again from the redacted row, so no key is a digest of a raw
+  prompt or address.
 """
 
 from __future__ import annotations
@@ -24,16 +27,23 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ccotel.otlp.decode import Batch, to_json
+from ccotel.otlp.decode import Batch, event_key, series_key, to_json
 
 CATEGORIES = ("prompts", "responses", "tool-details", "emails")
 REDACTED = "<REDACTED>"
 KEY_FILE = "redact.key"
+# An e-mail address inside any text: a local part, `@`, a dotted domain whose last label
+# starts with a letter (so `react@18.2.0` or `model@20240620` are not addresses). A local
+# part is tried only where a run of its characters starts (the lookbehind): from every
+# position inside a long run, a hostile value would cost quadratic time.
+_LOCAL = r"[\w.!#$%&'*+/=?^`{|}~-]"
+_ADDRESS = re.compile(rf"(?<!{_LOCAL}){_LOCAL}+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_][\w-]*")
 
 # Attribute keys whose value is dropped, per category. Events, metric points, spans,
 # span events and resources are all searched (nested kvlist values too).
@@ -107,9 +117,9 @@ class Redactor:
         self._drop = frozenset().union(*(DROPPED[c] for c in categories if c in DROPPED))
         self._emails = "emails" in categories
         # Cheap pre-checks on the JSON text before parsing it: every dropped key appears
-        # quoted, and every email key ends with `email"`.
+        # quoted, every email key ends with `email"`, every address holds an `@`.
         self._needles = tuple(f'"{k}"' for k in sorted(self._drop)) + (
-            ('email"',) if self._emails else ())
+            ('email"', "@") if self._emails else ())
 
     def __bool__(self) -> bool:
         return bool(self.categories)
@@ -127,22 +137,40 @@ class Redactor:
         # Same address whatever its case or padding, so one person stays one user.
         return "user-" + self.keyed(text.strip().lower(), 8)
 
+    def scrub(self, text: str) -> str:
+        """Every address inside free text (a body, a span name, an attribute of any name)
+        replaced by its keyed hash."""
+        if "@" not in text:
+            return text
+        return _ADDRESS.sub(lambda m: self.hash_email(m.group(0)), text)
+
     def _is_email_key(self, key: str) -> bool:
         return self._emails and key.lower().endswith("email")
+
+    def _hash_all(self, node: Any) -> Any:
+        """Under an email key: every value at any depth is hashed (arrays, kvlists)."""
+        if isinstance(node, dict):
+            return {self.scrub(k): self._hash_all(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self._hash_all(v) for v in node]
+        return self.hash_email(node)
 
     def _walk(self, node: Any) -> Any:
         if isinstance(node, dict):
             out: dict[str, Any] = {}
             for k, v in node.items():
+                name = self.scrub(k) if self._emails else k
                 if k in self._drop:
-                    out[k] = REDACTED if v is not None else None
-                elif self._is_email_key(k) and not isinstance(v, (dict, list)):
-                    out[k] = self.hash_email(v)
+                    out[name] = REDACTED if v is not None else None
+                elif self._is_email_key(k):
+                    out[name] = self._hash_all(v)
                 else:
-                    out[k] = self._walk(v)
+                    out[name] = self._walk(v)
             return out
         if isinstance(node, list):
             return [self._walk(v) for v in node]
+        if self._emails and isinstance(node, str):
+            return self.scrub(node)
         return node
 
     def _json(self, text: Any) -> Any:
@@ -151,7 +179,7 @@ class Redactor:
         try:
             data = json.loads(text)
         except ValueError:
-            return text
+            return self.scrub(text) if self._emails else text  # free text (a log body)
         return to_json(self._walk(data))
 
     # -- rows ---------------------------------------------------------------------------
@@ -160,22 +188,25 @@ class Redactor:
         for col in json_columns:
             if col in row:
                 row[col] = self._json(row[col])
-        if self._emails and row.get("user_email") is not None:
+        if not self._emails:
+            return
+        if row.get("user_email") is not None:
             row["user_email"] = self.hash_email(row["user_email"])
+        for col, value in row.items():  # every other text column: session ids, names, ...
+            if isinstance(value, str) and col not in json_columns and "@" in value:
+                row[col] = self.scrub(value)
 
     def __call__(self, batch: Batch) -> None:
         if not self.categories:
             return
+        # Row keys are digests of what is stored, so they are made again from the
+        # redacted rows: no key keeps a digest of a raw address or prompt.
         for row in batch.events:
             self._row(row, ("attributes", "resource", "body"))
-            key = row.get("event_key")
-            # session.id/event.sequence keys carry no content; digests of the attributes do.
-            if isinstance(key, str) and "/" not in key:
-                row["event_key"] = self.keyed(key)
+            row["event_key"] = event_key(row)
         for row in batch.points:
-            self._row(row, ("attributes", "resource"))
-            if self._emails and isinstance(row.get("series_key"), str):
-                row["series_key"] = self.keyed(row["series_key"])
+            self._row(row, ("attributes", "resource", "detail"))
+            row["series_key"] = series_key(row)
         for row in batch.spans:
             self._row(row, ("attributes", "resource", "events", "links"))
 

@@ -52,10 +52,18 @@ class Batch:
     points: list[dict[str, Any]] = field(default_factory=list)
     spans: list[dict[str, Any]] = field(default_factory=list)
     received_ns: int = 0
+    # Records refused one by one (the rest of the export is stored): the client learns
+    # how many and why through the response's partial_success.
+    rejected: int = 0
+    rejection: str = ""
 
     @property
     def records(self) -> int:
         return len(self.events) + len(self.points) + len(self.spans)
+
+    def reject(self, reason: str) -> None:
+        self.rejected += 1
+        self.rejection = self.rejection or reason
 
 
 # --- wire values -------------------------------------------------------------------------
@@ -190,6 +198,63 @@ def _specs(columns: dict[str, str], types: dict[str, type],
             for key in {*_COERCERS, *columns}}
 
 
+# --- identity ----------------------------------------------------------------------------
+# A row's identity comes from the data as sent, never from when it arrived, so a retried
+# export is recognised however late (store/writer.py skips rows already stored).
+# Computed again from the rows after redaction (redact.py), so no key digests a raw value.
+
+
+def event_key(row: dict[str, Any]) -> str:
+    """`session.id/event.sequence`, else a digest of everything the record holds as sent
+    (its time and observed time included, the receive time not)."""
+    sid, seq = row.get("session_id"), row.get("event_sequence")
+    if isinstance(sid, str) and isinstance(seq, int):
+        return f"{sid}/{seq}"
+    return _digest(to_json(sorted((k, v) for k, v in row.items() if k not in _NOT_CONTENT)))
+
+
+_NOT_CONTENT = frozenset({"event_key", "ts"})
+
+
+def _series_digest(name: str, kind: str, res_json: str, scope_name: str | None,
+                   attrs: dict[str, Any]) -> str:
+    return _digest(name, kind, res_json, scope_name or "", to_json(sorted(attrs.items())))
+
+
+def series_key(row: dict[str, Any]) -> str:
+    """The identity of a point's series, independent of its time and value, from the row
+    as stored (after redaction): what `_metrics` computes from the attributes as sent
+    (a column two names share is read back under the first name)."""
+    attrs = json.loads(row["attributes"]) if row.get("attributes") else {}
+    for col, key in _POINT_ATTRIBUTE.items():
+        if isinstance(row.get(col), str):
+            attrs[key] = row[col]
+    return _series_digest(row["metric_name"], row["kind"], row["resource"],
+                          row.get("scope_name"), attrs)
+
+
+def export_response(signal: Signal, batch: Batch) -> Message:
+    """The Export*ServiceResponse for a stored batch: partial_success says how many
+    records were refused and why (empty when none were)."""
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+    from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+    if signal == "logs":
+        msg: Message = logs_service_pb2.ExportLogsServiceResponse()
+        field_name = "rejected_log_records"
+    elif signal == "metrics":
+        msg = metrics_service_pb2.ExportMetricsServiceResponse()
+        field_name = "rejected_data_points"
+    else:
+        msg = trace_service_pb2.ExportTraceServiceResponse()
+        field_name = "rejected_spans"
+    if batch.rejected or batch.rejection:
+        setattr(msg.partial_success, field_name, batch.rejected)  # type: ignore[attr-defined]
+        msg.partial_success.error_message = batch.rejection  # type: ignore[attr-defined]
+    return msg
+
+
 def _resource_columns(res: dict[str, Any]) -> dict[str, Any]:
     # Only strings make a column; anything else stays in the resource JSON.
     return {col: v if isinstance(v := res.get(key), str) else None
@@ -278,8 +343,12 @@ def _logs(msg: ExportLogsServiceRequest, batch: Batch) -> None:
                 row: dict[str, Any] = dict(res_cols)
                 extra = _split_kvs(rec.attributes, _EVENT_SPECS, row)
                 row["event_name"] = catalogue.event_name(row.get("event_name"), body)
-                t = _ns(rec.time_unix_nano, rec.observed_time_unix_nano, now)
+                # The time as sent (else the observed time, else 0): identity and the
+                # stored time. Only a record with neither is placed at its receive time.
+                t = _ns(rec.time_unix_nano, rec.observed_time_unix_nano, 0)
                 row["time_unix_nano"] = t
+                if not t:
+                    row["ts"] = now // 1000  # else the writer's: time_unix_nano
                 row["observed_unix_nano"] = _ns(rec.observed_time_unix_nano, 0) or None
                 row["severity_number"] = rec.severity_number or None
                 row["severity_text"] = rec.severity_text or None
@@ -291,12 +360,7 @@ def _logs(msg: ExportLogsServiceRequest, batch: Batch) -> None:
                 row["resource"] = res_json
                 row["attributes"] = to_json(extra)
                 row["source"] = "telemetry"
-                sid, seq = row.get("session_id"), row.get("event_sequence")
-                if isinstance(sid, str) and isinstance(seq, int):
-                    row["event_key"] = f"{sid}/{seq}"
-                else:
-                    row["event_key"] = _digest(str(t), str(row["body"]), row["attributes"],
-                                               res_json, str(row.get("event_name")))
+                row["event_key"] = event_key(row)
                 batch.events.append(row)
 
 
@@ -320,6 +384,8 @@ _EVENT_SPECS = _specs(catalogue.EVENT_COLUMNS, _EVENT_TYPES, _BOUNDS)
 
 
 _POINT_TYPES: dict[str, type] = {c: str for c in catalogue.POINT_COLUMNS.values()}
+# column -> the attribute it holds (the first name, where two names share a column)
+_POINT_ATTRIBUTE: dict[str, str] = {c: k for k, c in reversed(catalogue.POINT_COLUMNS.items())}
 
 
 def _num(dp: Any) -> float | None:
@@ -346,6 +412,11 @@ def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
                 temporality = getattr(data, "aggregation_temporality", 0) or None
                 monotonic = getattr(data, "is_monotonic", None)
                 for dp in data.data_points:
+                    t = _ns(dp.time_unix_nano, 0)
+                    if t == 0:  # OTLP: a point without a time is invalid, not "now"
+                        batch.reject("a data point without a valid time_unix_nano is "
+                                     "refused (OTLP requires it)")
+                        continue
                     attrs = attributes(dp.attributes)
                     row: dict[str, Any] = dict(res_cols)
                     extra = _split(attrs, catalogue.POINT_COLUMNS, _POINT_TYPES, row)
@@ -357,7 +428,7 @@ def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
                         temporality=temporality,
                         is_monotonic=monotonic,
                         start_unix_nano=_ns(dp.start_time_unix_nano, 0) or None,
-                        time_unix_nano=_ns(dp.time_unix_nano, batch.received_ns),
+                        time_unix_nano=t,
                         scope_name=scope_name,
                         scope_version=scope_version,
                         resource=res_json,
@@ -389,8 +460,8 @@ def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
                                                     for q in dp.quantile_values]}
                         row["detail"] = to_json(detail)
                     # Identity of the series, independent of the point's time and value.
-                    row["series_key"] = _digest(m.name, kind, res_json, scope_name or "",
-                                                to_json(sorted(attrs.items())))
+                    row["series_key"] = _series_digest(m.name, kind, res_json, scope_name,
+                                                       attrs)
                     batch.points.append(row)
 
 
@@ -410,15 +481,19 @@ def _traces(msg: ExportTraceServiceRequest, batch: Batch) -> None:
                     raise DecodeError("span without trace_id or span_id")
                 row: dict[str, Any] = dict(res_cols)
                 sid = attrs.get("session.id")
+                # Times as sent (None when absent); a span without a start is placed at
+                # its receive time, which is no part of its identity (trace + span id).
+                start = _ns(sp.start_time_unix_nano, 0) or None
+                if start is None:
+                    row["ts"] = batch.received_ns // 1000
                 row.update(
                     trace_id=sp.trace_id.hex(),
                     span_id=sp.span_id.hex(),
                     parent_span_id=_hexid(sp.parent_span_id),
                     name=sp.name,
                     kind=_SPAN_KINDS.get(sp.kind, str(sp.kind)),
-                    start_unix_nano=_ns(sp.start_time_unix_nano, batch.received_ns),
-                    end_unix_nano=_ns(sp.end_time_unix_nano, sp.start_time_unix_nano,
-                                      batch.received_ns),
+                    start_unix_nano=start,
+                    end_unix_nano=_ns(sp.end_time_unix_nano, start or 0, 0) or None,
                     status_code=sp.status.code,
                     status_message=sp.status.message or None,
                     session_id=sid if isinstance(sid, str) else None,

@@ -15,7 +15,7 @@ from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from ccotel.auth import Authenticator, peer_address
-from ccotel.otlp.decode import DecodeError, Signal
+from ccotel.otlp.decode import DecodeError, Signal, export_response
 from ccotel.otlp.ingest import Ingestor
 from ccotel.store.writer import Overloaded, RejectedBatch
 
@@ -75,7 +75,7 @@ def _handler(ingestor: Ingestor, signal: Signal, auth: Authenticator) -> Callabl
             await context.abort(grpc.StatusCode.UNAVAILABLE, msg,
                                 trailing_metadata=_retry_details(msg, 5))
         metrics.request(signal, "grpc", "accepted", batch.records)
-        return b""  # an empty Export*ServiceResponse: partial_success unset
+        return export_response(signal, batch).SerializeToString()
 
     return export
 

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ccotel.auth import Authenticator, client_address, cross_site
-from ccotel.otlp.decode import DecodeError, Encoding, Signal
+from ccotel.otlp.decode import DecodeError, Encoding, Signal, export_response
 from ccotel.otlp.ingest import Ingestor
 from ccotel.store.writer import Overloaded, RejectedBatch
 
@@ -29,18 +29,6 @@ PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 class TooLarge(Exception):
     pass
-
-
-def _response_message(signal: str):  # type: ignore[no-untyped-def]
-    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
-    from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
-    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
-
-    return {
-        "logs": logs_service_pb2.ExportLogsServiceResponse,
-        "metrics": metrics_service_pb2.ExportMetricsServiceResponse,
-        "traces": trace_service_pb2.ExportTraceServiceResponse,
-    }[signal]()
 
 
 def _encode(msg, encoding: Encoding) -> tuple[bytes, str]:  # type: ignore[no-untyped-def]
@@ -163,7 +151,7 @@ def build_app(ingestor: Ingestor, *, max_body: int,
                     503, code_pb2.UNAVAILABLE, f"could not store the data: {exc}", encoding,
                     {"Retry-After": "5"})
             metrics.request(signal, "http", "accepted", batch.records)
-            body_out, ctype = _encode(_response_message(signal), encoding)
+            body_out, ctype = _encode(export_response(signal, batch), encoding)
             return Response(body_out, media_type=ctype)
 
         return export

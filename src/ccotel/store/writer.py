@@ -289,10 +289,12 @@ class Writer:
         if not rows:
             return 0
         for r in rows:
-            r["ts"] = r["time_unix_nano" if table != "spans" else "start_unix_nano"] // 1000
+            if "ts" not in r:  # set by the decoder for a record without a time of its own
+                r["ts"] = r["time_unix_nano" if table != "spans" else "start_unix_nano"] // 1000
         if table == "spans":
             for r in rows:
-                r["duration_ms"] = (r["end_unix_nano"] - r["start_unix_nano"]) / 1e6
+                start, end = r["start_unix_nano"], r["end_unix_nano"]
+                r["duration_ms"] = (end - start) / 1e6 if start and end else None
         try:
             tbl = pa.Table.from_pylist(rows, schema=self._schemas[table])
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
@@ -302,12 +304,19 @@ class Writer:
         con.register(name, tbl)
         try:
             if table == "spans":
-                row = con.execute(schema.sql("insert_spans")).fetchone()
+                sessions = {r["session_id"] for r in rows if r.get("session_id") is not None}
+                row = con.execute(schema.sql("insert_spans"),
+                                  self._repeat_range(rows, sessions)).fetchone()
                 return int(row[0]) if row else 0
             # Rows already stored (a retried export) are left out; the rest go in straight
             # from the batch. Live rows fall in the current hour, after rolled_until: only
             # late ones need rolling up now.
-            stored = set(con.execute(schema.sql(f"insert_{table}")).fetchall())
+            params = None
+            if table == "events":
+                params = self._repeat_range(rows, {
+                    r["session_id"] for r in rows
+                    if r.get("session_id") is not None and r.get("event_sequence") is not None})
+            stored = set(con.execute(schema.sql(f"insert_{table}"), params).fetchall())
             if stored:
                 key = _KEYS[table]
                 keep = [key(r) not in stored for r in rows]
@@ -333,6 +342,21 @@ class Writer:
             with contextlib.suppress(duckdb.TransactionException):
                 con.unregister(name)
         return int(row[0]) if row else 0
+
+    def _repeat_range(self, rows: list[dict[str, Any]], sessions: set[str]
+                      ) -> dict[str, datetime]:
+        """Where rows of a batch may already be stored (insert_events.sql, insert_spans.sql):
+        at the batch's own times; and, for rows of `sessions`, wherever those sessions have
+        events, however different the time a repeat came with: from their first rolled-up
+        hour (events_hourly), or the hours not rolled up yet, to the end."""
+        lo = min(r["ts"] for r in rows)
+        hi = max(r["ts"] for r in rows)
+        if sessions:
+            (first,) = self.con.execute(schema.sql("sessions_first"),
+                                        {"sessions": sorted(sessions)}).fetchone() or (None,)
+            lo = min(lo, _micros(self._until), _micros(first) if first else lo)
+            hi = _micros(datetime.max)
+        return {"lo": _datetime(lo), "hi": _datetime(hi)}
 
     def _relabel_copies(self, rows: list[dict[str, Any]]) -> None:
         """Transcript rows of requests that telemetry just brought become copies (see
@@ -400,6 +424,13 @@ _EPOCH = datetime(1970, 1, 1)
 
 def _micros(t: datetime) -> int:
     return (t - _EPOCH) // timedelta(microseconds=1)
+
+
+def _datetime(micros: int) -> datetime:
+    try:
+        return _EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        return datetime.min if micros < 0 else datetime.max
 
 
 def _hour_of(micros: int) -> datetime:
