@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -131,3 +133,39 @@ def test_bad_times_are_clear_errors(tmp_path: Path, bad: str) -> None:
     res = CliRunner().invoke(main, ["report", "summary", "--from", bad, "--data-dir",
                                     str(tmp_path)])
     assert res.exit_code == 2 and "not a time" in res.output
+
+
+def test_one_settings_table_states_each_default_once() -> None:
+    """`Settings` has a field per table entry and takes its default from the table; the
+    store's own memory default is the same value."""
+    import dataclasses
+    import inspect
+
+    from ccotel.settings import DEBUG_SETTINGS, SETTINGS, Settings
+    from ccotel.store import schema
+
+    table = {s.attr: s.default for s in (*SETTINGS, *DEBUG_SETTINGS)}
+    assert {f.name for f in dataclasses.fields(Settings)} == set(table)
+    defaults = Settings(data_dir=Path("unused"))
+    for name, default in table.items():
+        if name != "data_dir":
+            assert getattr(defaults, name) == default, name
+    memory = inspect.signature(schema.connect).parameters["memory_limit"].default
+    assert memory == defaults.memory_limit
+
+
+def test_every_command_shares_the_table_options() -> None:
+    """`demo`, `import` and the reports take --data-dir and --token from the one table:
+    same env var, same help."""
+    from ccotel.settings import setting
+
+    ctx = click.Context(main)
+    paths = [("demo",), ("import",), ("report", "daily"), ("report", "summary")]
+    for path in paths:
+        cmd: Any = main
+        for name in path:
+            cmd = cmd.get_command(ctx, name)
+        opts = {p.name: p for p in cmd.params}
+        for name in ("data-dir", "token"):
+            s = setting(name)
+            assert opts[s.attr].envvar == s.env, (path, name)

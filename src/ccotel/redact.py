@@ -29,6 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ccotel.errors import UsageError
+
 from ccotel.otlp.decode import Batch, to_json
 
 CATEGORIES = ("prompts", "responses", "tool-details", "emails")
@@ -56,7 +58,7 @@ DROPPED: dict[str, frozenset[str]] = {
 }
 
 
-class RedactError(ValueError):
+class RedactError(UsageError, ValueError):
     """An unknown --redact value."""
 
 
