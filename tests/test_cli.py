@@ -169,3 +169,27 @@ def test_every_command_shares_the_table_options() -> None:
         for name in ("data-dir", "token"):
             s = setting(name)
             assert opts[s.attr].envvar == s.env, (path, name)
+
+
+def test_each_error_has_an_exit_code_and_an_http_status() -> None:
+    from ccotel import errors
+    from ccotel.query import BadQuery
+    from ccotel.server import StartupError
+    from ccotel.stack.generate import StackError
+    from ccotel.store.schema import SchemaError, StoreInUse
+
+    expected = {errors.UsageError: (2, 400), errors.NotFound: (2, 404),
+                errors.TooLarge: (2, 413), errors.Unauthorized: (1, 401),
+                errors.Forbidden: (1, 403), errors.Busy: (1, 503),
+                errors.Unreachable: (1, 502), errors.StoreError: (1, 500),
+                BadQuery: (2, 400), SchemaError: (1, 500), StoreInUse: (1, 503),
+                StartupError: (1, 500), StackError: (1, 500)}
+    for cls, (code, status) in expected.items():
+        exc = cls("what to do")
+        assert isinstance(exc, errors.CcotelError)
+        assert (exc.exit_code, errors.http_error(exc)[0]) == (code, status), cls
+        assert errors.http_error(exc)[1] == {"error": {"status": status,
+                                                       "message": "what to do"}}
+    assert errors.http_error(errors.Busy("full", retry_after=2.4))[2] == {"Retry-After": "2"}
+    status, body, _ = errors.http_error(KeyError("secret detail"))
+    assert status == 500 and "secret" not in json.dumps(body)

@@ -250,3 +250,5 @@ def test_serve_refuses_bad_settings_in_one_line(args: list[str], env: dict[str, 
     assert len(lines) == 1 and lines[0].startswith("Error: ") and names in lines[0], lines
     if names == "CCOTEL_UI_PORT":
         assert "--ui-port" not in lines[0]
+    if names == "'--retention'":  # not the hidden option --help does not show
+        assert "--retention-interval" not in lines[0]
