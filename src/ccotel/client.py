@@ -184,9 +184,9 @@ def read(data_dir: Path, path: str, params: dict[str, Any], local: Callable[[Any
     if client is not None:
         with client:
             return client.get(path, params)
-    from ccotel.store import schema
+    from ccotel.store import COMMAND_MEMORY_LIMIT, schema
 
-    con = schema.connect(data_dir, read_only=True)
+    con = schema.connect(data_dir, read_only=True, memory_limit=COMMAND_MEMORY_LIMIT)
     try:
         return local(con)
     finally:

@@ -52,11 +52,11 @@ def demo_command(users: int, days: int, seed: int, url: str | None, data_dir: Pa
         with client:
             counts = send(client, spec, progress=progress)
     elif bulk:
-        from ccotel.store import BULK_MEMORY_LIMIT, schema
+        from ccotel.store import COMMAND_MEMORY_LIMIT, schema
 
         target = str(data_dir)
         with private_umask():
-            con = schema.connect(data_dir, memory_limit=BULK_MEMORY_LIMIT)
+            con = schema.connect(data_dir, memory_limit=COMMAND_MEMORY_LIMIT)
             try:
                 counts = write_bulk(con, spec, progress=progress)
             finally:

@@ -76,10 +76,10 @@ def fill_data_dir(data_dir: Path, spec: Spec, progress: Progress | None = None) 
     """Write the spec into the store in `data_dir` the way `ccotel serve` would: real OTLP
     messages, decoded by ccotel's decoder, committed by its writer."""
     from ccotel.otlp.decode import Batch, decode_message
-    from ccotel.store import BULK_MEMORY_LIMIT, rollups, schema
+    from ccotel.store import COMMAND_MEMORY_LIMIT, rollups, schema
     from ccotel.store.writer import Writer
 
-    con = schema.connect(data_dir, memory_limit=BULK_MEMORY_LIMIT)
+    con = schema.connect(data_dir, memory_limit=COMMAND_MEMORY_LIMIT)
     try:
         writer = Writer(con)
         counts = Counts()

@@ -179,9 +179,9 @@ class LocalSink:
     """Writes the store directly: no server holds it."""
 
     def __init__(self, data_dir: Path, rates: Any = None) -> None:
-        from ccotel.store import BULK_MEMORY_LIMIT, schema
+        from ccotel.store import COMMAND_MEMORY_LIMIT, schema
 
-        self.con = schema.connect(data_dir, memory_limit=BULK_MEMORY_LIMIT)
+        self.con = schema.connect(data_dir, memory_limit=COMMAND_MEMORY_LIMIT)
         self._writer: Any = None
         self._rates = rates  # importer/prices.py's helper, for a bulk import
 
