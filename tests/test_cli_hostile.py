@@ -59,6 +59,11 @@ def invalid_values(p: click.Parameter, tmp: Path) -> list[str] | None:
                 *([str(hi + 1)] if hi is not None else [])]
     if isinstance(t, click.types.IntParamType):
         return ["abc", "", "1.5"]
+    if isinstance(t, click.FloatRange):
+        return ["abc", "", *([str(t.min - 1)] if t.min is not None else []),
+                *([str(t.max + 1)] if t.max is not None else [])]
+    if isinstance(t, click.types.FloatParamType):
+        return ["abc", ""]
     if isinstance(t, click.types.BoolParamType):  # a flag, set from its variable
         return ["maybe", "2"]
     if isinstance(t, click.Choice):

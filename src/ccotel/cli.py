@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -62,7 +62,7 @@ class _LazyGroup(click.Group):
         sys.exit(rv if isinstance(rv, int) else errors.EXIT_OK)
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"Error: {errors.one_line(message)}", err=True)
     sys.exit(code)
 
