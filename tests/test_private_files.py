@@ -8,6 +8,7 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -86,3 +87,18 @@ def test_serve_creates_private_files_and_tightens_loose_ones(tmp_path: Path) -> 
     assert f"made {data} private: mode 0755 -> 0700" in log
     assert f"made {data / DB_FILENAME} private: mode 0644 -> 0600" in log
     assert_private(data)  # the WAL left at shutdown, if any, too
+
+
+def test_a_shared_dir_keeps_its_mode_and_ccotel_files_are_still_private(tmp_path: Path,
+                                                                        caplog: Any) -> None:
+    """`--data-dir` on a dir with other files (a home dir, /tmp) does not close it to its
+    other users: a warning says to give ccotel a dir of its own."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    os.chmod(shared, 0o755)
+    (shared / "notes.txt").write_text("someone else's")
+    with caplog.at_level("WARNING", logger="ccotel.store"):
+        run("demo", "--users", "1", "--days", "1", "--data-dir", str(shared), "--json")
+    assert mode(shared) == 0o755
+    assert mode(shared / DB_FILENAME) == 0o600
+    assert "give ccotel a --data-dir of its own" in caplog.text

@@ -12,7 +12,7 @@ import duckdb
 
 from ccotel.errors import Busy, StoreError
 from ccotel.store import DB_FILENAME, MEMORY_LIMIT
-from ccotel.store.files import make_private
+from ccotel.store.files import DIR_MODE, make_private
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -53,11 +53,9 @@ def connect(data_dir: Path, *, read_only: bool = False,
         raise SchemaError(f"no ccotel store at {path}: run 'ccotel serve' or 'ccotel import' first")
     try:
         if not read_only:
-            make_private(path.parent)
+            path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         con = duckdb.connect(str(path), read_only=read_only,
                              config={"memory_limit": memory_limit, "threads": 2})
-        if not read_only:
-            make_private(path.parent)  # the file DuckDB just created, whatever the umask
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise StoreInUse(
@@ -75,6 +73,7 @@ def connect(data_dir: Path, *, read_only: bool = False,
         if read_only:
             check_version(con)
         else:
+            make_private(path.parent)  # the file DuckDB created too, whatever the umask
             ensure_schema(con)
     except BaseException:
         con.close()
