@@ -113,3 +113,17 @@ def test_a_certificate_for_another_name_is_still_trusted(tmp_path: Path) -> None
         assert json.loads(result.stdout)["requests"] == 0
     finally:
         s.stop()
+
+
+def test_a_proxy_in_the_environment_never_sees_the_token(srv: Server) -> None:
+    """HTTP(S)_PROXY pointing at a dead port: the client goes straight to the server."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    result = CliRunner().invoke(
+        main, ["report", "summary", "--data-dir", str(srv.data_dir), "--json"],
+        env={"CCOTEL_TOKEN": TOKEN, "HTTPS_PROXY": dead, "HTTP_PROXY": dead,
+             "ALL_PROXY": dead, "NO_PROXY": ""})
+    assert result.exit_code == 0, result.output

@@ -53,7 +53,9 @@ class Client:
         import httpx  # here: a report that reads the store directly starts faster
 
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.http = httpx.Client(headers=headers, verify=verify, timeout=timeout)
+        # trust_env=False: no HTTP_PROXY may see the token, no SSL_CERT_FILE may widen trust.
+        self.http = httpx.Client(headers=headers, verify=verify, timeout=timeout,
+                                 trust_env=False)
 
     @classmethod
     def from_info(cls, info: dict[str, Any], token: str | None = None,
