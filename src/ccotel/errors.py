@@ -24,9 +24,9 @@ class CcotelError(Exception):
     exit_code: int = EXIT_FAILED
     status: int = 500
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
-        if status is not None:
+        if status is not None:  # a subclass's status, changed for one case
             self.status = status
 
     @property
@@ -70,7 +70,7 @@ class Busy(CcotelError):
 
     status = 503
 
-    def __init__(self, message: str, *, status: int | None = None,
+    def __init__(self, message: str, status: int | None = None, *,
                  retry_after: float | None = None) -> None:
         super().__init__(message, status=status)
         self.retry_after = retry_after
