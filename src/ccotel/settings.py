@@ -1,10 +1,10 @@
 """Every setting of every command, once: name, default, value type, environment variable,
 help.
 
-`SETTINGS` (and the hidden `DEBUG_SETTINGS`) is the table. `options(...)` turns entries into click options for any command
-(`serve` takes them all; `import`, `report`, `demo` take the few they use), each checked
-by its type as it is parsed, so that a bad value is a usage error naming the option (or
-the environment variable it came from). `Settings` carries the parsed values to the server;
+`SETTINGS` (and the hidden `DEBUG_SETTINGS`) is the table. `options(...)` turns entries into
+click options for any command (`serve` takes them all; `import`, `report`, `demo` take the
+few they use), each checked by its type as it is parsed, so that a bad value is a usage
+error naming the option (or the environment variable it came from). `Settings` carries the parsed values to the server;
 its defaults are the table's. The docs test checks each entry is documented.
 
 To add a setting: one `Setting(...)` line in `SETTINGS` (or `DEBUG_SETTINGS`) and one field
@@ -226,6 +226,7 @@ _DEFAULTS = {s.attr: s.default for s in _BY_NAME.values()}
 
 
 def setting(name: str) -> Setting:
+    """The table's entry for an option name (e.g. "data-dir")."""
     return _BY_NAME[name]
 
 
