@@ -94,8 +94,12 @@ def test_second_server_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
 
 def test_startup_prints_the_chosen_ports_and_the_claude_code_lines(tmp_path: Path) -> None:
     srv = start_server(tmp_path / "d")
+    # server.json (what start_server waits for) is written just before the banner: on a
+    # busy machine, stopping at once could come first.
+    deadline = time.monotonic() + 30
+    while "OTEL_EXPORTER_OTLP_ENDPOINT" not in srv.output and time.monotonic() < deadline:
+        time.sleep(0.05)
     srv.stop()
-    time.sleep(0.2)
     out = srv.output
     assert f"127.0.0.1:{srv.info['grpc_port']}" in out
     assert f"export OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:{srv.info['grpc_port']}" in out
