@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -92,8 +94,12 @@ def test_second_server_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
 
 def test_startup_prints_the_chosen_ports_and_the_claude_code_lines(tmp_path: Path) -> None:
     srv = start_server(tmp_path / "d")
+    # server.json (what start_server waits for) is written just before the banner: on a
+    # busy machine, stopping at once could come first.
+    deadline = time.monotonic() + 30
+    while "OTEL_EXPORTER_OTLP_ENDPOINT" not in srv.output and time.monotonic() < deadline:
+        time.sleep(0.05)
     srv.stop()
-    time.sleep(0.2)
     out = srv.output
     assert f"127.0.0.1:{srv.info['grpc_port']}" in out
     assert f"export OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:{srv.info['grpc_port']}" in out
@@ -131,3 +137,63 @@ def test_bad_times_are_clear_errors(tmp_path: Path, bad: str) -> None:
     res = CliRunner().invoke(main, ["report", "summary", "--from", bad, "--data-dir",
                                     str(tmp_path)])
     assert res.exit_code == 2 and "not a time" in res.output
+
+
+def test_one_settings_table_states_each_default_once() -> None:
+    """`Settings` has a field per table entry and takes its default from the table; the
+    store's own memory default is the same value."""
+    import dataclasses
+    import inspect
+
+    from ccotel.settings import DEBUG_SETTINGS, SETTINGS, Settings
+    from ccotel.store import schema
+
+    table = {s.attr: s.default for s in (*SETTINGS, *DEBUG_SETTINGS)}
+    assert {f.name for f in dataclasses.fields(Settings)} == set(table)
+    defaults = Settings(data_dir=Path("unused"))
+    for name, default in table.items():
+        if name != "data_dir":
+            assert getattr(defaults, name) == default, name
+    memory = inspect.signature(schema.connect).parameters["memory_limit"].default
+    assert memory == defaults.memory_limit
+
+
+def test_every_command_shares_the_table_options() -> None:
+    """`demo`, `import` and the reports take --data-dir and --token from the one table:
+    same env var, same help."""
+    from ccotel.settings import setting
+
+    ctx = click.Context(main)
+    paths = [("demo",), ("import",), ("report", "daily"), ("report", "summary")]
+    for path in paths:
+        cmd: Any = main
+        for name in path:
+            cmd = cmd.get_command(ctx, name)
+        opts = {p.name: p for p in cmd.params}
+        for name in ("data-dir", "token"):
+            s = setting(name)
+            assert opts[s.attr].envvar == s.env, (path, name)
+
+
+def test_each_error_has_an_exit_code_and_an_http_status() -> None:
+    from ccotel import errors
+    from ccotel.query import BadQuery
+    from ccotel.server import StartupError
+    from ccotel.stack.generate import StackError
+    from ccotel.store.schema import SchemaError, StoreInUse
+
+    expected = {errors.UsageError: (2, 400), errors.NotFound: (2, 404),
+                errors.TooLarge: (2, 413), errors.Unauthorized: (1, 401),
+                errors.Forbidden: (1, 403), errors.Busy: (1, 503),
+                errors.Unreachable: (1, 502), errors.StoreError: (1, 500),
+                BadQuery: (2, 400), SchemaError: (1, 500), StoreInUse: (1, 503),
+                StartupError: (1, 500), StackError: (1, 500)}
+    for cls, (code, status) in expected.items():
+        exc = cls("what to do")
+        assert isinstance(exc, errors.CcotelError)
+        assert (exc.exit_code, errors.http_error(exc)[0]) == (code, status), cls
+        assert errors.http_error(exc)[1] == {"error": {"status": status,
+                                                       "message": "what to do"}}
+    assert errors.http_error(errors.Busy("full", retry_after=2.4))[2] == {"Retry-After": "2"}
+    status, body, _ = errors.http_error(KeyError("secret detail"))
+    assert status == 500 and "secret" not in json.dumps(body)

@@ -1,42 +1,19 @@
-"""The `ccotel` command: parse, call, print. Domain errors become click errors only here."""
+"""The `ccotel` command: parse, call, print. Every error becomes one line and an exit code
+here, in `_LazyGroup.main` (the codes are in `errors.py`)."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, NoReturn
 
 import click
 
-from ccotel import __version__
-from ccotel.settings import DEBUG_SETTINGS, SETTINGS, Setting, Settings, default_data_dir
-
-
-def setting_options(names: tuple[str, ...] | None = None) -> Callable[[Any], Any]:
-    """Click options for the named settings (all, debug ones hidden, when None), each
-    with its env var."""
-    chosen = [s for s in SETTINGS if names is None or s.name in names]
-    debug = list(DEBUG_SETTINGS) if names is None else []
-
-    def decorate(fn: Any) -> Any:
-        for s in reversed(debug):
-            fn = _option(s, hidden=True)(fn)
-        for s in reversed(chosen):
-            fn = _option(s)(fn)
-        return fn
-
-    return decorate
-
-
-def _option(s: Setting, hidden: bool = False) -> Callable[[Any], Any]:
-    if s.type is bool:
-        return click.option(f"--{s.name}", s.attr, envvar=s.env, is_flag=True, default=False,
-                            hidden=hidden, help=f"{s.help} [env: {s.env}]")
-    ctype: Any = {int: int, Path: click.Path(path_type=Path), str: str}[s.type]
-    return click.option(f"--{s.name}", s.attr, envvar=s.env, type=ctype, default=s.default,
-                        show_default=s.default is not None, hidden=hidden,
-                        help=f"{s.help} [env: {s.env}]")
+from ccotel import __version__, errors
+from ccotel.settings import Settings, default_data_dir, options, reader_options
 
 
 class _LazyGroup(click.Group):
@@ -59,6 +36,36 @@ class _LazyGroup(click.Group):
             self.add_command(getattr(importlib.import_module(module), attr), name)
         return super().get_command(ctx, name)
 
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        """Run a command; every error ends here, as one line and an exit code
+        (`errors.py`): no traceback reaches the terminal (CCOTEL_DEBUG=1 shows one)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:  # usage errors among them: exit 2
+            _fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            _fail("aborted", errors.EXIT_FAILED)
+        except errors.CcotelError as exc:
+            _fail(exc.message, exc.exit_code)
+        except OSError as exc:  # a file or socket the user named or gave us
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror or exc}", errors.EXIT_FAILED)
+        except Exception as exc:  # a bug: still one line, and how to see more
+            if os.environ.get("CCOTEL_DEBUG"):
+                raise
+            _fail(f"internal error ({type(exc).__name__}: {exc}); run again with "
+                  "CCOTEL_DEBUG=1 to see where", errors.EXIT_INTERNAL)
+        sys.exit(rv if isinstance(rv, int) else errors.EXIT_OK)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"Error: {errors.one_line(message)}", err=True)
+    sys.exit(code)
+
 
 @click.group(cls=_LazyGroup,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -68,16 +75,18 @@ def main() -> None:
 
 
 @main.command()
-@setting_options()
-def serve(**options: Any) -> None:
+@options()
+def serve(**values: Any) -> None:
     """Receive Claude Code telemetry (OTLP gRPC/HTTP), store it, serve the dashboard."""
     import asyncio
     import logging
 
     from ccotel.claude.setup import as_shell, claude_env
-    from ccotel.server import Running, StartupError, serve as run
+    from ccotel.server import Running
+    from ccotel.server import serve as run
+    from ccotel.store.files import private_umask
 
-    settings = Settings.from_options(**options)
+    settings = Settings.from_options(**values)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     def ready(r: Running) -> None:
@@ -99,9 +108,8 @@ def serve(**options: Any) -> None:
         sys.stdout.flush()
 
     try:
-        asyncio.run(run(settings, on_ready=ready))
-    except StartupError as exc:
-        raise click.ClickException(str(exc)) from None
+        with private_umask():  # the store, its WAL, server.json: the user's alone
+            asyncio.run(run(settings, on_ready=ready))
     except KeyboardInterrupt:
         pass
 
@@ -113,7 +121,8 @@ def serve(**options: Any) -> None:
               show_default=True, help="shell exports, or the env block of settings.json.")
 @click.option("--stack", is_flag=True,
               help="For the compose stack: switch Claude Code to cumulative temporality.")
-@setting_options(("host", "grpc-port", "http-port", "token", "tls-cert"))
+@options("host", "grpc-port", "http-port", "token", "tls-cert",
+         overrides={"tls-cert": {"type": click.Path(dir_okay=False, path_type=Path)}})
 def env(protocol: str, fmt: str, stack: bool, host: str, grpc_port: int, http_port: int,
         token: str | None, tls_cert: Path | None) -> None:
     """Print the environment that points Claude Code at this server."""
@@ -136,70 +145,26 @@ def _time_options(fn: Any) -> Any:
     return fn
 
 
-def read_api_or_store(data_dir: Path, path: str, params: dict[str, Any],
-                      local: Callable[[Any], Any]) -> Any:
-    """Ask the running server when there is one (it holds the store's lock), else read
-    the store directly."""
-    from ccotel.running import find_running
-    from ccotel.store import schema
-
-    info = find_running(data_dir)
-    if info is not None:
-        import os
-
-        import httpx
-
-        token = os.environ.get("CCOTEL_TOKEN")
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        host = info["host"] if info["host"] not in ("0.0.0.0", "::") else "127.0.0.1"
-        if ":" in host:
-            host = f"[{host}]"
-        # The server's own certificate may be self-signed: it is on this machine, named in
-        # server.json next to the store, so trust it for this local call.
-        verify: Any = True
-        if info.get("scheme") == "https" and info.get("tls_cert"):
-            verify = info["tls_cert"]
-        resp = httpx.get(f"{info.get('scheme', 'http')}://{host}:{info['ui_port']}{path}",
-                         params={k: v for k, v in params.items() if v is not None},
-                         headers=headers, timeout=60, verify=verify)
-        if resp.status_code != 200:
-            try:
-                msg = resp.json()["error"]["message"]
-            except Exception:  # noqa: BLE001
-                msg = resp.text[:200]
-            raise click.ClickException(msg)
-        return resp.json()
-    try:
-        con = schema.connect(data_dir, read_only=True)
-    except schema.SchemaError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        return local(con)
-    finally:
-        con.close()
-
-
 @report.command("summary")
 @_time_options
 @click.option("--user", help="user.id or user.email.")
 @click.option("--session", help="session.id.")
 @click.option("--model", help="Model name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the /api/v1/summary object.")
-@setting_options(("data-dir",))
+@reader_options()
 def report_summary(from_: str | None, to: str | None, user: str | None, session: str | None,
-                   model: str | None, as_json: bool, data_dir: Path | None) -> None:
+                   model: str | None, as_json: bool, data_dir: Path | None,
+                   token: str | None) -> None:
     """Totals for a time range: requests, errors, tools, cost, tokens."""
-    from ccotel.query import BadQuery, Query
+    from ccotel import client
+    from ccotel.query import Query
     from ccotel.store import reader
 
     data_dir = data_dir or default_data_dir()
     params = {"from": from_, "to": to, "user": user, "session": session, "model": model}
-    try:
-        q = Query.parse(params)
-    except BadQuery as exc:
-        raise click.BadParameter(str(exc)) from None
-    result = read_api_or_store(data_dir, "/api/v1/summary", params,
-                               lambda con: reader.summary(con, q))
+    q = Query.parse(params)  # a BadQuery is a usage error (exit 2)
+    result = client.read(data_dir, "/api/v1/summary", params,
+                         lambda con: reader.summary(con, q), token)
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ccotel.errors import UsageError
+
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)\s*$")
 _RELATIVE = re.compile(r"^now(?:\s*-\s*(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y))?(?:/([smhdwMy]))?$")
@@ -24,7 +26,7 @@ MAX_TIME = datetime(9999, 1, 1)
 INT64_MAX = 2**63 - 1
 
 
-class BadQuery(ValueError):
+class BadQuery(UsageError, ValueError):
     """A query parameter the user has to fix."""
 
 

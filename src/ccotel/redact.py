@@ -33,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ccotel.errors import UsageError
 from ccotel.otlp.decode import Batch, event_key, series_key, to_json
 
 CATEGORIES = ("prompts", "responses", "tool-details", "emails")
@@ -66,7 +67,7 @@ DROPPED: dict[str, frozenset[str]] = {
 }
 
 
-class RedactError(ValueError):
+class RedactError(UsageError, ValueError):
     """An unknown --redact value."""
 
 

@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import errno
 import ipaddress
-import json
 import logging
 import os
 import signal
@@ -24,12 +23,13 @@ import uvicorn
 from starlette.applications import Starlette
 
 from ccotel import __version__, auth, redact
+from ccotel.errors import StartupError
 from ccotel.importer import api as import_api
 from ccotel.otlp import grpc as otlp_grpc
 from ccotel.otlp import http as otlp_http
 from ccotel.otlp.ingest import Ingestor
 from ccotel.report import api as report_api
-from ccotel.running import SERVER_FILE
+from ccotel.running import write_server_file
 from ccotel.selfmetrics import ServerMetrics
 from ccotel.settings import Settings
 from ccotel.store import schema
@@ -37,11 +37,6 @@ from ccotel.store.writer import Writer
 from ccotel.web.app import WebContext, build_app
 
 log = logging.getLogger("ccotel.server")
-
-
-
-class StartupError(RuntimeError):
-    """The server cannot start; the message says what to do."""
 
 
 _PORT_HINTS = {
@@ -134,16 +129,8 @@ def check_access(settings: Settings) -> None:
 
 
 def open_store(settings: Settings) -> duckdb.DuckDBPyConnection:
-    try:
-        con = schema.connect(settings.data_dir, memory_limit=settings.memory_limit)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise StartupError(
-                f"the store in {settings.data_dir} is in use by another process "
-                "(another 'ccotel serve'?): stop it, or use another --data-dir") from None
-        raise StartupError(f"cannot open the store in {settings.data_dir}: {exc}") from None
-    except schema.SchemaError as exc:
-        raise StartupError(str(exc)) from None
+    # A store in use or not ccotel's is an error of its own (store/schema.py).
+    con = schema.connect(settings.data_dir, memory_limit=settings.memory_limit)
     # Each checkpoint rewrites the table's last, partly filled row group: checkpointing
     # every 64 MB of WAL rather than DuckDB's 16 MB does that a quarter as often.
     con.execute("SET checkpoint_threshold = '64MB'")
@@ -239,8 +226,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                 break
             await asyncio.sleep(0.01)
         ready = True
-        server_file = Path(settings.data_dir) / SERVER_FILE
-        server_file.write_text(json.dumps(running.as_dict()))
+        server_file = write_server_file(settings.data_dir, running.as_dict())
         if on_ready:
             on_ready(running)
         stop = stop or asyncio.Event()

@@ -1,25 +1,185 @@
-"""Every setting of `ccotel serve`, once: name, default, environment variable, help.
+"""Every setting of every command, once: name, default, value type, environment variable,
+help.
 
-The CLI builds its options from `SETTINGS`, the docs test checks each is documented,
-and `Settings` carries the parsed values to the server.
+`SETTINGS` (and the hidden `DEBUG_SETTINGS`) is the table. `options(...)` turns entries into
+click options for any command (`serve` takes them all; `import`, `report`, `demo` take the
+few they use), each checked by its type as it is parsed, so that a bad value is a usage
+error naming the option (or the environment variable it came from). `Settings` carries the parsed values to the server;
+its defaults are the table's. The docs test checks each entry is documented.
+
+To add a setting: one `Setting(...)` line in `SETTINGS` (or `DEBUG_SETTINGS`) and one field
+in `Settings`, whose default is `_DEFAULTS[...]`.
 """
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ccotel.query import parse_duration
+import click
+from click.core import ParameterSource
 
+from ccotel.query import parse_duration
+from ccotel.store import MEMORY_LIMIT
+
+
+def default_data_dir() -> Path:
+    import platformdirs  # here: commands given --data-dir / CCOTEL_DATA_DIR start faster
+
+    return Path(platformdirs.user_data_dir("ccotel", appauthor=False))
+
+
+# -- value types: each refuses a bad value with one line -----------------------------------
+
+class Whole(click.IntRange):
+    """A whole number in a range, refused with a plain message."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        if not isinstance(value, int):
+            try:
+                int(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a whole number", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+PORT = Whole(0, 65535)
+BYTES = Whole(1, 1 << 40)
+COUNT = Whole(1, 1 << 31)
+
+
+class Duration(click.ParamType):
+    """`30d`, `12h`, `15m`, `90s`, `500ms`: kept as written, checked here."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        try:
+            delta = parse_duration(text)
+            if delta <= timedelta(0):
+                raise ValueError(f"{text!r} is not a positive duration")
+            _ = datetime.now() - delta  # refuses what date arithmetic cannot use
+        except (ValueError, OverflowError) as exc:
+            self.fail(str(exc) if not isinstance(exc, OverflowError)
+                      else f"{text!r} is too long a duration", param, ctx)
+        return text
+
+
+class MemorySize(click.ParamType):
+    """A DuckDB memory limit: a number and a unit (`64MB`, `1.5GiB`)."""
+
+    name = "size"
+    _FORM = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if not self._FORM.fullmatch(text):
+            self.fail(f"{text!r} is not a size: use e.g. 64MB, 512MB, 2GB", param, ctx)
+        return text
+
+
+class Token(click.ParamType):
+    """A bearer token: it goes in an HTTP header, so printable ASCII without spaces."""
+
+    name = "token"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        text = str(value)
+        if not re.fullmatch(r"[\x21-\x7e]{1,4096}", text):
+            self.fail("a token is 1 to 4096 printable ASCII characters without spaces "
+                      "(e.g. from 'openssl rand -hex 32')", param, ctx)
+        return text
+
+
+class Redact(click.ParamType):
+    """`--redact`: comma-separated categories, checked against `redact.CATEGORIES`."""
+
+    name = "categories"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        from ccotel import redact
+
+        try:
+            redact.parse(str(value))
+        except redact.RedactError as exc:
+            self.fail(str(exc).removeprefix("--redact "), param, ctx)
+        return str(value)
+
+
+class DataDir(click.ParamType):
+    """A data dir: a directory, or a path where one can be made. With `create`, it is made
+    here (mode 0700: it holds prompts, costs and emails) so that a path that cannot be a
+    data dir is a usage error, not a failure halfway through a command."""
+
+    name = "directory"
+
+    def __init__(self, create: bool) -> None:
+        self.create = create
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Path:
+        if isinstance(value, Path) and not str(value):
+            self.fail("an empty path is not a directory", param, ctx)
+        text = os.fsdecode(value) if not isinstance(value, str) else value
+        if not text.strip():
+            self.fail("an empty path is not a directory", param, ctx)
+        path = Path(text).expanduser()
+        if path.exists() and not path.is_dir():
+            self.fail(f"{text} is a file, not a directory", param, ctx)
+        if self.create and not path.is_dir():
+            try:
+                path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:
+                self.fail(f"cannot create {text}: {exc.strerror or exc}", param, ctx)
+        if path.is_dir() and not os.access(path, os.R_OK | os.X_OK):
+            self.fail(f"cannot read {text}: permission denied", param, ctx)
+        return path
+
+
+class PemFile(click.ParamType):
+    """A readable PEM file, kept as an absolute path (server.json names it to clients)."""
+
+    name = "file"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Path:
+        path = Path(os.fsdecode(value)).expanduser()
+        try:
+            head = path.read_bytes()[:1 << 16] if str(value).strip() else b""
+        except OSError as exc:
+            self.fail(f"cannot read {value}: {exc.strerror or exc}; give a PEM file", param,
+                      ctx)
+        if b"-----BEGIN " not in head:
+            self.fail(f"cannot read {value} as PEM (no '-----BEGIN'): give a PEM file",
+                      param, ctx)
+        return path.resolve()
+
+
+PEM_FILE = PemFile()
+
+
+# -- the table -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Setting:
     name: str          # option name without dashes, e.g. "grpc-port"
     default: Any
     help: str
-    type: type = str
+    type: Any = str    # str, int, bool, or a click type from above
+    hidden: bool = False  # accepted but not in --help or the docs (tests, debugging)
 
     @property
     def env(self) -> str:
@@ -30,57 +190,115 @@ class Setting:
         return self.name.replace("-", "_")
 
 
-def default_data_dir() -> Path:
-    import platformdirs  # here: commands given --data-dir / CCOTEL_DATA_DIR start faster
-
-    return Path(platformdirs.user_data_dir("ccotel", appauthor=False))
-
-
 SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address every server listens on."),
-    Setting("grpc-port", 4317, "OTLP/gRPC port (0 picks a free port).", int),
-    Setting("http-port", 4318, "OTLP/HTTP port (0 picks a free port).", int),
-    Setting("ui-port", 3030, "Dashboard and JSON API port (0 picks a free port).", int),
-    Setting("metrics-port", 8888, "Prometheus /metrics port (0 picks a free port).", int),
-    Setting("data-dir", None, "Where the DuckDB store lives [default: the user data dir].", Path),
-    Setting("retention", "30d", "Delete data older than this (e.g. 30d, 12h)."),
+    Setting("grpc-port", 4317, "OTLP/gRPC port (0 picks a free port).", PORT),
+    Setting("http-port", 4318, "OTLP/HTTP port (0 picks a free port).", PORT),
+    Setting("ui-port", 3030, "Dashboard and JSON API port (0 picks a free port).", PORT),
+    Setting("metrics-port", 8888, "Prometheus /metrics port (0 picks a free port).", PORT),
+    Setting("data-dir", None, "Where the DuckDB store lives [default: the user data dir].",
+            DataDir(create=True)),
+    Setting("retention", "30d", "Delete data older than this (e.g. 30d, 12h).", Duration()),
     Setting("max-body", 16 * 1024 * 1024,
-            "Largest OTLP request accepted, in bytes, measured after decompression.", int),
+            "Largest OTLP request accepted, in bytes, measured after decompression.", BYTES),
     Setting("max-queue", 256, "Export requests waiting for the writer before clients are "
-            "asked to back off (429/503, UNAVAILABLE).", int),
-    Setting("memory-limit", "64MB", "DuckDB memory limit (past it DuckDB spills to disk)."),
-    Setting("token", None, "Bearer token required by OTLP, the dashboard and the API."),
+            "asked to back off (429/503, UNAVAILABLE).", COUNT),
+    Setting("memory-limit", MEMORY_LIMIT,
+            "DuckDB memory limit (past it DuckDB spills to disk).", MemorySize()),
+    Setting("token", None, "Bearer token required by OTLP, the dashboard and the API.",
+            Token()),
     Setting("insecure", False, "Allow a non-loopback --host without --token.", bool),
-    Setting("tls-cert", None, "PEM certificate: serve every port (gRPC and HTTP) over TLS.", Path),
-    Setting("tls-key", None, "PEM private key for --tls-cert.", Path),
-    Setting("redact", "", "Drop or hash at ingest: prompts,responses,tool-details,emails."),
+    Setting("tls-cert", None, "PEM certificate: serve every port (gRPC and HTTP) over TLS.",
+            PEM_FILE),
+    Setting("tls-key", None, "PEM private key for --tls-cert.", PEM_FILE),
+    Setting("redact", "", "Drop or hash at ingest: prompts,responses,tool-details,emails.",
+            Redact()),
 )
 
 # Knobs for tests and debugging: accepted by `ccotel serve` but hidden from --help and
 # the docs, because changing them is never the answer to a user's problem.
 DEBUG_SETTINGS: tuple[Setting, ...] = (
-    Setting("retention-interval", "1h", "How often retention runs (e.g. 1h, 500ms)."),
+    Setting("retention-interval", "1h", "How often retention runs (e.g. 1h, 500ms).",
+            Duration(), hidden=True),
 )
+_BY_NAME = {s.name: s for s in (*SETTINGS, *DEBUG_SETTINGS)}
+_DEFAULTS = {s.attr: s.default for s in _BY_NAME.values()}
 
+
+def setting(name: str) -> Setting:
+    """The table's entry for an option name (e.g. "data-dir")."""
+    return _BY_NAME[name]
+
+
+class SettingOption(click.Option):
+    """A click option from the table: a bad value that came from the environment is
+    reported under the variable's name, since that is where the user must fix it."""
+
+    def get_error_hint(self, ctx: click.Context | None) -> str:
+        if (ctx is not None and self.name is not None and isinstance(self.envvar, str)
+                and ctx.get_parameter_source(self.name) is ParameterSource.ENVIRONMENT):
+            return f"environment variable {self.envvar}"
+        return super().get_error_hint(ctx)
+
+
+def options(*names: str, overrides: dict[str, dict[str, Any]] | None = None
+            ) -> Callable[[Any], Any]:
+    """Click options for the named settings (every one, debug ones hidden, when none are
+    named), each with its env var. `overrides` changes, per setting name, what a command
+    needs changed (e.g. a read-only command's data dir is not created)."""
+    chosen = ([*SETTINGS, *DEBUG_SETTINGS] if not names
+              else [s for s in _BY_NAME.values() if s.name in names])
+    unknown = set(names) - set(_BY_NAME)
+    if unknown:
+        raise ValueError(f"no such settings: {sorted(unknown)}")
+
+    def decorate(fn: Any) -> Any:
+        for s in reversed(chosen):
+            fn = _option(s, **(overrides or {}).get(s.name, {}))(fn)
+        return fn
+
+    return decorate
+
+
+def reader_options() -> Callable[[Any], Any]:
+    """The settings of a command that reads the store or asks its server (the reports):
+    its data dir is not created, so a report on a new path says there is no store yet."""
+    return options("data-dir", "token", overrides={"data-dir": {"type": DataDir(create=False)}})
+
+
+def _option(s: Setting, **override: Any) -> Callable[[Any], Any]:
+    kwargs: dict[str, Any] = {"envvar": s.env, "hidden": s.hidden, "cls": SettingOption,
+                              "help": f"{s.help} [env: {s.env}]"}
+    if s.type is bool:
+        kwargs.update(is_flag=True, default=False)
+    else:
+        kwargs.update(type=s.type, default=s.default, show_default=s.default is not None)
+    kwargs.update(override)
+    return click.option(f"--{s.name}", s.attr, **kwargs)
+
+
+# -- the values, for the server ------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Settings:
-    host: str = "127.0.0.1"
-    grpc_port: int = 4317
-    http_port: int = 4318
-    ui_port: int = 3030
-    metrics_port: int = 8888
+    """The parsed values of `SETTINGS` (defaults from the table)."""
+
+    host: str = _DEFAULTS["host"]
+    grpc_port: int = _DEFAULTS["grpc_port"]
+    http_port: int = _DEFAULTS["http_port"]
+    ui_port: int = _DEFAULTS["ui_port"]
+    metrics_port: int = _DEFAULTS["metrics_port"]
     data_dir: Path = field(default_factory=default_data_dir)
-    retention: str = "30d"
-    max_body: int = 16 * 1024 * 1024
-    max_queue: int = 256
-    memory_limit: str = "64MB"
-    token: str | None = None
-    insecure: bool = False
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
-    redact: str = ""
-    retention_interval: str = "1h"
+    retention: str = _DEFAULTS["retention"]
+    max_body: int = _DEFAULTS["max_body"]
+    max_queue: int = _DEFAULTS["max_queue"]
+    memory_limit: str = _DEFAULTS["memory_limit"]
+    token: str | None = _DEFAULTS["token"]
+    insecure: bool = _DEFAULTS["insecure"]
+    tls_cert: Path | None = _DEFAULTS["tls_cert"]
+    tls_key: Path | None = _DEFAULTS["tls_key"]
+    redact: str = _DEFAULTS["redact"]
+    retention_interval: str = _DEFAULTS["retention_interval"]
 
     @property
     def retention_delta(self) -> timedelta:

@@ -131,7 +131,10 @@ def test_send_to_a_running_server(tmp_path: Path) -> None:
     srv = start_server(tmp_path / "data")
     try:
         spec = Spec(users=2, days=1, seed=9)
-        counts = send(srv.http, spec)
+        from ccotel.client import Client
+
+        with Client.for_otlp_url(srv.http) as client:
+            counts = send(client, spec)
         assert counts.events > 0
         assert srv.summary(**{"from": "now-2d"})["requests"] == sum(
             pc.sum(pc.equal(c.events["event_name"], "api_request")).as_py()

@@ -115,7 +115,7 @@ def test_parse_categories() -> None:
 
 @pytest.mark.e2e
 def test_an_unknown_redact_value_is_a_clear_startup_error(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match="--redact 'passwords' is unknown"):
+    with pytest.raises(RuntimeError, match="'--redact': 'passwords' is unknown"):
         serve(tmp_path / "d", "--redact", "prompts,passwords")
 
 

@@ -153,8 +153,10 @@ def test_missing_certificate_file_is_a_startup_error(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="cannot read"):
         serve(tmp_path / "d", "--tls-cert", str(tmp_path / "nope.pem"), "--tls-key",
               str(tmp_path / "nope.key"))
+    pem = tmp_path / "cert.pem"
+    pem.write_text("-----BEGIN CERTIFICATE-----\n")
     with pytest.raises(RuntimeError, match="go together"):
-        serve(tmp_path / "d", "--tls-cert", str(tmp_path / "nope.pem"))
+        serve(tmp_path / "d", "--tls-cert", str(pem))
 
 
 def test_report_summary_reaches_a_tls_server(srv: Server) -> None:

@@ -6,12 +6,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import duckdb
 
 from ccotel.demo.generate import Chunk, Spec, chunks
 from ccotel.demo.otlp import requests
+
+if TYPE_CHECKING:
+    from ccotel.client import Client
 
 Progress = Callable[[str], None]
 SEND_IN_FLIGHT = 4  # requests `send` keeps in flight
@@ -73,10 +76,10 @@ def fill_data_dir(data_dir: Path, spec: Spec, progress: Progress | None = None) 
     """Write the spec into the store in `data_dir` the way `ccotel serve` would: real OTLP
     messages, decoded by ccotel's decoder, committed by its writer."""
     from ccotel.otlp.decode import Batch, decode_message
-    from ccotel.store import rollups, schema
+    from ccotel.store import COMMAND_MEMORY_LIMIT, rollups, schema
     from ccotel.store.writer import Writer
 
-    con = schema.connect(data_dir)
+    con = schema.connect(data_dir, memory_limit=COMMAND_MEMORY_LIMIT)
     try:
         writer = Writer(con)
         counts = Counts()
@@ -100,36 +103,18 @@ def fill_data_dir(data_dir: Path, spec: Spec, progress: Progress | None = None) 
     return counts
 
 
-def send(url: str, spec: Spec, token: str | None = None,
-         progress: Progress | None = None) -> Counts:
-    """POST the spec to an OTLP/HTTP endpoint (e.g. http://127.0.0.1:4318) as protobuf,
-    a few requests in flight: each is answered once committed, and the metrics are deltas,
-    so their order does not matter."""
-    import time
-
-    import httpx
-
-    headers = {"Content-Type": "application/x-protobuf"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
+def send(client: Client, spec: Spec, progress: Progress | None = None) -> Counts:
+    """POST the spec to a server's OTLP/HTTP port as protobuf through the one client
+    (`ccotel.client`: TLS, token, backing off when asked), a few requests in flight: each is
+    answered once committed, and the metrics are deltas, so their order does not matter."""
     counts = Counts()
-    base = url.rstrip("/")
 
     def post(item: tuple[str, Any]) -> tuple[str, int]:
         signal, msg = item
-        body = msg.SerializeToString()
-        for attempt in range(10):
-            resp = client.post(f"{base}/v1/{signal}", content=body, headers=headers)
-            if resp.status_code not in (429, 503):
-                break
-            # The server asks us to back off while its writer catches up.
-            time.sleep(float(resp.headers.get("Retry-After", "1")) * (attempt + 1))
-        if resp.status_code != 200:
-            raise RuntimeError(f"{base}/v1/{signal} answered {resp.status_code}: "
-                               f"{resp.text[:200]}")
+        client.export(signal, msg.SerializeToString())
         return signal, _records(signal, msg)
 
-    with httpx.Client(timeout=60) as client, ThreadPoolExecutor(SEND_IN_FLIGHT) as pool:
+    with ThreadPoolExecutor(SEND_IN_FLIGHT) as pool:
         for chunk in chunks(spec):
             for signal, n in pool.map(post, requests(chunk)):
                 counts.add(**{{"logs": "events", "metrics": "points", "traces": "spans"}[signal]: n})

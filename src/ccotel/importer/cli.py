@@ -9,8 +9,7 @@ from typing import Any
 
 import click
 
-from ccotel.cli import setting_options
-from ccotel.settings import default_data_dir
+from ccotel.settings import default_data_dir, options
 
 # Below this much new data an import takes a second or two: no bar.
 PROGRESS_MIN_BYTES = 32 << 20
@@ -23,9 +22,9 @@ PROGRESS_MIN_BYTES = 32 << 20
               help="Show a progress bar [default: on a terminal, for large imports].")
 @click.option("--engine", type=click.Choice(["auto", "duckdb", "python"]), default="auto",
               hidden=True, help="Force one import path (tests compare them).")
-@setting_options(("data-dir",))
+@options("data-dir", "token")
 def import_command(paths: tuple[Path, ...], as_json: bool, progress: bool | None,
-                   engine: str, data_dir: Path | None) -> None:
+                   engine: str, data_dir: Path | None, token: str | None) -> None:
     """Import Claude Code transcripts (history from before telemetry) into the store.
 
     PATHS are folders or .jsonl files [default: CLAUDE_CONFIG_DIR, ~/.config/claude/projects,
@@ -33,19 +32,23 @@ def import_command(paths: tuple[Path, ...], as_json: bool, progress: bool | None
     Requests already received as telemetry are not counted twice. Works with or without
     'ccotel serve' running on the same --data-dir.
     """
+    from ccotel import errors
     from ccotel.importer import files
     from ccotel.running import find_running
+    from ccotel.store.files import private_umask
 
     data_dir = data_dir or default_data_dir()
     roots = list(paths) or files.default_roots()
     if not roots:
-        raise click.ClickException(
+        raise errors.NotFound(
             "no Claude Code transcripts found in CLAUDE_CONFIG_DIR, ~/.config/claude/projects "
             "or ~/.claude/projects: pass the folder that holds them")
     info = find_running(data_dir)
     rates = _rates_helper(data_dir, info, engine)
     try:
-        report, via_server = _import(roots, data_dir, info, rates, as_json, progress, engine)
+        with private_umask():  # a new store and its WAL are the user's alone
+            report, via_server = _import(roots, data_dir, info, token, rates, as_json,
+                                         progress, engine)
     finally:
         if rates is not None:
             rates.close()
@@ -69,11 +72,12 @@ def _rates_helper(data_dir: Path, info: dict[str, Any] | None, engine: str) -> A
     return RatesHelper()
 
 
-def _import(roots: list[Path], data_dir: Path, info: dict[str, Any] | None, rates: Any,
-            as_json: bool, progress: bool | None, engine: str) -> tuple[Any, bool]:
+def _import(roots: list[Path], data_dir: Path, info: dict[str, Any] | None,
+            token: str | None, rates: Any, as_json: bool, progress: bool | None,
+            engine: str) -> tuple[Any, bool]:
     from ccotel.importer.run import ImportReport, plan_files, run_import
 
-    sink = _open_sink(data_dir, info, rates)
+    sink = _open_sink(data_dir, info, token, rates)
     try:
         seen, plans = plan_files(roots, sink.file_states())
         report = ImportReport(files_seen=seen)
@@ -84,45 +88,20 @@ def _import(roots: list[Path], data_dir: Path, info: dict[str, Any] | None, rate
             report = _with_bar(plans, sink, report, pending, engine)
         else:
             report = run_import(plans, sink, report=report, engine=engine)  # type: ignore[arg-type]
-    except Exception as exc:
-        _raise_friendly(exc, data_dir)
-        raise
     finally:
         sink.close()
     return report, info is not None
 
 
-def _open_sink(data_dir: Path, info: dict[str, Any] | None, rates: Any = None) -> Any:
-    from ccotel.importer.run import LocalSink, RemoteSink, server_url, token_from_env
+def _open_sink(data_dir: Path, info: dict[str, Any] | None, token: str | None,
+               rates: Any = None) -> Any:
+    from ccotel.importer.run import LocalSink, RemoteSink
 
     if info is not None:
-        return RemoteSink(server_url(info), token_from_env())
-    try:
-        return LocalSink(data_dir, rates=rates)
-    except Exception as exc:
-        _raise_friendly(exc, data_dir)
-        raise
+        from ccotel.client import Client
 
-
-def _raise_friendly(exc: Exception, data_dir: Path) -> None:
-    import duckdb
-
-    from ccotel.importer.run import RemoteError
-    from ccotel.store.schema import SchemaError
-
-    if isinstance(exc, (RemoteError, SchemaError)):
-        raise click.ClickException(str(exc)) from None
-    if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
-        raise click.ClickException(
-            f"the store in {data_dir} is in use by another process (a report, or a "
-            "'ccotel serve' that did not leave a server.json): retry when it is done") from None
-    try:
-        import httpx
-    except ImportError:  # pragma: no cover - httpx is a dependency
-        return
-    if isinstance(exc, httpx.HTTPError):
-        raise click.ClickException(
-            f"cannot reach the running ccotel server ({exc}): is it still running?") from None
+        return RemoteSink(Client.from_info(info, token, timeout=300))
+    return LocalSink(data_dir, rates=rates)
 
 
 def _with_bar(plans: list[Any], sink: Any, report: Any, pending: int, engine: str) -> Any:

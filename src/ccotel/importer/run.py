@@ -8,12 +8,11 @@ way; dedupe and offsets happen where the store is (`store.apply_chunk`).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ccotel.claude.pricing import Pricer
 from ccotel.importer import files as tfiles
@@ -25,6 +24,9 @@ from ccotel.importer.transcript import (
     looks_like_json_object,
     parse_line,
 )
+
+if TYPE_CHECKING:
+    from ccotel.client import Client
 
 CHUNK_ROWS = 10_000
 MAX_MALFORMED_SHOWN = 20
@@ -177,9 +179,9 @@ class LocalSink:
     """Writes the store directly: no server holds it."""
 
     def __init__(self, data_dir: Path, rates: Any = None) -> None:
-        from ccotel.store import schema
+        from ccotel.store import COMMAND_MEMORY_LIMIT, schema
 
-        self.con = schema.connect(data_dir)
+        self.con = schema.connect(data_dir, memory_limit=COMMAND_MEMORY_LIMIT)
         self._writer: Any = None
         self._rates = rates  # importer/prices.py's helper, for a bulk import
 
@@ -214,53 +216,31 @@ class LocalSink:
 
 
 class RemoteSink:
-    """Sends chunks to the running server's import endpoint (see `api.py`)."""
+    """Sends chunks to the running server's import endpoint (see `api.py`) through the one
+    client (`ccotel.client`: its TLS certificate, the token)."""
 
-    def __init__(self, base_url: str, token: str | None = None, timeout: float = 300) -> None:
-        import httpx
+    def __init__(self, client: Client) -> None:
+        self.client = client
 
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.client = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        from ccotel import errors
 
-    def _check(self, resp: Any) -> Any:
-        if resp.status_code == 404:
-            raise RemoteError("the running server has no import endpoint (an older ccotel?): "
-                              "stop it, import, and start it again")
-        if resp.status_code == 401:
-            raise RemoteError("the running server wants its token: set CCOTEL_TOKEN to the "
-                              "value of its --token")
-        if resp.status_code != 200:
-            try:
-                msg = resp.json()["error"]["message"]
-            except Exception:  # noqa: BLE001 - any non-envelope answer
-                msg = resp.text[:200]
-            raise RemoteError(f"the server refused the import: {msg}")
-        return resp.json()
+        try:
+            if method == "GET":
+                return self.client.get(path)
+            return self.client.post(path, body)
+        except errors.NotFound:
+            raise errors.NotFound("the running server has no import endpoint (an older "
+                                  "ccotel?): stop it, import, and start it again") from None
 
     def file_states(self) -> dict[str, FileState]:
-        data = self._check(self.client.get("/api/v1/import/files"))
+        data = self._call("GET", "/api/v1/import/files")
         return {f["path"]: FileState.from_dict(f) for f in data["files"]}
 
     def apply(self, rows: list[dict[str, Any]], files: list[FileState]) -> ChunkResult:
         body = {"rows": rows, "files": [f.as_dict() for f in files]}
-        data = self._check(self.client.post("/api/v1/import/chunk", json=body))
+        data = self._call("POST", "/api/v1/import/chunk", body)
         return ChunkResult(**data["result"])
 
     def close(self) -> None:
         self.client.close()
-
-
-class RemoteError(RuntimeError):
-    """The server did not take the import; the message says why."""
-
-
-def server_url(info: dict[str, Any]) -> str:
-    """Base URL of a running server's API, from its server.json."""
-    host = info["host"] if info["host"] not in ("0.0.0.0", "::") else "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{info['ui_port']}"
-
-
-def token_from_env() -> str | None:
-    return os.environ.get("CCOTEL_TOKEN") or None

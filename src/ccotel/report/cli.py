@@ -29,9 +29,9 @@ HELP = {
 
 
 def _options(fn: Any) -> Any:
-    from ccotel.cli import setting_options
+    from ccotel.settings import reader_options
 
-    fn = setting_options(("data-dir",))(fn)
+    fn = reader_options()(fn)
     fn = click.option("--json", "as_json", is_flag=True,
                       help="Print JSON (ccusage's field names).")(fn)
     fn = click.option("--source", type=click.Choice(["all", "telemetry", "transcript"]),
@@ -48,9 +48,9 @@ def _options(fn: Any) -> Any:
 
 def _command(name: str) -> click.Command:
     def run(since: str | None, until: str | None, tz: str | None, breakdown: bool,
-            source: str, as_json: bool, data_dir: Path | None) -> None:
+            source: str, as_json: bool, data_dir: Path | None, token: str | None) -> None:
         report = fetch(name, {"since": since, "until": until, "tz": tz, "source": source},
-                       data_dir)
+                       data_dir, token)
         if as_json:
             click.echo(json.dumps(report, indent=2))
             return
@@ -64,17 +64,14 @@ def _command(name: str) -> click.Command:
     return click.command(name, help=HELP[name])(_options(run))
 
 
-def fetch(name: str, params: dict[str, Any], data_dir: Path | None) -> dict[str, Any]:
+def fetch(name: str, params: dict[str, Any], data_dir: Path | None,
+          token: str | None = None) -> dict[str, Any]:
     """The report object: from the running server when there is one, else the store."""
-    from ccotel.cli import read_api_or_store
-    from ccotel.query import BadQuery
+    from ccotel import client
     from ccotel.report.query import ReportQuery
     from ccotel.settings import default_data_dir
 
-    try:
-        q = ReportQuery.parse(params)
-    except BadQuery as exc:
-        raise click.BadParameter(str(exc)) from None
+    q = ReportQuery.parse(params)  # a BadQuery is a usage error (exit 2)
 
     def local(con: Any) -> Any:
         from ccotel.report import data
@@ -82,22 +79,8 @@ def fetch(name: str, params: dict[str, Any], data_dir: Path | None) -> dict[str,
         return data.build(con, name, q)
 
     data_dir = data_dir or default_data_dir()
-    try:
-        result = read_api_or_store(data_dir, f"/api/v1/report/{name}", q.as_params(), local)
-    except Exception as exc:
-        _friendly(exc, data_dir)
-        raise
-    return result  # type: ignore[no-any-return]
-
-
-def _friendly(exc: Exception, data_dir: Path) -> None:
-    import duckdb
-
-    if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
-        raise click.ClickException(
-            f"the store in {data_dir} is being written by another process (an import?): "
-            "retry when it is done, or run 'ccotel serve' so reports and imports share it"
-        ) from None
+    return client.read(data_dir, f"/api/v1/report/{name}",  # type: ignore[no-any-return]
+                       q.as_params(), local, token)
 
 
 COMMANDS: dict[str, Callable[[], click.Command]] = {n: partial(_command, n) for n in HELP}

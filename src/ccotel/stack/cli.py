@@ -1,5 +1,6 @@
 """`ccotel stack ...`: generate and run the Docker Compose stack (Grafana, Prometheus, Loki,
-OTel Collector). Thin: parse, call `generate` / `compose`, print."""
+OTel Collector). Thin: parse (each option checked by its type), call `generate` /
+`compose`, print; their `StackError`s are shown by `ccotel.cli` as one line."""
 
 from __future__ import annotations
 
@@ -11,18 +12,65 @@ from typing import Any
 
 import click
 
+from ccotel.settings import DataDir, Duration, options
 from ccotel.stack import compose as compose_mod
 from ccotel.stack.generate import (
     ANONYMOUS_ROLES,
     DEFAULT_DIR,
-    StackError,
     StackOptions,
+)
+from ccotel.stack.generate import (
     init as init_stack,
 )
 
-_DIR = click.argument("directory", required=False, type=click.Path(path_type=Path),
-                      default=str(DEFAULT_DIR))
+_DIR = click.argument("directory", required=False,
+                      type=click.Path(file_okay=False, path_type=Path), default=str(DEFAULT_DIR))
 _DEFAULTS = StackOptions()
+_PORT = click.IntRange(1, 65535)
+
+
+class _Address(click.ParamType):
+    """An IP address to publish the ports on."""
+
+    name = "address"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        import ipaddress
+
+        try:
+            return str(ipaddress.ip_address(str(value).strip()))
+        except ValueError:
+            self.fail(f"{value!r} is not an IP address (e.g. 127.0.0.1, 0.0.0.0)", param, ctx)
+
+
+class _Image(click.ParamType):
+    """A container image reference (it is written into docker-compose.yml as is)."""
+
+    name = "image"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        import re
+
+        text = str(value)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}", text):
+            self.fail(f"{text!r} is not an image reference (e.g. grafana/grafana:10.3.3)",
+                      param, ctx)
+        return text
+
+
+class _Tail(click.ParamType):
+    """`docker compose logs --tail`: a line count or `all`."""
+
+    name = "lines"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if text != "all" and not (text.isdigit() and int(text) <= 10_000_000):
+            self.fail(f"{text!r} is not a line count or 'all'", param, ctx)
+        return text
 
 
 @click.group()
@@ -34,34 +82,37 @@ def stack() -> None:
 @_DIR
 @click.option("--force", is_flag=True, help="Overwrite files you changed (shows the diff).")
 @click.option("--dry-run", is_flag=True, help="Only show what would change.")
-@click.option("--bind", default=_DEFAULTS.bind, show_default=True,
+@click.option("--bind", type=_Address(), default=_DEFAULTS.bind, show_default=True,
               help="Host address the ports are published on (0.0.0.0 exposes the stack).")
-@click.option("--grafana-port", type=int, default=_DEFAULTS.grafana_port, show_default=True)
-@click.option("--prometheus-port", type=int, default=_DEFAULTS.prometheus_port,
+@click.option("--grafana-port", type=_PORT, default=_DEFAULTS.grafana_port, show_default=True)
+@click.option("--prometheus-port", type=_PORT, default=_DEFAULTS.prometheus_port,
               show_default=True)
-@click.option("--loki-port", type=int, default=_DEFAULTS.loki_port, show_default=True)
-@click.option("--otlp-grpc-port", type=int, default=_DEFAULTS.otlp_grpc_port,
+@click.option("--loki-port", type=_PORT, default=_DEFAULTS.loki_port, show_default=True)
+@click.option("--otlp-grpc-port", type=_PORT, default=_DEFAULTS.otlp_grpc_port,
               show_default=True)
-@click.option("--otlp-http-port", type=int, default=_DEFAULTS.otlp_http_port,
+@click.option("--otlp-http-port", type=_PORT, default=_DEFAULTS.otlp_http_port,
               show_default=True)
-@click.option("--collector-metrics-port", type=int, default=_DEFAULTS.collector_metrics_port,
+@click.option("--collector-metrics-port", type=_PORT, default=_DEFAULTS.collector_metrics_port,
               show_default=True)
-@click.option("--metrics-retention", default=_DEFAULTS.metrics_retention, show_default=True)
-@click.option("--logs-retention", default=_DEFAULTS.logs_retention, show_default=True)
+@click.option("--metrics-retention", type=Duration(), default=_DEFAULTS.metrics_retention,
+              show_default=True)
+@click.option("--logs-retention", type=Duration(), default=_DEFAULTS.logs_retention,
+              show_default=True)
 @click.option("--grafana-anonymous", "anonymous_role", type=click.Choice(ANONYMOUS_ROLES),
               default=_DEFAULTS.anonymous_role, show_default=True,
               help="Role of visitors who are not logged in ('off' requires a login).")
-@click.option("--collector-image", default=_DEFAULTS.collector_image, show_default=True)
-@click.option("--loki-image", default=_DEFAULTS.loki_image, show_default=True)
-@click.option("--prometheus-image", default=_DEFAULTS.prometheus_image, show_default=True)
-@click.option("--grafana-image", default=_DEFAULTS.grafana_image, show_default=True)
+@click.option("--collector-image", type=_Image(), default=_DEFAULTS.collector_image,
+              show_default=True)
+@click.option("--loki-image", type=_Image(), default=_DEFAULTS.loki_image,
+              show_default=True)
+@click.option("--prometheus-image", type=_Image(), default=_DEFAULTS.prometheus_image,
+              show_default=True)
+@click.option("--grafana-image", type=_Image(), default=_DEFAULTS.grafana_image,
+              show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON.")
 def init(directory: Path, force: bool, dry_run: bool, as_json: bool, **options: Any) -> None:
     """Write the stack into DIRECTORY [default: ~/.config/claude-otel-monitoring]."""
-    try:
-        result = init_stack(directory, StackOptions(**options), force=force, dry_run=dry_run)
-    except StackError as exc:
-        raise click.ClickException(str(exc)) from None
+    result = init_stack(directory, StackOptions(**options), force=force, dry_run=dry_run)
     if as_json:
         click.echo(json.dumps({"directory": str(result.directory),
                                "env_created": result.env_created,
@@ -87,10 +138,7 @@ def init(directory: Path, force: bool, dry_run: bool, as_json: bool, **options: 
 
 
 def _open(directory: Path) -> compose_mod.Compose:
-    try:
-        return compose_mod.Compose.open(directory)
-    except StackError as exc:
-        raise click.ClickException(str(exc)) from None
+    return compose_mod.Compose.open(directory)
 
 
 @stack.command()
@@ -120,24 +168,23 @@ def reset(directory: Path) -> None:
 
 @stack.command()
 @click.argument("service", required=False, type=click.Choice(compose_mod.SERVICES))
-@click.option("--dir", "directory", type=click.Path(path_type=Path), default=str(DEFAULT_DIR),
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=str(DEFAULT_DIR),
               show_default=True, help="The stack directory.")
 @click.option("--no-follow", is_flag=True, help="Print and exit instead of following.")
-@click.option("--tail", default="200", show_default=True, help="Lines per container.")
+@click.option("--tail", type=_Tail(), default="200", show_default=True,
+              help="Lines per container.")
 def logs(service: str | None, directory: Path, no_follow: bool, tail: str) -> None:
     """Container logs: all, or one SERVICE."""
-    try:
-        code = _open(directory).logs(service, follow=not no_follow, tail=tail)
-    except StackError as exc:
-        raise click.ClickException(str(exc)) from None
-    sys.exit(code)
+    sys.exit(_open(directory).logs(service, follow=not no_follow, tail=tail))
 
 
 @stack.command()
 @_DIR
-@click.option("--data-dir", type=click.Path(path_type=Path), envvar="CCOTEL_DATA_DIR",
-              default=None, help="The data dir of a `ccotel serve` that may hold the ports "
-              "[default: ccotel's default data dir].")
+@options("data-dir", overrides={"data-dir": {
+    "type": DataDir(create=False),
+    "help": "The data dir of a `ccotel serve` that may hold the ports "
+            "[default: the user data dir]."}})
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 def status(directory: Path, data_dir: Path | None, as_json: bool) -> None:
     """Check Loki, Prometheus, Grafana and the collector over HTTP (no Docker needed), by
@@ -145,11 +192,7 @@ def status(directory: Path, data_dir: Path | None, as_json: bool) -> None:
     from ccotel.running import find_running
     from ccotel.settings import default_data_dir
 
-    server = find_running(data_dir or default_data_dir())
-    try:
-        checks = compose_mod.status(directory, server=server)
-    except StackError as exc:
-        raise click.ClickException(str(exc)) from None
+    checks = compose_mod.status(directory, server=find_running(data_dir or default_data_dir()))
     if as_json:
         click.echo(json.dumps([asdict(c) for c in checks], indent=2))
     else:

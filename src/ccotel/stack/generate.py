@@ -20,6 +20,7 @@ from typing import Literal
 import jinja2
 
 from ccotel import __version__
+from ccotel.errors import CcotelError
 from ccotel.panels import PANELS
 from ccotel.query import BadQuery, parse_duration
 from ccotel.stack.dashboard import REFRESH, build_dashboard, description
@@ -50,7 +51,7 @@ FILES: dict[str, str] = {
 DASHBOARD_PATH = "grafana/provisioning/dashboards/claude-code.json"
 
 
-class StackError(RuntimeError):
+class StackError(CcotelError):
     """Something the user has to fix; the message says what to do."""
 
 

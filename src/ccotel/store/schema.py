@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from ccotel.store import DB_FILENAME
+from ccotel.errors import Busy, StoreError
+from ccotel.store import DB_FILENAME, MEMORY_LIMIT
+from ccotel.store.files import DIR_MODE, make_private
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -19,8 +21,12 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 3
 
 
-class SchemaError(RuntimeError):
-    """The database file was written by an incompatible ccotel."""
+class SchemaError(StoreError):
+    """The database file was written by an incompatible ccotel (or is no ccotel store)."""
+
+
+class StoreInUse(Busy):
+    """Another process holds the store's lock."""
 
 
 @cache
@@ -31,7 +37,7 @@ def sql(name: str) -> str:
 
 def current_hour() -> datetime:
     """The start of the current hour, in the store's time (naive UTC)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
 
 
 def db_path(data_dir: Path) -> Path:
@@ -39,19 +45,35 @@ def db_path(data_dir: Path) -> Path:
 
 
 def connect(data_dir: Path, *, read_only: bool = False,
-            memory_limit: str = "512MB") -> duckdb.DuckDBPyConnection:
-    """Open (and when writable, create or migrate) the store in `data_dir`."""
+            memory_limit: str = MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
+    """Open (and when writable, create or migrate) the store in `data_dir`; writable, the
+    data dir and its files are made private (`store/files.py`)."""
     path = db_path(data_dir)
     if read_only and not path.exists():
         raise SchemaError(f"no ccotel store at {path}: run 'ccotel serve' or 'ccotel import' first")
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only,
-                         config={"memory_limit": memory_limit, "threads": 2})
+    try:
+        if not read_only:
+            path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        con = duckdb.connect(str(path), read_only=read_only,
+                             config={"memory_limit": memory_limit, "threads": 2})
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreInUse(
+                f"the store in {path.parent} is being written by another process (an "
+                "import?): retry when it is done, or run 'ccotel serve' so reports and "
+                "imports share it" if read_only else
+                f"the store in {path.parent} is in use by another process (another "
+                "'ccotel serve', a report or an import): retry when it is done, or use "
+                "another --data-dir") from None
+        raise StoreError(f"cannot open the store in {path.parent}: {exc}") from None
+    except OSError as exc:
+        raise StoreError(f"cannot open the store in {path.parent}: "
+                         f"{exc.strerror or exc}") from None
     try:
         if read_only:
             check_version(con)
         else:
+            make_private(path.parent)  # the file DuckDB created too, whatever the umask
             ensure_schema(con)
     except BaseException:
         con.close()
