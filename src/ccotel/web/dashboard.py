@@ -30,7 +30,7 @@ from ccotel.claude.catalogue import EVENTS
 from ccotel.panels import PANELS, PANELS_BY_ID
 from ccotel.query import INT64_MAX, Query, parse_int
 from ccotel.store import logs, panels, sessions
-from ccotel.web.errors import NotFound
+from ccotel.errors import NotFound
 from ccotel.web.jsonbody import ApiJSON
 from ccotel.web.openapi import (ANY_OBJECT, BOOLEAN, COUNT, EVENT, INTEGER, LOG_PAGE, NUMBER,
                                 QUERY_PARAMS, RANGE, STRING, TIME, TOKENS, array, nullable, obj,
