@@ -24,11 +24,11 @@ from starlette.applications import Starlette
 
 from ccotel import __version__, auth, redact
 from ccotel.errors import StartupError
-from ccotel.importer import api as import_api
+from ccotel.web import imports as import_api
 from ccotel.otlp import grpc as otlp_grpc
 from ccotel.otlp import http as otlp_http
 from ccotel.otlp.ingest import Ingestor
-from ccotel.report import api as report_api
+from ccotel.web import reports as report_api
 from ccotel.running import write_server_file
 from ccotel.selfmetrics import ServerMetrics
 from ccotel.settings import Settings

@@ -1,7 +1,7 @@
 """Applying a chunk of imported rows to the store, in the process that owns it.
 
 `ccotel import` without a server calls `apply_chunk` on its own connection; with a server
-running, the server calls it from the import endpoint (`api.py`). Either way:
+running, the server calls it from the import endpoint (`web/imports.py`). Either way:
 
 1. duplicates are resolved against the chunk and the stored rows (`dedupe.py`); a stored
    copy that a more complete one replaces is deleted first;

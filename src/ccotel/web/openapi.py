@@ -5,7 +5,7 @@ and `document()` walks the app's route table to assemble them: a route with no
 description, or a description with no route, cannot go unnoticed (the tests compare the
 two both ways, and fuzz the live server against the document with schemathesis).
 Handlers that live beside other code (the summary in `web/app.py`, the import endpoints
-in `importer/api.py`) are described in `ELSEWHERE`, keyed by path, and checked the same way.
+in `web/imports.py`) are described in `ELSEWHERE`, keyed by path, and checked the same way.
 
 The building blocks below (parameters, schemas, error responses) are the vocabulary the
 descriptions share, so a time range or the error envelope is written once.
