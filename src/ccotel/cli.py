@@ -145,21 +145,12 @@ def read_api_or_store(data_dir: Path, path: str, params: dict[str, Any],
 
     info = find_running(data_dir)
     if info is not None:
-        import os
-
         import httpx
 
-        token = os.environ.get("CCOTEL_TOKEN")
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        host = info["host"] if info["host"] not in ("0.0.0.0", "::") else "127.0.0.1"
-        if ":" in host:
-            host = f"[{host}]"
-        # The server's own certificate may be self-signed: it is on this machine, named in
-        # server.json next to the store, so trust it for this local call.
-        verify: Any = True
-        if info.get("scheme") == "https" and info.get("tls_cert"):
-            verify = info["tls_cert"]
-        resp = httpx.get(f"{info.get('scheme', 'http')}://{host}:{info['ui_port']}{path}",
+        from ccotel.running import ui_endpoint
+
+        base, headers, verify = ui_endpoint(info)
+        resp = httpx.get(f"{base}{path}",
                          params={k: v for k, v in params.items() if v is not None},
                          headers=headers, timeout=60, verify=verify)
         if resp.status_code != 200:
@@ -216,6 +207,7 @@ def _register() -> None:
     assert isinstance(main, _LazyGroup)
     main.lazy.update({
         "demo": ("ccotel.demo.command", "demo_command"),
+        "export": ("ccotel.store.export_command", "export_command"),
         "import": ("ccotel.importer.cli", "import_command"),
         "stack": ("ccotel.stack.cli", "stack"),
     })

@@ -55,12 +55,13 @@ def build_app(ctx: WebContext, extra_routes: list[BaseRoute] | None = None) -> S
         q = Query.parse(dict(request.query_params))
         return JSONResponse(await ctx.read(reader.summary, q))
 
-    from ccotel.web import dashboard
+    from ccotel.web import dashboard, export
 
     routes: list[BaseRoute] = [
         Route("/readyz", readyz),
         Route("/healthz", readyz),
         Route("/api/v1/summary", summary),
+        *export.routes(ctx),
         *(extra_routes or []),
         # Last: the dashboard's catch-all static mount must not shadow the routes above.
         *dashboard.routes(ctx),

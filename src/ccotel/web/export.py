@@ -1,0 +1,62 @@
+"""The export API: `GET /api/v1/export/{events|requests|sessions|daily|tools|repos}
+?format=csv|parquet|jsonl&since=&until=&user=&session=&model=`.
+
+DuckDB writes the export to a temporary file beside the store (private to the server's
+user: the data dir is 0700), which is then streamed in chunks and deleted, so the server's
+memory stays bounded whatever the size. `ccotel export` asks this endpoint while a server
+holds the store's lock.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from ccotel.store import export
+
+CHUNK = 256 * 1024
+
+
+def _chunks(directory: Path, path: Path) -> Iterator[bytes]:
+    """The file's bytes in chunks; the temporary directory goes when the stream ends or
+    the client leaves."""
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(CHUNK):
+                yield chunk
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def routes(ctx: Any) -> list[Route]:
+    """Routes for `web.app.build_app`; `ctx` is its WebContext."""
+
+    async def export_route(request: Request) -> Response:
+        kind = request.path_params["what"]
+        params = dict(request.query_params)
+        fmt = params.pop("format", "csv")
+        export.check(kind, fmt)
+        q = export.parse_query(params)
+        parent = ctx.settings.data_dir if ctx.settings is not None else None
+        directory = Path(await run_in_threadpool(
+            tempfile.mkdtemp, ".export", "ccotel-", None if parent is None else str(parent)))
+        path = directory / f"{kind}.{fmt}"
+        try:
+            await ctx.read(export.write, kind, fmt, q, path)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        return StreamingResponse(
+            _chunks(directory, path), media_type=export.MEDIA_TYPES[fmt],
+            headers={"Content-Disposition": f'attachment; filename="ccotel-{kind}.{fmt}"',
+                     "Content-Length": str(path.stat().st_size)})
+
+    return [Route("/api/v1/export/{what}", export_route, methods=["GET"])]
