@@ -88,6 +88,23 @@ class _Uvicorn(uvicorn.Server):
         yield
 
 
+def _transcript_watcher(settings: Settings, writer: Writer) -> Any:
+    """`--watch-transcripts`: the started watcher of Claude Code's transcript folders."""
+    if not settings.watch_transcripts:
+        return None
+    from ccotel.importer.files import default_roots
+    from ccotel.importer.watch import TranscriptWatcher
+
+    roots = default_roots()
+    if not roots:
+        log.warning("--watch-transcripts: no transcript folder (CLAUDE_CONFIG_DIR, "
+                    "~/.config/claude/projects, ~/.claude/projects) exists yet: not watching")
+        return None
+    watcher = TranscriptWatcher(writer, roots)
+    watcher.start()
+    return watcher
+
+
 def _uvicorn(app: Any, settings: Settings) -> _Uvicorn:
     kwargs: dict[str, Any] = {}
     if settings.tls_cert and settings.tls_key:
@@ -242,6 +259,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             (_uvicorn(metrics_app, settings), socks["metrics"]),
         ]
         writer.start()
+        watcher = _transcript_watcher(settings, writer)
         await grpc_server.start()
         tasks = [asyncio.create_task(s.serve(sockets=[sock])) for s, sock in servers]
         for _ in range(200):
@@ -266,6 +284,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         await grpc_server.stop(grace=2)
         await asyncio.gather(*tasks, return_exceptions=True)
         waiter.cancel()
+        if watcher is not None:
+            watcher.stop()
         writer.stop()
         with contextlib.suppress(FileNotFoundError):
             server_file.unlink()

@@ -54,6 +54,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("tls-cert", None, "PEM certificate: serve every port (gRPC and HTTP) over TLS.", Path),
     Setting("tls-key", None, "PEM private key for --tls-cert.", Path),
     Setting("redact", "", "Drop or hash at ingest: prompts,responses,tool-details,emails."),
+    Setting("watch-transcripts", False, "Import Claude Code's transcripts as they are written "
+            "(keeps history past Claude Code's own cleanup).", bool),
 )
 
 # Knobs for tests and debugging: accepted by `ccotel serve` but hidden from --help and
@@ -80,6 +82,7 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     redact: str = ""
+    watch_transcripts: bool = False
     retention_interval: str = "1h"
 
     @property

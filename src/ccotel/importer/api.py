@@ -11,7 +11,6 @@ both decide that a request is new.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from starlette.requests import Request
@@ -19,15 +18,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ccotel.importer.files import FileState
-from ccotel.importer.store import BadRows, apply_chunk, check_rows, read_file_states
+from ccotel.importer.store import (
+    CHUNK_LOCK,
+    BadRows,
+    apply_chunk,
+    check_rows,
+    read_file_states,
+)
 from ccotel.store.writer import RejectedBatch
 from ccotel.web.errors import ApiError
 
 
 def routes(ctx: Any) -> list[Route]:
     """Routes for `web.app.build_app`; `ctx` is its WebContext (needs `ctx.writer`)."""
-    lock = threading.Lock()
-
     async def files(request: Request) -> Response:
         states = await ctx.read(read_file_states)
         return JSONResponse({"files": [s.as_dict() for s in states.values()]})
@@ -46,7 +49,7 @@ def routes(ctx: Any) -> list[Route]:
             raise ApiError(f"bad import chunk: {exc}", 400) from None
 
         def apply() -> Any:
-            with lock:
+            with CHUNK_LOCK:
                 return apply_chunk(ctx.writer, rows, file_states)
 
         from starlette.concurrency import run_in_threadpool

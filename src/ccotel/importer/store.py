@@ -20,6 +20,7 @@ never counts a request twice and never skips one.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,10 @@ ROW_COLUMNS = frozenset({
 EVENT_NAMES = frozenset({"api_request", "tool_use"})
 # A transcript request that telemetry already reported: kept for dedupe, never counted.
 COPY_EVENT = "transcript_copy"
+
+# Chunks are applied one at a time (the import API, the transcript watcher), so two
+# imports running at once cannot both decide that a request is new.
+CHUNK_LOCK = threading.Lock()
 
 # Columns of the tables handed to DuckDB (as Arrow schemas: pyarrow loads only when rows
 # are applied, not for every import command).
