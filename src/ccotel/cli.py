@@ -34,9 +34,15 @@ def _option(s: Setting, hidden: bool = False) -> Callable[[Any], Any]:
         return click.option(f"--{s.name}", s.attr, envvar=s.env, is_flag=True, default=False,
                             hidden=hidden, help=f"{s.help} [env: {s.env}]")
     ctype: Any = {int: int, Path: click.Path(path_type=Path), str: str}[s.type]
+    if s.multiple:  # from the env var: one value per line (values may hold spaces)
+        ctype = _Lines()
     return click.option(f"--{s.name}", s.attr, envvar=s.env, type=ctype, default=s.default,
-                        show_default=s.default is not None, hidden=hidden,
-                        help=f"{s.help} [env: {s.env}]")
+                        show_default=s.default not in (None, ()), hidden=hidden,
+                        multiple=s.multiple, help=f"{s.help} [env: {s.env}]")
+
+
+class _Lines(click.types.StringParamType):
+    envvar_list_splitter = "\n"
 
 
 class _LazyGroup(click.Group):

@@ -20,6 +20,7 @@ class Setting:
     default: Any
     help: str
     type: type = str
+    multiple: bool = False  # repeatable option: a tuple of values
 
     @property
     def env(self) -> str:
@@ -56,6 +57,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("redact", "", "Drop or hash at ingest: prompts,responses,tool-details,emails."),
     Setting("watch-transcripts", False, "Import Claude Code's transcripts as they are written "
             "(keeps history past Claude Code's own cleanup).", bool),
+    Setting("forward", (), "Send everything accepted on to this OTLP endpoint (repeatable): "
+            "http(s)://host:port (OTLP/HTTP) or grpc(s)://host:port (OTLP/gRPC).",
+            multiple=True),
+    Setting("forward-header", (), "Header for --forward, 'name=value' (repeatable), e.g. "
+            "'Authorization=Bearer ...' or a vendor's API key.", multiple=True),
+    Setting("forward-ca", None, "PEM CA bundle to verify --forward's TLS certificate.", Path),
+    Setting("forward-max-bytes", 256 * 1024 * 1024, "Largest forward outbox per target; "
+            "past it the oldest requests are dropped.", int),
 )
 
 # Knobs for tests and debugging: accepted by `ccotel serve` but hidden from --help and
@@ -83,6 +92,10 @@ class Settings:
     tls_key: Path | None = None
     redact: str = ""
     watch_transcripts: bool = False
+    forward: tuple[str, ...] = ()
+    forward_header: tuple[str, ...] = ()
+    forward_ca: Path | None = None
+    forward_max_bytes: int = 256 * 1024 * 1024
     retention_interval: str = "1h"
 
     @property

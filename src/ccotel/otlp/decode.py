@@ -52,6 +52,7 @@ class Batch:
     points: list[dict[str, Any]] = field(default_factory=list)
     spans: list[dict[str, Any]] = field(default_factory=list)
     received_ns: int = 0
+    request: bytes | None = None  # the OTLP protobuf, kept only for `serve --forward`
 
     @property
     def records(self) -> int:
