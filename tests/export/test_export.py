@@ -155,13 +155,21 @@ def test_api_streams_each_format_with_the_summary_totals(served: Any, tmp_path: 
                     for chunk in resp.iter_bytes():
                         f.write(chunk)
             _check(kind, _totals(path, fmt, kind), summary)
-    # The temporary files are gone once streamed.
+    # The temporary files are gone once streamed, and a restart clears any left behind.
     assert not list(served.data_dir.glob("*.export"))
+
     # `ccotel export` goes through the running server (it holds the store's lock).
     out = tmp_path / "cli.csv"
     done = _ccotel("export", "requests", "--data-dir", str(served.data_dir), "-o", str(out))
     assert done.returncode == 0, done.stderr
     _check("requests", _totals(out, "csv", "requests"), summary)
+    (served.data_dir / "ccotel-left.export").mkdir()
+    served.stop()
+    again = start_server(served.data_dir)
+    try:
+        assert not list(again.data_dir.glob("*.export"))
+    finally:
+        again.stop()
 
 
 @pytest.mark.parametrize("path, params", [

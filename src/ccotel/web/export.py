@@ -23,6 +23,7 @@ from starlette.routing import Route
 from ccotel.store import export
 
 CHUNK = 256 * 1024
+PREFIX, SUFFIX = "ccotel-", ".export"  # the temporary directories' names
 
 
 def _chunks(directory: Path, path: Path) -> Iterator[bytes]:
@@ -38,6 +39,10 @@ def _chunks(directory: Path, path: Path) -> Iterator[bytes]:
 
 def routes(ctx: Any) -> list[Route]:
     """Routes for `web.app.build_app`; `ctx` is its WebContext."""
+    parent = ctx.settings.data_dir if ctx.settings is not None else None
+    if parent is not None:  # left by a server that stopped mid-export
+        for stale in Path(parent).glob(f"{PREFIX}*{SUFFIX}"):
+            shutil.rmtree(stale, ignore_errors=True)
 
     async def export_route(request: Request) -> Response:
         kind = request.path_params["what"]
@@ -45,9 +50,8 @@ def routes(ctx: Any) -> list[Route]:
         fmt = params.pop("format", "csv")
         export.check(kind, fmt)
         q = export.parse_query(params)
-        parent = ctx.settings.data_dir if ctx.settings is not None else None
         directory = Path(await run_in_threadpool(
-            tempfile.mkdtemp, ".export", "ccotel-", None if parent is None else str(parent)))
+            tempfile.mkdtemp, SUFFIX, PREFIX, None if parent is None else str(parent)))
         path = directory / f"{kind}.{fmt}"
         try:
             await ctx.read(export.write, kind, fmt, q, path)
