@@ -10,6 +10,7 @@ over any export equal the summary's for the same query. Parquet keeps the store'
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,9 @@ import duckdb
 from ccotel.query import BadQuery, Query
 from ccotel.store.schema import sql
 
+# One export at a time: each changes database-wide settings for its duration (below), and
+# holds a temporary file as large as its output.
+_ONE_AT_A_TIME = threading.Lock()
 KINDS = ("events", "requests", "sessions", "daily", "tools", "repos")
 FORMATS = ("csv", "parquet", "jsonl")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
@@ -65,12 +69,13 @@ def write(con: duckdb.DuckDBPyConnection, kind: str, fmt: str, q: Query, path: P
     # buffer per thread. The settings are the database's, so they are restored at once.
     settings = {"preserve_insertion_order": "false", **({"threads": "1"} if fmt == "jsonl"
                                                          else {})}
-    before = {name: con.execute(f"SELECT current_setting('{name}')").fetchone()[0]  # type: ignore[index]
-              for name in settings}
-    for name, value in settings.items():
-        con.execute(f"SET {name} = {value}")
-    try:
-        con.execute(f"COPY ({text}) TO '{target}' ({_COPY_OPTIONS[fmt]})", params)
-    finally:
-        for name, value in before.items():
+    with _ONE_AT_A_TIME:
+        before = {name: con.execute(f"SELECT current_setting('{name}')").fetchone()[0]  # type: ignore[index]
+                  for name in settings}
+        for name, value in settings.items():
             con.execute(f"SET {name} = {value}")
+        try:
+            con.execute(f"COPY ({text}) TO '{target}' ({_COPY_OPTIONS[fmt]})", params)
+        finally:
+            for name, value in before.items():
+                con.execute(f"SET {name} = {value}")

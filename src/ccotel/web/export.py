@@ -15,12 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from ccotel.store import export
+from ccotel.web.errors import ApiError
 
 CHUNK = 256 * 1024
 PREFIX, SUFFIX = "ccotel-", ".export"  # the temporary directories' names
@@ -55,8 +57,14 @@ def routes(ctx: Any) -> list[Route]:
         path = directory / f"{kind}.{fmt}"
         try:
             await ctx.read(export.write, kind, fmt, q, path)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(directory, ignore_errors=True)
+            if isinstance(exc, duckdb.OutOfMemoryException):
+                raise ApiError("the export needs more memory than --memory-limit allows: "
+                               "narrow the range, or raise --memory-limit", 503) from None
+            if isinstance(exc, OSError):
+                raise ApiError(f"cannot write the export in the data dir: {exc.strerror}",
+                               503) from None
             raise
         return StreamingResponse(
             _chunks(directory, path), media_type=export.MEDIA_TYPES[fmt],
