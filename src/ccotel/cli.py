@@ -181,6 +181,7 @@ def _register() -> None:
     assert isinstance(main, _LazyGroup)
     main.lazy.update({
         "demo": ("ccotel.demo.command", "demo_command"),
+        "export": ("ccotel.export_cli", "export_command"),
         "import": ("ccotel.importer.cli", "import_command"),
         "stack": ("ccotel.stack.cli", "stack"),
     })

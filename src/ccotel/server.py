@@ -33,6 +33,7 @@ from ccotel.running import write_server_file
 from ccotel.selfmetrics import ServerMetrics
 from ccotel.settings import Settings
 from ccotel.store import schema
+from ccotel.forward.outbox import Outbox
 from ccotel.store.writer import Writer
 from ccotel.web.app import WebContext, build_app
 
@@ -81,6 +82,65 @@ class _Uvicorn(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+def _forward_targets(settings: Settings, redacting: bool) -> tuple[list[Any], dict[str, str]]:
+    """`--forward` and `--forward-header`, checked before anything starts."""
+    if not settings.forward:
+        return [], {}
+    from ccotel.forward.sender import ForwardError, Target, parse_headers
+
+    if redacting:
+        # The outbox holds the requests as they arrived; --redact works on decoded rows.
+        raise StartupError("--forward sends the requests as received, --redact changes only "
+                           "what is stored: use one or the other (redact at the target)")
+    if settings.forward_ca is not None and not Path(settings.forward_ca).is_file():
+        raise StartupError(f"cannot read {settings.forward_ca}: give a PEM file to --forward-ca")
+    try:
+        targets = [Target.parse(u) for u in dict.fromkeys(settings.forward)]
+        return targets, parse_headers(settings.forward_header)
+    except ForwardError as exc:
+        raise StartupError(str(exc)) from None
+
+
+def _start_forwarders(settings: Settings, writer: Writer, metrics: ServerMetrics,
+                      targets: list[Any], headers: dict[str, str]) -> list[Any]:
+    """One started sender per `--forward` target, after dropping what waits for others."""
+    if not targets:
+        return []
+    from ccotel.forward.sender import Forwarder, ForwardMetrics
+
+    cur = writer.cursor()
+    try:
+        forgotten = writer.outbox.forget_others(cur)
+    finally:
+        cur.close()
+    if forgotten:
+        log.warning("dropped %d forward requests waiting for targets no longer given to "
+                    "--forward", forgotten)
+    fm = ForwardMetrics(metrics)
+    forwarders = [Forwarder(writer, t, headers, fm, ca=settings.forward_ca,
+                            max_bytes=settings.forward_max_bytes) for t in targets]
+    for f in forwarders:
+        f.start()
+    return forwarders
+
+
+def _transcript_watcher(settings: Settings, writer: Writer) -> Any:
+    """`--watch-transcripts`: the started watcher of Claude Code's transcript folders."""
+    if not settings.watch_transcripts:
+        return None
+    from ccotel.importer.files import default_roots
+    from ccotel.importer.watch import TranscriptWatcher
+
+    roots = default_roots()
+    if not roots:
+        log.warning("--watch-transcripts: no transcript folder (CLAUDE_CONFIG_DIR, "
+                    "~/.config/claude/projects, ~/.claude/projects) exists yet: not watching")
+        return None
+    watcher = TranscriptWatcher(writer, roots)
+    watcher.start()
+    return watcher
 
 
 def _uvicorn(app: Any, settings: Settings) -> _Uvicorn:
@@ -146,6 +206,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         redacted = redact.parse(settings.redact)
     except redact.RedactError as exc:
         raise StartupError(str(exc)) from None
+    targets, forward_headers = _forward_targets(settings, bool(redacted))
     try:
         retention = settings.retention_delta
         retention_interval_s = settings.retention_interval_s
@@ -164,7 +225,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         con = open_store(settings)
         metrics = ServerMetrics()
         writer = Writer(con, max_queue=settings.max_queue, retention=retention,
-                        retention_interval_s=retention_interval_s, observe=metrics.observe)
+                        retention_interval_s=retention_interval_s, observe=metrics.observe,
+                        outbox=Outbox([t.url for t in targets]) if targets else None)
         metrics.watch_queue(writer.depth)
         # One token check and one guessing throttle for every port.
         authenticator = auth.Authenticator(settings.token)
@@ -172,7 +234,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         # ever written.
         transform = (redact.Redactor(redacted, redact.load_key(settings.data_dir))
                      if redacted else None)
-        ingestor = Ingestor(writer, metrics, transform=transform)
+        ingestor = Ingestor(writer, metrics, transform=transform, keep_requests=bool(targets))
         grpc_server = otlp_grpc.build_server(ingestor, max_body=settings.max_body,
                                              auth=authenticator)
         address = f"[{host}]:{settings.grpc_port}" if ":" in host else f"{host}:{settings.grpc_port}"
@@ -219,6 +281,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             (_uvicorn(metrics_app, settings), socks["metrics"]),
         ]
         writer.start()
+        watcher = _transcript_watcher(settings, writer)
+        forwarders = _start_forwarders(settings, writer, metrics, targets, forward_headers)
         await grpc_server.start()
         tasks = [asyncio.create_task(s.serve(sockets=[sock])) for s, sock in servers]
         for _ in range(200):
@@ -242,7 +306,11 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         await grpc_server.stop(grace=2)
         await asyncio.gather(*tasks, return_exceptions=True)
         waiter.cancel()
+        if watcher is not None:
+            watcher.stop()
         writer.stop()
+        for f in forwarders:
+            f.stop()
         with contextlib.suppress(FileNotFoundError):
             server_file.unlink()
     finally:

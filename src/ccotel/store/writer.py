@@ -66,8 +66,10 @@ class Writer:
                  max_group_records: int = 50_000, retention: timedelta | None = None,
                  retention_interval_s: float = 3600.0,
                  compact_interval_s: float = 10.0, linger_s: float = 0.005,
-                 observe: Callable[[str, float], None] | None = None) -> None:
+                 observe: Callable[[str, float], None] | None = None,
+                 outbox: Any = None) -> None:
         self.con = con
+        self.outbox = outbox  # ccotel.forward.outbox.Outbox: filled in each commit
         self.linger_s = linger_s
         self._retained_since = datetime.min  # hours before this have had retention applied
         self._busy = False  # the last group was not alone: exports are arriving back to back
@@ -273,6 +275,8 @@ class Writer:
                 con.register("batch_state", tbl)
                 con.execute(schema.sql("upsert_series_state"))
                 con.unregister("batch_state")
+            if self.outbox is not None:  # forwarded exactly when stored
+                self.outbox.put(con, batches)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

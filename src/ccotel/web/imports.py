@@ -14,7 +14,6 @@ takes the chunk only as `application/json` and not from another site's page
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import duckdb
@@ -24,15 +23,19 @@ from starlette.routing import Route
 
 from ccotel.errors import CcotelError, UsageError
 from ccotel.importer.files import FileState
-from ccotel.importer.store import BadRows, apply_chunk, check_rows, read_file_states
+from ccotel.importer.store import (
+    CHUNK_LOCK,
+    BadRows,
+    apply_chunk,
+    check_rows,
+    read_file_states,
+)
 from ccotel.store.writer import RejectedBatch
 from ccotel.web.jsonbody import ApiJSON
 
 
 def routes(ctx: Any) -> list[Route]:
     """Routes for `web.app.build_app`; `ctx` is its WebContext (needs `ctx.writer`)."""
-    lock = threading.Lock()
-
     async def files(request: Request) -> Response:
         states = await ctx.read(read_file_states)
         return ApiJSON({"files": [s.as_dict() for s in states.values()]})
@@ -51,7 +54,7 @@ def routes(ctx: Any) -> list[Route]:
             raise UsageError(f"bad import chunk: {exc}") from None
 
         def apply() -> Any:
-            with lock:
+            with CHUNK_LOCK:
                 return apply_chunk(ctx.writer, rows, file_states)
 
         from starlette.concurrency import run_in_threadpool

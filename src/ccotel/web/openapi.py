@@ -133,10 +133,13 @@ def error_response(status: int) -> Schema:
 
 def spec(summary: str, response: Schema, *, params: list[Schema] | None = None,
          errors: tuple[int, ...] = (400,), body: Schema | None = None, method: str = "get",
-         description: str = "") -> tuple[str, Schema]:
-    """One operation: what it answers with 200, its parameters, its error statuses."""
+         description: str = "", media_types: tuple[str, ...] = ("application/json",)
+         ) -> tuple[str, Schema]:
+    """One operation: what it answers with 200 (JSON, unless `media_types` says which
+    files), its parameters, its error statuses."""
     op: Schema = {"summary": summary, "parameters": params or [], "responses": {
-        "200": {"description": "OK", "content": {"application/json": {"schema": response}}},
+        "200": {"description": "OK",
+                "content": {m: {"schema": response} for m in media_types}},
         **{str(s): error_response(s) for s in sorted({*errors, *ALWAYS})}}}
     if description:
         op["description"] = description

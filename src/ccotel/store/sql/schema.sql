@@ -141,6 +141,18 @@ CREATE TABLE IF NOT EXISTS import_files (
     head_hash VARCHAR
 );
 
+-- `serve --forward` (schema 4): each accepted OTLP request (protobuf, as received), once per
+-- forward target, inserted in the transaction that stores its rows and deleted once the
+-- target took it (forward/outbox.py).
+CREATE SEQUENCE IF NOT EXISTS outbox_id;
+CREATE TABLE IF NOT EXISTS outbox (
+    id BIGINT NOT NULL DEFAULT nextval('outbox_id'),
+    target VARCHAR NOT NULL,
+    signal VARCHAR NOT NULL,
+    body BLOB NOT NULL,
+    enqueued TIMESTAMP NOT NULL
+);
+
 -- ---------------------------------------------------------------------------------------
 -- Hourly rollups (schema 2). The dashboard and the summary read the whole hours of a range
 -- from these and the rest of it from the raw tables (each query: "whole hours" UNION ALL
