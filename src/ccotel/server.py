@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 
 from ccotel import __version__, auth, redact
 from ccotel.importer import api as import_api
+from ccotel.otlp import bounds
 from ccotel.otlp import grpc as otlp_grpc
 from ccotel.otlp import http as otlp_http
 from ccotel.otlp.ingest import Ingestor
@@ -189,7 +190,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         Path(settings.data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
         con = open_store(settings)
         metrics = ServerMetrics()
-        writer = Writer(con, max_queue=settings.max_queue, retention=retention,
+        writer = Writer(con, max_queue=settings.max_queue,
+                        max_queue_records=settings.max_queue_records, retention=retention,
                         retention_interval_s=retention_interval_s, observe=metrics.observe)
         metrics.watch_queue(writer.depth)
         authorize = make_authorizer(settings.token)
@@ -197,7 +199,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         # ever written.
         transform = (redact.Redactor(redacted, redact.load_key(settings.data_dir))
                      if redacted else None)
-        ingestor = Ingestor(writer, metrics, transform=transform)
+        ingestor = Ingestor(writer, metrics, transform=transform,
+                            limits=bounds.Limits(records=settings.max_records))
         grpc_server = otlp_grpc.build_server(ingestor, max_body=settings.max_body,
                                              authorize=authorize)
         address = f"[{host}]:{settings.grpc_port}" if ":" in host else f"{host}:{settings.grpc_port}"

@@ -1,6 +1,7 @@
 """OTLP/gRPC transport: the Logs, Metrics and Trace services, raw bytes in and out.
 
-The size limit is grpc's own max_receive_message_length (RESOURCE_EXHAUSTED); an overload
+The size limit is grpc's own max_receive_message_length (RESOURCE_EXHAUSTED), as is the
+limit of records per export (counted before parsing, otlp/bounds.py); an overload
 answers UNAVAILABLE with a google.rpc.RetryInfo detail so exporters back off.
 """
 
@@ -12,6 +13,7 @@ import grpc
 from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
+from ccotel.otlp.bounds import TooMuchWork
 from ccotel.otlp.decode import DecodeError, Signal
 from ccotel.otlp.ingest import Ingestor
 from ccotel.store.writer import Overloaded, RejectedBatch
@@ -49,6 +51,10 @@ def _handler(ingestor: Ingestor, signal: Signal,
         except DecodeError as exc:
             metrics.request(signal, "grpc", "invalid")
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except TooMuchWork as exc:
+            metrics.request(signal, "grpc", "too_large")
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                f"{exc}: split it into smaller exports")
         try:
             await ingestor.store(batch)
         except Overloaded as exc:

@@ -29,7 +29,7 @@ log = logging.getLogger("ccotel.writer")
 
 
 class Overloaded(RuntimeError):
-    """The write queue is full: the client should retry later."""
+    """The write queue is full (requests or records): the client should retry later."""
 
     retry_after_s = 1
 
@@ -62,7 +62,7 @@ class Writer:
     """Owns the read-write DuckDB connection; runs the single writer thread."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, *, max_queue: int = 256,
-                 max_group_records: int = 50_000, retention: timedelta | None = None,
+                 max_queue_records: int = 65_536, max_group_records: int = 50_000, retention: timedelta | None = None,
                  retention_interval_s: float = 3600.0,
                  compact_interval_s: float = 10.0, linger_s: float = 0.005,
                  observe: Callable[[str, float], None] | None = None) -> None:
@@ -71,6 +71,11 @@ class Writer:
         self._retained_since = datetime.min  # hours before this have had retention applied
         self._busy = False  # the last group was not alone: exports are arriving back to back
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        # Rows accepted and not yet committed (queued or being written): what the queue
+        # holds in memory is bounded by rows, not by requests of any size.
+        self.max_queue_records = max_queue_records
+        self._pending_records = 0
+        self._pending_lock = threading.Lock()
         self.max_group_records = max_group_records
         self.retention = retention
         self.retention_interval_s = retention_interval_s
@@ -101,11 +106,22 @@ class Writer:
         if batch.records == 0:
             fut.set_result(WriteResult())
             return fut
-        try:
-            self.queue.put_nowait(_Item(batch, fut, time.monotonic()))
-        except queue.Full:
-            raise Overloaded("write queue full") from None
+        with self._pending_lock:
+            # A batch larger than the whole bound still gets in alone, when nothing waits.
+            if (self._pending_records
+                    and self._pending_records + batch.records > self.max_queue_records):
+                raise Overloaded("write queue full")
+            try:
+                self.queue.put_nowait(_Item(batch, fut, time.monotonic()))
+            except queue.Full:
+                raise Overloaded("write queue full") from None
+            self._pending_records += batch.records
+        fut.add_done_callback(lambda _: self._release(batch.records))
         return fut
+
+    def _release(self, records: int) -> None:
+        with self._pending_lock:
+            self._pending_records -= records
 
     def write_now(self, batch: Batch) -> WriteResult:
         """Write synchronously from the calling thread (CLI tools without a server)."""
@@ -114,6 +130,10 @@ class Writer:
 
     def depth(self) -> int:
         return self.queue.qsize()
+
+    def pending_records(self) -> int:
+        """Rows accepted and not yet committed."""
+        return self._pending_records
 
     def stop(self, timeout: float = 30.0) -> None:
         if self._thread.is_alive():
