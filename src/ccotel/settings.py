@@ -52,6 +52,10 @@ SETTINGS: tuple[Setting, ...] = (
             "asked to back off (429/503, UNAVAILABLE).", int),
     Setting("max-queue-records", 65_536, "Records accepted and not yet written before "
             "clients are asked to back off (503, UNAVAILABLE).", int),
+    Setting("request-timeout", 15, "Seconds a client has to send a whole request (headers "
+            "and body) before it gets 408 and is disconnected.", int),
+    Setting("max-connections", 1024, "Connections each port holds at once (also kept below "
+            "the open-file limit); past it the slowest sender is dropped.", int),
     Setting("memory-limit", "64MB", "DuckDB memory limit (past it DuckDB spills to disk)."),
     Setting("token", None, "Bearer token required by OTLP, the dashboard and the API."),
     Setting("insecure", False, "Allow a non-loopback --host without --token.", bool),
@@ -80,6 +84,8 @@ class Settings:
     max_records: int = 65_536
     max_queue: int = 256
     max_queue_records: int = 65_536
+    request_timeout: int = 15
+    max_connections: int = 1024
     memory_limit: str = "64MB"
     token: str | None = None
     insecure: bool = False

@@ -13,10 +13,13 @@ import grpc
 from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
+from ccotel import connections
 from ccotel.otlp.bounds import TooMuchWork
 from ccotel.otlp.decode import DecodeError, Signal
 from ccotel.otlp.ingest import Ingestor
 from ccotel.store.writer import Overloaded, RejectedBatch
+
+MAX_STREAMS = 16  # calls at once on one connection (an exporter makes one or a few)
 
 SERVICES: dict[Signal, str] = {
     "logs": "opentelemetry.proto.collector.logs.v1.LogsService",
@@ -77,10 +80,27 @@ def _handler(ingestor: Ingestor, signal: Signal,
 
 
 def build_server(ingestor: Ingestor, *, max_body: int,
-                 authorize: Callable[[str | None], bool] | None = None) -> grpc.aio.Server:
+                 authorize: Callable[[str | None], bool] | None = None,
+                 limits: connections.Limits | None = None,
+                 max_connections: int | None = None) -> grpc.aio.Server:
+    limits = limits or connections.Limits()
+    timeout_ms = int(limits.request_timeout * 1000)
     server = grpc.aio.server(options=[
         ("grpc.max_receive_message_length", max_body),
         ("grpc.so_reuseport", 0),  # a busy port must fail, not be shared
+        # Slow or idle clients: the HTTP/2 handshake within the request deadline; a
+        # connection without calls closes after a minute; any connection after two
+        # (exporters reconnect on GOAWAY), its calls given the request deadline to end;
+        # dead peers found by keepalive pings. A call trickling its message is bounded by
+        # the connection's age, its streams per connection and the connection cap.
+        ("grpc.server_handshake_timeout_ms", timeout_ms),
+        ("grpc.max_connection_idle_ms", 60_000),
+        ("grpc.max_connection_age_ms", 120_000),
+        ("grpc.max_connection_age_grace_ms", timeout_ms),
+        ("grpc.keepalive_time_ms", 60_000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        ("grpc.max_concurrent_streams", MAX_STREAMS),
+        ("grpc.max_allowed_incoming_connections", max_connections or limits.max_connections),
     ])
     handlers = [
         grpc.method_handlers_generic_handler(service, {

@@ -14,7 +14,7 @@ from typing import Awaitable, Callable
 from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -115,6 +115,9 @@ def build_app(ingestor: Ingestor, *, max_body: int,
                     f"use {PROTOBUF} or {JSON}", "json")
             try:
                 body = await read_body(request, max_body)
+            except ClientDisconnect:  # gone, or out of time (connections.py): no one to answer
+                metrics.request(signal, "http", "invalid")
+                return Response(status_code=408)
             except TooLarge:
                 metrics.request(signal, "http", "too_large")
                 return status_response(

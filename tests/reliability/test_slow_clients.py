@@ -1,0 +1,150 @@
+"""Slow clients cannot hold ccotel: a real server under `ulimit -n 1024` gets 1,100 slow
+connections (headers trickling in, a 2-byte body announced as 99,999,999,999 bytes, gRPC
+connections that never say a word). Each is answered 408 or closed within the receipt
+deadline, /readyz answers within a second throughout, OTLP/HTTP and gRPC exports succeed
+during the flood, and everything works after it without a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import httpx
+import psutil
+import pytest
+
+from tests.conftest import start_server
+from tests.reliability.test_request_bounds import LOGS, PROTOBUF, logs_body
+
+FD_LIMIT = 1024
+DEADLINE_S = 2           # --request-timeout
+SLACK_S = 6              # a loaded CI machine: how late a close may be
+SLOW = {"trickle-headers": 500, "huge-content-length": 400, "ui-trickle": 100,
+        "grpc-silent": 100}  # 1,100 sockets, more than the server's open-file limit
+
+
+def _limit_fds() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, FD_LIMIT))
+
+
+@dataclass
+class Slow:
+    kind: str
+    opened: float
+    closed: float | None = None
+    answer: bytes = b""
+
+
+async def _slow_client(kind: str, host: str, port: int, out: list[Slow]) -> None:
+    try:
+        reader, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        return  # refused outright (the kernel's queue): as good as closed at once
+    slow = Slow(kind, time.monotonic())
+    out.append(slow)
+
+    async def trickle() -> None:
+        if kind == "huge-content-length":
+            writer.write(b"POST /v1/logs HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+                         b"content-type: application/x-protobuf\r\n"
+                         b"content-length: 99999999999\r\n\r\nab")
+            return
+        if kind == "grpc-silent":
+            return
+        path = b"/readyz" if kind == "ui-trickle" else b"/v1/logs"
+        for byte in b"GET " + path + b" HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: " + b"a" * 200:
+            writer.write(bytes([byte]))
+            await asyncio.sleep(0.25)
+
+    feeder = asyncio.create_task(trickle())
+    try:
+        slow.answer = await asyncio.wait_for(reader.read(4096), DEADLINE_S + SLACK_S + 5)
+        while await asyncio.wait_for(reader.read(4096), 5):
+            pass
+    except (OSError, asyncio.TimeoutError):
+        pass
+    finally:
+        slow.closed = time.monotonic()
+        feeder.cancel()
+        writer.close()
+
+
+async def _readyz_latencies(ui: str, until: float) -> list[float]:
+    latencies = []
+    async with httpx.AsyncClient(timeout=10) as client:
+        while time.monotonic() < until:
+            t0 = time.monotonic()
+            # A new connection each time: /readyz must be reachable, not merely kept alive.
+            r = await client.get(f"{ui}/readyz", headers={"connection": "close"})
+            assert r.status_code == 200
+            latencies.append(time.monotonic() - t0)
+            await asyncio.sleep(0.2)
+    return latencies
+
+
+async def _exports(srv, user: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """One OTLP/HTTP and one OTLP/gRPC export, each on a new connection; their sessions."""
+    sessions = [str(uuid.uuid4()), str(uuid.uuid4())]
+    async with httpx.AsyncClient(timeout=10) as client:
+        r = await client.post(f"{srv.http}/v1/logs", content=logs_body(3, sessions[0], user),
+                              headers=PROTOBUF)
+        assert r.status_code == 200, r.text
+    async with grpc.aio.insecure_channel(srv.grpc) as ch:
+        await ch.unary_unary(LOGS)(logs_body(3, sessions[1], user), timeout=10)
+    return sessions
+
+
+@pytest.mark.e2e
+def test_slow_clients_are_cut_off_and_readyz_stays_up(tmp_path: Path) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2 * sum(SLOW.values()):
+        pytest.skip(f"this test opens {sum(SLOW.values())} sockets: raise ulimit -n")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 4 * sum(SLOW.values())), hard))
+    srv = start_server(tmp_path / "data", "--request-timeout", str(DEADLINE_S),
+                       preexec_fn=_limit_fds)
+    user = f"u-slow-{uuid.uuid4()}"
+    ports = {"trickle-headers": srv.info["http_port"], "huge-content-length":
+             srv.info["http_port"], "ui-trickle": srv.info["ui_port"],
+             "grpc-silent": srv.info["grpc_port"]}
+    proc = psutil.Process(srv.proc.pid)
+    slows: list[Slow] = []
+    fds: list[int] = []
+
+    async def flood() -> tuple[list[float], list[str]]:
+        clients = [asyncio.create_task(_slow_client(kind, "127.0.0.1", ports[kind], slows))
+                   for kind, n in SLOW.items() for _ in range(n)]
+        await asyncio.sleep(0.5)  # every slow client connected and holding
+        probe = asyncio.create_task(_readyz_latencies(srv.ui, time.monotonic() + DEADLINE_S + 2))
+        fds.append(proc.num_fds())
+        sessions = await _exports(srv, user)
+        fds.append(proc.num_fds())
+        latencies = await probe
+        await asyncio.gather(*clients)
+        return latencies, sessions
+
+    try:
+        latencies, sessions = asyncio.run(flood())
+        # Recovered by itself: the same again with no slow client.
+        assert httpx.get(f"{srv.ui}/readyz", timeout=1).status_code == 200
+        after = asyncio.run(_exports(srv, user))
+        summary = srv.summary(user=user)
+    finally:
+        srv.stop()
+    assert len(slows) > 0.9 * sum(SLOW.values()), "the flood did not happen"
+    assert max(latencies) < 1.0, f"/readyz took {max(latencies):.2f}s under the flood"
+    late = [s for s in slows if s.closed is None or s.closed - s.opened > DEADLINE_S + SLACK_S]
+    assert not late, f"{len(late)} slow clients held past the deadline: {late[:3]}"
+    answered = [s for s in slows if s.kind == "huge-content-length" and s.answer]
+    assert answered and all(s.answer.startswith(b"HTTP/1.1 408") for s in answered)
+    assert max(fds) <= FD_LIMIT
+    assert summary["sessions"] == len(sessions + after) and summary["requests"] == 12
+    assert "Traceback" not in srv.output and "Too many open files" not in srv.output, \
+        srv.output[-2000:]
+    print(f"\nslow clients: {len(slows)} held, /readyz worst {max(latencies) * 1000:.0f} ms, "
+          f"longest hold {max(s.closed - s.opened for s in slows if s.closed):.1f} s, "
+          f"server fds at most {max(fds)}")
