@@ -46,7 +46,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("retention", "30d", "Delete data older than this (e.g. 30d, 12h)."),
     Setting("max-body", 16 * 1024 * 1024,
             "Largest OTLP request accepted, in bytes, measured after decompression.", int),
-    Setting("max-records", 65_536, "Records (log records, data points, spans) one OTLP "
+    Setting("max-records", 32_768, "Records (log records, data points, spans) one OTLP "
             "export may hold; more get 413 / RESOURCE_EXHAUSTED.", int),
     Setting("max-queue", 256, "Export requests waiting for the writer before clients are "
             "asked to back off (429/503, UNAVAILABLE).", int),
@@ -81,7 +81,7 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     retention: str = "30d"
     max_body: int = 16 * 1024 * 1024
-    max_records: int = 65_536
+    max_records: int = 32_768
     max_queue: int = 256
     max_queue_records: int = 65_536
     request_timeout: int = 15

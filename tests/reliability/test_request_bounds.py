@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import random
 import time
 import uuid
@@ -172,7 +173,7 @@ def test_wire_count_stops_at_the_bound_without_parsing() -> None:
     with pytest.raises(bounds.TooMuchWork, match="protobuf messages"):
         bounds.check("logs", empty_attributes(16 * MiB), "protobuf", bounds.Limits())
     with pytest.raises(bounds.TooMuchWork, match="JSON objects"):
-        bounds.check("logs", b"[" + b"{}," * (4 * MiB) + b"{}]", "json", bounds.Limits())
+        bounds.check("logs", b"[" + b"{}," * (1 * MiB) + b"{}]", "json", bounds.Limits())
     assert time.perf_counter() - t0 < 10
 
 
@@ -232,6 +233,11 @@ def test_too_many_records_is_413_and_resource_exhausted(srv) -> None:  # type: i
     err = _grpc_export(srv.grpc, logs_body(1001, over_grpc, user))
     assert err is not None and err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "more than 1000 records" in (err.details() or "")
+    over_json = json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [
+        {"attributes": [{"key": "user.id", "value": {"stringValue": user}}]}] * 1001}]}]})
+    r = httpx.post(f"{srv.http}/v1/logs", content=over_json, timeout=60,
+                   headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "more than 1000 records" in r.json()["message"]
     r = httpx.post(f"{srv.http}/v1/logs", content=logs_body(1000, ok, user),
                    headers=PROTOBUF, timeout=60)
     assert r.status_code == 200

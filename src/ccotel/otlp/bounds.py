@@ -6,7 +6,8 @@ encoded request with the schema of the OTLP messages (from their descriptors) an
 soon as it has seen more records (log records, data points, spans) or more messages of any
 kind (attributes, array values, span events, ...) than allowed, so a refused request costs
 at most that many steps and no memory. A JSON body is bounded the same way by counting its
-objects and arrays (`{` and `[`, an over-estimate: brackets inside strings count too).
+objects and arrays (`{` and `[`, an over-estimate: brackets inside strings count too); its
+records are counted once parsed, which that bound keeps cheap.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
 
 from ccotel.otlp.decode import REQUEST_TYPES, Encoding, Signal
 
@@ -39,8 +41,8 @@ class Malformed(ValueError):
 
 @dataclass(frozen=True)
 class Limits:
-    records: int = 65_536     # rows one export may become
-    messages: int = 1 << 20   # protobuf messages (or JSON objects/arrays) one export may hold
+    records: int = 32_768     # rows one export may become
+    messages: int = 1 << 21   # protobuf messages one export may hold (JSON: a quarter)
 
 
 # Per message type: field number -> (index of the nested message type, is a record).
@@ -173,13 +175,37 @@ def count_protobuf(signal: Signal, buf: bytes | bytearray | memoryview,
 
 
 def count_json(body: bytes | bytearray | memoryview, limits: Limits) -> int:
-    """An upper bound of the objects and arrays in a JSON body; raises TooMuchWork past
-    `limits.messages`."""
+    """An upper bound of the objects and arrays in a JSON body; raises TooMuchWork past a
+    quarter of `limits.messages`: each JSON object is parsed twice (into Python, then
+    into protobuf, in Python), so it costs about four times a protobuf message."""
     data = bytes(body) if isinstance(body, memoryview) else body
     containers = data.count(b"{") + data.count(b"[")
-    if containers > limits.messages:
-        raise TooMuchWork(f"more than {limits.messages} JSON objects and arrays in one export")
+    most = limits.messages // 4
+    if containers > most:
+        raise TooMuchWork(f"more than {most} JSON objects and arrays in one export")
     return containers
+
+
+def check_records(signal: Signal, msg: Message, limits: Limits) -> int:
+    """The records of a parsed request (for JSON, whose text the walk does not read);
+    raises TooMuchWork past `limits.records`. Loops over resources, scopes and metrics,
+    never over records."""
+    if signal == "logs":
+        n = sum(len(sl.log_records) for rl in msg.resource_logs  # type: ignore[attr-defined]
+                for sl in rl.scope_logs)
+    elif signal == "traces":
+        n = sum(len(ss.spans) for rs in msg.resource_spans  # type: ignore[attr-defined]
+                for ss in rs.scope_spans)
+    else:
+        n = 0
+        for rm in msg.resource_metrics:  # type: ignore[attr-defined]
+            for sm in rm.scope_metrics:
+                for m in sm.metrics:
+                    kind = m.WhichOneof("data")
+                    n += len(getattr(m, kind).data_points) if kind else 0
+    if n > limits.records:
+        raise TooMuchWork(f"more than {limits.records} records in one export")
+    return n
 
 
 def check(signal: Signal, body: bytes | bytearray | memoryview, encoding: Encoding,

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 from ccotel.otlp import bounds
-from ccotel.otlp.decode import Batch, Encoding, Signal, decode_request
+from ccotel.otlp.decode import Batch, Encoding, Signal, decode_message, parse_message
 from ccotel.selfmetrics import ServerMetrics
 from ccotel.store.writer import Writer, WriteResult
 
@@ -35,7 +35,10 @@ class Ingestor:
 
     def _prepare(self, signal: Signal, body: bytes | bytearray, encoding: Encoding) -> Batch:
         bounds.check(signal, body, encoding, self.limits)
-        batch = decode_request(signal, body, encoding)
+        msg = parse_message(signal, body, encoding)
+        if encoding == "json":  # the records of protobuf were counted on the wire
+            bounds.check_records(signal, msg, self.limits)
+        batch = decode_message(signal, msg)
         if self.transform is not None:
             self.transform(batch)
         return batch
