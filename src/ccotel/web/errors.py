@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from ccotel.query import BadQuery
@@ -48,9 +48,12 @@ async def handle_api_error(request: Request, exc: Exception) -> Response:
             return envelope(exc.status_code, message)
         return PlainTextResponse(f"{exc.status_code} {exc.detail}\n", status_code=exc.status_code,
                                  headers=getattr(exc, "headers", None))
+    if isinstance(exc, ClientDisconnect):  # gone, or cut off by the receipt deadline
+        return Response(status_code=408)  # no one is left to read it
     log.exception("unhandled error on %s", request.url.path)
     return envelope(500, "internal error: see the ccotel log")
 
 
 EXCEPTION_HANDLERS = {ApiError: handle_api_error, BadQuery: handle_api_error,
-                      HTTPException: handle_api_error, Exception: handle_api_error}
+                      HTTPException: handle_api_error, ClientDisconnect: handle_api_error,
+                      Exception: handle_api_error}
