@@ -131,10 +131,13 @@ def guarded_h11(limits: Limits, cap: int) -> type[H11Protocol]:
             self._stop_receiving()
             if self.transport.is_closing():
                 return
-            if self.cycle is None or not self.cycle.response_started:
-                started = self.cycle is not None or self.conn.trailing_data[0]
-                if started:  # a request began: say why it ends
-                    self.transport.write(_TIMEOUT_RESPONSE)
+            cycle = self.cycle
+            if cycle is not None and cycle.response_complete:
+                cycle = None  # answered: what arrives now is the next request
+            if (cycle is not None and not cycle.response_started
+                    or cycle is None and self.conn.their_state is h11.IDLE
+                    and self.conn.trailing_data[0]):  # a request began: say why it ends
+                self.transport.write(_TIMEOUT_RESPONSE)
             self.transport.close()
 
     return GuardedH11Protocol

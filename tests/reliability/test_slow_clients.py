@@ -152,3 +152,52 @@ def test_slow_clients_are_cut_off_and_readyz_stays_up(tmp_path: Path) -> None:
     print(f"\nslow clients: {len(slows)} held, /readyz worst {max(latencies) * 1000:.0f} ms, "
           f"longest hold {max(s.closed - s.opened for s in slows if s.closed):.1f} s, "
           f"server fds at most {max(fds)}")
+
+
+async def _response(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    return head + await reader.readexactly(length)
+
+
+@pytest.mark.e2e
+def test_a_request_in_pieces_within_the_deadline_is_served_and_keep_alive_rearms(
+        tmp_path: Path) -> None:
+    srv = start_server(tmp_path / "data", "--request-timeout", str(DEADLINE_S))
+    port = srv.info["ui_port"]
+
+    async def run() -> tuple[bytes, bytes, bytes, float]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        request = b"GET /readyz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"
+        for piece in (request[:10], request[10:25], request[25:]):  # within the deadline
+            writer.write(piece)
+            await asyncio.sleep(DEADLINE_S / 4)
+        first = await asyncio.wait_for(_response(reader), 5)
+        # The same connection, a second request, again in pieces: a new deadline.
+        for piece in (request[:10], request[10:]):
+            await asyncio.sleep(DEADLINE_S * 0.35)
+            writer.write(piece)
+        second = await asyncio.wait_for(_response(reader), 5)
+        # A third one trickled a byte at a time (each byte would restart uvicorn's own
+        # keep-alive timer): cut off by the deadline, with a 408.
+        t0 = time.monotonic()
+
+        async def trickle() -> None:
+            for byte in request:
+                writer.write(bytes([byte]))
+                await asyncio.sleep(0.2)
+
+        feeder = asyncio.create_task(trickle())
+        rest = await asyncio.wait_for(reader.read(), DEADLINE_S + SLACK_S)
+        feeder.cancel()
+        writer.close()
+        return first, second, rest, time.monotonic() - t0
+
+    try:
+        first, second, rest, idle = asyncio.run(run())
+    finally:
+        srv.stop()
+    assert first.startswith(b"HTTP/1.1 200") and second.startswith(b"HTTP/1.1 200")
+    assert rest.startswith(b"HTTP/1.1 408")
+    assert DEADLINE_S - 0.5 <= idle <= DEADLINE_S + SLACK_S
