@@ -21,8 +21,8 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import grpc
 import httpx
@@ -36,12 +36,12 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import Server, start_server  # noqa: E402
+from tests.conftest import Server, start_server
 
 MiB = 1 << 20
 BODY = 16 * MiB - 4096  # within the default --max-body
 RECORDS = 32_768        # the default --max-records
-MESSAGES = 1 << 21      # nested values one export may hold (otlp/bounds.py)
+MESSAGES = 1_500_000    # nested values one export may hold (otlp/bounds.py)
 PROTOBUF, JSON = "application/x-protobuf", "application/json"
 
 

@@ -72,20 +72,10 @@ _TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain;
 _RECEIVING = (h11.IDLE, h11.SEND_BODY)  # the client's side while a request is arriving
 
 
-class _Receiving:
-    """The connections of one port that are still sending a request, oldest first."""
-
-    def __init__(self) -> None:
-        self.order: dict[Any, None] = {}
-
-    def oldest(self) -> Any | None:
-        return next(iter(self.order), None)
-
-
 def guarded_h11(limits: Limits, cap: int) -> type[H11Protocol]:
     """An h11 protocol class for one uvicorn server (one port) with the receipt deadline
     and the connection cap; pass it as `uvicorn.Config(http=...)`."""
-    receiving = _Receiving()
+    receiving: dict[Any, None] = {}  # this port's connections sending a request, oldest first
 
     class GuardedH11Protocol(H11Protocol):
         _deadline: asyncio.TimerHandle | None = None
@@ -93,7 +83,7 @@ def guarded_h11(limits: Limits, cap: int) -> type[H11Protocol]:
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             if len(self.connections) > cap:
-                victim = receiving.oldest()
+                victim = next(iter(receiving), None)
                 if victim is None:  # everyone is waiting for an answer: refuse this one
                     self._stop_receiving()
                     transport.abort()
@@ -118,26 +108,27 @@ def guarded_h11(limits: Limits, cap: int) -> type[H11Protocol]:
         def _start_receiving(self) -> None:
             self._stop_receiving()
             self._deadline = self.loop.call_later(limits.request_timeout, self.expire)
-            receiving.order[self] = None
+            receiving[self] = None
 
         def _stop_receiving(self) -> None:
             if self._deadline is not None:
                 self._deadline.cancel()
                 self._deadline = None
-            receiving.order.pop(self, None)
+            receiving.pop(self, None)
 
         def expire(self) -> None:
             """Out of time (or displaced): 408 unless a response has begun, then close."""
             self._stop_receiving()
             if self.transport.is_closing():
                 return
+            # A request in progress is the current cycle's, unless that one is answered:
+            # then it is the next one, begun if some of it is buffered.
             cycle = self.cycle
-            if cycle is not None and cycle.response_complete:
-                cycle = None  # answered: what arrives now is the next request
-            if (cycle is not None and not cycle.response_started
-                    or cycle is None and self.conn.their_state is h11.IDLE
-                    and self.conn.trailing_data[0]):  # a request began: say why it ends
-                self.transport.write(_TIMEOUT_RESPONSE)
+            if (cycle is not None and not cycle.response_complete
+                    and not cycle.response_started
+                    or (cycle is None or cycle.response_complete)
+                    and self.conn.their_state is h11.IDLE and self.conn.trailing_data[0]):
+                self.transport.write(_TIMEOUT_RESPONSE)  # say why it ends
             self.transport.close()
 
     return GuardedH11Protocol

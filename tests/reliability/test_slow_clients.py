@@ -67,7 +67,7 @@ async def _slow_client(kind: str, host: str, port: int, out: list[Slow]) -> None
         slow.answer = await asyncio.wait_for(reader.read(4096), DEADLINE_S + SLACK_S + 5)
         while await asyncio.wait_for(reader.read(4096), 5):
             pass
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         pass
     finally:
         slow.closed = time.monotonic()

@@ -42,7 +42,7 @@ class Malformed(ValueError):
 @dataclass(frozen=True)
 class Limits:
     records: int = 32_768     # rows one export may become
-    messages: int = 1 << 21   # protobuf messages one export may hold (JSON: a quarter)
+    messages: int = 1_500_000  # protobuf messages one export may hold (JSON: a quarter)
 
 
 # Per message type: field number -> (index of the nested message type, is a record).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from typing import Callable, cast
 
 from ccotel.otlp import bounds
 from ccotel.otlp.decode import Batch, Encoding, Signal, decode_message, parse_message
@@ -35,7 +35,7 @@ class Ingestor:
 
     def _prepare(self, signal: Signal, body: bytes | bytearray, encoding: Encoding) -> Batch:
         bounds.check(signal, body, encoding, self.limits)
-        msg = parse_message(signal, body, encoding)
+        msg = parse_message(signal, cast(bytes, body), encoding)  # any buffer parses: no copy
         if encoding == "json":  # the records of protobuf were counted on the wire
             bounds.check_records(signal, msg, self.limits)
         batch = decode_message(signal, msg)
