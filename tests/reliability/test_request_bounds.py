@@ -26,7 +26,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from ccotel.otlp import bounds
-from ccotel.otlp.decode import Batch
+from ccotel.otlp.decode import Batch, decode_request
 from ccotel.store import schema
 from ccotel.store.writer import Overloaded, Writer
 from tests.reliability.conftest import serve
@@ -198,6 +198,29 @@ def test_queue_is_bounded_by_records_not_requests(tmp_path: Path) -> None:
         writer.submit(_batch(401))
     writer.submit(_batch(400))
     assert writer.pending_records() == 1000
+
+
+def test_queue_is_bounded_by_bytes_too(tmp_path: Path) -> None:
+    writer = Writer(schema.connect(tmp_path), max_queue_records=1000, max_queue_bytes=100)
+    writer.submit(_batch(1), size=80)
+    with pytest.raises(Overloaded):  # one row, but from too many bytes
+        writer.submit(_batch(1), size=30)
+    writer.submit(_batch(1), size=20)
+
+
+def test_a_failing_batch_in_a_group_fails_alone(tmp_path: Path) -> None:
+    writer = Writer(schema.connect(tmp_path))
+    good = writer.submit(decode_request("logs", logs_body(5, str(uuid.uuid4()), "u"),
+                                        "protobuf"))
+    bad = writer.submit(Batch("logs", events=[{"event_key": "k", "time_unix_nano": "x"}]))
+    writer.start()  # both in the first group: its commit fails, each is retried alone
+    try:
+        assert good.result(timeout=30).events == 5
+        with pytest.raises(Exception):
+            bad.result(timeout=30)
+        assert writer.pending_records() == 0
+    finally:
+        writer.stop()
 
 
 # -- a real server -----------------------------------------------------------------------

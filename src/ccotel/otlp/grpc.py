@@ -59,7 +59,7 @@ def _handler(ingestor: Ingestor, signal: Signal,
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
                                 f"{exc}: split it into smaller exports")
         try:
-            await ingestor.store(batch)
+            await ingestor.store(batch, len(request))
         except Overloaded as exc:
             metrics.request(signal, "grpc", "throttled", batch.records)
             msg = "ccotel is busy writing: retry later"

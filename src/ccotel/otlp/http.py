@@ -136,9 +136,10 @@ def build_app(ingestor: Ingestor, *, max_body: int,
                 metrics.request(signal, "http", "too_large")
                 return status_response(413, code_pb2.RESOURCE_EXHAUSTED,
                                        f"{exc}: split it into smaller exports", encoding)
+            size = len(body)
             del body  # the rows are what is kept from here on
             try:
-                await ingestor.store(batch)
+                await ingestor.store(batch, size)
             except Overloaded as exc:
                 metrics.request(signal, "http", "throttled", batch.records)
                 return status_response(

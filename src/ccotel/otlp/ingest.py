@@ -43,6 +43,7 @@ class Ingestor:
             self.transform(batch)
         return batch
 
-    async def store(self, batch: Batch) -> WriteResult:
-        """Queue the batch (raises Overloaded at once) and wait for its commit."""
-        return await asyncio.wrap_future(self.writer.submit(batch))
+    async def store(self, batch: Batch, size: int) -> WriteResult:
+        """Queue the batch decoded from `size` bytes (raises Overloaded at once) and wait
+        for its commit."""
+        return await asyncio.wrap_future(self.writer.submit(batch, size))
