@@ -198,8 +198,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         metrics = ServerMetrics()
         writer = Writer(con, max_queue=settings.max_queue,
                         max_queue_records=settings.max_queue_records,
-                        # the rows of four of the largest exports at most
-                        max_queue_bytes=4 * settings.max_body, retention=retention,
+                        # the rows of two of the largest exports at most
+                        max_queue_bytes=2 * settings.max_body, retention=retention,
                         retention_interval_s=retention_interval_s, observe=metrics.observe)
         metrics.watch_queue(writer.depth)
         authorize = make_authorizer(settings.token)
