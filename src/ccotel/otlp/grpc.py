@@ -19,7 +19,7 @@ from ccotel.otlp.decode import DecodeError, Signal
 from ccotel.otlp.ingest import Ingestor
 from ccotel.store.writer import Overloaded, RejectedBatch
 
-MAX_STREAMS = 16  # calls at once on one connection (an exporter makes one or a few)
+MAX_STREAMS = 100  # calls at once on one connection (HTTP/2 advises no fewer than 100)
 
 SERVICES: dict[Signal, str] = {
     "logs": "opentelemetry.proto.collector.logs.v1.LogsService",
