@@ -185,7 +185,7 @@ def main() -> None:
             continue
         bodies = make()
 
-        async def eight() -> list[str]:
+        async def eight(srv: Server, bodies: list[bytes]) -> list[str]:
             return await asyncio.gather(*(
                 _send(srv.http, srv.grpc, "/v1/logs", body, PROTOBUF, None, i % 2 == 1)
                 for i, body in enumerate(bodies)))
@@ -193,7 +193,7 @@ def main() -> None:
         with _server() as srv:
             _hwm_mb(srv.proc.pid, reset=True)
             t0 = time.monotonic()
-            statuses = asyncio.run(eight())
+            statuses = asyncio.run(eight(srv, bodies))
             peak = _hwm_mb(srv.proc.pid, reset=False)
         worst_8x = max(worst_8x, peak)
         print(f"8 x {name} at once: {sorted(statuses)} in "
