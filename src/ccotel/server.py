@@ -22,8 +22,9 @@ import grpc
 import uvicorn
 from starlette.applications import Starlette
 
-from ccotel import __version__, auth, redact
+from ccotel import __version__, auth, connections, redact
 from ccotel.errors import StartupError
+from ccotel.otlp import bounds
 from ccotel.web import imports as import_api
 from ccotel.otlp import grpc as otlp_grpc
 from ccotel.otlp import http as otlp_http
@@ -39,6 +40,9 @@ from ccotel.web.app import WebContext, build_app
 
 log = logging.getLogger("ccotel.server")
 
+
+
+LISTEN_BACKLOG = 2048  # connections the kernel queues for accept
 
 _PORT_HINTS = {
     "grpc": "is the compose stack or another collector running? try 'ccotel stack down', "
@@ -71,7 +75,7 @@ def bind(host: str, port: int, name: str) -> socket.socket:
             raise StartupError(f"port {port} ({name}) on {host} is in use: {_PORT_HINTS[name]}"
                                ) from None
         raise StartupError(f"cannot listen on {host}:{port} ({name}): {exc.strerror}") from None
-    sock.listen(2048)
+    sock.listen(LISTEN_BACKLOG)
     sock.setblocking(False)
     return sock
 
@@ -143,12 +147,15 @@ def _transcript_watcher(settings: Settings, writer: Writer) -> Any:
     return watcher
 
 
-def _uvicorn(app: Any, settings: Settings) -> _Uvicorn:
+def _uvicorn(app: Any, settings: Settings, limits: connections.Limits, cap: int) -> _Uvicorn:
     kwargs: dict[str, Any] = {}
     if settings.tls_cert and settings.tls_key:
         kwargs = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
+    # The h11 protocol with a receipt deadline and a connection cap (connections.py);
+    # backlog: how many connections asyncio accepts in one go before the cap sees them.
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                            timeout_graceful_shutdown=5, **kwargs)
+                            timeout_graceful_shutdown=5, http=connections.guarded_h11(limits, cap),
+                            backlog=connections.ACCEPT_BATCH, **kwargs)
     return _Uvicorn(config)
 
 
@@ -224,7 +231,10 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         Path(settings.data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
         con = open_store(settings)
         metrics = ServerMetrics()
-        writer = Writer(con, max_queue=settings.max_queue, retention=retention,
+        writer = Writer(con, max_queue=settings.max_queue,
+                        max_queue_records=settings.max_queue_records,
+                        # the rows of two of the largest exports at most
+                        max_queue_bytes=2 * settings.max_body, retention=retention,
                         retention_interval_s=retention_interval_s, observe=metrics.observe,
                         outbox=Outbox([t.url for t in targets]) if targets else None)
         metrics.watch_queue(writer.depth)
@@ -234,9 +244,17 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         # ever written.
         transform = (redact.Redactor(redacted, redact.load_key(settings.data_dir))
                      if redacted else None)
-        ingestor = Ingestor(writer, metrics, transform=transform, keep_requests=bool(targets))
+        ingestor = Ingestor(writer, metrics, transform=transform,
+                            limits=bounds.Limits(records=settings.max_records),
+                            keep_requests=bool(targets))
+        # Every port's connections together stay below the open-file limit, with a reserve:
+        # a flood on one port cannot take the descriptors of the others or of the store.
+        conn_limits = connections.Limits(request_timeout=settings.request_timeout,
+                                         max_connections=settings.max_connections)
+        cap = connections.per_port_cap(settings.max_connections, connections.raise_fd_limit())
         grpc_server = otlp_grpc.build_server(ingestor, max_body=settings.max_body,
-                                             auth=authenticator)
+                                             auth=authenticator, limits=conn_limits,
+                                             max_connections=cap)
         address = f"[{host}]:{settings.grpc_port}" if ":" in host else f"{host}:{settings.grpc_port}"
         try:
             if settings.tls_cert and settings.tls_key:
@@ -274,11 +292,12 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             metrics_app = auth.LocalHostOnly(metrics_app)
         servers = [
             (_uvicorn(otlp_http.build_app(ingestor, max_body=settings.max_body,
-                                          auth=authenticator), settings), socks["http"]),
-            (_uvicorn(web, settings), socks["ui"]),
+                                          auth=authenticator), settings, conn_limits, cap),
+             socks["http"]),
+            (_uvicorn(web, settings, conn_limits, cap), socks["ui"]),
             # TLS too when configured: the Bearer token of /metrics/claude-code and its
             # per-user labels must not cross the network in clear.
-            (_uvicorn(metrics_app, settings), socks["metrics"]),
+            (_uvicorn(metrics_app, settings, conn_limits, cap), socks["metrics"]),
         ]
         writer.start()
         watcher = _transcript_watcher(settings, writer)
@@ -289,6 +308,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             if all(s.started for s, _ in servers):
                 break
             await asyncio.sleep(0.01)
+        for sock in socks.values():  # asyncio set its accept batch as the kernel's queue
+            sock.listen(LISTEN_BACKLOG)
         ready = True
         server_file = write_server_file(settings.data_dir, running.as_dict())
         if on_ready:

@@ -202,8 +202,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("retention", "30d", "Delete data older than this (e.g. 30d, 12h).", Duration()),
     Setting("max-body", 16 * 1024 * 1024,
             "Largest OTLP request accepted, in bytes, measured after decompression.", BYTES),
+    Setting("max-records", 32_768, "Records (log records, data points, spans) one OTLP "
+            "export may hold; more get 413 / RESOURCE_EXHAUSTED.", COUNT),
     Setting("max-queue", 256, "Export requests waiting for the writer before clients are "
             "asked to back off (429/503, UNAVAILABLE).", COUNT),
+    Setting("max-queue-records", 65_536, "Records accepted and not yet written before "
+            "clients are asked to back off (503, UNAVAILABLE).", COUNT),
+    Setting("request-timeout", 15, "Seconds a client has to send a whole request (headers "
+            "and body) before it gets 408 and is disconnected.", Whole(1, 3600)),
+    Setting("max-connections", 1024, "Connections each port holds at once (also kept below "
+            "the open-file limit); past it the slowest sender is dropped.", Whole(1, 1 << 20)),
     Setting("memory-limit", MEMORY_LIMIT,
             "DuckDB memory limit (past it DuckDB spills to disk).", MemorySize()),
     Setting("token", None, "Bearer token required by OTLP, the dashboard and the API.",
@@ -311,7 +319,11 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     retention: str = _DEFAULTS["retention"]
     max_body: int = _DEFAULTS["max_body"]
+    max_records: int = _DEFAULTS["max_records"]
     max_queue: int = _DEFAULTS["max_queue"]
+    max_queue_records: int = _DEFAULTS["max_queue_records"]
+    request_timeout: int = _DEFAULTS["request_timeout"]
+    max_connections: int = _DEFAULTS["max_connections"]
     memory_limit: str = _DEFAULTS["memory_limit"]
     token: str | None = _DEFAULTS["token"]
     insecure: bool = _DEFAULTS["insecure"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from ccotel import errors
@@ -32,11 +32,13 @@ async def handle_api_error(request: Request, exc: Exception) -> Response:
             return envelope(exc.status_code, message)
         return PlainTextResponse(f"{exc.status_code} {exc.detail}\n", status_code=exc.status_code,
                                  headers=getattr(exc, "headers", None))
+    if isinstance(exc, ClientDisconnect):  # gone, or cut off by the receipt deadline
+        return Response(status_code=408)  # no one is left to read it
     if not isinstance(exc, errors.CcotelError):
         log.exception("unhandled error on %s", request.url.path)
     status, body, headers = errors.http_error(exc)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-EXCEPTION_HANDLERS = {errors.CcotelError: handle_api_error,
-                      HTTPException: handle_api_error, Exception: handle_api_error}
+EXCEPTION_HANDLERS = {errors.CcotelError: handle_api_error, HTTPException: handle_api_error,
+                      ClientDisconnect: handle_api_error, Exception: handle_api_error}
