@@ -91,6 +91,9 @@ class _Uvicorn(uvicorn.Server):
 def _forward_targets(settings: Settings, redacting: bool) -> tuple[list[Any], dict[str, str]]:
     """`--forward` and `--forward-header`, checked before anything starts."""
     if not settings.forward:
+        if settings.forward_header or settings.forward_ca is not None:
+            raise StartupError("--forward-header and --forward-ca go with --forward: name the "
+                               "OTLP endpoint to send to")
         return [], {}
     from ccotel.forward.sender import ForwardError, Target, parse_headers
 
