@@ -218,6 +218,7 @@ def _register() -> None:
         "demo": ("ccotel.demo.command", "demo_command"),
         "import": ("ccotel.importer.cli", "import_command"),
         "stack": ("ccotel.stack.cli", "stack"),
+        "statusline": ("ccotel.claude.cli", "statusline_command"),
     })
     importlib.import_module("ccotel.report.cli").attach(report)
 

@@ -141,6 +141,30 @@ CREATE TABLE IF NOT EXISTS import_files (
     head_hash VARCHAR
 );
 
+-- Plan-limit snapshots (schema 4): what Claude Code gave `ccotel statusline` at one moment
+-- of one session on one machine: the official 5-hour / 7-day usage (Pro/Max logins only),
+-- the session's cost and context, where it works. The account they belong to is found
+-- through the session's telemetry (user.email / account) when there is any.
+CREATE TABLE IF NOT EXISTS limit_snapshots (
+    ts TIMESTAMP NOT NULL,
+    session_id VARCHAR NOT NULL,
+    host_name VARCHAR,
+    user_hint VARCHAR,
+    model VARCHAR,
+    app_version VARCHAR,
+    cost_usd DOUBLE,
+    five_hour_pct DOUBLE,
+    five_hour_resets_at TIMESTAMP,
+    seven_day_pct DOUBLE,
+    seven_day_resets_at TIMESTAMP,
+    context_used_pct DOUBLE,
+    context_window_size BIGINT,
+    context_tokens BIGINT,
+    cwd VARCHAR,
+    repo VARCHAR,
+    git_branch VARCHAR
+);
+
 -- ---------------------------------------------------------------------------------------
 -- Hourly rollups (schema 2). The dashboard and the summary read the whole hours of a range
 -- from these and the rest of it from the raw tables (each query: "whole hours" UNION ALL

@@ -1,0 +1,73 @@
+"""The limits API of a running server.
+
+    GET  /api/v1/limits[?user=<account>]   the ledger (limits/ledger.py)
+    POST /api/v1/limits/snapshot           a statusline snapshot (limits/snapshot.py);
+                                           answers the sender's account, its cost today
+                                           on every machine and its limits
+
+A snapshot is answered only after the writer committed it, like an OTLP export.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ccotel.limits import ledger, snapshot
+from ccotel.store.writer import Overloaded, RejectedBatch
+from ccotel.web.errors import ApiError
+
+HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+async def _body(request: Request) -> bytes:
+    """The request body, refused past `snapshot.MAX_BODY` without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > snapshot.MAX_BODY):
+        raise ApiError(f"a snapshot is at most {snapshot.MAX_BODY} bytes", 413)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > snapshot.MAX_BODY:
+            raise ApiError(f"a snapshot is at most {snapshot.MAX_BODY} bytes", 413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def routes(ctx: Any) -> list[Route]:
+    """Routes for `web.app.build_app`; `ctx` is its WebContext (needs `ctx.writer`)."""
+
+    async def limits(request: Request) -> Response:
+        user = request.query_params.get("user") or None
+        return JSONResponse(await ctx.read(lambda cur: ledger.ledger(cur, user)),
+                            headers=HEADERS)
+
+    async def post_snapshot(request: Request) -> Response:
+        if ctx.writer is None:
+            raise ApiError("this server does not accept snapshots (read-only)", 503)
+        import json
+
+        try:
+            row, day_start = snapshot.parse(json.loads(await _body(request)))
+        except (ValueError, RecursionError) as exc:
+            raise ApiError(f"bad snapshot: {str(exc)[:200]}", 400) from None
+        try:
+            fut = ctx.writer.submit(snapshot.SnapshotBatch("logs", snapshots=[row]))
+        except Overloaded:
+            return JSONResponse({"error": {"status": 503, "message": "busy: retry later"}},
+                                status_code=503, headers={"Retry-After": "1"})
+        try:
+            await asyncio.wrap_future(fut)
+        except RejectedBatch as exc:
+            raise ApiError(f"bad snapshot: {exc}", 400) from None
+        answer = await ctx.read(ledger.statusline_answer, row, day_start)
+        return JSONResponse(answer, headers=HEADERS)
+
+    return [
+        Route("/api/v1/limits", limits, methods=["GET"]),
+        Route("/api/v1/limits/snapshot", post_snapshot, methods=["POST"]),
+    ]
