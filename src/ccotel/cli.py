@@ -219,6 +219,8 @@ def _register() -> None:
         "import": ("ccotel.importer.cli", "import_command"),
         "stack": ("ccotel.stack.cli", "stack"),
         "statusline": ("ccotel.claude.cli", "statusline_command"),
+        "hook": ("ccotel.claude.cli", "hook_command"),
+        "setup": ("ccotel.claude.cli", "setup_group"),
     })
     importlib.import_module("ccotel.report.cli").attach(report)
 

@@ -336,7 +336,7 @@ def send_snapshot(data: dict[str, Any], branch: str | None, *, url: str | None,
             tmp = cache.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps({**answer, "cached_at": time.time()}))
             os.replace(tmp, cache)
-    except Exception:  # noqa: BLE001 - the statusline never fails
+    except Exception:  # noqa: BLE001, S110 - the statusline never fails
         pass
 
 
@@ -381,6 +381,22 @@ def run(stdin_text: str, *, fmt: str = DEFAULT_FORMAT, colour_on: bool = True,
                        cache=cache)
         return ""
     return line
+
+
+def hook(*, url: str | None, data_dir: str | None, user: str | None) -> int:
+    """`ccotel hook`: a Claude Code hook (SessionStart, ...) that sends the session's
+    machine, folder, repo and branch as a snapshot in the background. Prints nothing (a
+    SessionStart hook's output would reach the model) and always exits 0."""
+    try:
+        data = parse_input(sys.stdin.read(MAX_INPUT) if not sys.stdin.isatty() else "")
+        if data.get("session_id"):
+            cwd = clip(_get(data, "workspace", "current_dir")) or clip(data.get("cwd"))
+            _in_background(send_snapshot, data, git_branch(cwd), url=url,
+                           data_dir=data_dir, user=user or os.environ.get("CCOTEL_USER"),
+                           cache=cache_path())
+    except Exception:  # noqa: BLE001, S110 - a hook must never fail Claude Code
+        pass
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
