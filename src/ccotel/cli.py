@@ -220,6 +220,7 @@ def _register() -> None:
         "stack": ("ccotel.stack.cli", "stack"),
         "statusline": ("ccotel.claude.cli", "statusline_command"),
         "hook": ("ccotel.claude.cli", "hook_command"),
+        "live": ("ccotel.live", "live_command"),
         "setup": ("ccotel.claude.cli", "setup_group"),
     })
     importlib.import_module("ccotel.report.cli").attach(report)

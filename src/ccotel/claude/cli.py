@@ -9,7 +9,6 @@ import click
 from ccotel.claude import statusline as sl
 from ccotel.cli import setting_options
 
-
 _SERVER_OPTIONS = (
     click.option("--url", envvar="CCOTEL_URL",
                  help="The ccotel server to send snapshots to (another machine's, for totals "

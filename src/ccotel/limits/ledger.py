@@ -25,6 +25,7 @@ from ccotel.store.schema import sql
 WINDOWS = {"five_hour": timedelta(hours=5), "seven_day": timedelta(days=7)}
 LOOKBACK = {"five_hour": timedelta(hours=1), "seven_day": timedelta(days=1)}
 MIN_RATE_SPAN = timedelta(minutes=5)  # shorter spans give a noisy rate: use the average
+ACTIVE = timedelta(minutes=10)  # a session with a request this recent is active
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -107,14 +108,25 @@ def current_block(con: duckdb.DuckDBPyConnection, account: str, sessions: list[s
                   now: datetime) -> dict[str, Any] | None:
     """The account's active 5-hour block (ccusage's rules) with burn rate and projection,
     or None when it has had no request for 5 hours."""
-    rows = _requests(con, account, sessions, now - 2 * WINDOW, now + timedelta(seconds=1))
-    blocks = [b for b in build_blocks(rows) if not b.gap]
+    return block_of(_requests(con, account, sessions, now - 2 * WINDOW,
+                              now + timedelta(seconds=1)), now)
+
+
+def block_of(rows: list[tuple[Any, ...]], now: datetime) -> dict[str, Any] | None:
+    """The active block of (ts, model, input, output, cache_creation, cache_read, cost,
+    session_id) rows sorted by ts, as `block_json` gives it, plus its end in epoch
+    seconds, its sessions and those with a request in the last `ACTIVE` (None when no
+    block is active)."""
+    blocks = [b for b in build_blocks(r[:7] for r in rows) if not b.gap]
     if not blocks:
         return None
     last = block_json(blocks[-1], now)
     if not last["isActive"]:
         return None
     last["end_epoch"] = _epoch(blocks[-1].end)
+    inside = [r for r in rows if r[0] >= blocks[-1].start]
+    last["sessions"] = len({r[7] for r in inside})
+    last["activeSessions"] = len({r[7] for r in inside if now - r[0] <= ACTIVE})
     return last
 
 

@@ -8,7 +8,8 @@ SELECT
     coalesce(e.output_tokens, 0) AS output_tokens,
     coalesce(e.cache_creation_tokens, 0) AS cache_creation_tokens,
     coalesce(e.cache_read_tokens, 0) AS cache_read_tokens,
-    e.cost_usd::DOUBLE AS cost_usd
+    e.cost_usd::DOUBLE AS cost_usd,
+    e.session_id
 FROM events e
 WHERE e.event_name = 'api_request'
   AND e.ts >= $from AND e.ts < $to
