@@ -128,6 +128,11 @@ def test_snapshot_reaches_the_server_and_today_comes_back(server: Server,
     [entry] = httpx.get(f"{server.ui}/api/v1/limits", timeout=30).json()["users"]
     assert entry["five_hour"]["used_percentage"] == 12
     assert entry["hosts"] == [socket.gethostname()]
-    # The next run shows the account's cost today, from the server's last answer.
+    # The next run shows the account's cost today, from the server's last answer, plus
+    # what this session spent since the snapshot that answer counted.
     proc, _ = _run(data, "--no-color", "--no-send", env=env)
     assert "$0.75 today" in proc.stdout.decode()
+    later = json.loads(data)
+    later["cost"]["total_cost_usd"] += 0.25
+    proc, _ = _run(json.dumps(later), "--no-color", "--no-send", env=env)
+    assert "$1.00 today" in proc.stdout.decode()

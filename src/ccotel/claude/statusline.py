@@ -190,6 +190,15 @@ def _window(name: str, w: dict[str, float], now: float, colour_on: bool) -> str:
     return text + _paint(f" ↻{duration(w['resets_at'] - now)}", "dim", colour_on)
 
 
+def _since_answer(data: dict[str, Any], server: dict[str, Any]) -> float:
+    """What this session spent since the snapshot the server's answer counted (the answer
+    is one update old): added to today's total so it never lags the session's cost."""
+    if server.get("session_id") != data.get("session_id"):
+        return 0.0
+    now, then = _num(_get(data, "cost", "total_cost_usd")), _num(server.get("sent_cost_usd"))
+    return max(now - then, 0.0) if now is not None and then is not None else 0.0
+
+
 def render(data: dict[str, Any], server: dict[str, Any] | None, *, fmt: str = DEFAULT_FORMAT,
            colour_on: bool = True, now: float | None = None,
            branch: str | None = None) -> str:
@@ -217,7 +226,7 @@ def render(data: dict[str, Any], server: dict[str, Any] | None, *, fmt: str = DE
         elif seg == "today":
             today = _num(server.get("today_cost_usd"))
             if today is not None:
-                parts.append(f"{_money(today)} today")
+                parts.append(f"{_money(today + _since_answer(data, server))} today")
         elif seg in WINDOWS:
             if seg in limits:
                 parts.append(_window(seg, limits[seg], now, colour_on))
@@ -334,7 +343,9 @@ def send_snapshot(data: dict[str, Any], branch: str | None, *, url: str | None,
         if isinstance(answer, dict):
             cache.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({**answer, "cached_at": time.time()}))
+            sent = _num(_get(data, "cost", "total_cost_usd"))
+            tmp.write_text(json.dumps({**answer, "sent_cost_usd": sent,
+                                       "cached_at": time.time()}))
             os.replace(tmp, cache)
     except Exception:  # noqa: BLE001, S110 - the statusline never fails
         pass
@@ -399,22 +410,6 @@ def hook(*, url: str | None, data_dir: str | None, user: str | None) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry without click, for `python -m ccotel.claude.statusline` (and the CLI)."""
-    import argparse
-
-    ap = argparse.ArgumentParser(prog="ccotel statusline")
-    ap.add_argument("--format", default=DEFAULT_FORMAT)
-    ap.add_argument("--url")
-    ap.add_argument("--data-dir")
-    ap.add_argument("--user")
-    ap.add_argument("--no-color", action="store_true")
-    ap.add_argument("--no-send", action="store_true")
-    args = ap.parse_args(argv)
-    return statusline(fmt=args.format, url=args.url, data_dir=args.data_dir, user=args.user,
-                      no_color=args.no_color, no_send=args.no_send)
-
-
 def statusline(*, fmt: str, url: str | None, data_dir: str | None, user: str | None,
                no_color: bool, no_send: bool) -> int:
     try:
@@ -431,7 +426,3 @@ def statusline(*, fmt: str, url: str | None, data_dir: str | None, user: str | N
         sys.stdout.write(line + "\n")
     sys.stdout.flush()
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
