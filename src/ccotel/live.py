@@ -181,8 +181,8 @@ def _window_row(table: Table, label: str, w: dict[str, Any] | None, now: float) 
     if not w:
         return
     if w.get("source") == "block":
-        table.add_row(label, Text("no official numbers (API key): ccotel's block below",
-                                  style="dim"))
+        table.add_row(label, Text("no official numbers (API key): the block above is "
+                                  "ccotel's own", style="dim"))
         return
     used = float(w.get("used_percentage") or 0)
     colour = level(used)
@@ -234,8 +234,9 @@ def _user_panel(u: dict[str, Any], now: float, stale: bool) -> Panel:
             f"{m['modelName']} {_money(m.get('cost'))} ({(m.get('cost') or 0) / total:.0%})"
             for m in models[:4]) or "—"))
     hosts = ", ".join(u.get("hosts") or [])
-    title = Text.assemble((str(u.get("user")), "bold cyan"), (f"  {hosts}" if hosts else "",
-                                                               "dim"))
+    name = str(u.get("user"))
+    name = name if len(name) <= 40 else name[:16] + "…"  # an anonymous user.id hash
+    title = Text.assemble((name, "bold cyan"), (f"  {hosts}" if hosts else "", "dim"))
     return Panel(table, title=title, title_align="left",
                  border_style="grey50" if stale else "cyan")
 
