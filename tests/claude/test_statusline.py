@@ -136,3 +136,49 @@ def test_snapshot_reaches_the_server_and_today_comes_back(server: Server,
     later["cost"]["total_cost_usd"] += 0.25
     proc, _ = _run(json.dumps(later), "--no-color", "--no-send", env=env)
     assert "$1.00 today" in proc.stdout.decode()
+
+    # The same snapshot again at once is not sent; a changed one is.
+    answered = json.loads(cache.read_text())["cached_at"]
+    _run(data, "--data-dir", str(server.data_dir), env=env)
+    time.sleep(1.0)
+    assert json.loads(cache.read_text())["cached_at"] == answered
+    _run(json.dumps(later), "--data-dir", str(server.data_dir), env=env)
+    deadline = time.monotonic() + 20
+    while json.loads(cache.read_text())["cached_at"] == answered:
+        assert time.monotonic() < deadline, "the changed snapshot was not sent"
+        time.sleep(0.05)
+    assert json.loads(cache.read_text())["sent_cost_usd"] == 0.75
+
+
+def test_statusline_imports_nothing_heavy(tmp_path: Path) -> None:
+    """It runs on every update: no DuckDB, gRPC, Arrow, Rich or httpx on its path."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "ccotel", "statusline"],
+                          input=RECORDED.read_bytes(), capture_output=True, timeout=30,
+                          check=False, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path),
+                                            "CCOTEL_DATA_DIR": str(tmp_path / "d")})
+    assert proc.returncode == 0
+    imported = {line.split("|")[-1].strip().split(".")[0]
+                for line in proc.stderr.decode().splitlines() if line.startswith("import time")}
+    assert "ccotel" in imported
+    assert not imported & {"duckdb", "grpc", "pyarrow", "rich", "httpx", "starlette"}
+
+
+def test_a_server_with_a_token(tmp_path: Path) -> None:
+    from tests.conftest import start_server
+
+    server = start_server(tmp_path / "data", env={"CCOTEL_TOKEN": "s3cret"})
+    try:
+        data = json.dumps(statusline_input("s-token", five=(3, time.time() + 3600)))
+        cache = tmp_path / "cache" / "ccotel" / "statusline.json"
+        env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "CCOTEL_TOKEN": ""}
+        _run(data, "--url", server.ui, env=env)  # no token: 401, nothing cached
+        time.sleep(1.5)
+        assert not cache.exists()
+        _run(data, "--url", server.ui, env={**env, "CCOTEL_TOKEN": "s3cret"})
+        deadline = time.monotonic() + 20
+        while not cache.exists():
+            assert time.monotonic() < deadline, "the snapshot with the token was not taken"
+            time.sleep(0.05)
+        assert json.loads(cache.read_text())["limits"]["five_hour"]["used_percentage"] == 3
+    finally:
+        server.stop()

@@ -70,7 +70,12 @@ def test_api_key_user_gets_ccotel_block(server: Server) -> None:
                                               (now - timedelta(minutes=20), 0.4)])
     # The recorded input has no rate_limits (an API key): ccotel's own block stands in.
     assert post_snapshot(server.ui, statusline_input("s-bob"), "ci").status_code == 200
-    [entry] = httpx.get(f"{server.ui}/api/v1/limits", timeout=30).json()["users"]
+    # Eve sends telemetry only (no statusline): her block is there too.
+    send_requests(server.http, "eve@example.com", "s-eve", [(now - timedelta(minutes=5), 1.0)])
+    users = httpx.get(f"{server.ui}/api/v1/limits", timeout=30).json()["users"]
+    eve = next(u for u in users if u["user"] == "eve@example.com")
+    assert eve["hosts"] == [] and eve["five_hour"]["cost_usd"] == pytest.approx(1.0)
+    [entry] = [u for u in users if u["user"] == bob]
     assert entry["user"] == bob and entry["seven_day"] is None
     five = entry["five_hour"]
     assert five["source"] == "block"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,7 +22,7 @@ _SERVER_OPTIONS = (
 )
 
 
-def _server_options(fn: object) -> object:
+def _server_options(fn: Any) -> Any:
     for option in reversed(_SERVER_OPTIONS):
         fn = option(fn)
     return fn

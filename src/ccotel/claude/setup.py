@@ -86,17 +86,23 @@ def _is_ours(entry: Any, hook_cmd: str) -> bool:
         isinstance(h, dict) and h.get("command") == hook_cmd for h in hooks)
 
 
+def _dict(d: dict[str, Any], key: str) -> dict[str, Any] | None:
+    v = d.get(key)
+    return v if isinstance(v, dict) else None
+
+
 def merged(current: dict[str, Any], env: dict[str, str], statusline_cmd: str,
            hook_cmd: str, hook_events: tuple[str, ...] = HOOK_EVENTS) -> dict[str, Any]:
     """`current` with ccotel's env keys, statusLine and hooks set; every other key kept."""
     import copy
 
     out = copy.deepcopy(current)
-    out["env"] = {**(out.get("env") if isinstance(out.get("env"), dict) else {}), **env}
+    out["env"] = {**(_dict(out, "env") or {}), **env}
     out["statusLine"] = {"type": "command", "command": statusline_cmd, "padding": 0}
-    hooks = out.get("hooks") if isinstance(out.get("hooks"), dict) else {}
+    hooks = _dict(out, "hooks") or {}
     for event in hook_events:
-        entries = hooks.get(event) if isinstance(hooks.get(event), list) else []
+        entries = hooks.get(event)
+        entries = entries if isinstance(entries, list) else []
         if not any(_is_ours(e, hook_cmd) for e in entries):
             entries = [*entries, {"hooks": [{"type": "command", "command": hook_cmd,
                                              "timeout": HOOK_TIMEOUT_S}]}]
@@ -112,8 +118,8 @@ def undone(current: dict[str, Any], original: dict[str, Any], env_keys: list[str
     import copy
 
     out = copy.deepcopy(current)
-    env = out.get("env") if isinstance(out.get("env"), dict) else None
-    before = original.get("env") if isinstance(original.get("env"), dict) else {}
+    env = _dict(out, "env")
+    before = _dict(original, "env") or {}
     if env is not None:
         for key in env_keys:
             if key in before:

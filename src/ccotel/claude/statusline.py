@@ -32,6 +32,7 @@ FIVE_HOURS = 5 * 3600
 SEVEN_DAYS = 7 * 24 * 3600
 WINDOWS = {"five_hour": FIVE_HOURS, "seven_day": SEVEN_DAYS}
 POST_TIMEOUT_S = 1.0   # the detached child's budget; Claude Code does not wait for it
+RESEND_S = 2.0         # an unchanged snapshot is sent at most this often per session
 MAX_INPUT = 1 << 20    # Claude Code's object is a few KB
 
 _COLOURS = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "cyan": "36",
@@ -345,6 +346,7 @@ def send_snapshot(data: dict[str, Any], branch: str | None, *, url: str | None,
             tmp = cache.with_suffix(f".{os.getpid()}.tmp")
             sent = _num(_get(data, "cost", "total_cost_usd"))
             tmp.write_text(json.dumps({**answer, "sent_cost_usd": sent,
+                                       "sent_limits": rate_limits(data),
                                        "cached_at": time.time()}))
             os.replace(tmp, cache)
     except Exception:  # noqa: BLE001, S110 - the statusline never fails
@@ -376,6 +378,17 @@ def _in_background(fn: Any, *args: Any, **kwargs: Any) -> None:
         os._exit(0)
 
 
+def _just_sent(data: dict[str, Any], cached: dict[str, Any] | None) -> bool:
+    """Claude Code may run the statusline several times a second: a snapshot of the same
+    session with the same cost and limits answered less than `RESEND_S` ago is not sent
+    again (no process storm, no duplicate rows)."""
+    if not cached or cached.get("session_id") != data.get("session_id"):
+        return False
+    age = time.time() - (_num(cached.get("cached_at")) or 0)
+    return (0 <= age < RESEND_S and cached.get("sent_cost_usd") == _num(
+        _get(data, "cost", "total_cost_usd")) and cached.get("sent_limits") == rate_limits(data))
+
+
 def run(stdin_text: str, *, fmt: str = DEFAULT_FORMAT, colour_on: bool = True,
         url: str | None = None, data_dir: str | None = None, user: str | None = None,
         send: bool = True) -> str:
@@ -386,7 +399,7 @@ def run(stdin_text: str, *, fmt: str = DEFAULT_FORMAT, colour_on: bool = True,
     cwd = clip(_get(data, "workspace", "current_dir")) or clip(data.get("cwd"))
     branch = git_branch(cwd)
     line = render(data, cached, fmt=fmt, colour_on=colour_on, branch=branch)
-    if send and data.get("session_id"):
+    if send and data.get("session_id") and not _just_sent(data, cached):
         sys.stdout.write(line + "\n")
         _in_background(send_snapshot, data, branch, url=url, data_dir=data_dir, user=user,
                        cache=cache)

@@ -198,7 +198,8 @@ def account_of(con: duckdb.DuckDBPyConnection, session_id: str, host: str | None
                hint: str | None) -> str:
     """The account a session's snapshots count under (the same rule as
     limits_accounts.sql)."""
-    row = con.execute(sql("limits_account_of"), {"s": session_id}).fetchone() \
+    since = datetime.now(UTC).replace(tzinfo=None) - WINDOWS["seven_day"] - timedelta(days=1)
+    row = con.execute(sql("limits_account_of"), {"s": session_id, "since": since}).fetchone() \
         or (None, None, None)
     email, uuid, uid = row
     return email or uuid or hint or uid or f"host:{host or '?'}"
