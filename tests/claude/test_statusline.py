@@ -24,7 +24,7 @@ NOW = 1_800_000_000.0
 def _run(stdin: bytes | str, *args: str, env: dict[str, str] | None = None,
          timeout: float = 30) -> tuple[subprocess.CompletedProcess[bytes], float]:
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "ccotel", "statusline", *args],
+    proc = subprocess.run([sys.executable, "-m", "ccotel", "statusline", *args], check=False,
                           input=stdin if isinstance(stdin, bytes) else stdin.encode(),
                           capture_output=True, timeout=timeout,
                           env={**os.environ, **(env or {})})

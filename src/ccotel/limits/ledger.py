@@ -14,6 +14,7 @@ Without official numbers (API-key users) the 5-hour window is ccotel's own block
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -85,31 +86,16 @@ def block_window(block: dict[str, Any], end: datetime) -> dict[str, Any]:
             "tokens": block["totalTokens"], "projected_tokens": projection.get("totalTokens")}
 
 
-def _requests(con: duckdb.DuckDBPyConnection, account: str, sessions: list[str],
-              start: datetime, end: datetime) -> list[tuple[Any, ...]]:
-    return con.execute(sql("limits_account_requests"),
-                       {"account": account, "sessions": sessions, "from": start,
-                        "to": end}).fetchall()
-
-
-def account_cost(con: duckdb.DuckDBPyConnection, account: str, sessions: list[str],
-                 start: datetime, end: datetime) -> float:
-    """What the account's requests in [start, end) cost: its telemetry (or imported
-    transcripts) when this server has any, else its sessions' statusline totals."""
-    rows = _requests(con, account, sessions, start, end)
-    if rows:
-        return round(sum(r[6] or 0.0 for r in rows), 6)
-    row = con.execute(sql("limits_snapshot_cost"),
-                      {"sessions": sessions, "from": start, "to": end}).fetchone()
-    return round(float(row[0]) if row else 0.0, 6)
-
-
-def current_block(con: duckdb.DuckDBPyConnection, account: str, sessions: list[str],
-                  now: datetime) -> dict[str, Any] | None:
-    """The account's active 5-hour block (ccusage's rules) with burn rate and projection,
-    or None when it has had no request for 5 hours."""
-    return block_of(_requests(con, account, sessions, now - 2 * WINDOW,
-                              now + timedelta(seconds=1)), now)
+def _requests(con: duckdb.DuckDBPyConnection, start: datetime, now: datetime,
+              account: str | None) -> dict[str, list[tuple[Any, ...]]]:
+    """Requests since `start` per account: (ts, model, input, output, cache_creation,
+    cache_read, cost, session_id) rows in time order."""
+    cur = con.execute(sql("limits_requests"), {
+        "since": now - WINDOWS["seven_day"], "from": start, "now": now, "account": account})
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for row in cur.fetchall():
+        out.setdefault(row[0], []).append(row[1:])
+    return out
 
 
 def block_of(rows: list[tuple[Any, ...]], now: datetime) -> dict[str, Any] | None:
@@ -130,39 +116,112 @@ def block_of(rows: list[tuple[Any, ...]], now: datetime) -> dict[str, Any] | Non
     return last
 
 
+@dataclass
+class _Account:
+    """One account's snapshots, oldest first (limits_snapshots.sql rows as dicts)."""
+
+    name: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def latest(self, key: str) -> dict[str, Any] | None:
+        return next((r for r in reversed(self.rows) if r[f"{key}_pct"] is not None), None)
+
+    def earlier(self, key: str, last: dict[str, Any], lookback: timedelta) -> dict[str, Any]:
+        """The earliest snapshot of the same window within `lookback` of `last`."""
+        resets = last[f"{key}_resets_at"]
+        return next(r for r in self.rows if r[f"{key}_pct"] is not None
+                    and r["ts"] >= last["ts"] - lookback
+                    and abs((r[f"{key}_resets_at"] - resets).total_seconds()) < 120)
+
+    def snapshot_cost(self, start: datetime, end: datetime) -> float | None:
+        """How much its sessions' own running totals grew in [start, end)."""
+        before: dict[str, float] = {}
+        last: dict[str, float] = {}
+        for r in self.rows:
+            if r["cost_usd"] is None or r["ts"] >= end:
+                continue
+            into = last if r["ts"] >= start else before
+            into[r["session_id"]] = max(into.get(r["session_id"], 0.0), r["cost_usd"])
+        if not last:
+            return None
+        return round(sum(max(c - before.get(s, 0.0), 0.0) for s, c in last.items()), 6)
+
+
 def accounts(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
              user: str | None = None) -> list[dict[str, Any]]:
-    """The ledger: one entry per account (only `user`'s when given), newest facts first."""
+    """The ledger: one entry per account (only `user`'s when given), newest first."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    cur = con.execute(sql("limits_accounts"), {
-        "since": now - WINDOWS["seven_day"], "active_since": now - WINDOW,
-        "lookback_5h": LOOKBACK["five_hour"], "lookback_7d": LOOKBACK["seven_day"]})
+    since = now - WINDOWS["seven_day"]
+    cur = con.execute(sql("limits_snapshots"), {"since": since, "account": user})
     names = [d[0] for d in cur.description]
+    found: dict[str, _Account] = {}
+    for row in cur.fetchall():
+        r = dict(zip(names, row))
+        found.setdefault(r["account"], _Account(r["account"])).rows.append(r)
+    # Two windows back: the current block may have started up to 5 hours ago, and where
+    # it started depends on the requests before it.
+    requests = _requests(con, now - 2 * WINDOW, now, user)
+    # Each official window's cost, in one pass over the requests of the last 7 days.
+    latest = {(a.name, name): last for a in found.values() for name in WINDOWS
+              if (last := a.latest(name)) is not None}
+    costs: dict[tuple[str, str], float] = {}
+    if latest:
+        windows = [{"account": a, "name": name, "start": r[f"{name}_resets_at"] - WINDOWS[name],
+                    "end": r[f"{name}_resets_at"]} for (a, name), r in latest.items()]
+        costs = {(a, name): cost for a, name, cost, _n in con.execute(
+            sql("limits_window_costs"), {"windows": windows, "since": since,
+                                         "from": min(w["start"] for w in windows),
+                                         "now": now}).fetchall()}
     out = []
-    for r in (dict(zip(names, row)) for row in cur.fetchall()):
-        account, sessions = r["account"], list(r["sessions"] or [])
-        if user is not None and user != account:
-            continue
-        entry: dict[str, Any] = {"user": account, "hosts": [h for h in r["hosts"] if h],
-                                 "sessions": len(sessions), "session_ids": sessions,
-                                 "model": r["model"], "updated": _iso(r["updated"])}
-        block = current_block(con, account, sessions, now)
-        for name, key in (("five_hour", "five"), ("seven_day", "seven")):
-            pct, resets = r[f"{key}_pct"], r[f"{key}_resets_at"]
-            if pct is None or resets is None:
+    for a in found.values():
+        sessions = sorted({r["session_id"] for r in a.rows})
+        entry: dict[str, Any] = {
+            "user": a.name, "hosts": sorted({r["host_name"] for r in a.rows if r["host_name"]}),
+            "sessions": len(sessions), "session_ids": sessions,
+            "model": next((r["model"] for r in reversed(a.rows) if r["model"]), None),
+            "updated": _iso(a.rows[-1]["ts"])}
+        for name in WINDOWS:
+            last = latest.get((a.name, name))
+            if last is None:
                 entry[name] = None
                 continue
-            cost = account_cost(con, account, sessions, resets - WINDOWS[name],
-                                min(now, resets))
-            entry[name] = window(name, pct, resets, r[f"{key}_ts"], now,
-                                 r[f"{key}_from_pct"], r[f"{key}_from_ts"], cost)
+            resets = last[f"{name}_resets_at"]
+            cost = costs.get((a.name, name))
+            if cost is None:
+                cost = a.snapshot_cost(resets - WINDOWS[name], resets)
+            first = a.earlier(name, last, LOOKBACK[name])
+            entry[name] = window(name, last[f"{name}_pct"], resets, last["ts"], now,
+                                 first[f"{name}_pct"], first["ts"],
+                                 None if cost is None else round(cost, 6))
+        out.append(entry)
+    # Accounts whose telemetry arrives without any statusline: their block only.
+    for account, rows in requests.items():
+        recent = [r for r in rows if now - r[0] < WINDOW]
+        if account in found or not recent:
+            continue
+        out.append({"user": account, "hosts": [], "sessions": len({r[7] for r in recent}),
+                    "session_ids": sorted({r[7] for r in recent}), "model": recent[-1][1],
+                    "updated": _iso(recent[-1][0]), "five_hour": None, "seven_day": None})
+    for entry in out:
+        block = block_of(requests.get(entry["user"], []), now)
         if entry["five_hour"] is None and block is not None:
             entry["five_hour"] = block_window(block, datetime.fromtimestamp(
                 block["end_epoch"], UTC).replace(tzinfo=None))
         entry["block"] = block
-        out.append(entry)
-    out.sort(key=lambda e: e["updated"] or "", reverse=True)
+    out.sort(key=lambda e: (e["updated"] or "", e["user"]), reverse=True)
     return out
+
+
+def account_cost(con: duckdb.DuckDBPyConnection, account: str, sessions: list[str],
+                 start: datetime, now: datetime) -> float:
+    """What the account's requests since `start` cost: its telemetry (or imported
+    transcripts) when this server has any, else its sessions' statusline totals."""
+    rows = _requests(con, start, now, account).get(account)
+    if rows:
+        return round(sum(r[6] or 0.0 for r in rows), 6)
+    row = con.execute(sql("limits_snapshot_cost"), {
+        "sessions": sessions, "from": start, "to": now + timedelta(seconds=1)}).fetchone()
+    return round(float(row[0]) if row else 0.0, 6)
 
 
 def ledger(con: duckdb.DuckDBPyConnection, user: str | None = None,
@@ -189,8 +248,7 @@ def statusline_answer(con: duckdb.DuckDBPyConnection, row: dict[str, Any],
         sessions = entry.pop("session_ids")
         if day_start is not None:
             start = datetime.fromtimestamp(day_start, UTC).replace(tzinfo=None)
-            answer["today_cost_usd"] = account_cost(con, account, sessions, start,
-                                                    now + timedelta(seconds=1))
+            answer["today_cost_usd"] = account_cost(con, account, sessions, start, now)
     return answer
 
 

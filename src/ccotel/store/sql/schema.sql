@@ -480,3 +480,24 @@ UNION
 SELECT session_id FROM events
 WHERE (ts >= range_start AND ts < rollup_start OR ts >= rollup_end AND ts < range_end)
   AND event_name = 'api_request' AND model = model_name;
+
+-- The requests of [t0, t1] with the plan-limit account each belongs to: its telemetry
+-- email, else account uuid, else the user its session's statusline was told (snapshots
+-- since `since`), else user.id (limits/ledger.py; the same rule as limits_snapshots.sql).
+CREATE OR REPLACE MACRO limits_requests(since, t0, t1) AS TABLE
+    WITH hints AS (
+        SELECT session_id, max(user_hint) AS user_hint
+        FROM limit_snapshots WHERE ts >= since GROUP BY session_id
+    )
+    SELECT coalesce(e.user_email, e.account_uuid, h.user_hint, e.user_id) AS account,
+           e.ts,
+           CASE WHEN e.speed = 'fast' THEN e.model || '-fast' ELSE e.model END AS model,
+           coalesce(e.input_tokens, 0) AS input_tokens,
+           coalesce(e.output_tokens, 0) AS output_tokens,
+           coalesce(e.cache_creation_tokens, 0) AS cache_creation_tokens,
+           coalesce(e.cache_read_tokens, 0) AS cache_read_tokens,
+           e.cost_usd::DOUBLE AS cost_usd,
+           e.session_id
+    FROM events e LEFT JOIN hints h USING (session_id)
+    WHERE e.event_name = 'api_request' AND e.ts >= t0 AND e.ts <= t1
+      AND e.source IN ('telemetry', 'transcript');
