@@ -77,8 +77,9 @@ def parse(body: Any, now: datetime | None = None) -> tuple[dict[str, Any], float
 
 
 def insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> int:
-    """Insert snapshot rows inside the writer's transaction."""
-    text = sql("limits_insert")
+    """Insert snapshot rows inside the writer's transaction, each replacing its session's
+    snapshot of the same minute."""
     for r in rows:
-        con.execute(text, r)
+        con.execute(sql("limits_same_minute"), {"session_id": r["session_id"], "ts": r["ts"]})
+        con.execute(sql("limits_insert"), r)
     return len(rows)
