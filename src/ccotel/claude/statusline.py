@@ -65,9 +65,15 @@ def _num(v: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
+_CONTROL = dict.fromkeys([*range(32), 127])  # newlines and ESC would break the line
+
+
 def clip(v: Any, limit: int = 512) -> str | None:
-    """`v` when it is a non-empty string, cut to `limit` characters; else None."""
-    return v[:limit] if isinstance(v, str) and v else None
+    """`v` when it is a non-empty string, without control characters (no new line, no
+    escape sequence from a repo or model name), cut to `limit` characters; else None."""
+    if not isinstance(v, str):
+        return None
+    return v.translate(_CONTROL)[:limit] or None
 
 
 def rate_limits(data: dict[str, Any]) -> dict[str, dict[str, float]]:
