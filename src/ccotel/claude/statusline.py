@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import sys
 import time
 from pathlib import Path
@@ -343,6 +342,8 @@ def send_snapshot(data: dict[str, Any], branch: str | None, *, url: str | None,
                 cache.unlink(missing_ok=True)  # no server now: show no stale numbers
                 return
             url, ca = found
+        import socket
+
         body = {"input": data, "host": socket.gethostname(), "branch": branch,
                 "user": user, "day_start": _local_day_start(time.time())}
         answer = post_json(url.rstrip("/") + "/api/v1/limits/snapshot", body,
