@@ -152,3 +152,14 @@ def test_one_snapshot_per_session_and_minute(tmp_path: Path) -> None:
                        "ORDER BY ts").fetchall()
     assert kept == [("a", 2.0), ("b", 3.0), ("a", 4.0)]  # a's 12:00 kept its latest
     con.close()
+
+
+def test_a_schema_3_store_gains_the_snapshots_table(tmp_path: Path) -> None:
+    con = schema.connect(tmp_path)
+    con.execute("DROP TABLE limit_snapshots")
+    con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    con.close()
+    con = schema.connect(tmp_path)  # as `ccotel serve` opens it: migrated
+    assert schema.stored_version(con) == 4
+    assert con.execute("SELECT count(*) FROM limit_snapshots").fetchone() == (0,)
+    con.close()
