@@ -125,6 +125,7 @@ def test_snapshot_reaches_the_server_and_today_comes_back(server: Server,
     while not cache.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert json.loads(cache.read_text())["user"] == "dana@example.com"
+    assert cache.stat().st_mode & 0o777 == 0o600  # it names the account and its costs
     [entry] = httpx.get(f"{server.ui}/api/v1/limits", timeout=30).json()["users"]
     assert entry["five_hour"]["used_percentage"] == 12
     assert entry["hosts"] == [socket.gethostname()]

@@ -349,12 +349,14 @@ def send_snapshot(data: dict[str, Any], branch: str | None, *, url: str | None,
         answer = post_json(url.rstrip("/") + "/api/v1/limits/snapshot", body,
                            token=os.environ.get("CCOTEL_TOKEN"), ca_file=ca)
         if isinstance(answer, dict):
-            cache.parent.mkdir(parents=True, exist_ok=True)
+            # The answer names the account (an email) and its costs: the user's alone.
+            cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             tmp = cache.with_suffix(f".{os.getpid()}.tmp")
             sent = _num(_get(data, "cost", "total_cost_usd"))
-            tmp.write_text(json.dumps({**answer, "sent_cost_usd": sent,
-                                       "sent_limits": rate_limits(data),
-                                       "cached_at": time.time()}))
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump({**answer, "sent_cost_usd": sent, "sent_limits": rate_limits(data),
+                           "cached_at": time.time()}, f)
             os.replace(tmp, cache)
     except Exception:  # noqa: BLE001, S110 - the statusline never fails
         pass
