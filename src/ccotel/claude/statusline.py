@@ -264,6 +264,9 @@ def render(data: dict[str, Any], server: dict[str, Any] | None, *, fmt: str = DE
 # -- the server --------------------------------------------------------------------------
 
 def cache_path() -> Path:
+    """Where the server's last answer is kept: `$XDG_CACHE_HOME/ccotel/statusline.json`
+    (platformdirs would say the same on Linux but costs more to import than this whole
+    command takes to run)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "ccotel" / "statusline.json"
 
