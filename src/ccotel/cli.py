@@ -184,6 +184,10 @@ def _register() -> None:
         "export": ("ccotel.export_cli", "export_command"),
         "import": ("ccotel.importer.cli", "import_command"),
         "stack": ("ccotel.stack.cli", "stack"),
+        "statusline": ("ccotel.claude.cli", "statusline_command"),
+        "hook": ("ccotel.claude.cli", "hook_command"),
+        "live": ("ccotel.live", "live_command"),
+        "setup": ("ccotel.claude.cli", "setup_group"),
     })
     importlib.import_module("ccotel.report.cli").attach(report)
 

@@ -36,6 +36,7 @@ from ccotel.settings import Settings
 from ccotel.store import schema
 from ccotel.forward.outbox import Outbox
 from ccotel.store.writer import Writer
+from ccotel.web import limits as limits_api
 from ccotel.web.app import WebContext, build_app
 
 log = logging.getLogger("ccotel.server")
@@ -279,6 +280,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                          settings=settings, running=running, writer=writer, metrics=metrics,
                          auth=authenticator)
         web: Any = build_app(ctx, [*import_api.routes(ctx), *report_api.routes(ctx),
+                                   *limits_api.routes(ctx),
                                    *(web_routes(ctx) if web_routes else [])])
         if settings.token:  # the dashboard and API show prompts, costs and emails
             web = auth.TokenAuth(web, authenticator, secure=settings.tls_cert is not None)

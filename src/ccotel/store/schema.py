@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 # 2: hourly rollups (events_hourly, points_hourly, ...); 3: rollup_state.rolled_until;
-# 4: outbox (serve --forward)
+# 4: outbox (serve --forward), limit_snapshots (ccotel statusline): new tables that
+# schema.sql creates in older stores
 SCHEMA_VERSION = 4
 
 

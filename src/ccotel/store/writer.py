@@ -289,6 +289,8 @@ class Writer:
                     seen.add(k)
                     points.append(p)
             spans.extend(b.spans)
+        # Plan-limit snapshots from the statusline (limits.snapshot.SnapshotBatch).
+        snapshots = [s for b in batches for s in getattr(b, "snapshots", ())]
         con.execute("BEGIN TRANSACTION")
         try:
             counts = {
@@ -296,6 +298,10 @@ class Writer:
                 "points": self._insert("points", points),
                 "spans": self._insert("spans", spans),
             }
+            if snapshots:
+                from ccotel.limits.snapshot import insert as insert_snapshots
+
+                counts["snapshots"] = insert_snapshots(con, snapshots)
             if new_state:
                 tbl = pa.Table.from_pylist(
                     [{"series_key": k, "start_unix_nano": s, "time_unix_nano": t, "value": v}
