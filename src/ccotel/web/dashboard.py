@@ -30,6 +30,7 @@ from ccotel.claude.catalogue import EVENTS
 from ccotel.panels import PANELS, PANELS_BY_ID
 from ccotel.query import BadQuery, Query
 from ccotel.store import logs, panels, sessions
+from ccotel.web import i18n
 from ccotel.web.errors import NotFound
 
 if TYPE_CHECKING:
@@ -82,18 +83,28 @@ def setup_lines(ctx: WebContext) -> list[str]:
     return as_shell(env).splitlines()
 
 
+def _translator(request: Request) -> i18n.Translator:
+    return i18n.Translator(i18n.choose(request.query_params.get("lang"),
+                                       request.headers.get("accept-language")))
+
+
 def routes(ctx: WebContext) -> list[BaseRoute]:
     async def page(request: Request) -> Response:
         empty = await ctx.read(logs.store_empty)
+        since = None if empty else await ctx.read(logs.data_since)
+        t = _translator(request)
         html = _env.get_template("dashboard.html").render(
-            version=__version__, panels=PANELS, empty=empty, setup=setup_lines(ctx),
+            version=__version__, panels=PANELS, empty=empty, setup=setup_lines(ctx), t=t,
             config={"panels": catalogue()["panels"], "setup": setup_lines(ctx),
-                    "events": list(EVENTS)})
+                    "events": list(EVENTS), "since": since, "lang": t.lang,
+                    "strings": t.table})
         return HTMLResponse(html, headers=PAGE_HEADERS)
 
     async def session_page(request: Request) -> Response:
+        t = _translator(request)
         html = _env.get_template("session.html").render(
-            version=__version__, session_id=request.path_params["session_id"])
+            version=__version__, session_id=request.path_params["session_id"], t=t,
+            config={"lang": t.lang, "strings": t.table})
         return HTMLResponse(html, headers=PAGE_HEADERS)
 
     async def panel_list(request: Request) -> Response:
