@@ -6,6 +6,8 @@ Shared by the browser tests that need real, small data (widths, the session stor
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,7 +22,8 @@ def fill(server: Server, work: Path, scenarios: tuple[str, ...] = SCENARIOS) -> 
     """Run the CLI once per scenario against `server`; return the session ids, in order.
 
     Waits until each run's API requests or errors are committed, so a page opened next
-    shows them.
+    shows them. Then imports the runs' transcripts, as a newcomer who also ran
+    `ccotel import` would: the requests telemetry already has become `transcript_copy` rows.
     """
     env = otel_env("http/protobuf", server.info["http_port"], traces=True, log_details=True)
     sessions = []
@@ -36,4 +39,7 @@ def fill(server: Server, work: Path, scenarios: tuple[str, ...] = SCENARIOS) -> 
         while server.summary(session=sid)[key] < 1 and time.monotonic() < deadline:
             time.sleep(0.2)
         sessions.append(sid)
+    projects = [str(work / f"home-{s}" / ".claude" / "projects") for s in scenarios]
+    subprocess.run([sys.executable, "-m", "ccotel", "import", "--data-dir", str(server.data_dir),
+                    "--no-progress", *projects], check=True, capture_output=True, timeout=120)
     return sessions
