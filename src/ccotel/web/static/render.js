@@ -195,8 +195,10 @@ export function eventRow(ev, { link, showSession = true, relative = null } = {})
   const cls = "ev ev-" + (ev.event || "other") + (ev.attributes && ev.attributes.success === false ? " failed" : "");
   const row = el("li", { class: cls, dataset: { key: ev.key || "", cursor: ev.cursor || "", event: ev.event || "" } });
   const line = el("div", { class: "ev-line", role: "button", tabindex: "0" },
-    el("span", { class: "ev-time", text: relative !== null ? relative : fmt.time(ev.time) }),
-    el("span", { class: "ev-name", text: ev.event || "?" }),
+    relative !== null ? el("span", { class: "ev-time", text: relative, title: fmt.time(ev.time) })
+      : el("span", { class: "ev-time", title: fmt.time(ev.time) },
+        el("span", { class: "ev-date", text: fmt.time(ev.time).slice(0, 11) }), fmt.time(ev.time, false)),
+    el("span", { class: "ev-name", text: ev.event || "?", title: ev.event || null }),
     showSession ? el("span", { class: "ev-user", text: ev.user ? fmt.user(ev.user) : "", title: ev.user || null }) : null,
     el("span", { class: "ev-summary", text: ev.summary || "", title: ev.summary || null }));
   const toggle = () => {

@@ -163,10 +163,12 @@ function interaction({ t0, t1, prompt, promptLength, spans, events, rel, ctx, co
       text: e.summary || "", dur: "", attrs: A(e), data: { event: e.event } });
   }
   items.sort((a, b) => a.at - b.at);
-  const text = prompt ?? t("story.prompt_length", { n: promptLength ?? "?" });
+  const known = prompt !== undefined && prompt !== null;
+  const text = known ? prompt : promptLength !== undefined && promptLength !== null
+    ? t("story.prompt_length", { n: promptLength }) : t("story.prompt");
   const head = el("summary", { class: "story-head" },
     el("span", { class: "story-time", text: rel(t0) }),
-    el("span", { class: "story-prompt" + (prompt === undefined || prompt === null ? " redacted" : ""), text, title: text }),
+    el("span", { class: "story-prompt" + (known ? "" : " redacted"), text, title: text }),
     el("span", { class: "story-meta", text: [cost ? fmt.usd(cost) : "", fmt.ms(total)].filter(Boolean).join(" · ") }));
   return el("details", { class: "story", open: "open" }, head,
     el("ul", { class: "story-rows" }, ...items.map((x) => storyRow({ rel, ...x }))));
@@ -214,6 +216,13 @@ function story(s, rel) {
     }
   }
   groups.sort((a, b) => a.t0 - b.t0);
+  // A trace whose interaction span carries no prompt: the user_prompt event that began it.
+  const prompts = events.filter((e) => e.event === "user_prompt");
+  for (const g of groups) {
+    if (g.pid || g.prompt !== undefined || g.promptLength !== undefined) continue;
+    const p = prompts.find((e) => Math.abs(Date.parse(e.time) - g.t0) < 2000);
+    if (p) { g.prompt = A(p).prompt; g.promptLength = A(p).prompt_length; }
+  }
   for (const e of events) {
     if (!placed(e) && !(groups.length && groups[0].pid && ["api_request", "tool_result"].includes(e.event))) continue;
     const at = Date.parse(e.time);
