@@ -5,8 +5,8 @@ endpoints a script would use, so the page and the API cannot disagree.
 
     GET /                          the dashboard (Grafana URL parameters: from, to,
                                    refresh, var-user, var-model, var-session,
-                                   var-terminal, var-version)
-    GET /sessions/<id>             one session: timeline and trace waterfall
+                                   var-terminal, var-version; and lang=en|ja)
+    GET /sessions/<id>             one session: its interactions and its timeline
     GET /api/v1/panels             the panel catalogue
     GET /api/v1/panels/<id>        one panel's data for the range and filters
     GET /api/v1/logs               events; event=, q=, after=<cursor>, limit=
