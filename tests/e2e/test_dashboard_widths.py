@@ -143,7 +143,8 @@ def painted(page: Any, panel: str, rgb: tuple[int, int, int]) -> int:
 
 def test_charts_with_a_few_points_are_readable(chromium: Any,
                                                cli: tuple[Server, list[str]]) -> None:
-    server, _ = cli
+    server, sessions = cli
+    basic = sessions[0]
     # A range where every request falls in one bucket: each series has a single point.
     page = open_page(chromium, f"{server.ui}/?from=now-7d&to=now", 1280)
     y = page.evaluate("""() => {
@@ -154,6 +155,14 @@ def test_charts_with_a_few_points_are_readable(chromium: Any,
     # p50 is the first colour of the palette: its single point is drawn, not an empty axis.
     assert painted(page, "api_latency", (0x73, 0xBF, 0x69)) > 10
     assert painted(page, "error_rate", (0x73, 0xBF, 0x69)) > 10
+    page.context.close()
+    # A session without errors: every value 0, and the axis a small 0–1 %, not 0–10,000 %.
+    page = open_page(chromium, f"{server.ui}/?from=now-7d&to=now&var-session={basic}", 1280)
+    assert page.evaluate("""() => {
+      const s = document.querySelector('#panel-error_rate .panel-body')._plot.scales.y;
+      return [s.min, s.max];
+    }""") == [0, 0.01]
+    assert painted(page, "error_rate", (0x73, 0xBF, 0x69)) > 10  # the zero is drawn
     page.context.close()
 
 
