@@ -101,7 +101,7 @@ function bindControls() {
   $("refresh").addEventListener("change", (e) => change({ refresh: e.target.value }));
   $("refresh-now").addEventListener("click", () => apply({ filters: true }));
   for (const v of VARS) $("var-" + v).addEventListener("change", (e) => change({ [v]: e.target.value }));
-  window.addEventListener("popstate", () => { S = state(); apply(); });
+  window.addEventListener("popstate", () => { S = state(); if (!S.from) S.from = defaultFrom(); apply(); });
 }
 
 async function loadFilters() {
