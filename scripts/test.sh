@@ -15,6 +15,8 @@ command -v promtool >/dev/null || need+=(prometheus)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v npm >/dev/null || need+=(npm)
 command -v curl >/dev/null || need+=(curl)
+# A Japanese font, so the browser tests and screenshots draw the Japanese UI (not boxes).
+fc-list :lang=ja 2>/dev/null | grep -q . || need+=(fonts-ipafont-gothic)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
