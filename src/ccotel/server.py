@@ -15,7 +15,8 @@ import signal
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import duckdb
 import grpc
