@@ -13,9 +13,9 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import duckdb
