@@ -74,11 +74,11 @@ def _sections(text: str) -> list[dict[str, Any]]:
         sections[-1]["lines"].append(line)
     for s in sections:
         body = "\n".join(s["lines"])
-        code = re.findall(r"^```[^\n]*\n(.*?)^```", body, flags=re.S | re.M)
-        prose = re.sub(r"^```.*?^```", "", body, flags=re.S | re.M)
+        code = re.findall(r"^```[^\n]*\n(.*?)^```", body, flags=re.DOTALL | re.MULTILINE)
+        prose = re.sub(r"^```.*?^```", "", body, flags=re.DOTALL | re.MULTILINE)
         s["code"] = code
         s["rows"] = len([x for x in prose.splitlines() if x.startswith("|")])
-        s["items"] = len(re.findall(r"^(?:- |\d+\. )", prose, flags=re.M))
+        s["items"] = len(re.findall(r"^(?:- |\d+\. )", prose, flags=re.MULTILINE))
         s["commands"] = set(re.findall(r"`(ccotel [a-z]+(?: [a-z]+)?)", prose))
         s["options"] = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", prose))
         s["links"] = set(re.findall(r"\]\(([^)]+)\)", prose))
@@ -118,8 +118,8 @@ def test_the_generated_stack_readme_says_everything_in_both_languages() -> None:
             words = names.sub("", re.sub(r"`[^`]*`|\*\*[^*]*\*\*|https?://\S+", "", line))
             if re.search(r"[A-Za-z]{3,}", words):
                 assert _CJK.search(line), f"untranslated row: {line}"
-    for block in re.findall(r"^```[^\n]*\n(.*?)^```", text, flags=re.S | re.M):
-        for comment in re.findall(r"#\s+(.*)$", block, flags=re.M):
+    for block in re.findall(r"^```[^\n]*\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE):
+        for comment in re.findall(r"#\s+(.*)$", block, flags=re.MULTILINE):
             if re.search(r"[A-Za-z]{3,}", comment) and not comment.startswith("="):
                 assert _CJK.search(comment) or comment.startswith("http"), comment
     assert "シード" not in text and "既定" not in text
