@@ -13,9 +13,10 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import duckdb
 import grpc
@@ -24,19 +25,19 @@ from starlette.applications import Starlette
 
 from ccotel import __version__, auth, connections, redact
 from ccotel.errors import StartupError
+from ccotel.forward.outbox import Outbox
 from ccotel.otlp import bounds
-from ccotel.web import imports as import_api
 from ccotel.otlp import grpc as otlp_grpc
 from ccotel.otlp import http as otlp_http
 from ccotel.otlp.ingest import Ingestor
-from ccotel.web import reports as report_api
-from ccotel.running import write_server_file
+from ccotel.running import find_running, write_server_file
 from ccotel.selfmetrics import ServerMetrics
-from ccotel.settings import Settings
+from ccotel.settings import Settings, default_data_dir
 from ccotel.store import schema
-from ccotel.forward.outbox import Outbox
 from ccotel.store.writer import Writer
+from ccotel.web import imports as import_api
 from ccotel.web import limits as limits_api
+from ccotel.web import reports as report_api
 from ccotel.web.app import WebContext, build_app
 
 log = logging.getLogger("ccotel.server")
@@ -45,14 +46,36 @@ log = logging.getLogger("ccotel.server")
 
 LISTEN_BACKLOG = 2048  # connections the kernel queues for accept
 
+# What else usually holds ccotel's default ports: the compose stack publishes the same ones
+# (`stack/generate.py`'s StackOptions), so its services are the likely owners.
 _PORT_HINTS = {
-    "grpc": "is the compose stack or another collector running? try 'ccotel stack down', "
-            "or pick another port with --grpc-port",
-    "http": "is the compose stack or another collector running? try 'ccotel stack down', "
-            "or pick another port with --http-port",
-    "ui": "is Grafana or another ccotel running? pick another port with --ui-port",
-    "metrics": "is a collector exposing its metrics there? pick another port with --metrics-port",
+    "grpc": "is the compose stack's collector or another OTLP receiver running? try "
+            "'ccotel stack down', or pick another port with --grpc-port",
+    "http": "is the compose stack's collector or another OTLP receiver running? try "
+            "'ccotel stack down', or pick another port with --http-port",
+    "ui": "is the compose stack's Grafana (also on 3030) running? try 'ccotel stack down', "
+          "or pick another port with --ui-port",
+    "metrics": "is the compose stack's collector (its metrics are on 8888) running? try "
+               "'ccotel stack down', or pick another port with --metrics-port",
 }
+
+
+def port_holder(port: int, data_dirs: Sequence[Path]) -> str | None:
+    """"another ccotel serve (pid, data dir)" when a live server's `server.json` in one of
+    `data_dirs` names `port`, else None: the port's owner, said plainly."""
+    for data_dir in dict.fromkeys(Path(d) for d in data_dirs):
+        info = find_running(data_dir)
+        if info and port in (info.get(k) for k in
+                             ("grpc_port", "http_port", "ui_port", "metrics_port")):
+            return (f"another ccotel serve holds it (pid {info.get('pid')}, data dir "
+                    f"{info.get('data_dir', data_dir)}): use that one, or stop it "
+                    f"(kill {info.get('pid')}) first")
+    return None
+
+
+def _in_use(host: str, port: int, name: str, data_dirs: Sequence[Path]) -> StartupError:
+    hint = port_holder(port, data_dirs) or _PORT_HINTS[name]
+    return StartupError(f"port {port} ({name}) on {host} is in use: {hint}")
 
 
 def is_loopback(host: str) -> bool:
@@ -64,7 +87,8 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def bind(host: str, port: int, name: str) -> socket.socket:
+def bind(host: str, port: int, name: str, data_dirs: Sequence[Path] = ()) -> socket.socket:
+    """A listening socket; a port in use names its holder when `data_dirs` tell it."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -73,8 +97,7 @@ def bind(host: str, port: int, name: str) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise StartupError(f"port {port} ({name}) on {host} is in use: {_PORT_HINTS[name]}"
-                               ) from None
+            raise _in_use(host, port, name, data_dirs) from None
         raise StartupError(f"cannot listen on {host}:{port} ({name}): {exc.strerror}") from None
     sock.listen(LISTEN_BACKLOG)
     sock.setblocking(False)
@@ -226,7 +249,9 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         raise StartupError(f"--retention {settings.retention} / --retention-interval "
                            f"{settings.retention_interval}: {why}") from None
     host = settings.host
-    socks = {name: bind(host, port, name) for name, port in (
+    # A second `ccotel serve` usually runs on the same (default) data dir.
+    owners = (settings.data_dir, default_data_dir())
+    socks = {name: bind(host, port, name, owners) for name, port in (
         ("http", settings.http_port), ("ui", settings.ui_port),
         ("metrics", settings.metrics_port))}
     con = None
@@ -270,8 +295,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         except RuntimeError:
             grpc_port = 0
         if not grpc_port:
-            raise StartupError(f"port {settings.grpc_port} (grpc) on {host} is in use: "
-                               f"{_PORT_HINTS['grpc']}")
+            raise _in_use(host, settings.grpc_port, "grpc", owners)
         running = Running(host, grpc_port, socks["http"].getsockname()[1],
                           socks["ui"].getsockname()[1], socks["metrics"].getsockname()[1],
                           settings.data_dir, settings.tls_cert)

@@ -7,7 +7,27 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+import click
+
 PROTOCOLS = ("grpc", "http/protobuf", "http/json")
+
+# `env` takes serve's settings (same names, same CCOTEL_* variables) but only writes them
+# down for Claude Code: its help says that, not what they do to a server.
+ENV_OPTIONS: dict[str, dict[str, Any]] = {
+    "host": {"help": "The host `ccotel serve` listens on; 127.0.0.1 and ::1 are written "
+                     "as localhost. [env: CCOTEL_HOST]"},
+    "grpc-port": {"type": click.IntRange(1, 65535),
+                  "help": "The server's OTLP/gRPC port (--protocol grpc). "
+                          "[env: CCOTEL_GRPC_PORT]"},
+    "http-port": {"type": click.IntRange(1, 65535),
+                  "help": "The server's OTLP/HTTP port (--protocol http/...). "
+                          "[env: CCOTEL_HTTP_PORT]"},
+    "token": {"help": "The server's token: Claude Code sends it as an Authorization "
+                      "header. [env: CCOTEL_TOKEN]"},
+    "tls-cert": {"type": click.Path(dir_okay=False, path_type=Path),
+                 "help": "Given when the server uses TLS: the endpoint is https (the file "
+                         "is not read). [env: CCOTEL_TLS_CERT]"},
+}
 
 
 def claude_env(*, host: str = "localhost", grpc_port: int = 4317, http_port: int = 4318,
