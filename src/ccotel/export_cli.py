@@ -27,9 +27,11 @@ MEMORY_LIMIT = "128MB"
 @click.argument("what", type=click.Choice(KINDS))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
               help="csv (header row), parquet (typed columns) or jsonl (one object a line).")
-@click.option("--since", "--from", "since", metavar="WHEN", help="Start: RFC 3339, a date (2026-01-31), epoch ms or now-7d "
+@click.option("--since", "--from", "since", metavar="WHEN",
+              help="Start: RFC 3339, a date (2026-01-31), epoch ms or now-7d "
               "[default: all history].")
-@click.option("--until", "--to", "until", metavar="WHEN", help="End, exclusive [default: now].")
+@click.option("--until", "--to", "until", metavar="WHEN",
+              help="End, exclusive [default: now].")
 @click.option("--user", help="user.id or user.email.")
 @click.option("--session", help="session.id.")
 @click.option("--model", help="Model name.")
