@@ -327,7 +327,10 @@ class Writer:
             if table == "events" and "api_request" in names:
                 self._relabel_copies(rows)
         finally:
-            con.unregister(name)
+            try:
+                con.unregister(name)
+            except duckdb.TransactionException:
+                pass  # a statement failed and aborted the transaction: its error goes up
         return int(row[0]) if row else 0
 
     def _relabel_copies(self, rows: list[dict[str, Any]]) -> None:
