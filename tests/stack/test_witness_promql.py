@@ -50,7 +50,7 @@ def exact(value: float) -> Decimal:
     return Decimal(repr(value)).quantize(TWELVE)
 
 
-def test_promql_totals_equal_claude_codes_own(ccotel: dict[str, Any], prometheus: str) -> None:
+def test_promql_totals_equal_claude_codes_own(ccotel: dict[str, Any], prometheus: str) -> None:  # noqa: F811
     t0 = time.time()
     time.sleep(1.5)
     for user, names in RUNS.items():
