@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from ccotel.importer.prices import RatesHelper  # noqa: E402
+from ccotel.importer.prices import RatesHelper
 
 
 def main() -> None:

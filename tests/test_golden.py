@@ -26,7 +26,7 @@ def test_without_update_1_a_difference_fails_and_writes_nothing(
     (tmp_path / "a.txt").write_text("old\n")
     with pytest.raises(pytest.fail.Exception, match=r"(?s)-old\n\+new"):
         golden.check(tmp_path / "a.txt", "new\n")
-    with pytest.raises(pytest.fail.Exception, match="b/b.txt"):
+    with pytest.raises(pytest.fail.Exception, match=r"b/b\.txt"):
         golden.check_tree(tmp_path, {"a.txt": "old\n", "b.txt": "added\n"})
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
     assert (tmp_path / "a.txt").read_text() == "old\n"

@@ -62,7 +62,7 @@ def test_promql_totals_equal_claude_codes_own(ccotel: dict[str, Any], prometheus
                            float(want_cost) - 1e-9), "the runs scraped")
     time.sleep(3)  # a few more scrapes: every series at its final value
     t1 = time.time()
-    range_s = int(round(t1 - t0))
+    range_s = round(t1 - t0)
 
     def run(panel_id: str) -> list[dict[str, Any]]:
         q = QUERIES[panel_id]

@@ -130,7 +130,7 @@ def test_the_rollup_rows_are_the_hand_count(srv: Server) -> None:
     finally:
         con.close()
     assert until is not None and until.timestamp() * 10**9 >= H1 + HOUR_NS  # both rolled up
-    assert {r[0]: tuple(int(x) for x in r[1:-1]) + (r[-1],) for r in rows} == EXPECTED
+    assert {r[0]: (*(int(x) for x in r[1:-1]), r[-1]) for r in rows} == EXPECTED
     assert {h: int(v) for h, v in lines.items()} == LINES_BY_HOUR
     assert [(h, n, int(c), int(f)) for h, n, c, f in tools] == [(H0, "Bash", 1, 1),
                                                                 (H1, "Bash", 2, 0)]
