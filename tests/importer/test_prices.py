@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import time
 from datetime import date
 from pathlib import Path
 
@@ -35,11 +34,10 @@ def test_the_helper_resolves_the_rates_this_process_would(
     assert unpriced == pricer.unpriced == {"no-such-model"}
 
 
-def test_closing_does_not_wait_for_the_tables_to_load() -> None:
+def test_closing_stops_the_helper_while_it_loads() -> None:
+    """How long closing takes, against loading the tables, is bench/prices_close.py."""
     helper = RatesHelper()
-    t0 = time.perf_counter()
     helper.close()
-    assert time.perf_counter() - t0 < 1
     assert not helper._proc.is_alive()
 
 

@@ -1,11 +1,11 @@
 """Backpressure: overload a real server with a tiny write queue. OTLP/HTTP must answer
-503 + Retry-After, OTLP/gRPC UNAVAILABLE + RetryInfo, the server keeps serving, and its
-memory stays bounded however much is offered."""
+503 + Retry-After, OTLP/gRPC UNAVAILABLE + RetryInfo, the server keeps serving and stores
+what it acknowledged. Its memory under the same overload is measured by
+bench/backpressure.py (timings and RSS belong in bench/, not in tests)."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -13,7 +13,6 @@ from pathlib import Path
 
 import grpc
 import httpx
-import psutil
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -26,9 +25,6 @@ DURATION_S = 8.0
 HTTP_CLIENTS = 24
 GRPC_CLIENTS = 24
 RECORDS_PER_REQUEST = 1000
-# Python + DuckDB (512MB memory limit) + gRPC: far above the idle ~150MB, far below
-# what an unbounded queue would reach at the offered rate (GBs within seconds).
-RSS_CEILING = 900 * 1024 * 1024
 
 
 def logs_body(records: int) -> bytes:
@@ -110,21 +106,10 @@ async def _grpc_client(target: str, bodies: list[bytes], stop: float, t: Tally) 
                 assert bare.retry_delay.seconds == info.retry_delay.seconds
 
 
-def _sample_rss(pid: int, stop: threading.Event, samples: list[int]) -> None:
-    proc = psutil.Process(pid)
-    while not stop.is_set():
-        samples.append(proc.memory_info().rss)
-        stop.wait(0.1)
-
-
 @pytest.mark.e2e
-def test_overload_is_refused_politely_and_memory_stays_bounded(tmp_path: Path) -> None:
+def test_overload_is_refused_politely(tmp_path: Path) -> None:
     srv = serve(tmp_path / "data", "--max-queue", "2")
     bodies = [logs_body(RECORDS_PER_REQUEST) for _ in range(8)]
-    rss: list[int] = []
-    done = threading.Event()
-    sampler = threading.Thread(target=_sample_rss, args=(srv.proc.pid, done, rss), daemon=True)
-    sampler.start()
     http_t, grpc_t = Tally(), Tally()
 
     async def overload() -> float:
@@ -140,8 +125,6 @@ def test_overload_is_refused_politely_and_memory_stays_bounded(tmp_path: Path) -
         # Still serving, and health checks answered through it all.
         assert httpx.get(f"{srv.ui}/readyz", timeout=10).status_code == 200
     finally:
-        done.set()
-        sampler.join()
         srv.stop()
 
     assert not http_t.other and not grpc_t.other, (http_t.other + grpc_t.other)[:5]
@@ -149,12 +132,6 @@ def test_overload_is_refused_politely_and_memory_stays_bounded(tmp_path: Path) -
     assert http_t.accepted > 0 and grpc_t.accepted > 0, "nothing got through"
     assert http_t.retry_after and all(v.isdigit() and int(v) >= 1 for v in http_t.retry_after)
     assert grpc_t.retry_info_s and min(grpc_t.retry_info_s) >= 1
-    peak = max(rss)
-    assert peak < RSS_CEILING, f"RSS reached {peak / 2**20:.0f} MiB"
-    # Bounded, not merely below a line: the last third grows no further than the first.
-    third = max(1, len(rss) // 3)
-    assert max(rss[-third:]) <= max(rss[:third]) + 128 * 2**20
-
     con = schema.connect(srv.data_dir, read_only=True)
     (stored,) = con.execute("SELECT count(*) FROM events WHERE user_id = 'u-overload'").fetchone()
     con.close()
@@ -164,5 +141,4 @@ def test_overload_is_refused_politely_and_memory_stays_bounded(tmp_path: Path) -
     print(f"\noverload: {offered / elapsed:.0f} requests/s offered "
           f"({offered * RECORDS_PER_REQUEST / elapsed:.0f} records/s), "
           f"{throttled / offered:.0%} refused with 503/UNAVAILABLE, "
-          f"{(http_t.accepted + grpc_t.accepted) / elapsed:.0f} requests/s accepted; "
-          f"RSS {min(rss) / 2**20:.0f}-{peak / 2**20:.0f} MiB")
+          f"{(http_t.accepted + grpc_t.accepted) / elapsed:.0f} requests/s accepted")

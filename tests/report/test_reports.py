@@ -16,6 +16,7 @@ from ccotel.report.blocks import block_json, build_blocks
 from ccotel.report.query import ReportQuery
 from ccotel.report.render import render, short_model
 from ccotel.store import schema
+from tests import golden
 from tests.importer.corpus import build_test_corpus
 from tests.importer.helpers import cli, import_json, report, telemetry_body, write_telemetry
 
@@ -209,8 +210,4 @@ def test_tables_fit_the_terminal(store: Path, name: str, width: int) -> None:
     assert max(len(line) for line in text.splitlines()) <= width
     if width < 100 and name != "tools":  # cache columns left out, and said so
         assert "Cache Read" in text.split("Left out to fit", 1)[1]
-    golden = GOLDEN / f"{name}-{width}.txt"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_text(text)
-    assert text == golden.read_text(), f"{golden} differs; UPDATE_GOLDEN=1 to accept"
+    golden.check(GOLDEN / f"{name}-{width}.txt", text)

@@ -14,23 +14,13 @@ from click.testing import CliRunner
 from ccotel.cli import main
 from ccotel.stack import generate
 from ccotel.stack.generate import StackError, StackOptions, init, render
+from tests import golden
 
 GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("CCOTEL_UPDATE_GOLDEN") == "1"
 
 
 def test_every_generated_file_matches_its_golden_file() -> None:
-    files = render(StackOptions())
-    if UPDATE:
-        for rel, text in files.items():
-            (GOLDEN / rel).parent.mkdir(parents=True, exist_ok=True)
-            (GOLDEN / rel).write_text(text, encoding="utf-8")
-    golden = sorted(str(p.relative_to(GOLDEN)) for p in GOLDEN.rglob("*") if p.is_file())
-    assert golden == sorted(files), "files differ: run with CCOTEL_UPDATE_GOLDEN=1 and review"
-    for rel, text in files.items():
-        assert (GOLDEN / rel).read_text(encoding="utf-8") == text, (
-            f"{rel} changed: if intended, run CCOTEL_UPDATE_GOLDEN=1 pytest tests/stack "
-            "and review the diff")
+    golden.check_tree(GOLDEN, render(StackOptions()))
 
 
 def test_init_writes_every_file_and_a_private_env(tmp_path: Path) -> None:
