@@ -215,6 +215,7 @@ def _register() -> None:
 
     assert isinstance(main, _LazyGroup)
     main.lazy.update({
+        "alerts": ("ccotel.alerts.cli", "alerts"),
         "demo": ("ccotel.demo.command", "demo_command"),
         "import": ("ccotel.importer.cli", "import_command"),
         "stack": ("ccotel.stack.cli", "stack"),
