@@ -15,8 +15,11 @@ from ccotel.stack import compose as compose_mod
 from ccotel.stack.generate import (
     ANONYMOUS_ROLES,
     DEFAULT_DIR,
+    StackAlerts,
     StackError,
     StackOptions,
+)
+from ccotel.stack.generate import (
     init as init_stack,
 )
 
@@ -55,11 +58,27 @@ def stack() -> None:
 @click.option("--loki-image", default=_DEFAULTS.loki_image, show_default=True)
 @click.option("--prometheus-image", default=_DEFAULTS.prometheus_image, show_default=True)
 @click.option("--grafana-image", default=_DEFAULTS.grafana_image, show_default=True)
+@click.option("--alerts", "alerts_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Alert rules file (see `ccotel alerts check`): adds Prometheus alerting "
+                   "rules and Alertmanager.")
+@click.option("--alertmanager-port", type=int, default=_DEFAULTS.alertmanager_port,
+              show_default=True)
+@click.option("--alertmanager-image", default=_DEFAULTS.alertmanager_image, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON.")
-def init(directory: Path, force: bool, dry_run: bool, as_json: bool, **options: Any) -> None:
+def init(directory: Path, force: bool, dry_run: bool, as_json: bool, alerts_file: Path | None,
+         **options: Any) -> None:
     """Write the stack into DIRECTORY [default: ~/.config/claude-otel-monitoring]."""
+    alerts = None
+    if alerts_file is not None:
+        from ccotel.alerts.rules import RulesError, load
+
+        try:
+            alerts = StackAlerts(load(alerts_file), alerts_file.name)
+        except RulesError as exc:
+            raise click.ClickException(f"--alerts: {exc}") from None
     try:
-        result = init_stack(directory, StackOptions(**options), force=force, dry_run=dry_run)
+        result = init_stack(directory, StackOptions(**options), force=force, dry_run=dry_run,
+                            alerts=alerts)
     except StackError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
