@@ -24,6 +24,8 @@ import uvicorn
 from starlette.applications import Starlette
 
 from ccotel import __version__, auth, redact
+from ccotel.alerts import runtime as alerts_runtime
+from ccotel.alerts.rules import RulesError
 from ccotel.importer import api as import_api
 from ccotel.otlp import grpc as otlp_grpc
 from ccotel.otlp import http as otlp_http
@@ -160,6 +162,11 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
     except redact.RedactError as exc:
         raise StartupError(str(exc)) from None
     try:
+        alert_rules = alerts_runtime.rules_for(settings)
+        alert_interval = alerts_runtime.interval_of(settings)
+    except (RulesError, ValueError) as exc:
+        raise StartupError(str(exc)) from None
+    try:
         retention = settings.retention_delta
         retention_interval_s = settings.retention_interval_s
     except (ValueError, OverflowError) as exc:
@@ -207,7 +214,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         ready = False
         ctx = WebContext(writer.cursor, info={"version": __version__}, ready=lambda: ready,
                          settings=settings, running=running, writer=writer, metrics=metrics,
-                         auth=authenticator)
+                         auth=authenticator, alerts=alert_rules)
         web: Any = build_app(ctx, [*import_api.routes(ctx), *report_api.routes(ctx),
                                    *(web_routes(ctx) if web_routes else [])])
         if settings.token:  # the dashboard and API show prompts, costs and emails
@@ -232,6 +239,9 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             (_uvicorn(metrics_app, settings), socks["metrics"]),
         ]
         writer.start()
+        # Alerts: evaluated from stored rows every --alert-interval, sent off the ingest path.
+        alert_service = alerts_runtime.AlertService(alert_rules, writer.cursor, alert_interval)
+        alert_service.start()
         await grpc_server.start()
         tasks = [asyncio.create_task(s.serve(sockets=[sock])) for s, sock in servers]
         for _ in range(200):
@@ -255,6 +265,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             s.should_exit = True
         await grpc_server.stop(grace=2)
         await asyncio.gather(*tasks, return_exceptions=True)
+        await alert_service.stop()
         waiter.cancel()
         writer.stop()
         with contextlib.suppress(FileNotFoundError):

@@ -54,6 +54,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("tls-cert", None, "PEM certificate: serve every port (gRPC and HTTP) over TLS.", Path),
     Setting("tls-key", None, "PEM private key for --tls-cert.", Path),
     Setting("redact", "", "Drop or hash at ingest: prompts,responses,tool-details,emails."),
+    Setting("alerts", None, "Alert rules file [default: <data-dir>/alerts.yaml, if any].", Path),
+    Setting("alert-interval", "1m", "How often the alert rules are evaluated (e.g. 1m, 5s)."),
 )
 
 # Knobs for tests and debugging: accepted by `ccotel serve` but hidden from --help and
@@ -80,6 +82,8 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     redact: str = ""
+    alerts: Path | None = None
+    alert_interval: str = "1m"
     retention_interval: str = "1h"
 
     @property

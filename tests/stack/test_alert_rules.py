@@ -5,14 +5,10 @@ fires into a real Alertmanager, which posts to a webhook receiver on loopback.""
 
 from __future__ import annotations
 
-import json
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +19,7 @@ from ccotel.alerts.rules import parse
 from ccotel.cli import main
 from ccotel.stack.generate import StackAlerts, StackOptions, render
 from tests.alerts.test_rules import EXAMPLE
+from tests.alerts.webhook import Receiver, receiver
 from tests.conftest import start_server
 from tests.stack.live import free_port, wait
 from tests.stack.test_prometheus_e2e import _replay
@@ -243,30 +240,10 @@ def test_stack_init_alerts_option_writes_the_files_or_names_the_bad_line(
 
 # -- for real ------------------------------------------------------------------------------
 
-class _Receiver(BaseHTTPRequestHandler):
-    got: list[dict[str, Any]]
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.got.append(json.loads(body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    got: list[dict[str, Any]] = []
-    handler = type("Handler", (_Receiver,), {"got": got})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", got
-    finally:
-        server.shutdown()
-        server.server_close()
+def webhook() -> Iterator[Receiver]:
+    with receiver() as rec:
+        yield rec
 
 
 def _start(cmd: list[str]) -> subprocess.Popen[bytes]:
@@ -284,8 +261,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @pytest.mark.e2e
 def test_real_prometheus_and_alertmanager_fire_once_into_a_webhook(
-        tmp_path: Path, webhook: tuple[str, list[dict[str, Any]]]) -> None:
-    url, got = webhook
+        tmp_path: Path, webhook: Receiver) -> None:
+    url, got = webhook.url, webhook.got
     files = _files(EXAMPLE.replace("http://127.0.0.1:9099/hook", url))
     _write(tmp_path, files)
     srv = start_server(tmp_path / "data")

@@ -15,8 +15,9 @@ from ccotel.store import DB_FILENAME
 if TYPE_CHECKING:
     import pyarrow as pa
 
-# 2: hourly rollups (events_hourly, points_hourly, ...); 3: rollup_state.rolled_until
-SCHEMA_VERSION = 3
+# 2: hourly rollups (events_hourly, points_hourly, ...); 3: rollup_state.rolled_until;
+# 4: alert_state, alert_history (new tables only: created by schema.sql on open)
+SCHEMA_VERSION = 4
 
 
 class SchemaError(RuntimeError):
