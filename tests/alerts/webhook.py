@@ -1,5 +1,5 @@
 """A webhook receiver on loopback for the alert tests: a real HTTP server recording each
-JSON body it is sent (and answering with the status the test chooses)."""
+JSON body it is sent, after answering 500 to the first `failures` requests."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 class Receiver:
     def __init__(self) -> None:
         self.got: list[dict[str, Any]] = []
-        self.status = 200
+        self.failures = 0
         self.url = ""
 
 
@@ -25,9 +25,12 @@ def receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if rec.status == 200:
+            failing = rec.failures > 0
+            if failing:
+                rec.failures -= 1
+            else:
                 rec.got.append(json.loads(body))
-            self.send_response(rec.status)
+            self.send_response(500 if failing else 200)
             self.end_headers()
 
         def log_message(self, *args: Any) -> None:

@@ -84,12 +84,16 @@ class Notifier:
             resp.raise_for_status()
 
     async def _apprise(self, urls: tuple[str, ...], n: Notification) -> None:
-        import apprise  # here: it loads its many plugins, needed only when used
+        # In a thread: Apprise loads its plugins and sends synchronously.
+        await asyncio.to_thread(_apprise_send, urls, f"[{n.status}] {n.rule.name}", n.message)
 
-        ap = apprise.Apprise()
-        for url in urls:
-            if not ap.add(url):
-                raise RuntimeError(f"Apprise does not understand {url.split('://')[0]}://")
-        title = f"[{n.status}] {n.rule.name}"
-        if not await asyncio.to_thread(ap.notify, body=n.message, title=title):
-            raise RuntimeError("Apprise could not deliver it")
+
+def _apprise_send(urls: tuple[str, ...], title: str, body: str) -> None:
+    import apprise  # here: it loads its many plugins, needed only when used
+
+    ap = apprise.Apprise()
+    for url in urls:
+        if not ap.add(url):
+            raise RuntimeError(f"Apprise does not understand {url.split('://')[0]}://")
+    if not ap.notify(body=body, title=title):
+        raise RuntimeError("Apprise could not deliver it")
