@@ -13,7 +13,14 @@ from typing import Any
 import duckdb
 import pytest
 
-from ccotel.alerts.evaluate import findings, history_rows, period_start, state_rows, step
+from ccotel.alerts.evaluate import (
+    findings,
+    history_rows,
+    period_start,
+    prompt_check,
+    state_rows,
+    step,
+)
 from ccotel.alerts.rules import parse
 from ccotel.store import rollups, schema
 
@@ -130,3 +137,30 @@ def test_a_condition_that_stops_while_pending_never_fires(con) -> None:  # type:
     assert step(con, rules, NOW + timedelta(minutes=11)) == []
     assert step(con, rules, NOW + timedelta(minutes=20)) == []
     assert state_rows(con) == [] and [h["state"] for h in history_rows(con)] == ["pending"]
+
+
+def test_prompt_check_blocks_the_user_over_a_blocking_budget(con) -> None:  # type: ignore[no-untyped-def]
+    rules = parse("""\
+rules:
+  - name: daily
+    spend: {over: 0.01, per: day, by: user}
+    block: true
+  - name: team-total
+    spend: {over: 0.015, per: day}
+  - name: err
+    spike: {of: refusals, over: 0, window: 1h}
+""")
+    _event(con, NOW - timedelta(minutes=5), "api_request", user="alice", cost="0.02")
+    con.execute("UPDATE events SET session_id = 's1' WHERE user_id = 'alice'")
+    _event(con, NOW - timedelta(minutes=5), "api_request", user="bob", cost="0.001")
+    _event(con, NOW - timedelta(minutes=5), "api_refusal", user="bob")
+    step(con, rules, NOW)
+    alice = prompt_check(con, rules, user=None, session="s1", now=NOW)
+    assert alice["user"] == "alice"
+    assert [b["rule"] for b in alice["block"]] == ["daily"]
+    assert alice["block"][0]["lift"] == ("raise or remove the rule 'daily' in the alerts "
+                                         "file, or wait until 2026-03-12 00:00 UTC")
+    assert [w["rule"] for w in alice["warn"]] == ["team-total"]
+    bob = prompt_check(con, rules, user="bob", session=None, now=NOW)
+    assert bob["block"] == [] and [w["rule"] for w in bob["warn"]] == ["team-total"]
+    assert prompt_check(con, rules, user=None, session="unknown", now=NOW)["block"] == []

@@ -50,6 +50,11 @@ def test_a_budget_fires_once_and_a_restart_sends_nothing_twice(tmp_path: Path) -
             assert body["active"][0]["value"] == pytest.approx(2 * 0.01578, abs=1e-12)
             assert body["rules"][0]["condition"] == {"over": 0.01, "per": "day", "by": "user"}
             assert [h["state"] for h in body["history"]] == ["firing"]
+            check = httpx.get(f"{srv.ui}/api/v1/alerts/prompt", params={"user": "alice"},
+                              timeout=10).json()
+            assert [b["rule"] for b in check["block"]] == ["daily-budget"]
+            assert httpx.get(f"{srv.ui}/api/v1/alerts/prompt", params={"user": "bob"},
+                             timeout=10).json() == {"user": "bob", "warn": [], "block": []}
         finally:
             srv.stop()
         srv = start_server(data, "--alert-interval", "1s")

@@ -226,3 +226,40 @@ def history_rows(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[
     cur = con.execute(sql("alerts_history"), {"limit": limit})
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def next_period(per: str, now: datetime) -> datetime:
+    """When the current UTC day, ISO week or month ends (a spend budget starts over)."""
+    start = period_start(per, now)
+    if per == "day":
+        return start + timedelta(days=1)
+    if per == "week":
+        return start + timedelta(weeks=1)
+    return (start + timedelta(days=32)).replace(day=1)
+
+
+def prompt_check(con: duckdb.DuckDBPyConnection, rules: AlertRules, *, user: str | None,
+                 session: str | None, now: datetime) -> dict[str, Any]:
+    """What a prompt hook needs: the firing spend and limit alerts that concern `user` (or
+    the user of `session`): per-user ones of that user and totals. Each says whether it
+    blocks (`block: true`) and how it is lifted."""
+    email = None
+    if session and not user:
+        user, email = con.execute(sql("alerts_session_user"), {"session": session}).fetchone() \
+            or (None, None)
+    by_name = {r.name: r for r in rules.rules}
+    warn: list[dict[str, Any]] = []
+    block: list[dict[str, Any]] = []
+    for row in state_rows(con):
+        rule = by_name.get(row["rule"])
+        if rule is None or row["state"] != "firing" or rule.kind not in ("spend", "limit"):
+            continue
+        by = getattr(rule.condition, "by", "user")
+        if not (by == "total" or (by == "user" and row["key"] in (user, email))):
+            continue
+        lift = f"raise or remove the rule {rule.name!r} in the alerts file"
+        if isinstance(rule.condition, Spend):
+            lift += f", or wait until {next_period(rule.condition.per, now):%Y-%m-%d %H:%M} UTC"
+        item = {"rule": rule.name, "message": row["message"], "lift": lift}
+        (block if rule.block else warn).append(item)
+    return {"user": user, "warn": warn, "block": block}

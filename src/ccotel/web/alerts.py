@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from ccotel.alerts import evaluate
 from ccotel.alerts.rules import AlertRules, Limit, Rule
-from ccotel.query import parse_int
+from ccotel.query import BadQuery, parse_int
 from ccotel.web.jsonbody import ApiJSON
 from ccotel.web.openapi import (
     ANY_OBJECT,
@@ -41,6 +41,8 @@ ACTIVE = obj({"rule": STRING, "key": STRING, "state": _STATE, "value": nullable(
               "notified_at": nullable(TIME)})
 HISTORY = obj({"ts": TIME, "rule": STRING, "key": STRING, "state": _STATE,
                "value": nullable(NUMBER), "message": STRING})
+_ITEM = obj({"rule": STRING, "message": STRING, "lift": STRING})
+PROMPT = obj({"user": nullable(STRING), "warn": array(_ITEM), "block": array(_ITEM)})
 ALERTS = obj({"rules": array(RULE), "active": array(ACTIVE), "history": array(HISTORY),
               "firing": COUNT})
 
@@ -93,4 +95,20 @@ def routes(ctx: Any) -> list[Route]:
                         "history": history,
                         "firing": sum(1 for a in active if a["state"] == "firing")})
 
-    return [Route("/api/v1/alerts", alerts, methods=["GET"])]
+    @operation("For a prompt hook: the firing budget alerts of a user (or of a session's "
+               "user) and of the total, split into warnings and blocks.", PROMPT,
+               params=[param("user", STRING, "`user.id` or `user.email`."),
+                       param("session", STRING, "`session.id`: its user, when `user` is "
+                                                "not given.")])
+    async def prompt(request: Request) -> Response:
+        user = request.query_params.get("user") or None
+        session = request.query_params.get("session") or None
+        for name, value in (("user", user), ("session", session)):
+            if value is not None and len(value) > 512:
+                raise BadQuery(f"{name} is longer than 512 characters")
+        rules: AlertRules = getattr(ctx, "alerts", None) or AlertRules()
+        return ApiJSON(await ctx.read(lambda con: evaluate.prompt_check(
+            con, rules, user=user, session=session, now=evaluate.utcnow())))
+
+    return [Route("/api/v1/alerts", alerts, methods=["GET"]),
+            Route("/api/v1/alerts/prompt", prompt, methods=["GET"])]
