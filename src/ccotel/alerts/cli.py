@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from ccotel.alerts.rules import Limit, Rule, RulesError, Silence, Spend, Spike, load
+from ccotel.alerts.rules import (
+    Limit,
+    Rule,
+    RulesError,
+    Silence,
+    Spend,
+    Spike,
+    format_duration,
+    load,
+)
 
 
 @click.group()
@@ -39,20 +48,13 @@ def describe(rule: Rule) -> str:
             ([f"used over {c.used_over:g}%"] if c.used_over is not None else [])
             + (["projected to run out before its reset"] if c.runs_out else []))
     elif isinstance(c, Spike):
-        what = (f"{c.of.replace('_', ' ')} over {c.over:g} in {_d(c.window)}"
+        what = (f"{c.of.replace('_', ' ')} over {c.over:g} in {format_duration(c.window)}"
                 + ("" if c.by == "total" else " per user"))
     else:
         assert isinstance(c, Silence)
-        what = (f"a {c.by} seen in the last {_d(c.seen_within)} silent for {_d(c.after)}")
-    extras = [f"for {_d(rule.for_)}"] if rule.for_ else []
+        what = (f"a {c.by} seen in the last {format_duration(c.seen_within)} silent for {format_duration(c.after)}")
+    extras = [f"for {format_duration(rule.for_)}"] if rule.for_ else []
     extras += [f"notify {', '.join(rule.notify)}"] if rule.notify else ["no receivers"]
     extras += ["blocks prompts"] if rule.block else []
     return f"{what} ({'; '.join(extras)})"
 
-
-def _d(td: object) -> str:
-    seconds = int(td.total_seconds())  # type: ignore[attr-defined]
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

@@ -20,7 +20,15 @@ from typing import Any
 
 import duckdb
 
-from ccotel.alerts.rules import AlertRules, Limit, Rule, Silence, Spend, Spike
+from ccotel.alerts.rules import (
+    AlertRules,
+    Limit,
+    Rule,
+    Silence,
+    Spend,
+    Spike,
+    format_duration,
+)
 from ccotel.store import rollups
 from ccotel.store.schema import sql
 
@@ -108,7 +116,7 @@ def findings(con: duckdb.DuckDBPyConnection, rule: Rule, rules: AlertRules,
                 text = f"{value:g} {c.of.replace('_', ' ')} events"
             if value > c.over:
                 out.append(Finding(key, value, f"{text}{_who(c.by, key)} in the last "
-                                               f"{_short(c.window)} (threshold {c.over:g})"))
+                                               f"{format_duration(c.window)} (threshold {c.over:g})"))
         return out
     if isinstance(c, Silence):
         rows = con.execute(sql("alerts_silence"), {
@@ -116,16 +124,17 @@ def findings(con: duckdb.DuckDBPyConnection, rule: Rule, rules: AlertRules,
             "seen_from": now - c.seen_within, "quiet_from": now - c.after}).fetchall()
         return [Finding(key, (now - last).total_seconds() / 3600,
                         f"no Claude Code telemetry from {c.by} {key} since "
-                        f"{last:%Y-%m-%d %H:%M} UTC ({_short(now - last)})")
+                        f"{last:%Y-%m-%d %H:%M} UTC, {_ago(now - last)} ago)")
                 for key, last in rows]
     assert isinstance(c, Limit)
     return []  # plan limits: evaluated once the limits ledger is in the store
 
 
-def _short(td: timedelta) -> str:
+def _ago(td: timedelta) -> str:
+    """Roughly, in its largest unit: 8h, 3d."""
     seconds = int(td.total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and (unit != "d" or seconds % size == 0):
+        if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
 

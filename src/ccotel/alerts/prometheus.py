@@ -11,12 +11,19 @@ ccotel serve's sender: neither is in the stack; the generated files say so.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import yaml
 
-from ccotel.alerts.rules import AlertRules, Limit, Rule, Silence, Spend, Spike
+from ccotel.alerts.rules import (
+    AlertRules,
+    Limit,
+    Rule,
+    Silence,
+    Spend,
+    Spike,
+    format_duration,
+)
 from ccotel.claude.exposition import label_name
 from ccotel.stack.queries import API_ERRORS, API_REQUESTS, COST, TOKENS, window
 
@@ -29,14 +36,6 @@ RULE_LABEL = "ccotel_rule"
 NO_RECEIVER = "ccotel-none"
 GROUP_WAIT = "10s"
 GROUP_INTERVAL = "1m"
-
-
-def _range(td: timedelta) -> str:
-    seconds = int(td.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 def _sum(expr: str, label: str | None) -> str:
@@ -57,7 +56,7 @@ def expression(rule: Rule, rules: AlertRules) -> str | None:
         return f"{_sum(window(COST, '', PERIOD_RANGE[c.per]), label)} > {c.over}"
     if isinstance(c, Spike):
         label = "user_id" if c.by == "user" else None
-        rng = _range(c.window)
+        rng = format_duration(c.window)
         if c.of == "error_rate":
             errors = _sum(window(API_ERRORS, "", rng), label)
             requests = _sum(window(API_REQUESTS, "", rng), label)
@@ -66,7 +65,7 @@ def expression(rule: Rule, rules: AlertRules) -> str | None:
         return f"{_sum(window(metric, '', rng), label)} > {c.over:g}"
     if isinstance(c, Silence):
         label = "user_id" if c.by == "user" else label_name(rules.attributes["machine"])
-        after, seen = _range(c.after), _range(c.seen_within)
+        after, seen = format_duration(c.after), format_duration(c.seen_within)
         m = f"{TOKENS}{{{label}!=\"\"}}"
         # Sent within `after`: a series that grew, or one that did not exist before it
         # (Claude Code starts a series per session).
@@ -86,11 +85,11 @@ def _annotation(rule: Rule, rules: AlertRules) -> str:
         return (f"Claude Code spend{who}: ${{{{ $value | printf \"%.2f\" }}}} in the last "
                 f"{PERIOD_WORDS[c.per]} (budget ${c.over})")
     if isinstance(c, Spike):
-        return f"{c.of.replace('_', ' ')} {{{{ $value }}}} in the last {_range(c.window)} " \
+        return f"{c.of.replace('_', ' ')} {{{{ $value }}}} in the last {format_duration(c.window)} " \
                f"(threshold {c.over:g})"
     assert isinstance(c, Silence)
-    return (f"no Claude Code telemetry for {_range(c.after)} from a {c.by} seen in the last "
-            f"{_range(c.seen_within)}")
+    return (f"no Claude Code telemetry for {format_duration(c.after)} from a {c.by} seen in the last "
+            f"{format_duration(c.seen_within)}")
 
 
 def skipped(rules: AlertRules) -> list[str]:
@@ -107,7 +106,7 @@ def rules_file(rules: AlertRules, source: str) -> str:
             continue
         entry: dict[str, Any] = {"alert": rule.name, "expr": expr}
         if rule.for_:
-            entry["for"] = _range(rule.for_)
+            entry["for"] = format_duration(rule.for_)
         entry["labels"] = {"severity": rule.severity, RULE_LABEL: rule.name}
         entry["annotations"] = {"summary": rule.summary or _annotation(rule, rules)}
         out.append(entry)
@@ -132,7 +131,7 @@ def alertmanager_file(rules: AlertRules, source: str) -> str:
         for name in rule.notify:
             if rules.receiver(name).webhook:
                 routes.append({"receiver": name, "matchers": [f'{RULE_LABEL}="{rule.name}"'],
-                               "repeat_interval": _range(rule.repeat), "continue": True})
+                               "repeat_interval": format_duration(rule.repeat), "continue": True})
     receivers: list[dict[str, Any]] = [{"name": NO_RECEIVER}]
     for r in rules.receivers:
         if r.webhook:

@@ -75,7 +75,6 @@ class Receiver:
     name: str
     webhook: str | None = None
     apprise: tuple[str, ...] = ()
-    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,7 +133,6 @@ class Rule:
     block: bool = False
     severity: str = "warning"
     summary: str = ""
-    line: int = 0
 
     @property
     def kind(self) -> str:
@@ -149,6 +147,15 @@ class AlertRules:
 
     def receiver(self, name: str) -> Receiver:
         return next(r for r in self.receivers if r.name == name)
+
+
+def format_duration(td: timedelta) -> str:
+    """A whole duration as the file writes it (and Prometheus reads it): 90s, 15m, 6h, 7d."""
+    seconds = int(td.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -368,7 +375,7 @@ class _Validator:
             self.err(node, "a receiver needs a webhook URL or apprise URLs")
         if name is None:
             return None
-        return Receiver(name, webhook, tuple(urls), _line(node))
+        return Receiver(name, webhook, tuple(urls))
 
     def rule(self, node: yaml.Node, receivers: set[str]) -> Rule | None:
         kinds = {"spend": self.spend, "limit": self.limit, "spike": self.spike,
@@ -413,7 +420,7 @@ class _Validator:
                     notify.append(r)
         if name is None or condition is None or any(v is None for v in extra.values()):
             return None
-        return Rule(name, condition, tuple(notify), line=_line(node), **extra)
+        return Rule(name, condition, tuple(notify), **extra)
 
     def spend(self, node: yaml.Node) -> Spend | None:
         m = self.mapping(node, "spend", ("over", "per", "by"))
