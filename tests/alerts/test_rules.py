@@ -163,6 +163,8 @@ rules:
     ("rules:\n  - name: a\n    spend: {over: 1, per: day}\n    block: yes please\n", 4,
      "true or false"),
     ("unknown: 1\n", 1, "unknown key 'unknown'"),
+    ("receivers:\n  - name: chat\n    apprise: [ntfy://ok, 'slakc://T/B/C']\n", 3,
+     "Apprise cannot use slakc://"),
 ])
 def test_bad_input_is_one_clear_line(text: str, line: int, fragment: str) -> None:
     problems = _problems(text)

@@ -199,6 +199,20 @@ def parse(text: str, source: str = "<rules>") -> AlertRules:
     return result
 
 
+def _apprise_understands(url: str) -> bool:
+    """Whether Apprise itself parses `url` (a known service, its required parts present)."""
+    import logging
+
+    import apprise  # here: loading its plugins takes most of a second
+
+    quiet = logging.getLogger("apprise")
+    level, quiet.level = quiet.level, logging.CRITICAL  # its own complaint is ours to word
+    try:
+        return bool(apprise.Apprise().add(url))
+    finally:
+        quiet.setLevel(level)
+
+
 def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
@@ -369,6 +383,9 @@ class _Validator:
                 url = self.string(n, "apprise URL")
                 if url is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*://\S*", url):
                     self.err(n, f"apprise URL {url[:60]!r} must look like service://...")
+                elif url is not None and not _apprise_understands(url):
+                    self.err(n, f"apprise URL: Apprise cannot use {url.split('://')[0][:30]}"
+                                "://... as written (see its list of services and their URLs)")
                 elif url is not None:
                     urls.append(url)
         if "webhook" not in m and "apprise" not in m:
