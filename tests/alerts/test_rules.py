@@ -163,6 +163,7 @@ rules:
     ("rules:\n  - name: a\n    spend: {over: 1, per: day}\n    block: yes please\n", 4,
      "true or false"),
     ("unknown: 1\n", 1, "unknown key 'unknown'"),
+    ("attributes:\n  team: 'a\"b'\n", 2, "an attribute key is"),
     ("receivers:\n  - name: chat\n    apprise: [ntfy://ok, 'slakc://T/B/C']\n", 3,
      "Apprise cannot use slakc://"),
 ])

@@ -55,6 +55,11 @@ def test_a_budget_fires_once_and_a_restart_sends_nothing_twice(tmp_path: Path) -
             assert [b["rule"] for b in check["block"]] == ["daily-budget"]
             assert httpx.get(f"{srv.ui}/api/v1/alerts/prompt", params={"user": "bob"},
                              timeout=10).json() == {"user": "bob", "warn": [], "block": []}
+            for path, params in (("alerts", {"limit": "-1"}), ("alerts", {"limit": "x" * 99}),
+                                 ("alerts/prompt", {"user": "u" * 600})):
+                bad = httpx.get(f"{srv.ui}/api/v1/{path}", params=params, timeout=10)
+                assert bad.status_code == 400, bad.text
+                assert bad.json()["error"]["status"] == 400
         finally:
             srv.stop()
         srv = start_server(data, "--alert-interval", "1s")

@@ -42,6 +42,7 @@ from ccotel.query import BadQuery, parse_duration
 
 MAX_BYTES = 1 << 20
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+ATTRIBUTE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 PERIODS = ("day", "week", "month")
 SPEND_BY = ("total", "user", "team", "repo", "model")
 SPIKE_OF = ("error_rate", "retries_exhausted", "refusals")
@@ -340,7 +341,10 @@ class _Validator:
             m = self.mapping(top["attributes"][1], "attributes", tuple(DEFAULT_ATTRIBUTES))
             for key, (_, v) in (m or {}).items():
                 value = self.string(v, f"attributes.{key}")
-                if value is not None:
+                if value is not None and not ATTRIBUTE.fullmatch(value):
+                    self.err(v, f"attributes.{key} {value[:40]!r}: an attribute key is "
+                                "letters, digits, '_', '.', '-' (at most 128)")
+                elif value is not None:
                     attributes[key] = value
         receivers: list[Receiver] = []
         for node in (self.sequence(top["receivers"][1], "receivers") or []
