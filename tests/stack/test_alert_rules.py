@@ -5,6 +5,7 @@ fires into a real Alertmanager, which posts to a webhook receiver on loopback.""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 
 from ccotel.alerts.rules import parse
 from ccotel.cli import main
-from ccotel.stack.generate import StackAlerts, StackOptions, render
+from ccotel.stack.generate import StackAlerts, StackOptions, init, render
 from tests.alerts.test_rules import EXAMPLE
 from tests.alerts.webhook import Receiver, receiver
 from tests.conftest import start_server
@@ -96,6 +97,21 @@ def test_generated_rules_and_alertmanager_config_pass_promtool_and_amtool(
     assert routes == {("team", 'ccotel_rule="daily-budget"', "4h"),
                       ("team", 'ccotel_rule="errors"', "1h")}
     assert "Apprise receivers are sent by ccotel serve only: chat" in files["alertmanager.yml"]
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None,
+                    reason="docker-compose missing: apt-get install docker-compose")
+def test_docker_compose_config_validates_the_stack_with_alertmanager(tmp_path: Path) -> None:
+    init(tmp_path, password="pw", alerts=StackAlerts(parse(EXAMPLE), "alerts.yaml"))
+    out = subprocess.run(["docker-compose", "config"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120, check=False,
+                         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    services = yaml.safe_load(out.stdout)["services"]
+    am = services["alertmanager"]
+    assert [str(p) for p in am["ports"]] == ["127.0.0.1:9093:9093/tcp"]
+    assert "http://localhost:9093/-/healthy" in " ".join(am["healthcheck"]["test"])
+    assert any("alerts.rules.yml" in str(v) for v in services["prometheus"]["volumes"])
 
 
 def test_without_alerts_the_stack_has_no_alertmanager() -> None:
