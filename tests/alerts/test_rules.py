@@ -68,10 +68,10 @@ rules:
   - name: total-day
     spend: {over: 100, per: day}
   - name: plan-80
-    limit: {plan: weekly, used_over: 80}
+    limit: {plan: seven_day, used_over: 80}
     block: true
   - name: plan-runs-out
-    limit: {plan: five-hour, runs_out: true}
+    limit: {plan: five_hour, runs_out: true}
   - name: errors
     spike: {of: error_rate, over: 0.2, window: 15m, by: user}
     for: 5m
@@ -92,8 +92,8 @@ rules:
     assert rules.receiver("chat").apprise == ("slack://a/b/c", "ntfy://ntfy.example/alerts")
     assert by_name["team-month"].notify == ("chat",)
     assert by_name["total-day"].condition == Spend(Decimal(100), "day", "total")
-    assert by_name["plan-80"].condition == Limit("weekly", 80.0, False)
-    assert by_name["plan-runs-out"].condition == Limit("five-hour", None, True)
+    assert by_name["plan-80"].condition == Limit("seven_day", 80.0, False)
+    assert by_name["plan-runs-out"].condition == Limit("five_hour", None, True)
     errors = by_name["errors"]
     assert errors.condition == Spike("error_rate", 0.2, timedelta(minutes=15), "user")
     assert (errors.for_, errors.repeat) == (timedelta(minutes=5), timedelta(hours=1))
@@ -122,7 +122,7 @@ rules:
     block: true
   - name: a
     spend: {over: 1, per: day}
-    limit: {plan: weekly, used_over: 150}
+    limit: {plan: seven_day, used_over: 150}
   - name: bad name!
     silence: {by: host, after: 1h}
     for: soon
@@ -159,10 +159,12 @@ rules:
     ("rules:\n  - name: a\n    spend: {over: true, per: day}\n", 3, "must be a number"),
     ("rules:\n  - name: a\n    silence: {by: user, after: 7d, seen_within: 1d}\n", 3,
      "longer than"),
-    ("rules:\n  - name: a\n    limit: {plan: weekly}\n", 3, "used_over"),
+    ("rules:\n  - name: a\n    limit: {plan: seven_day}\n", 3, "used_over"),
     ("rules:\n  - name: a\n    spend: {over: 1, per: day}\n    block: yes please\n", 4,
      "true or false"),
     ("unknown: 1\n", 1, "unknown key 'unknown'"),
+    ("rules:\n  - name: a\n    limit: {plan: weekly, runs_out: true}\n", 3,
+     "limit.plan must be one of five_hour, seven_day"),
     ("attributes:\n  team: 'a\"b'\n", 2, "an attribute key is"),
     ("receivers:\n  - name: chat\n    apprise: [ntfy://ok, 'slakc://T/B/C']\n", 3,
      "Apprise cannot use slakc://"),

@@ -41,7 +41,7 @@ rules:
   - name: model-week
     spend: {over: 40, per: week, by: model}
   - name: plan
-    limit: {plan: weekly, used_over: 80}
+    limit: {plan: seven_day, used_over: 80}
   - name: errors
     spike: {of: error_rate, over: 0.2, window: 15m, by: user}
     for: 5m

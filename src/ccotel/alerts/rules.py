@@ -15,7 +15,7 @@ One file serves `ccotel serve --alerts FILE` and `ccotel stack init --alerts FIL
         notify: [team]
         block: true                              # the prompt hook stops the user's prompts
       - name: weekly-plan
-        limit: {plan: weekly, used_over: 80}     # or runs_out: true (projected before reset)
+        limit: {plan: seven_day, used_over: 80}  # or runs_out: true (projected before reset)
       - name: errors
         spike: {of: error_rate, over: 0.2, window: 15m}   # retries_exhausted|refusals: counts
         for: 5m
@@ -45,6 +45,7 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 ATTRIBUTE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 PERIODS = ("day", "week", "month")
 SPEND_BY = ("total", "user", "team", "repo", "model")
+PLANS = ("five_hour", "seven_day")  # the plan windows of the limits ledger
 SPIKE_OF = ("error_rate", "retries_exhausted", "refusals")
 SPIKE_BY = ("total", "user")
 SILENCE_BY = ("user", "machine")
@@ -90,8 +91,8 @@ class Spend:
 
 @dataclass(frozen=True)
 class Limit:
-    """A plan limit of the limits ledger: used over `used_over` percent, or projected to
-    run out before its reset (`runs_out`)."""
+    """A plan window of the limits ledger (`five_hour`, `seven_day`): used over
+    `used_over` percent, or projected to run out before its reset (`runs_out`)."""
 
     plan: str
     used_over: float | None = None
@@ -462,8 +463,8 @@ class _Validator:
         if m is None:
             return None
         if "plan" not in m:
-            self.err(node, "limit needs 'plan' (the limit's name in the limits ledger)")
-        plan = self.name(m["plan"][1], "limit.plan") if "plan" in m else None
+            self.err(node, f"limit needs 'plan': {' or '.join(PLANS)}")
+        plan = self.string(m["plan"][1], "limit.plan", PLANS) if "plan" in m else None
         used = None
         if "used_over" in m:
             used = self.number(m["used_over"][1], "limit.used_over")
