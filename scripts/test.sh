@@ -2,9 +2,10 @@
 # Install everything the tests need, then run them all.
 #   bash scripts/test.sh [pytest args]
 # System packages (Debian/Ubuntu): chromium (browser tests), prometheus + promtool (stack
-# queries run for real; Loki: see below), docker-compose (validates the generated compose
-# file), curl (an outside client timing /readyz under a flood of slow connections); the
-# pinned Node CLIs (Claude Code, ccusage) go into .tools/; Python packages into .venv/.
+# queries run for real; Loki: see below), prometheus-alertmanager + amtool (the stack's
+# alerts), docker-compose (validates the generated compose file), curl (an outside client
+# timing /readyz under a flood of slow connections); the pinned Node CLIs (Claude Code,
+# ccusage) go into .tools/; Python packages into .venv/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -12,6 +13,7 @@ cd "$ROOT"
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v promtool >/dev/null || need+=(prometheus)
+command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v npm >/dev/null || need+=(npm)
 command -v curl >/dev/null || need+=(curl)

@@ -176,6 +176,7 @@ def _register() -> None:
 
     assert isinstance(main, _LazyGroup)
     main.lazy.update({
+        "alerts": ("ccotel.alerts.cli", "alerts"),
         "demo": ("ccotel.demo.command", "demo_command"),
         "export": ("ccotel.export_cli", "export_command"),
         "import": ("ccotel.importer.cli", "import_command"),

@@ -24,6 +24,8 @@ import uvicorn
 from starlette.applications import Starlette
 
 from ccotel import __version__, auth, connections, redact
+from ccotel.alerts import runtime as alerts_runtime
+from ccotel.alerts.rules import RulesError
 from ccotel.errors import StartupError
 from ccotel.forward.outbox import Outbox
 from ccotel.otlp import bounds
@@ -242,6 +244,11 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         raise StartupError(str(exc)) from None
     targets, forward_headers = _forward_targets(settings, bool(redacted))
     try:
+        alert_rules = alerts_runtime.rules_for(settings)
+        alert_interval = alerts_runtime.interval_of(settings)
+    except (RulesError, ValueError) as exc:
+        raise StartupError(str(exc)) from None
+    try:
         retention = settings.retention_delta
         retention_interval_s = settings.retention_interval_s
     except (ValueError, OverflowError) as exc:
@@ -302,7 +309,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         ready = False
         ctx = WebContext(writer.cursor, info={"version": __version__}, ready=lambda: ready,
                          settings=settings, running=running, writer=writer, metrics=metrics,
-                         auth=authenticator)
+                         auth=authenticator, alerts=alert_rules)
         web: Any = build_app(ctx, [*import_api.routes(ctx), *report_api.routes(ctx),
                                    *limits_api.routes(ctx),
                                    *(web_routes(ctx) if web_routes else [])])
@@ -331,6 +338,9 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         writer.start()
         watcher = _transcript_watcher(settings, writer)
         forwarders = _start_forwarders(settings, writer, metrics, targets, forward_headers)
+        # Alerts: evaluated from stored rows every --alert-interval, sent off the ingest path.
+        alert_service = alerts_runtime.AlertService(alert_rules, writer.cursor, alert_interval)
+        alert_service.start()
         await grpc_server.start()
         tasks = [asyncio.create_task(s.serve(sockets=[sock])) for s, sock in servers]
         for _ in range(200):
@@ -355,6 +365,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             s.should_exit = True
         await grpc_server.stop(grace=2)
         await asyncio.gather(*tasks, return_exceptions=True)
+        await alert_service.stop()
         waiter.cancel()
         if watcher is not None:
             watcher.stop()

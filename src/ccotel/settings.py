@@ -233,6 +233,10 @@ SETTINGS: tuple[Setting, ...] = (
             PEM_FILE),
     Setting("forward-max-bytes", 256 * 1024 * 1024, "Largest forward outbox per target; "
             "past it the oldest requests are dropped.", BYTES),
+    Setting("alerts", None, "Alert rules file [default: <data-dir>/alerts.yaml, if any].",
+            click.Path(path_type=Path, dir_okay=False)),
+    Setting("alert-interval", "1m", "How often the alert rules are evaluated (e.g. 1m, 5s).",
+            Duration()),
 )
 
 # Knobs for tests and debugging: accepted by `ccotel serve` but hidden from --help and
@@ -335,6 +339,8 @@ class Settings:
     forward_header: tuple[str, ...] = _DEFAULTS["forward_header"]
     forward_ca: Path | None = _DEFAULTS["forward_ca"]
     forward_max_bytes: int = _DEFAULTS["forward_max_bytes"]
+    alerts: Path | None = _DEFAULTS["alerts"]
+    alert_interval: str = _DEFAULTS["alert_interval"]
     retention_interval: str = _DEFAULTS["retention_interval"]
 
     @property

@@ -227,6 +227,10 @@ EVENT_COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "claude_code.api_error.count": ("api_error", ("user.id", "session.id", "model")),
     "claude_code.tool_result.count": ("tool_result",
                                       ("user.id", "session.id", "tool_name", "success")),
+    # For the alert rules (ccotel.alerts.prometheus).
+    "claude_code.api_retries_exhausted.count": ("api_retries_exhausted",
+                                                ("user.id", "session.id")),
+    "claude_code.api_refusal.count": ("api_refusal", ("user.id", "session.id")),
 }
 # The count connector drops a record that lacks a listed attribute unless it has a default.
 EVENT_COUNTER_DEFAULT = "unknown"

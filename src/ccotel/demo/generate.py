@@ -24,12 +24,34 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ccotel.demo import population as popn
-from ccotel.demo.attributes import (API_ERROR, API_REQUEST, ASSISTANT, PROMPTS, TOOL_DECISION,
-                                    TOOL_RESULT, USER_PROMPT, attributes, uuid_text)
+from ccotel.demo.attributes import (
+    API_ERROR,
+    API_REQUEST,
+    ASSISTANT,
+    PROMPTS,
+    TOOL_DECISION,
+    TOOL_RESULT,
+    USER_PROMPT,
+    attributes,
+    uuid_text,
+)
 from ccotel.demo.points import metric_points
-from ccotel.demo.vector import (Rng, arange, as_text, clip, group_sum_before, group_totals,
-                                join, label, label_of, nulls_unless, position, repeat, starts,
-                                to_int)
+from ccotel.demo.vector import (
+    Rng,
+    arange,
+    as_text,
+    clip,
+    group_sum_before,
+    group_totals,
+    join,
+    label,
+    label_of,
+    nulls_unless,
+    position,
+    repeat,
+    starts,
+    to_int,
+)
 
 NS = 1_000_000_000
 EVENT_NAMES = ("user_prompt", "api_request", "tool_decision", "tool_result",

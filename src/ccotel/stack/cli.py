@@ -17,6 +17,7 @@ from ccotel.stack import compose as compose_mod
 from ccotel.stack.generate import (
     ANONYMOUS_ROLES,
     DEFAULT_DIR,
+    StackAlerts,
     StackOptions,
 )
 from ccotel.stack.generate import (
@@ -109,10 +110,26 @@ def stack() -> None:
               show_default=True)
 @click.option("--grafana-image", type=_Image(), default=_DEFAULTS.grafana_image,
               show_default=True)
+@click.option("--alerts", "alerts_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Alert rules file (see `ccotel alerts check`): adds Prometheus alerting "
+                   "rules and Alertmanager.")
+@click.option("--alertmanager-port", type=int, default=_DEFAULTS.alertmanager_port,
+              show_default=True)
+@click.option("--alertmanager-image", default=_DEFAULTS.alertmanager_image, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON.")
-def init(directory: Path, force: bool, dry_run: bool, as_json: bool, **options: Any) -> None:
+def init(directory: Path, force: bool, dry_run: bool, as_json: bool, alerts_file: Path | None,
+         **options: Any) -> None:
     """Write the stack into DIRECTORY [default: ~/.config/claude-otel-monitoring]."""
-    result = init_stack(directory, StackOptions(**options), force=force, dry_run=dry_run)
+    alerts = None
+    if alerts_file is not None:
+        from ccotel.alerts.rules import RulesError, load
+
+        try:
+            alerts = StackAlerts(load(alerts_file), alerts_file.name)
+        except RulesError as exc:
+            raise click.ClickException(f"--alerts: {exc}") from None
+    result = init_stack(directory, StackOptions(**options), force=force, dry_run=dry_run,
+                        alerts=alerts)
     if as_json:
         click.echo(json.dumps({"directory": str(result.directory),
                                "env_created": result.env_created,

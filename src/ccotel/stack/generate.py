@@ -20,6 +20,8 @@ from typing import Literal
 import jinja2
 
 from ccotel import __version__
+from ccotel.alerts.prometheus import alertmanager_file, rules_file
+from ccotel.alerts.rules import AlertRules
 from ccotel.claude.catalogue import EVENT_COUNTER_DEFAULT, EVENT_COUNTERS
 from ccotel.errors import CcotelError
 from ccotel.panels import PANELS
@@ -48,10 +50,20 @@ FILES: dict[str, str] = {
     "README.md.j2": "README.md",
 }
 DASHBOARD_PATH = "grafana/provisioning/dashboards/claude-code.json"
+ALERT_RULES_PATH = "alerts.rules.yml"
+ALERTMANAGER_PATH = "alertmanager.yml"
 
 
 class StackError(CcotelError):
     """Something the user has to fix; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class StackAlerts:
+    """`--alerts FILE`: the parsed rules and the name of their file (for the comments)."""
+
+    rules: AlertRules
+    source: str
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,7 @@ class StackOptions:
     otlp_http_port: int = 4318
     collector_metrics_port: int = 8888
     prometheus_port: int = 9090
+    alertmanager_port: int = 9093
     metrics_retention: str = "15d"
     logs_retention: str = "30d"
     anonymous_role: str = "Viewer"
@@ -73,6 +86,7 @@ class StackOptions:
     loki_image: str = "grafana/loki:2.9.4"
     prometheus_image: str = "prom/prometheus:v2.49.1"
     grafana_image: str = "grafana/grafana:10.3.3"
+    alertmanager_image: str = "prom/alertmanager:v0.27.0"
 
     def __post_init__(self) -> None:
         if self.anonymous_role not in ANONYMOUS_ROLES:
@@ -91,7 +105,7 @@ class StackOptions:
         return {"grafana": self.grafana_port, "loki": self.loki_port,
                 "otlp-grpc": self.otlp_grpc_port, "otlp-http": self.otlp_http_port,
                 "collector-metrics": self.collector_metrics_port,
-                "prometheus": self.prometheus_port}
+                "prometheus": self.prometheus_port, "alertmanager": self.alertmanager_port}
 
     @property
     def metrics_retention_hours(self) -> int:
@@ -146,20 +160,25 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
 
 
-def _context(options: StackOptions, loki: LokiRuntime) -> dict[str, object]:
-    return {"o": options, "loki": loki, "version": __version__,
+def _context(options: StackOptions, loki: LokiRuntime, alerts: bool = False
+             ) -> dict[str, object]:
+    return {"o": options, "loki": loki, "version": __version__, "alerts": alerts,
             "prometheus_uid": PROMETHEUS_UID, "loki_uid": LOKI_UID,
             "event_counters": EVENT_COUNTERS, "event_counter_default": EVENT_COUNTER_DEFAULT,
             "panels": PANELS, "sources": {p.id: _source(p.id) for p in PANELS},
             "descriptions": {p.id: description(p) for p in PANELS}, "refresh": REFRESH}
 
 
-def render(options: StackOptions) -> dict[str, str]:
-    """Every generated file: relative path -> text. Pure (no I/O besides templates)."""
+def render(options: StackOptions, alerts: StackAlerts | None = None) -> dict[str, str]:
+    """Every generated file: relative path -> text. Pure (no I/O besides templates).
+    With `alerts`, Prometheus evaluates its rules and Alertmanager joins the stack."""
     env = _environment()
-    context = _context(options, LokiRuntime())
+    context = _context(options, LokiRuntime(), alerts is not None)
     out = {path: env.get_template(tpl).render(context) for tpl, path in FILES.items()}
     out[DASHBOARD_PATH] = json.dumps(build_dashboard(), indent=2, ensure_ascii=False) + "\n"
+    if alerts is not None:
+        out[ALERT_RULES_PATH] = rules_file(alerts.rules, alerts.source)
+        out[ALERTMANAGER_PATH] = alertmanager_file(alerts.rules, alerts.source)
     return dict(sorted(out.items()))
 
 
@@ -208,12 +227,13 @@ def write_env(directory: Path, password: str | None = None) -> bool:
 
 
 def init(directory: Path, options: StackOptions | None = None, *, force: bool = False,
-         dry_run: bool = False, password: str | None = None) -> InitResult:
+         dry_run: bool = False, password: str | None = None,
+         alerts: StackAlerts | None = None) -> InitResult:
     """Write the stack into `directory`; see the module docstring for the rules."""
     directory = directory.expanduser()
     if directory.exists() and not directory.is_dir():
         raise StackError(f"{directory} is a file: choose another directory for the stack")
-    files = render(options or StackOptions())
+    files = render(options or StackOptions(), alerts)
     manifest_path = directory / MANIFEST
     try:
         manifest: dict[str, str] = json.loads(manifest_path.read_text())["files"]

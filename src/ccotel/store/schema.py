@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 # 2: hourly rollups (events_hourly, points_hourly, ...); 3: rollup_state.rolled_until;
 # 4: outbox (serve --forward), limit_snapshots (ccotel statusline): new tables that
 # schema.sql creates in older stores
-SCHEMA_VERSION = 4
+# 5: alert_state, alert_history (new tables only: created by schema.sql on open)
+SCHEMA_VERSION = 5
 
 
 class SchemaError(StoreError):

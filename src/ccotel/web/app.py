@@ -26,7 +26,7 @@ class WebContext:
     def __init__(self, cursor: CursorFactory, *, info: dict[str, Any] | None = None,
                  ready: Callable[[], bool] = lambda: True, settings: Any = None,
                  running: Any = None, writer: Any = None, metrics: Any = None,
-                 auth: Authenticator | None = None) -> None:
+                 auth: Authenticator | None = None, alerts: Any = None) -> None:
         self.cursor = cursor
         self.info = info or {}
         self.ready = ready
@@ -35,6 +35,7 @@ class WebContext:
         self.writer = writer      # ccotel.store.writer.Writer, for endpoints that write
         self.metrics = metrics    # ccotel.selfmetrics.ServerMetrics
         self.auth = auth or Authenticator(None)  # the server's one token check (none: open)
+        self.alerts = alerts      # ccotel.alerts.rules.AlertRules that the server evaluates
 
     async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a reader function on its own cursor, off the event loop."""
@@ -59,7 +60,7 @@ def build_app(ctx: WebContext, extra_routes: list[BaseRoute] | None = None) -> S
         q = Query.parse(dict(request.query_params))
         return ApiJSON(await ctx.read(reader.summary, q))
 
-    from ccotel.web import dashboard, export, openapi
+    from ccotel.web import alerts, dashboard, export, openapi
 
     routes: list[BaseRoute] = [
         Route("/readyz", readyz),
@@ -67,6 +68,7 @@ def build_app(ctx: WebContext, extra_routes: list[BaseRoute] | None = None) -> S
         Route("/api/v1/summary", summary),
         *export.routes(ctx),
         *(extra_routes or []),
+        *alerts.routes(ctx),
         *openapi.routes(),
         # Last: the dashboard's catch-all static mount must not shadow the routes above.
         *dashboard.routes(ctx),

@@ -300,6 +300,29 @@ CREATE TABLE IF NOT EXISTS rollup_dirty_hours (hour TIMESTAMP NOT NULL);
 -- One row: the rollups hold every raw row before rolled_until (an hour start).
 CREATE TABLE IF NOT EXISTS rollup_state (rolled_until TIMESTAMP NOT NULL);
 
+-- Alerts (ccotel/alerts/evaluate.py): each rule and key (a user, team, model, ... or ''
+-- for a total) that is pending or firing, with when it last notified, so that a restart
+-- neither forgets an alert nor sends it twice; and every transition, for the dashboard.
+CREATE TABLE IF NOT EXISTS alert_state (
+    rule VARCHAR NOT NULL,
+    key VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,            -- pending / firing
+    value DOUBLE,
+    message VARCHAR NOT NULL,
+    since TIMESTAMP NOT NULL,          -- when the condition started to hold
+    fired_at TIMESTAMP,
+    notified_at TIMESTAMP,
+    PRIMARY KEY (rule, key)
+);
+CREATE TABLE IF NOT EXISTS alert_history (
+    ts TIMESTAMP NOT NULL,
+    rule VARCHAR NOT NULL,
+    key VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,            -- pending / firing / resolved
+    value DOUBLE,
+    message VARCHAR NOT NULL
+);
+
 -- What one raw row contributes to a rollup ("facts"), from a table named `src` (the raw
 -- table, or the rows a commit just inserted). The rollups are GROUP BYs of these
 -- (*_hourly_of). The queries that read rollups compute the same from the raw rows at a
