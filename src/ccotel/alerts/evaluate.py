@@ -127,7 +127,32 @@ def findings(con: duckdb.DuckDBPyConnection, rule: Rule, rules: AlertRules,
                         f"{last:%Y-%m-%d %H:%M} UTC, {_ago(now - last)} ago)")
                 for key, last in rows]
     assert isinstance(c, Limit)
-    return []  # plan limits: evaluated once the limits ledger is in the store
+    return _limit_findings(con, c, now)
+
+
+def _limit_findings(con: duckdb.DuckDBPyConnection, c: Limit, now: datetime) -> list[Finding]:
+    """Accounts whose official plan window (from the limits ledger) is used over
+    `used_over` percent, or (`runs_out`) projected to run out before it resets. ccotel's
+    own block (API-key users) has no percentage: it is not a plan limit."""
+    from ccotel.limits import ledger
+
+    out = []
+    for entry in ledger.accounts(con, now):
+        w = entry.get(c.plan)
+        if not isinstance(w, dict) or w.get("source") != "official":
+            continue
+        used = w.get("used_percentage")
+        if c.used_over is not None and used is not None and used > c.used_over:
+            out.append(Finding(entry["user"], float(used),
+                               f"{entry['user']} has used {used:g}% of the {c.plan} plan "
+                               f"limit (threshold {c.used_over:g}%), resets "
+                               f"{w.get('resets_at')}"))
+        elif c.runs_out and w.get("projected_exhaustion"):
+            out.append(Finding(entry["user"], float(used or 0),
+                               f"{entry['user']} runs out of the {c.plan} plan limit at "
+                               f"{w['projected_exhaustion']}, before it resets at "
+                               f"{w.get('resets_at')}"))
+    return out
 
 
 def _ago(td: timedelta) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,11 @@ def statusline_command(fmt: str, url: str | None, data_dir: Path | None, user: s
 @click.command("hook")
 @_server_options
 def hook_command(url: str | None, data_dir: Path | None, user: str | None) -> None:
-    """Claude Code's hook command (SessionStart): sends the session's machine, folder, repo
-    and branch to the server in the background. Prints nothing; exit status 0."""
-    sl.hook(url=url, data_dir=str(data_dir) if data_dir else None, user=user)
+    """Claude Code's hook command. SessionStart: sends the session's machine, folder, repo
+    and branch to the server in the background, prints nothing. UserPromptSubmit: prints a
+    warning when the user is over a budget, and stops the prompt (exit 2, the reason on
+    stderr) when that budget's rule says `block: true`. No server: exit 0, nothing."""
+    sys.exit(sl.hook(url=url, data_dir=str(data_dir) if data_dir else None, user=user))
 
 
 @click.group("setup")

@@ -67,7 +67,7 @@ def as_settings_json(env: dict[str, str]) -> str:
 # Hook events ccotel listens to, each running `<ccotel> hook`: it sends the session's
 # machine, folder, repo and branch to the server (also for `claude -p`, where no statusline
 # runs) and prints nothing. Later features add their events here.
-HOOK_EVENTS = ("SessionStart",)
+HOOK_EVENTS = ("SessionStart", "UserPromptSubmit")
 HOOK_TIMEOUT_S = 5
 BACKUP_SUFFIX = ".ccotel-backup"
 

@@ -298,10 +298,11 @@ def server_url(data_dir: str | None) -> tuple[str, str | None] | None:
     return f"{scheme}://{host}:{info['ui_port']}", ca
 
 
-def post_json(url: str, body: dict[str, Any], *, token: str | None = None,
+def post_json(url: str, body: dict[str, Any] | None, *, token: str | None = None,
               ca_file: str | None = None, timeout: float = POST_TIMEOUT_S) -> Any:
-    """POST `body` to a ccotel server and return its JSON answer. The one HTTP call of
-    the statusline (http.client: httpx would cost more to import than the call takes)."""
+    """POST `body` (GET when None) to a ccotel server and return its JSON answer. The one
+    HTTP call of the statusline and the hooks (http.client: httpx would cost more to import
+    than the call takes)."""
     import http.client
     import ssl
     from urllib.parse import urlsplit
@@ -317,8 +318,12 @@ def post_json(url: str, body: dict[str, Any], *, token: str | None = None,
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    target = (u.path or "/") + (f"?{u.query}" if u.query else "")
     try:
-        conn.request("POST", u.path or "/", json.dumps(body), headers)
+        if body is None:
+            conn.request("GET", target, headers=headers)
+        else:
+            conn.request("POST", target, json.dumps(body), headers)
         resp = conn.getresponse()
         payload = resp.read(1 << 20)
         if resp.status != 200:
@@ -420,11 +425,16 @@ def run(stdin_text: str, *, fmt: str = DEFAULT_FORMAT, colour_on: bool = True,
 
 
 def hook(*, url: str | None, data_dir: str | None, user: str | None) -> int:
-    """`ccotel hook`: a Claude Code hook (SessionStart, ...) that sends the session's
-    machine, folder, repo and branch as a snapshot in the background. Prints nothing (a
-    SessionStart hook's output would reach the model) and always exits 0."""
+    """`ccotel hook`: Claude Code's hooks. `UserPromptSubmit`: warn about or stop a prompt
+    over a budget (`prompt_hook`). Any other event (SessionStart, ...): send the session's
+    machine, folder, repo and branch as a snapshot in the background, print nothing (a
+    SessionStart hook's output would reach the model). Never fails Claude Code: exit 0, or
+    2 only when a `block: true` budget stops the prompt."""
     try:
         data = parse_input(sys.stdin.read(MAX_INPUT) if not sys.stdin.isatty() else "")
+        if data.get("hook_event_name") == "UserPromptSubmit":
+            return prompt_hook(data, url=url, data_dir=data_dir,
+                               user=user or os.environ.get("CCOTEL_USER"))
         if data.get("session_id"):
             cwd = clip(_get(data, "workspace", "current_dir")) or clip(data.get("cwd"))
             _in_background(send_snapshot, data, git_branch(cwd), url=url,
@@ -432,6 +442,41 @@ def hook(*, url: str | None, data_dir: str | None, user: str | None) -> int:
                            cache=cache_path())
     except Exception:  # noqa: BLE001, S110 - a hook must never fail Claude Code
         pass
+    return 0
+
+
+PROMPT_TIMEOUT_S = 2.0  # a prompt waits for this hook: no longer than this
+
+
+def prompt_hook(data: dict[str, Any], *, url: str | None, data_dir: str | None,
+                user: str | None) -> int:
+    """`UserPromptSubmit`: ask the server which budget alerts fire for this session's user.
+    Warnings go to stdout (Claude Code adds them to the session; exit 0); a rule marked
+    `block: true` stops the prompt: its reason and how to lift it on stderr, exit 2. No
+    server, a slow one or any failure: nothing printed, exit 0 (the prompt goes on)."""
+    from urllib.parse import urlencode
+
+    session = clip(data.get("session_id"))
+    if not session:
+        return 0
+    where = (url.rstrip("/"), None) if url else server_url(data_dir)
+    if where is None:
+        return 0
+    query = {"session": session, **({"user": user} if user else {})}
+    answer = post_json(f"{where[0]}/api/v1/alerts/prompt?{urlencode(query)}", None,
+                       token=os.environ.get("CCOTEL_TOKEN"), ca_file=where[1],
+                       timeout=PROMPT_TIMEOUT_S)
+    if not isinstance(answer, dict):
+        return 0
+    def lines(items: Any) -> list[str]:
+        return [f"ccotel: {clip(i.get('message'), 300)} (to lift: {clip(i.get('lift'), 300)})"
+                for i in items or [] if isinstance(i, dict)]
+    blocks, warns = lines(answer.get("block")), lines(answer.get("warn"))
+    if blocks:
+        sys.stderr.write("\n".join(["Stopped by a ccotel budget:", *blocks]) + "\n")
+        return 2
+    if warns:
+        sys.stdout.write("\n".join(["ccotel budget warning:", *warns]) + "\n")
     return 0
 
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ccotel.alerts import evaluate
-from ccotel.alerts.rules import AlertRules, Limit, Rule
+from ccotel.alerts.rules import AlertRules, Rule
 from ccotel.query import BadQuery, parse_int
 from ccotel.web.jsonbody import ApiJSON
 from ccotel.web.openapi import (
@@ -65,8 +65,7 @@ def describe(rule: Rule) -> dict[str, Any]:
             "notify": list(rule.notify), "for_s": rule.for_.total_seconds(),
             "repeat_s": rule.repeat.total_seconds(), "block": rule.block,
             "severity": rule.severity, "summary": rule.summary,
-            # Plan limits need the limits ledger, which this store does not keep yet.
-            "evaluated": not isinstance(rule.condition, Limit)}
+            "evaluated": True}
 
 
 def _read(con: Any, limit: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
