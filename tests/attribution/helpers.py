@@ -27,6 +27,7 @@ class Req:
     attrs: dict[str, Any] = field(default_factory=dict)  # skill.name, query_source, ...
     resource: dict[str, str] = field(default_factory=dict)  # OTEL_RESOURCE_ATTRIBUTES
     event: str = "api_request"
+    cache_creation: int = 0
 
 
 def _attr(k: str, v: Any) -> dict[str, Any]:
@@ -47,7 +48,7 @@ def body(reqs: list[Req], start: datetime = T0) -> bytes:
         attrs = {"session.id": r.session, "user.id": "u1", "event.name": r.event,
                  "event.sequence": i, "model": r.model, "request_id": f"req_{r.session}_{i}",
                  "input_tokens": r.tokens, "output_tokens": r.tokens // 2,
-                 "cache_read_tokens": 0, "cache_creation_tokens": 0,
+                 "cache_read_tokens": 0, "cache_creation_tokens": r.cache_creation,
                  "cost_usd": str(r.cost), **r.attrs}
         rec = {"timeUnixNano": str(int(ts.timestamp() * 1e9)),
                "body": {"stringValue": f"claude_code.{r.event}"},

@@ -15,6 +15,7 @@ from ccotel.report.render import (
     _token_cells,
     _token_columns,
     _unpriced_note,
+    _usd,
     short_model,
 )
 
@@ -31,6 +32,9 @@ def render_attributed(name: str, report: dict[str, Any], console: Console, *,
                       breakdown: bool) -> None:
     """One row per group with its requests and sessions, a row per part of its breakdown
     (with --breakdown), the total at the end; filters are named in the title."""
+    if name == "waste":
+        render_waste(report, console)
+        return
     dim = report["dimension"]
     compact = console.width < COMPACT_BELOW
     title = f"Claude Code usage by {TITLES.get(dim, dim)}"
@@ -58,4 +62,32 @@ def render_attributed(name: str, report: dict[str, Any], console: Console, *,
     console.print(t)
     _unpriced_note(console, tot)
     if not report[name]:
+        console.print("No usage in this range.", style="yellow")
+
+
+def render_waste(report: dict[str, Any], console: Console) -> None:
+    """Where the money went: a row per day, user and repo."""
+    compact = console.width < COMPACT_BELOW
+    cols = [("Day", "left"), ("User", "left"), ("Repo", "left"), ("Cost", "right"),
+            ("Compactions", "right"), ("Subagents", "right")]
+    if not compact:
+        cols += [("Cache rewrites", "right"), ("Errors", "right"), ("Refusals", "right")]
+    t = _table(console, "Where the money went", cols)
+
+    def cells(e: dict[str, Any]) -> list[str]:
+        row = [_usd(e["totalCost"]),
+               f"{_usd(e['compactionCost'])} ({_n(e['compactions'])})",
+               f"{_usd(e['subagentCost'])} ({_n(e['subagentRequests'])})"]
+        if not compact:
+            row += [_n(e["cacheRewriteTokens"]), _n(e["apiErrors"] + e["retriesExhausted"]),
+                    _n(e["refusals"])]
+        return row
+
+    for e in report["waste"]:
+        t.add_row(e["period"], e["user"], e["repo"], *cells(e))
+    t.add_section()
+    t.add_row(Text("Total", style="bold"), "", "",
+              *[Text(c, style="bold") for c in cells(report["totals"])])
+    console.print(t)
+    if not report["waste"]:
         console.print("No usage in this range.", style="yellow")

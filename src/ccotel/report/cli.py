@@ -30,6 +30,8 @@ HELP = {
     "skills": "Tokens and cost per skill (skill.name).",
     "agents": "Tokens and cost per subagent (agent.name).",
     "mcp": "Tokens and cost per MCP server (mcp_server.name).",
+    "waste": "Where the money went, per day, user and repo: compactions, subagents, cache "
+             "rewrites, errors, refusals.",
 }
 
 

@@ -295,6 +295,30 @@ def attributed(con: duckdb.DuckDBPyConnection, q: ReportQuery, report: str) -> d
             "filters": dict(q.filters)}
 
 
+def waste(con: duckdb.DuckDBPyConnection, q: ReportQuery) -> dict[str, Any]:
+    """Where the money went: per day, user and repo, the cost of compactions and subagents,
+    cache-creation tokens paid again, and the requests that produced nothing."""
+    entries: list[dict[str, Any]] = []
+    totals: dict[str, Any] = {}
+    for r in attribution.rows(con, "report_waste", q.params()):
+        fields = {"requests": int(r["requests"]), "totalCost": _cost(r["cost_usd"]),
+                  "totalCostExact": _exact(r["cost_usd"]),
+                  "compactions": int(r["compactions"]),
+                  "compactionCost": _cost(r["compaction_cost"]),
+                  "subagentRequests": int(r["subagent_requests"]),
+                  "subagentCost": _cost(r["subagent_cost"]),
+                  "cacheRewriteTokens": int(r["cache_rewrite_tokens"]),
+                  "apiErrors": int(r["api_errors"]),
+                  "retriesExhausted": int(r["retries_exhausted"]),
+                  "refusals": int(r["refusals"]), "failedCost": _cost(r["failed_cost"])}
+        if r["is_grand"]:
+            totals = fields
+        else:
+            entries.append({"period": r["day"], "user": r["user"], "repo": r["repo"],
+                            **fields})
+    return {"waste": entries, "totals": totals, "filters": dict(q.filters)}
+
+
 REPORTS: dict[str, Callable[[duckdb.DuckDBPyConnection, ReportQuery], dict[str, Any]]] = {
     "daily": lambda con, q: periods(con, q, "daily"),
     "weekly": lambda con, q: periods(con, q, "weekly"),
@@ -306,6 +330,7 @@ REPORTS: dict[str, Callable[[duckdb.DuckDBPyConnection, ReportQuery], dict[str, 
     "projects": projects,
     "users": users,
     **{name: partial(attributed, report=name) for name in ATTRIBUTION},
+    "waste": waste,
 }
 
 

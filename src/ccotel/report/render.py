@@ -171,7 +171,7 @@ def render_tools(report: dict[str, Any], console: Console, *, breakdown: bool) -
 
 
 def render(name: str, report: dict[str, Any], console: Console, *, breakdown: bool) -> None:
-    if "dimension" in report:  # grouped by an attribution dimension (report/attributed.py)
+    if "dimension" in report or name == "waste":  # attribution (report/attributed.py)
         from ccotel.report.attributed import render_attributed
 
         render_attributed(name, report, console, breakdown=breakdown)
