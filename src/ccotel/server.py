@@ -29,6 +29,7 @@ from ccotel.otlp import grpc as otlp_grpc
 from ccotel.otlp import http as otlp_http
 from ccotel.otlp.ingest import Ingestor
 from ccotel.report import api as report_api
+from ccotel.web import attribution as attribution_api
 from ccotel.running import write_server_file
 from ccotel.selfmetrics import ServerMetrics
 from ccotel.settings import Settings
@@ -196,6 +197,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                          settings=settings, running=running, writer=writer, metrics=metrics,
                          auth=authenticator)
         web: Any = build_app(ctx, [*import_api.routes(ctx), *report_api.routes(ctx),
+                                   *attribution_api.routes(ctx),
                                    *(web_routes(ctx) if web_routes else [])])
         if settings.token:  # the dashboard and API show prompts, costs and emails
             web = auth.TokenAuth(web, authenticator, secure=settings.tls_cert is not None)

@@ -10,6 +10,7 @@ cost_center, ...) work without being listed anywhere.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -77,3 +78,39 @@ def rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
     cur = execute(con, name, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+# -- a session's git facts ------------------------------------------------------------------
+
+GIT_EVENT = "ccotel.git"
+GIT_FIELDS = ("repo", "branch", "head", "worktree", "toplevel")
+_MAX_FIELD = 1000
+
+
+def git_record(session_id: str, facts: dict[str, Any], *, now_ns: int) -> bytes:
+    """The record of a session's repo and branch (what `ccotel hook` and the statusline
+    send), as an OTLP/JSON log record: a `ccotel.git` event with `git.*` attributes, so it
+    is decoded, stored and deduplicated like any event, by the one writer. The newest one of
+    a session names its repo and branch (attrib_macros.sql). A value that is not a short
+    string is a BadQuery."""
+    if not isinstance(session_id, str) or not 0 < len(session_id) <= 200:
+        raise BadQuery("session id: 1 to 200 characters")
+    unknown = set(facts) - set(GIT_FIELDS)
+    if unknown:
+        raise BadQuery(f"unknown field {sorted(unknown)[0][:40]!r}: use {', '.join(GIT_FIELDS)}")
+    attrs = [{"key": "session.id", "value": {"stringValue": session_id}},
+             {"key": "event.name", "value": {"stringValue": GIT_EVENT}}]
+    for name in GIT_FIELDS:
+        value = facts.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > _MAX_FIELD:
+            raise BadQuery(f"{name}: a string of at most {_MAX_FIELD} characters")
+        attrs.append({"key": f"git.{name}", "value": {"stringValue": value}})
+    if not facts.get("repo"):
+        raise BadQuery("repo is required")
+    record = {"timeUnixNano": str(now_ns), "body": {"stringValue": GIT_EVENT},
+              "attributes": attrs}
+    return json.dumps({"resourceLogs": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "ccotel"}}]},
+        "scopeLogs": [{"scope": {"name": "ccotel"}, "logRecords": [record]}]}]}).encode()
