@@ -97,7 +97,7 @@ def git_record(session_id: str, facts: dict[str, Any], *, now_ns: int) -> bytes:
         raise BadQuery("session id: 1 to 200 characters")
     unknown = set(facts) - set(GIT_FIELDS)
     if unknown:
-        raise BadQuery(f"unknown field {sorted(unknown)[0][:40]!r}: use {', '.join(GIT_FIELDS)}")
+        raise BadQuery(f"unknown field {min(unknown)[:40]!r}: use {', '.join(GIT_FIELDS)}")
     attrs = [{"key": "session.id", "value": {"stringValue": session_id}},
              {"key": "event.name", "value": {"stringValue": GIT_EVENT}}]
     for name in GIT_FIELDS:

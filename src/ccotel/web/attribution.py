@@ -48,10 +48,10 @@ def routes(ctx: Any) -> list[Route]:
             raise ApiError(f"body over {MAX_BODY} bytes", 413)
         try:
             facts = json.loads(raw)
-            if not isinstance(facts, dict):
-                raise ValueError("a JSON object")
         except ValueError as exc:
             raise ApiError(f"bad git record: {exc}", 400) from None
+        if not isinstance(facts, dict):
+            raise ApiError("bad git record: not a JSON object", 400)
         body = git_record(request.path_params["session_id"], facts, now_ns=time.time_ns())
         batch = decode_request("logs", body, "json")
         try:
