@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -10,8 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from ccotel.claude import gitinfo
 from tests.attribution.helpers import Req, store
 from tests.attribution.test_breakdowns import report
 from tests.importer.helpers import serve_in_thread
@@ -54,8 +54,27 @@ def test_recorded_repo_and_branch_attribute_the_session(tmp_path: Path) -> None:
         "main": "0.5", "fix": "0.25", "(unknown)": "0.125"}
 
 
-@pytest.mark.parametrize("cwd_repo", ["proj-x"])
-def test_transcripts_name_the_repo_by_their_folder(tmp_path: Path, cwd_repo: str) -> None:
+def test_hooks_record_the_git_facts_of_their_directory(tmp_path: Path) -> None:
+    repo = tmp_path / "checkout"
+    repo.mkdir()
+    for args in (["init", "-q", "-b", "topic"],
+                 ["remote", "add", "origin", "git@github.com:acme/widgets.git"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True)
+    data = tmp_path / "data"
+    data.mkdir()
+    recent = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    store(data, [Req("s1", Decimal("0.5"))], start=recent)
+    # No server: nothing recorded, nothing raised.
+    assert gitinfo.record(data, "s1", repo) is False
+    with serve_in_thread(data):
+        assert gitinfo.record(data, "s1", repo) is True
+        assert gitinfo.record(data, "s1", tmp_path / "plain") is False  # outside git
+    rep = report(data, "repos", breakdown="branch")
+    assert [(e["repo"], e["breakdowns"][0]["branch"]) for e in rep["repos"]] == [
+        ("github.com/acme/widgets", "topic")]
+
+
+def test_transcripts_name_the_repo_by_their_folder(tmp_path: Path) -> None:
     from tests.importer.corpus import build_test_corpus
     from tests.importer.helpers import import_json
 

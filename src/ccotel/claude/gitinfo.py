@@ -139,3 +139,29 @@ def _ask_git(top: Path) -> GitInfo | None:
     remote = git("remote", "get-url", "origin")
     repo = (normalize_remote(remote) if remote else None) or Path(toplevel).name
     return GitInfo(repo, branch, git("rev-parse", "-q", "--verify", "HEAD"), toplevel, None)
+
+
+def record(data_dir: Path, session_id: str, cwd: str | Path, token: str | None = None,
+           timeout: float = 2.0) -> bool:
+    """Tell the running server the git facts of `cwd` for `session_id`
+    (`POST /api/v1/sessions/{id}/git`), for `ccotel hook` and the statusline: never raises
+    and never waits long, so Claude Code is never held up. False when there is nothing to
+    record (no git, no server) or the server did not take it."""
+    from urllib.parse import quote
+
+    from ccotel import client
+    from ccotel.running import find_running
+
+    info = find(cwd)
+    if info is None:
+        return False
+    try:
+        server = find_running(data_dir)
+        if server is None:
+            return False
+        facts = {k.removeprefix("git."): v for k, v in info.attributes().items()}
+        with client.Client.from_info(server, token, timeout=timeout) as c:
+            c.post(f"/api/v1/sessions/{quote(session_id, safe='')}/git", facts)
+    except Exception:  # noqa: BLE001 - whatever went wrong, Claude Code goes on
+        return False
+    return True
