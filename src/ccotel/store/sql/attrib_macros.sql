@@ -1,49 +1,50 @@
--- The one definition of every attribution dimension: `attrib_value(dim, r)` is the value of
--- dimension `dim` for request row `r` (a row of attrib_requests.sql's shape), '(unknown)'
--- when the row has none. Reports group by it and filter on it (`var-<dim>=<value>`), so a
--- breakdown and a filter can never disagree. Named dimensions come first; any other name is
+-- The one definition of every attribution dimension: `attrib_value(dim, <columns>)` is the
+-- value of dimension `dim` for a request row of attrib_requests' shape, '(unknown)' when the
+-- row has none (columns as arguments: a macro cannot see its caller's columns). Reports
+-- group by it and filter on it (`var-<dim>=<value>`), so a breakdown and a filter can never
+-- disagree. Named dimensions come first; any other name is
 -- looked up in the record's attributes, then in its resource (OTEL_RESOURCE_ATTRIBUTES keys
 -- such as team, department, cost_center are found this way, from the data).
-CREATE OR REPLACE TEMP MACRO attrib_value(dim, r) AS coalesce(CASE dim
-    WHEN 'repo' THEN r.repo
-    WHEN 'branch' THEN r.branch
-    WHEN 'project' THEN r.project
-    WHEN 'user' THEN r.user_name
-    WHEN 'model' THEN r.model
-    WHEN 'session' THEN r.session_id
-    WHEN 'day' THEN strftime(r.local_ts, '%Y-%m-%d')
-    WHEN 'week' THEN strftime(date_trunc('week', r.local_ts), '%Y-%m-%d')
-    WHEN 'month' THEN strftime(r.local_ts, '%Y-%m')
-    WHEN 'source' THEN r.source
-    WHEN 'query_source' THEN r.query_source
-    WHEN 'effort' THEN r.effort
-    WHEN 'speed' THEN r.speed
-    WHEN 'terminal' THEN r.terminal_type
-    WHEN 'terminal.type' THEN r.terminal_type
-    WHEN 'version' THEN r.service_version
-    WHEN 'service.version' THEN r.service_version
-    WHEN 'skill' THEN r.attributes->>'$."skill.name"'
-    WHEN 'agent' THEN r.attributes->>'$."agent.name"'
-    WHEN 'plugin' THEN r.attributes->>'$."plugin.name"'
-    WHEN 'mcp' THEN r.attributes->>'$."mcp_server.name"'
-    WHEN 'mcp_tool' THEN r.attributes->>'$."mcp_tool.name"'
-    ELSE coalesce(r.attributes->>('$."' || dim || '"'), r.resource->>('$."' || dim || '"'))
+CREATE OR REPLACE TEMP MACRO attrib_value(dim, repo, branch, project, user_name, model,
+        session_id, local_ts, source, query_source, effort, speed, terminal_type,
+        service_version, attributes, resource) AS coalesce(CASE dim
+    WHEN 'repo' THEN repo
+    WHEN 'branch' THEN branch
+    WHEN 'project' THEN project
+    WHEN 'user' THEN user_name
+    WHEN 'model' THEN model
+    WHEN 'session' THEN session_id
+    WHEN 'day' THEN strftime(local_ts, '%Y-%m-%d')
+    WHEN 'week' THEN strftime(date_trunc('week', local_ts), '%Y-%m-%d')
+    WHEN 'month' THEN strftime(local_ts, '%Y-%m')
+    WHEN 'source' THEN source
+    WHEN 'query_source' THEN query_source
+    WHEN 'effort' THEN effort
+    WHEN 'speed' THEN speed
+    WHEN 'terminal' THEN terminal_type
+    WHEN 'terminal.type' THEN terminal_type
+    WHEN 'version' THEN service_version
+    WHEN 'service.version' THEN service_version
+    WHEN 'skill' THEN attributes->>'$."skill.name"'
+    WHEN 'agent' THEN attributes->>'$."agent.name"'
+    WHEN 'plugin' THEN attributes->>'$."plugin.name"'
+    WHEN 'mcp' THEN attributes->>'$."mcp_server.name"'
+    WHEN 'mcp_tool' THEN attributes->>'$."mcp_tool.name"'
+    ELSE coalesce(attributes->>('$."' || dim || '"'), resource->>('$."' || dim || '"'))
 END, '(unknown)');
 
--- True when row `r` matches every filter: `dims[i]` has the value `vals[i]`.
-CREATE OR REPLACE TEMP MACRO attrib_match(dims, vals, r) AS
-    len(list_filter(range(len(dims)),
-                    lambda i: attrib_value(dims[i + 1], r) IS DISTINCT FROM vals[i + 1])) = 0;
 
 -- The rows an attribution report counts: events named in `evs` (api_request for costs) in
 -- [t0, t1) from source `src` (`local_ts`: the time in zone `tz`), matching the filters
--- `fdims`/`fvals`, with the repo, branch, project and user of their session.
+-- `fdims`/`fvals`, with the repo, branch, project and user of their session, and their values
+-- of dimensions `dim` (as `k`) and `sub` (as `s`).
 -- Counting rules as in report_periods.sql (a request known from telemetry and from a
 -- transcript counts once, as telemetry). A session's repo and branch are the latest ones
 -- recorded for it (`ccotel hook` and the statusline record `git.repo`, `git.branch`), else
 -- what its transcript says (the cwd's folder name, `gitBranch`), else '(unknown)': a
 -- session without any is counted, never dropped.
-CREATE OR REPLACE TEMP MACRO attrib_requests(evs, t0, t1, tz, src, fdims, fvals) AS TABLE
+CREATE OR REPLACE TEMP MACRO attrib_requests(evs, t0, t1, tz, src, fdims, fvals, dim, sub)
+AS TABLE
 WITH telemetry_requests AS (
     SELECT DISTINCT request_id FROM events
     WHERE source = 'telemetry' AND event_name = 'api_request' AND request_id IS NOT NULL
@@ -70,9 +71,9 @@ session_users AS (
 ),
 req AS (
     SELECT
-        e.ts, (e.ts AT TIME ZONE 'UTC') AT TIME ZONE tz AS local_ts, e.session_id, e.source, e.event_name, e.query_source, e.effort, e.speed,
-        e.terminal_type, e.service_version, e.attributes, e.resource, e.request_id,
-        e.error, e.status_code,
+        e.ts, (e.ts AT TIME ZONE 'UTC') AT TIME ZONE tz AS local_ts, e.session_id, e.source,
+        e.event_name, e.query_source, e.effort, e.speed, e.terminal_type, e.service_version,
+        e.attributes, e.resource,
         coalesce(g.repo, regexp_extract(coalesce(e.project, g.project), '([^/\\]+)[/\\]*$', 1),
                  '(unknown)') AS repo,
         coalesce(e.git_branch, g.branch, '(unknown)') AS branch,
@@ -97,4 +98,17 @@ req AS (
            OR e.request_id IS NULL
            OR e.request_id NOT IN (SELECT request_id FROM telemetry_requests))
 )
-SELECT * FROM req r WHERE attrib_match(fdims, fvals, r);
+SELECT ts, session_id, source, event_name, query_source, repo, user_name, model,
+       input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd,
+       attrib_value(dim, repo, branch, project, user_name, model, session_id, local_ts,
+                source, query_source, effort, speed, terminal_type, service_version, attributes,
+                resource) AS k,
+       attrib_value(sub, repo, branch, project, user_name, model, session_id, local_ts,
+                source, query_source, effort, speed, terminal_type, service_version, attributes,
+                resource) AS s
+FROM req
+WHERE len(fdims) = 0
+   OR len(list_filter(range(len(fdims)), lambda i: attrib_value(fdims[i + 1], repo, branch,
+          project, user_name, model, session_id, local_ts, source, query_source, effort,
+          speed, terminal_type, service_version, attributes, resource)
+      IS DISTINCT FROM fvals[i + 1])) = 0;

@@ -4,10 +4,10 @@
 -- each group's total and the grand total from the same DECIMAL sums, so the parts add up
 -- exactly to the total.
 SELECT
-    attrib_value($dim, r) AS "key",
-    attrib_value($sub, r) AS sub,
-    GROUPING(attrib_value($dim, r)) = 1 AS is_grand,
-    GROUPING(attrib_value($sub, r)) = 1 AS is_total,
+    k AS "key",
+    s AS sub,
+    GROUPING(k) = 1 AS is_grand,
+    GROUPING(s) = 1 AS is_total,
     count(*) AS requests,
     count(DISTINCT session_id) AS sessions,
     coalesce(sum(input_tokens), 0) AS input_tokens,
@@ -20,7 +20,6 @@ SELECT
         AS unpriced_models,
     min(ts) AS first_ts,
     max(ts) AS last_ts
-FROM attrib_requests(['api_request'], $from, $to, $tz, $source, $fdims, $fvals) r
-GROUP BY GROUPING SETS ((attrib_value($dim, r), attrib_value($sub, r)),
-                        (attrib_value($dim, r)), ())
+FROM attrib_requests(['api_request'], $from, $to, $tz, $source, $fdims, $fvals, $dim, $sub)
+GROUP BY GROUPING SETS ((k, s), (k), ())
 ORDER BY is_grand, "key", is_total DESC, cost_usd DESC, sub

@@ -6,16 +6,16 @@
 -- user's and repo's rows and the grand total from the same DECIMAL sums.
 WITH r AS (
     SELECT
-        attrib_value('day', r) AS day, attrib_value('user', r) AS user_name,
-        attrib_value('repo', r) AS repo, r.*,
+        k AS day, s AS "user", r.*,
         r.event_name = 'api_request' AND r.ts > min(r.ts) FILTER (
             WHERE r.event_name = 'api_request') OVER (PARTITION BY r.session_id) AS later
     FROM attrib_requests(['api_request', 'api_error', 'api_refusal', 'api_retries_exhausted'],
-                         $from, $to, $tz, $source, $fdims, $fvals) r
+                         $from, $to, $tz, $source, $fdims, $fvals, 'day',
+                         'user') r
 )
 SELECT
-    day, user_name AS "user", repo,
-    GROUPING(day, user_name, repo) = 7 AS is_grand,
+    day, "user", repo,
+    GROUPING(day, "user", repo) = 7 AS is_grand,
     count(*) FILTER (WHERE event_name = 'api_request') AS requests,
     coalesce(sum(cost_usd) FILTER (WHERE event_name = 'api_request'), 0)::DECIMAL(38, 12)
         AS cost_usd,
@@ -32,5 +32,5 @@ SELECT
     coalesce(sum(cost_usd) FILTER (WHERE event_name <> 'api_request'), 0)::DECIMAL(38, 12)
         AS failed_cost
 FROM r
-GROUP BY GROUPING SETS ((day, user_name, repo), ())
+GROUP BY GROUPING SETS ((day, "user", repo), ())
 ORDER BY is_grand, day, "user", repo
