@@ -3,7 +3,8 @@
 #   bash scripts/test.sh [pytest args]
 # System packages (Debian/Ubuntu): chromium (browser tests), prometheus + promtool (stack
 # queries run for real; Loki: see below), docker-compose (validates the generated compose
-# file); the pinned Node CLIs (Claude Code, ccusage) go into .tools/; Python packages into .venv/.
+# file), curl (an outside client timing /readyz under a flood of slow connections); the
+# pinned Node CLIs (Claude Code, ccusage) go into .tools/; Python packages into .venv/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -13,6 +14,9 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v npm >/dev/null || need+=(npm)
+command -v curl >/dev/null || need+=(curl)
+# A Japanese font, so the browser tests and screenshots draw the Japanese UI (not boxes).
+fc-list :lang=ja 2>/dev/null | grep -q . || need+=(fonts-ipafont-gothic)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import httpx
 import pytest
@@ -75,7 +75,7 @@ class Server:
 
 
 def start_server(data_dir: Path, *args: str, env: dict[str, str] | None = None,
-                 timeout: float = 30.0) -> Server:
+                 timeout: float = 30.0, preexec_fn: Callable[[], None] | None = None) -> Server:
     """Start `ccotel serve` on free ports and wait until /readyz answers."""
     server_file = data_dir / "server.json"
     if server_file.exists():
@@ -83,7 +83,7 @@ def start_server(data_dir: Path, *args: str, env: dict[str, str] | None = None,
     cmd = [sys.executable, "-m", "ccotel", "serve", "--data-dir", str(data_dir),
            "--grpc-port", "0", "--http-port", "0", "--ui-port", "0", "--metrics-port", "0", *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, **(env or {})})
+                            env={**os.environ, **(env or {})}, preexec_fn=preexec_fn)
     # Drain the pipe as it fills: a server that logs more than the pipe holds would block.
     log: list[str] = []
     drain = threading.Thread(target=lambda: log.extend(iter(proc.stdout.readline, "")),

@@ -113,10 +113,10 @@ def base_args(path: tuple[str, ...], tmp: Path) -> list[str]:
         return ["--users", "1", "--days", "1", *data]
     if path == ("stack", "init"):
         return [str(tmp / "stack"), "--dry-run"]
-    if path[0] == "stack" and path != ("stack", "logs"):
-        return [str(tmp / "no-stack")]
     if path == ("stack", "logs"):
-        return ["--dir", str(tmp / "no-stack"), "--no-follow"]
+        return [str(tmp / "no-stack"), "--no-follow"]
+    if path[0] == "stack":
+        return [str(tmp / "no-stack")]
     return []
 
 

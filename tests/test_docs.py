@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -49,3 +51,89 @@ def test_every_link_in_the_docs_resolves() -> None:
                 *(ROOT / "docs").glob("*.md")]:
         for target in re.findall(r"\]\(([^)#:]+)\)", doc.read_text()):
             assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"
+
+
+# -- each English document has its Japanese counterpart -------------------------------------
+# Pairs are compared by structure, so a section, a table row, a list item, a code block or a
+# command missing in one language fails: the same headings in the same order (by level), and
+# in each section the same number of table rows and list items, the same code blocks (their
+# comments and diagrams aside), and every `ccotel ...` command, `--option` and linked file of
+# the English present in the Japanese.
+
+PAIRS = [("README.md", "README.ja.md"), ("docs/first-hour.md", "docs/first-hour.ja.md")]
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def _sections(text: str) -> list[dict[str, Any]]:
+    sections: list[dict[str, Any]] = [{"level": 0, "lines": []}]
+    fence = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fence = not fence
+        if not fence and re.match(r"#{1,6} ", line):
+            sections.append({"level": len(line.split(" ", 1)[0]), "lines": []})
+        sections[-1]["lines"].append(line)
+    for s in sections:
+        body = "\n".join(s["lines"])
+        blocks = re.findall(r"^```([^\n]*)\n(.*?)^```", body, flags=re.DOTALL | re.MULTILINE)
+        prose = re.sub(r"^```.*?^```", "", body, flags=re.DOTALL | re.MULTILINE)
+        # The same commands and output; comments and diagrams (mermaid) are prose.
+        s["code"] = [re.sub(r"(?m)(^|\s)#\s.*$", "", code).rstrip()
+                     for lang, code in blocks if lang.strip() != "mermaid"]
+        s["rows"] = len([x for x in prose.splitlines() if x.startswith("|")])
+        s["items"] = len(re.findall(r"^(?:- |\d+\. )", prose, flags=re.MULTILINE))
+        s["commands"] = set(re.findall(r"`(ccotel [a-z]+(?: [a-z]+)?)", prose))
+        s["options"] = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", prose))
+        # Files linked; a heading's anchor is spelled in each document's language.
+        s["links"] = {t.split("#")[0] for t in re.findall(r"\]\(([^)]+)\)", prose)} - {""}
+    return sections
+
+
+@pytest.mark.parametrize("english,japanese", PAIRS)
+def test_every_english_section_has_its_japanese_counterpart(english: str,
+                                                             japanese: str) -> None:
+    en = _sections((ROOT / english).read_text())
+    ja = _sections((ROOT / japanese).read_text())
+    assert [s["level"] for s in en] == [s["level"] for s in ja], "headings differ"
+    for i, (e, j) in enumerate(zip(en, ja)):
+        where = f"{japanese}, section {i} ({(e['lines'] or [''])[0]})"
+        assert e["rows"] == j["rows"], f"{where}: table rows"
+        assert e["items"] == j["items"], f"{where}: list items"
+        assert e["code"] == j["code"], f"{where}: code blocks"
+        assert e["commands"] <= j["commands"], f"{where}: {e['commands'] - j['commands']}"
+        assert e["options"] <= j["options"], f"{where}: {e['options'] - j['options']}"
+        # A link to an English page is matched by its Japanese version where there is one.
+        ja_links = {link.replace(".ja.md", ".md") for link in j["links"]}
+        assert e["links"] - {japanese, english} <= ja_links, f"{where}: links"
+
+
+def test_the_generated_stack_readme_says_everything_in_both_languages() -> None:
+    """The stack README is one bilingual file: every heading is "日本語 / English", every
+    table row and every code comment has Japanese, and each bullet or paragraph with
+    English prose has Japanese beside it."""
+    from ccotel.stack.generate import StackOptions, render
+
+    text = render(StackOptions())["README.md"]
+    names = re.compile(r"\b(Grafana|Loki|Prometheus|OTel|Collector|gRPC|HTTP|PromQL|LogQL|"
+                       r"Docker|Compose|Engine|Admin|Editor|Viewer|port|service|panel|file|"
+                       r"source|what)\b")
+    for line in text.splitlines():
+        if re.match(r"#{1,6} ", line):
+            assert " / " in line and _CJK.search(line), line
+        elif line.startswith("|") and not line.startswith("|---"):
+            words = names.sub("", re.sub(r"`[^`]*`|\*\*[^*]*\*\*|https?://\S+", "", line))
+            if re.search(r"[A-Za-z]{3,}", words):
+                assert _CJK.search(line), f"untranslated row: {line}"
+    for block in re.findall(r"^```[^\n]*\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE):
+        for comment in re.findall(r"#\s+(.*)$", block, flags=re.MULTILINE):
+            if re.search(r"[A-Za-z]{3,}", comment) and not comment.startswith("="):
+                assert _CJK.search(comment) or comment.startswith("http"), comment
+    assert "シード" not in text and "既定" not in text
+    assert "シリーズ" not in text and "シリーズ" not in README_JA
+    assert "既定" not in README_JA
+
+
+def test_the_japanese_readme_says_its_links_are_english() -> None:
+    assert "を除いて英語です" in README_JA
+    assert "ポート競合" in README_JA
+    assert README_JA.count("本物") <= 1

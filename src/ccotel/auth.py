@@ -49,6 +49,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
+from ccotel import errors
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -486,8 +488,8 @@ class SameOriginWrites:
 
 async def _error(send: Send, status: int, message: str,
                  headers: tuple[tuple[str, str], ...] = ()) -> None:
-    """The JSON API's error shape (web/errors.py), for answers given before the app runs."""
-    body = json.dumps({"error": {"status": status, "message": message}}).encode()
+    """The JSON API's error shape (`errors.envelope`), for answers given before the app runs."""
+    body = json.dumps(errors.envelope(status, message)).encode()
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
         (b"cache-control", b"no-store"),

@@ -13,6 +13,8 @@ from typing import Any, NoReturn
 import click
 
 from ccotel import __version__, errors
+from ccotel.claude.setup import ENV_OPTIONS
+from ccotel.report.cli import range_options as _range_options
 from ccotel.settings import Settings, default_data_dir, options, reader_options
 
 
@@ -121,11 +123,11 @@ def serve(**values: Any) -> None:
               show_default=True, help="shell exports, or the env block of settings.json.")
 @click.option("--stack", is_flag=True,
               help="For the compose stack: switch Claude Code to cumulative temporality.")
-@options("host", "grpc-port", "http-port", "token", "tls-cert",
-         overrides={"tls-cert": {"type": click.Path(dir_okay=False, path_type=Path)}})
+@options("host", "grpc-port", "http-port", "token", "tls-cert", overrides=ENV_OPTIONS)
 def env(protocol: str, fmt: str, stack: bool, host: str, grpc_port: int, http_port: int,
         token: str | None, tls_cert: Path | None) -> None:
-    """Print the environment that points Claude Code at this server."""
+    """Print the environment that points Claude Code at `ccotel serve` (or, with --stack,
+    at the compose stack's collector)."""
     from ccotel.claude.setup import as_settings_json, as_shell, claude_env
 
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
@@ -139,20 +141,14 @@ def report() -> None:
     """Reports in the terminal (add --json for scripts)."""
 
 
-def _time_options(fn: Any) -> Any:
-    fn = click.option("--to", "to", help="End: RFC 3339, epoch ms or now-1h [default: now].")(fn)
-    fn = click.option("--from", "from_", help="Start [default: 24 hours before --to].")(fn)
-    return fn
-
-
 @report.command("summary")
-@_time_options
+@_range_options(dates=False)
 @click.option("--user", help="user.id or user.email.")
 @click.option("--session", help="session.id.")
 @click.option("--model", help="Model name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the /api/v1/summary object.")
 @reader_options()
-def report_summary(from_: str | None, to: str | None, user: str | None, session: str | None,
+def report_summary(since: str | None, until: str | None, user: str | None, session: str | None,
                    model: str | None, as_json: bool, data_dir: Path | None,
                    token: str | None) -> None:
     """Totals for a time range: requests, errors, tools, cost, tokens."""
@@ -161,7 +157,7 @@ def report_summary(from_: str | None, to: str | None, user: str | None, session:
     from ccotel.store import reader
 
     data_dir = data_dir or default_data_dir()
-    params = {"from": from_, "to": to, "user": user, "session": session, "model": model}
+    params = {"from": since, "to": until, "user": user, "session": session, "model": model}
     q = Query.parse(params)  # a BadQuery is a usage error (exit 2)
     result = client.read(data_dir, "/api/v1/summary", params,
                          lambda con: reader.summary(con, q), token)
@@ -181,8 +177,13 @@ def _register() -> None:
     assert isinstance(main, _LazyGroup)
     main.lazy.update({
         "demo": ("ccotel.demo.command", "demo_command"),
+        "export": ("ccotel.export_cli", "export_command"),
         "import": ("ccotel.importer.cli", "import_command"),
         "stack": ("ccotel.stack.cli", "stack"),
+        "statusline": ("ccotel.claude.cli", "statusline_command"),
+        "hook": ("ccotel.claude.cli", "hook_command"),
+        "live": ("ccotel.live", "live_command"),
+        "setup": ("ccotel.claude.cli", "setup_group"),
     })
     importlib.import_module("ccotel.report.cli").attach(report)
 

@@ -13,7 +13,7 @@ import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, BinaryIO, Self
 
 from ccotel import errors
 from ccotel.running import find_running
@@ -105,6 +105,22 @@ class Client:
         """GET an API path; the decoded JSON."""
         params = {k: v for k, v in (params or {}).items() if v is not None}
         return self._json(self._send("GET", "ui", path, params=params))
+
+    def download(self, path: str, params: dict[str, Any], sink: BinaryIO) -> None:
+        """GET an API path that answers a file, streamed into `sink` chunk by chunk."""
+        import httpx
+
+        params = {k: v for k, v in params.items() if v is not None}
+        try:
+            with self.http.stream("GET", self.urls["ui"] + path, params=params) as resp:
+                if resp.status_code >= 300:
+                    resp.read()
+                    self._check(resp)
+                sink.writelines(resp.iter_bytes(256 * 1024))
+        except httpx.HTTPError as exc:
+            why = str(exc) or type(exc).__name__
+            raise errors.Unreachable(f"cannot reach the ccotel server at {self.urls['ui']} "
+                                     f"({why}): is it still running?") from None
 
     def post(self, path: str, body: Any) -> Any:
         """POST JSON to an API path; the decoded JSON."""

@@ -107,7 +107,12 @@ def http_error(exc: BaseException) -> tuple[int, dict[str, Any], dict[str, str]]
     headers: dict[str, str] = {}
     if isinstance(exc, Busy) and exc.retry_after is not None:
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-    return status, {"error": {"status": status, "message": message}}, headers
+    return status, envelope(status, message), headers
+
+
+def envelope(status: int, message: str) -> dict[str, Any]:
+    """The JSON API's one error shape: `{"error": {"status": ..., "message": ...}}`."""
+    return {"error": {"status": status, "message": message}}
 
 
 def one_line(message: str) -> str:

@@ -13,41 +13,70 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import duckdb
 import grpc
 import uvicorn
 from starlette.applications import Starlette
 
-from ccotel import __version__, auth, redact
+from ccotel import __version__, auth, connections, redact
 from ccotel.errors import StartupError
-from ccotel.importer import api as import_api
+from ccotel.forward.outbox import Outbox
+from ccotel.otlp import bounds
 from ccotel.otlp import grpc as otlp_grpc
 from ccotel.otlp import http as otlp_http
 from ccotel.otlp.ingest import Ingestor
-from ccotel.report import api as report_api
-from ccotel.web import attribution as attribution_api
-from ccotel.running import write_server_file
+from ccotel.running import find_running, write_server_file
 from ccotel.selfmetrics import ServerMetrics
-from ccotel.settings import Settings
+from ccotel.settings import Settings, default_data_dir
 from ccotel.store import schema
 from ccotel.store.writer import Writer
+from ccotel.web import attribution as attribution_api
+from ccotel.web import imports as import_api
+from ccotel.web import limits as limits_api
+from ccotel.web import reports as report_api
 from ccotel.web.app import WebContext, build_app
 
 log = logging.getLogger("ccotel.server")
 
 
+
+LISTEN_BACKLOG = 2048  # connections the kernel queues for accept
+
+# What else usually holds ccotel's default ports: the compose stack publishes the same ones
+# (`stack/generate.py`'s StackOptions), so its services are the likely owners.
 _PORT_HINTS = {
-    "grpc": "is the compose stack or another collector running? try 'ccotel stack down', "
-            "or pick another port with --grpc-port",
-    "http": "is the compose stack or another collector running? try 'ccotel stack down', "
-            "or pick another port with --http-port",
-    "ui": "is Grafana or another ccotel running? pick another port with --ui-port",
-    "metrics": "is a collector exposing its metrics there? pick another port with --metrics-port",
+    "grpc": "is the compose stack's collector or another OTLP receiver running? try "
+            "'ccotel stack down', or pick another port with --grpc-port",
+    "http": "is the compose stack's collector or another OTLP receiver running? try "
+            "'ccotel stack down', or pick another port with --http-port",
+    "ui": "is the compose stack's Grafana (also on 3030) running? try 'ccotel stack down', "
+          "or pick another port with --ui-port",
+    "metrics": "is the compose stack's collector (its metrics are on 8888) running? try "
+               "'ccotel stack down', or pick another port with --metrics-port",
 }
+
+
+def port_holder(port: int, data_dirs: Sequence[Path]) -> str | None:
+    """"another ccotel serve (pid, data dir)" when a live server's `server.json` in one of
+    `data_dirs` names `port`, else None: the port's owner, said plainly."""
+    for data_dir in dict.fromkeys(Path(d) for d in data_dirs):
+        info = find_running(data_dir)
+        if info and port in (info.get(k) for k in
+                             ("grpc_port", "http_port", "ui_port", "metrics_port")):
+            return (f"another ccotel serve holds it (pid {info.get('pid')}, data dir "
+                    f"{info.get('data_dir', data_dir)}): use that one, or stop it "
+                    f"(kill {info.get('pid')}) first")
+    return None
+
+
+def _in_use(host: str, port: int, name: str, data_dirs: Sequence[Path]) -> StartupError:
+    hint = port_holder(port, data_dirs) or _PORT_HINTS[name]
+    return StartupError(f"port {port} ({name}) on {host} is in use: {hint}")
 
 
 def is_loopback(host: str) -> bool:
@@ -59,7 +88,8 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def bind(host: str, port: int, name: str) -> socket.socket:
+def bind(host: str, port: int, name: str, data_dirs: Sequence[Path] = ()) -> socket.socket:
+    """A listening socket; a port in use names its holder when `data_dirs` tell it."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -68,10 +98,9 @@ def bind(host: str, port: int, name: str) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise StartupError(f"port {port} ({name}) on {host} is in use: {_PORT_HINTS[name]}"
-                               ) from None
+            raise _in_use(host, port, name, data_dirs) from None
         raise StartupError(f"cannot listen on {host}:{port} ({name}): {exc.strerror}") from None
-    sock.listen(2048)
+    sock.listen(LISTEN_BACKLOG)
     sock.setblocking(False)
     return sock
 
@@ -84,12 +113,77 @@ class _Uvicorn(uvicorn.Server):
         yield
 
 
-def _uvicorn(app: Any, settings: Settings) -> _Uvicorn:
+def _forward_targets(settings: Settings, redacting: bool) -> tuple[list[Any], dict[str, str]]:
+    """`--forward` and `--forward-header`, checked before anything starts."""
+    if not settings.forward:
+        if settings.forward_header or settings.forward_ca is not None:
+            raise StartupError("--forward-header and --forward-ca go with --forward: name the "
+                               "OTLP endpoint to send to")
+        return [], {}
+    from ccotel.forward.sender import ForwardError, Target, parse_headers
+
+    if redacting:
+        # The outbox holds the requests as they arrived; --redact works on decoded rows.
+        raise StartupError("--forward sends the requests as received, --redact changes only "
+                           "what is stored: use one or the other (redact at the target)")
+    if settings.forward_ca is not None and not Path(settings.forward_ca).is_file():
+        raise StartupError(f"cannot read {settings.forward_ca}: give a PEM file to --forward-ca")
+    try:
+        targets = [Target.parse(u) for u in dict.fromkeys(settings.forward)]
+        return targets, parse_headers(settings.forward_header)
+    except ForwardError as exc:
+        raise StartupError(str(exc)) from None
+
+
+def _start_forwarders(settings: Settings, writer: Writer, metrics: ServerMetrics,
+                      targets: list[Any], headers: dict[str, str]) -> list[Any]:
+    """One started sender per `--forward` target, after dropping what waits for others."""
+    if not targets:
+        return []
+    from ccotel.forward.sender import Forwarder, ForwardMetrics
+
+    cur = writer.cursor()
+    try:
+        forgotten = writer.outbox.forget_others(cur)
+    finally:
+        cur.close()
+    if forgotten:
+        log.warning("dropped %d forward requests waiting for targets no longer given to "
+                    "--forward", forgotten)
+    fm = ForwardMetrics(metrics)
+    forwarders = [Forwarder(writer, t, headers, fm, ca=settings.forward_ca,
+                            max_bytes=settings.forward_max_bytes) for t in targets]
+    for f in forwarders:
+        f.start()
+    return forwarders
+
+
+def _transcript_watcher(settings: Settings, writer: Writer) -> Any:
+    """`--watch-transcripts`: the started watcher of Claude Code's transcript folders."""
+    if not settings.watch_transcripts:
+        return None
+    from ccotel.importer.files import default_roots
+    from ccotel.importer.watch import TranscriptWatcher
+
+    roots = default_roots()
+    if not roots:
+        log.warning("--watch-transcripts: no transcript folder (CLAUDE_CONFIG_DIR, "
+                    "~/.config/claude/projects, ~/.claude/projects) exists yet: not watching")
+        return None
+    watcher = TranscriptWatcher(writer, roots)
+    watcher.start()
+    return watcher
+
+
+def _uvicorn(app: Any, settings: Settings, limits: connections.Limits, cap: int) -> _Uvicorn:
     kwargs: dict[str, Any] = {}
     if settings.tls_cert and settings.tls_key:
         kwargs = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
+    # The h11 protocol with a receipt deadline and a connection cap (connections.py);
+    # backlog: how many connections asyncio accepts in one go before the cap sees them.
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                            timeout_graceful_shutdown=5, **kwargs)
+                            timeout_graceful_shutdown=5, http=connections.guarded_h11(limits, cap),
+                            backlog=connections.ACCEPT_BATCH, **kwargs)
     return _Uvicorn(config)
 
 
@@ -147,6 +241,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         redacted = redact.parse(settings.redact)
     except redact.RedactError as exc:
         raise StartupError(str(exc)) from None
+    targets, forward_headers = _forward_targets(settings, bool(redacted))
     try:
         retention = settings.retention_delta
         retention_interval_s = settings.retention_interval_s
@@ -155,7 +250,9 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         raise StartupError(f"--retention {settings.retention} / --retention-interval "
                            f"{settings.retention_interval}: {why}") from None
     host = settings.host
-    socks = {name: bind(host, port, name) for name, port in (
+    # A second `ccotel serve` usually runs on the same (default) data dir.
+    owners = (settings.data_dir, default_data_dir())
+    socks = {name: bind(host, port, name, owners) for name, port in (
         ("http", settings.http_port), ("ui", settings.ui_port),
         ("metrics", settings.metrics_port))}
     con = None
@@ -164,8 +261,12 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         Path(settings.data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
         con = open_store(settings)
         metrics = ServerMetrics()
-        writer = Writer(con, max_queue=settings.max_queue, retention=retention,
-                        retention_interval_s=retention_interval_s, observe=metrics.observe)
+        writer = Writer(con, max_queue=settings.max_queue,
+                        max_queue_records=settings.max_queue_records,
+                        # the rows of two of the largest exports at most
+                        max_queue_bytes=2 * settings.max_body, retention=retention,
+                        retention_interval_s=retention_interval_s, observe=metrics.observe,
+                        outbox=Outbox([t.url for t in targets]) if targets else None)
         metrics.watch_queue(writer.depth)
         # One token check and one guessing throttle for every port.
         authenticator = auth.Authenticator(settings.token)
@@ -173,9 +274,17 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         # ever written.
         transform = (redact.Redactor(redacted, redact.load_key(settings.data_dir))
                      if redacted else None)
-        ingestor = Ingestor(writer, metrics, transform=transform)
+        ingestor = Ingestor(writer, metrics, transform=transform,
+                            limits=bounds.Limits(records=settings.max_records),
+                            keep_requests=bool(targets))
+        # Every port's connections together stay below the open-file limit, with a reserve:
+        # a flood on one port cannot take the descriptors of the others or of the store.
+        conn_limits = connections.Limits(request_timeout=settings.request_timeout,
+                                         max_connections=settings.max_connections)
+        cap = connections.per_port_cap(settings.max_connections, connections.raise_fd_limit())
         grpc_server = otlp_grpc.build_server(ingestor, max_body=settings.max_body,
-                                             auth=authenticator)
+                                             auth=authenticator, limits=conn_limits,
+                                             max_connections=cap)
         address = f"[{host}]:{settings.grpc_port}" if ":" in host else f"{host}:{settings.grpc_port}"
         try:
             if settings.tls_cert and settings.tls_key:
@@ -187,8 +296,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         except RuntimeError:
             grpc_port = 0
         if not grpc_port:
-            raise StartupError(f"port {settings.grpc_port} (grpc) on {host} is in use: "
-                               f"{_PORT_HINTS['grpc']}")
+            raise _in_use(host, settings.grpc_port, "grpc", owners)
         running = Running(host, grpc_port, socks["http"].getsockname()[1],
                           socks["ui"].getsockname()[1], socks["metrics"].getsockname()[1],
                           settings.data_dir, settings.tls_cert)
@@ -197,7 +305,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                          settings=settings, running=running, writer=writer, metrics=metrics,
                          auth=authenticator)
         web: Any = build_app(ctx, [*import_api.routes(ctx), *report_api.routes(ctx),
-                                   *attribution_api.routes(ctx),
+                                   *limits_api.routes(ctx), *attribution_api.routes(ctx),
                                    *(web_routes(ctx) if web_routes else [])])
         if settings.token:  # the dashboard and API show prompts, costs and emails
             web = auth.TokenAuth(web, authenticator, secure=settings.tls_cert is not None)
@@ -214,19 +322,24 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             metrics_app = auth.LocalHostOnly(metrics_app)
         servers = [
             (_uvicorn(otlp_http.build_app(ingestor, max_body=settings.max_body,
-                                          auth=authenticator), settings), socks["http"]),
-            (_uvicorn(web, settings), socks["ui"]),
+                                          auth=authenticator), settings, conn_limits, cap),
+             socks["http"]),
+            (_uvicorn(web, settings, conn_limits, cap), socks["ui"]),
             # TLS too when configured: the Bearer token of /metrics/claude-code and its
             # per-user labels must not cross the network in clear.
-            (_uvicorn(metrics_app, settings), socks["metrics"]),
+            (_uvicorn(metrics_app, settings, conn_limits, cap), socks["metrics"]),
         ]
         writer.start()
+        watcher = _transcript_watcher(settings, writer)
+        forwarders = _start_forwarders(settings, writer, metrics, targets, forward_headers)
         await grpc_server.start()
         tasks = [asyncio.create_task(s.serve(sockets=[sock])) for s, sock in servers]
         for _ in range(200):
             if all(s.started for s, _ in servers):
                 break
             await asyncio.sleep(0.01)
+        for sock in socks.values():  # asyncio set its accept batch as the kernel's queue
+            sock.listen(LISTEN_BACKLOG)
         ready = True
         server_file = write_server_file(settings.data_dir, running.as_dict())
         if on_ready:
@@ -244,7 +357,11 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         await grpc_server.stop(grace=2)
         await asyncio.gather(*tasks, return_exceptions=True)
         waiter.cancel()
+        if watcher is not None:
+            watcher.stop()
         writer.stop()
+        for f in forwarders:
+            f.stop()
         with contextlib.suppress(FileNotFoundError):
             server_file.unlink()
     finally:

@@ -4,8 +4,8 @@ help.
 `SETTINGS` (and the hidden `DEBUG_SETTINGS`) is the table. `options(...)` turns entries into
 click options for any command (`serve` takes them all; `import`, `report`, `demo` take the
 few they use), each checked by its type as it is parsed, so that a bad value is a usage
-error naming the option (or the environment variable it came from). `Settings` carries the parsed values to the server;
-its defaults are the table's. The docs test checks each entry is documented.
+error naming the option (or the environment variable it came from). `Settings` carries
+the parsed values to the server; its defaults are the table's. The docs test checks each entry is documented.
 
 To add a setting: one `Setting(...)` line in `SETTINGS` (or `DEBUG_SETTINGS`) and one field
 in `Settings`, whose default is `_DEFAULTS[...]`.
@@ -180,6 +180,7 @@ class Setting:
     help: str
     type: Any = str    # str, int, bool, or a click type from above
     hidden: bool = False  # accepted but not in --help or the docs (tests, debugging)
+    multiple: bool = False  # repeatable option: a tuple of values (env var: one per line)
 
     @property
     def env(self) -> str:
@@ -201,8 +202,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("retention", "30d", "Delete data older than this (e.g. 30d, 12h).", Duration()),
     Setting("max-body", 16 * 1024 * 1024,
             "Largest OTLP request accepted, in bytes, measured after decompression.", BYTES),
+    Setting("max-records", 32_768, "Records (log records, data points, spans) one OTLP "
+            "export may hold; more get 413 / RESOURCE_EXHAUSTED.", COUNT),
     Setting("max-queue", 256, "Export requests waiting for the writer before clients are "
             "asked to back off (429/503, UNAVAILABLE).", COUNT),
+    Setting("max-queue-records", 65_536, "Records accepted and not yet written before "
+            "clients are asked to back off (503, UNAVAILABLE).", COUNT),
+    Setting("request-timeout", 15, "Seconds a client has to send a whole request (headers "
+            "and body) before it gets 408 and is disconnected.", Whole(1, 3600)),
+    Setting("max-connections", 1024, "Connections each port holds at once (also kept below "
+            "the open-file limit); past it the slowest sender is dropped.", Whole(1, 1 << 20)),
     Setting("memory-limit", MEMORY_LIMIT,
             "DuckDB memory limit (past it DuckDB spills to disk).", MemorySize()),
     Setting("token", None, "Bearer token required by OTLP, the dashboard and the API.",
@@ -213,6 +222,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("tls-key", None, "PEM private key for --tls-cert.", PEM_FILE),
     Setting("redact", "", "Drop or hash at ingest: prompts,responses,tool-details,emails.",
             Redact()),
+    Setting("watch-transcripts", False, "Import Claude Code's transcripts as they are written "
+            "(keeps history past Claude Code's own cleanup).", bool),
+    Setting("forward", (), "Send everything accepted on to this OTLP endpoint (repeatable): "
+            "http(s)://host:port (OTLP/HTTP) or grpc(s)://host:port (OTLP/gRPC).",
+            multiple=True),
+    Setting("forward-header", (), "Header for --forward, 'name=value' (repeatable), e.g. "
+            "'Authorization=Bearer ...' or a vendor's API key.", multiple=True),
+    Setting("forward-ca", None, "PEM CA bundle to verify --forward's TLS certificate.",
+            PEM_FILE),
+    Setting("forward-max-bytes", 256 * 1024 * 1024, "Largest forward outbox per target; "
+            "past it the oldest requests are dropped.", BYTES),
 )
 
 # Knobs for tests and debugging: accepted by `ccotel serve` but hidden from --help and
@@ -271,10 +291,18 @@ def _option(s: Setting, **override: Any) -> Callable[[Any], Any]:
                               "help": f"{s.help} [env: {s.env}]"}
     if s.type is bool:
         kwargs.update(is_flag=True, default=False)
+    elif s.multiple:  # repeatable; from the env var one value per line (values may hold spaces)
+        kwargs.update(type=_Lines(), default=s.default, multiple=True)
     else:
         kwargs.update(type=s.type, default=s.default, show_default=s.default is not None)
     kwargs.update(override)
     return click.option(f"--{s.name}", s.attr, **kwargs)
+
+
+class _Lines(click.types.StringParamType):
+    """Free text, one value per line when read from an environment variable."""
+
+    envvar_list_splitter = "\n"
 
 
 # -- the values, for the server ------------------------------------------------------------
@@ -291,13 +319,22 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     retention: str = _DEFAULTS["retention"]
     max_body: int = _DEFAULTS["max_body"]
+    max_records: int = _DEFAULTS["max_records"]
     max_queue: int = _DEFAULTS["max_queue"]
+    max_queue_records: int = _DEFAULTS["max_queue_records"]
+    request_timeout: int = _DEFAULTS["request_timeout"]
+    max_connections: int = _DEFAULTS["max_connections"]
     memory_limit: str = _DEFAULTS["memory_limit"]
     token: str | None = _DEFAULTS["token"]
     insecure: bool = _DEFAULTS["insecure"]
     tls_cert: Path | None = _DEFAULTS["tls_cert"]
     tls_key: Path | None = _DEFAULTS["tls_key"]
     redact: str = _DEFAULTS["redact"]
+    watch_transcripts: bool = _DEFAULTS["watch_transcripts"]
+    forward: tuple[str, ...] = _DEFAULTS["forward"]
+    forward_header: tuple[str, ...] = _DEFAULTS["forward_header"]
+    forward_ca: Path | None = _DEFAULTS["forward_ca"]
+    forward_max_bytes: int = _DEFAULTS["forward_max_bytes"]
     retention_interval: str = _DEFAULTS["retention_interval"]
 
     @property

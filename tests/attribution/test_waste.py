@@ -37,4 +37,4 @@ def test_waste_names_compactions_subagents_cache_rewrites_and_failures(tmp_path:
     run = CliRunner().invoke(main, ["report", "waste", "--data-dir", str(tmp_path), "--tz",
                                     "UTC"])
     assert run.exit_code == 0, run.output
-    assert "Where the money went" in run.output and "$0.12 (1)" in run.output
+    assert "Where the money went" in run.output and "$0.12" in run.output

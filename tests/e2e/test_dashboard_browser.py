@@ -206,6 +206,10 @@ def test_empty_store_shows_the_setup_lines(browser: Any, tmp_path: Path) -> None
         assert f"OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:{srv.info['grpc_port']}" in lines
         assert "CLAUDE_CODE_ENABLE_TELEMETRY=1" in lines
         assert pg.get_attribute("#panel-total_requests .stat-value", "data-value") == "0"
+        # Empty panels say what makes data appear, not just "No data".
+        assert pg.inner_text("#panel-edit_decisions .no-data") == (
+            "No edit decisions yet. They appear when Claude Code asks to edit a file.")
+        assert "Claude Code runs a tool" in pg.inner_text("#panel-tool_usage_distribution .no-data")
         pg.close()
     finally:
         srv.stop()

@@ -95,8 +95,8 @@ def write_telemetry(data_dir: Path, body: bytes) -> None:
 def serve_in_thread(data_dir: Path) -> Iterator[dict[str, Any]]:
     """`ccotel serve` on free ports in this process, with the import and report endpoints
     (what server.py will wire), until the block ends. Yields its server.json."""
-    from ccotel.importer import api as import_api
-    from ccotel.report import api as report_api
+    from ccotel.web import imports as import_api
+    from ccotel.web import reports as report_api
     from ccotel.running import find_running
     from ccotel.server import serve
     from ccotel.settings import Settings

@@ -207,8 +207,8 @@ def test_tables_fit_the_terminal(store: Path, name: str, width: int) -> None:
         console.file.close()
     text = console.export_text()
     assert max(len(line) for line in text.splitlines()) <= width
-    if width < 100:
-        assert "Cache Read" not in text  # the compact layout
+    if width < 100 and name != "tools":  # cache columns left out, and said so
+        assert "Cache Read" in text.split("Left out to fit", 1)[1]
     golden = GOLDEN / f"{name}-{width}.txt"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.parent.mkdir(exist_ok=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ccotel.claude import catalogue
 from ccotel.panels import PANELS
 from ccotel.stack import queries
 from ccotel.stack.dashboard import build_dashboard
@@ -131,8 +132,8 @@ def test_queries_follow_the_time_range_and_the_variables() -> None:
 def test_collector_counts_the_events_the_exposition_counts() -> None:
     collector = yaml.safe_load(render(StackOptions())["otel-collector-config.yaml"])
     logs = collector["connectors"]["count"]["logs"]
-    assert set(logs) == set(queries.EVENT_COUNTERS)
-    for name, (event, keys) in queries.EVENT_COUNTERS.items():
+    assert set(logs) == set(catalogue.EVENT_COUNTERS)
+    for name, (event, keys) in catalogue.EVENT_COUNTERS.items():
         assert logs[name]["conditions"] == [f'attributes["event.name"] == "{event}"']
         assert [a["key"] for a in logs[name]["attributes"]] == list(keys)
     pipelines = collector["service"]["pipelines"]

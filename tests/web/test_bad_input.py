@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from ccotel.query import MAX_TIME, MIN_TIME, BadQuery, Query, parse_int, parse_time
-from ccotel.report import api as report_api
+from ccotel.web import reports as report_api
 from ccotel.report.query import ReportQuery
 from ccotel.store import schema
 from ccotel.web.app import WebContext, build_app

@@ -23,8 +23,8 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from ccotel.importer import api as import_api
-from ccotel.report import api as report_api
+from ccotel.web import imports as import_api
+from ccotel.web import reports as report_api
 from ccotel.store import schema
 from ccotel.web import openapi
 from ccotel.web.app import WebContext, build_app

@@ -217,3 +217,16 @@ def event_name(attr_name: Any, body: Any) -> str | None:
     if isinstance(body, str) and body:
         return body[len(EVENT_PREFIX):] if body.startswith(EVENT_PREFIX) else body
     return None
+
+
+# OTLP metric name of each event counter -> (event name, attributes kept as labels).
+# The stack's collector config (count connector) and ccotel's exposition are both
+# generated from this table.
+EVENT_COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "claude_code.api_request.count": ("api_request", ("user.id", "session.id", "model")),
+    "claude_code.api_error.count": ("api_error", ("user.id", "session.id", "model")),
+    "claude_code.tool_result.count": ("tool_result",
+                                      ("user.id", "session.id", "tool_name", "success")),
+}
+# The count connector drops a record that lacks a listed attribute unless it has a default.
+EVENT_COUNTER_DEFAULT = "unknown"

@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from ccotel.auth import client_address
 from ccotel.claude import catalogue
-from ccotel.stack.queries import EVENT_COUNTER_DEFAULT, EVENT_COUNTERS
+from ccotel.claude.catalogue import EVENT_COUNTER_DEFAULT, EVENT_COUNTERS
 
 PATH = "/metrics/claude-code"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

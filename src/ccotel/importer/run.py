@@ -216,7 +216,7 @@ class LocalSink:
 
 
 class RemoteSink:
-    """Sends chunks to the running server's import endpoint (see `api.py`) through the one
+    """Sends chunks to the running server's import endpoint (see `web/imports.py`) through the one
     client (`ccotel.client`: its TLS certificate, the token)."""
 
     def __init__(self, client: Client) -> None:

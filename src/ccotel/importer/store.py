@@ -1,7 +1,7 @@
 """Applying a chunk of imported rows to the store, in the process that owns it.
 
 `ccotel import` without a server calls `apply_chunk` on its own connection; with a server
-running, the server calls it from the import endpoint (`api.py`). Either way:
+running, the server calls it from the import endpoint (`web/imports.py`). Either way:
 
 1. duplicates are resolved against the chunk and the stored rows (`dedupe.py`); a stored
    copy that a more complete one replaces is deleted first;
@@ -20,6 +20,7 @@ never counts a request twice and never skips one.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,10 @@ TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens",
 MAX_COST_USD = 1e6
 # A transcript request that telemetry already reported: kept for dedupe, never counted.
 COPY_EVENT = "transcript_copy"
+
+# Chunks are applied one at a time (the import API, the transcript watcher), so two
+# imports running at once cannot both decide that a request is new.
+CHUNK_LOCK = threading.Lock()
 
 # Columns of the tables handed to DuckDB (as Arrow schemas: pyarrow loads only when rows
 # are applied, not for every import command).

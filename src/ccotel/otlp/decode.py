@@ -56,6 +56,7 @@ class Batch:
     # how many and why through the response's partial_success.
     rejected: int = 0
     rejection: str = ""
+    request: bytes | None = None  # the OTLP protobuf, kept only for `serve --forward`
 
     @property
     def records(self) -> int:

@@ -1,6 +1,7 @@
 """OTLP/gRPC transport: the Logs, Metrics and Trace services, raw bytes in and out.
 
-The size limit is grpc's own max_receive_message_length (RESOURCE_EXHAUSTED); an overload
+The size limit is grpc's own max_receive_message_length (RESOURCE_EXHAUSTED), as is the
+limit of records per export (counted before parsing, otlp/bounds.py); an overload
 answers UNAVAILABLE with a google.rpc.RetryInfo detail so exporters back off. The token is
 checked by the server's one `auth.Authenticator`: a throttled address gets
 RESOURCE_EXHAUSTED with the RetryInfo of its wait.
@@ -14,10 +15,14 @@ import grpc
 from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
+from ccotel import connections
 from ccotel.auth import Authenticator, peer_address
+from ccotel.otlp.bounds import TooMuchWork
 from ccotel.otlp.decode import DecodeError, Signal, export_response
 from ccotel.otlp.ingest import Ingestor
 from ccotel.store.writer import Overloaded, RejectedBatch
+
+MAX_STREAMS = 100  # calls at once on one connection (HTTP/2 advises no fewer than 100)
 
 SERVICES: dict[Signal, str] = {
     "logs": "opentelemetry.proto.collector.logs.v1.LogsService",
@@ -59,8 +64,12 @@ def _handler(ingestor: Ingestor, signal: Signal, auth: Authenticator) -> Callabl
         except DecodeError as exc:
             metrics.request(signal, "grpc", "invalid")
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except TooMuchWork as exc:
+            metrics.request(signal, "grpc", "too_large")
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                f"{exc}: split it into smaller exports")
         try:
-            await ingestor.store(batch)
+            await ingestor.store(batch, len(request))
         except Overloaded as exc:
             metrics.request(signal, "grpc", "throttled", batch.records)
             msg = "ccotel is busy writing: retry later"
@@ -81,11 +90,28 @@ def _handler(ingestor: Ingestor, signal: Signal, auth: Authenticator) -> Callabl
 
 
 def build_server(ingestor: Ingestor, *, max_body: int,
-                 auth: Authenticator | None = None) -> grpc.aio.Server:
+                 auth: Authenticator | None = None,
+                 limits: connections.Limits | None = None,
+                 max_connections: int | None = None) -> grpc.aio.Server:
     auth = auth or Authenticator(None)
+    limits = limits or connections.Limits()
+    timeout_ms = int(limits.request_timeout * 1000)
     server = grpc.aio.server(options=[
         ("grpc.max_receive_message_length", max_body),
         ("grpc.so_reuseport", 0),  # a busy port must fail, not be shared
+        # Slow or idle clients: the HTTP/2 handshake within the request deadline; a
+        # connection without calls closes after a minute; any connection after two
+        # (exporters reconnect on GOAWAY), its calls given the request deadline to end;
+        # dead peers found by keepalive pings. A call trickling its message is bounded by
+        # the connection's age, its streams per connection and the connection cap.
+        ("grpc.server_handshake_timeout_ms", timeout_ms),
+        ("grpc.max_connection_idle_ms", 60_000),
+        ("grpc.max_connection_age_ms", 120_000),
+        ("grpc.max_connection_age_grace_ms", timeout_ms),
+        ("grpc.keepalive_time_ms", 60_000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        ("grpc.max_concurrent_streams", MAX_STREAMS),
+        ("grpc.max_allowed_incoming_connections", max_connections or limits.max_connections),
     ])
     handlers = [
         grpc.method_handlers_generic_handler(service, {

@@ -1,7 +1,8 @@
 """OTLP/HTTP transport (POST /v1/logs, /v1/metrics, /v1/traces): bytes in, status out.
 
 Follows opentelemetry-proto docs/specification.md: 400 + google.rpc.Status for bad data,
-413 past the size limit measured after decompression, 415 for an unknown content type,
+413 past the size limit measured after decompression or past the records (or nested
+values) one export may hold, 415 for an unknown content type,
 the response in the request's content type, 429/503 + Retry-After when overloaded.
 The port serves no pages, so a request a browser sends for a web page (it has an `Origin`
 or a `Sec-Fetch-Site`) is refused with 403 (`auth.cross_site`), and a token is checked by
@@ -16,11 +17,12 @@ from typing import Awaitable, Callable
 from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ccotel.auth import Authenticator, client_address, cross_site
+from ccotel.otlp.bounds import TooMuchWork
 from ccotel.otlp.decode import DecodeError, Encoding, Signal, export_response
 from ccotel.otlp.ingest import Ingestor
 from ccotel.store.writer import Overloaded, RejectedBatch
@@ -43,8 +45,9 @@ def status_response(http_status: int, code: int, message: str, encoding: Encodin
     return Response(body, status_code=http_status, media_type=ctype, headers=headers)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, decompressed, refusing more than `limit` bytes either way."""
+async def read_body(request: Request, limit: int) -> bytearray:
+    """The request body, decompressed, refusing more than `limit` bytes either way (kept
+    as the buffer it was read into: no second copy)."""
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding in ("", "identity"):
         decomp = None
@@ -80,7 +83,7 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise DecodeError(f"truncated {encoding} body")
         if len(out) > limit:
             raise TooLarge()
-    return bytes(out)
+    return out
 
 
 def build_app(ingestor: Ingestor, *, max_body: int,
@@ -121,6 +124,9 @@ def build_app(ingestor: Ingestor, *, max_body: int,
                     f"use {PROTOBUF} or {JSON}", "json")
             try:
                 body = await read_body(request, max_body)
+            except ClientDisconnect:  # gone, or out of time (connections.py): no one to answer
+                metrics.request(signal, "http", "invalid")
+                return Response(status_code=408)
             except TooLarge:
                 metrics.request(signal, "http", "too_large")
                 return status_response(
@@ -135,8 +141,14 @@ def build_app(ingestor: Ingestor, *, max_body: int,
             except DecodeError as exc:
                 metrics.request(signal, "http", "invalid")
                 return status_response(400, code_pb2.INVALID_ARGUMENT, str(exc), encoding)
+            except TooMuchWork as exc:
+                metrics.request(signal, "http", "too_large")
+                return status_response(413, code_pb2.RESOURCE_EXHAUSTED,
+                                       f"{exc}: split it into smaller exports", encoding)
+            size = len(body)
+            del body  # the rows are what is kept from here on
             try:
-                await ingestor.store(batch)
+                await ingestor.store(batch, size)
             except Overloaded as exc:
                 metrics.request(signal, "http", "throttled", batch.records)
                 return status_response(

@@ -6,17 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.text import Text
 
 from ccotel.report.render import (
-    COMPACT_BELOW,
-    _n,
-    _table,
+    _TOKENS,
+    Column,
+    Num,
+    Sheet,
     _token_cells,
-    _token_columns,
     _unpriced_note,
-    _usd,
+    range_text,
     short_model,
+    show,
 )
 
 TITLES = {"repo": "repository", "branch": "branch", "skill": "skill", "agent": "subagent",
@@ -28,66 +28,67 @@ def _label(value: str, dim: str) -> str:
     return short_model(value) if dim == "model" else value
 
 
+def _filters(report: dict[str, Any]) -> str:
+    f = report.get("filters") or {}
+    return " (" + ", ".join(f"{k}={v}" for k, v in f.items()) + ")" if f else ""
+
+
 def render_attributed(name: str, report: dict[str, Any], console: Console, *,
-                      breakdown: bool) -> None:
+                      breakdown: bool, wide: bool = False) -> None:
     """One row per group with its requests and sessions, a row per part of its breakdown
     (with --breakdown), the total at the end; filters are named in the title."""
     if name == "waste":
-        render_waste(report, console)
+        render_waste(report, console, wide=wide)
         return
     dim = report["dimension"]
-    compact = console.width < COMPACT_BELOW
-    title = f"Claude Code usage by {TITLES.get(dim, dim)}"
-    if report.get("filters"):
-        title += " (" + ", ".join(f"{k}={v}" for k, v in report["filters"].items()) + ")"
-    t = _table(console, title, [(dim.capitalize(), "left"), ("Requests", "right"),
-                                ("Sessions", "right"), *_token_columns(compact)])
+    label = dim.capitalize()
+    sheet = Sheet(f"Claude Code usage by {TITLES.get(dim, dim)}{_filters(report)}"
+                  + range_text(report),
+                  [Column(label), Column("Requests", True), Column("Sessions", True, 1),
+                   *_TOKENS])
     for e in report[name]:
         unpriced = any(b.get("missingPricing") for b in e["breakdowns"])
-        t.add_row(_label(e[dim], dim), _n(e["requests"]), _n(e["sessions"]),
-                  *_token_cells(e, compact, unpriced=unpriced))
+        sheet.add({label: _label(e[dim], dim), "Requests": Num(e["requests"]),
+                   "Sessions": Num(e["sessions"]), **_token_cells(e, unpriced=unpriced)})
         if breakdown:
             sub = e["breakdownBy"]
             for b in e["breakdowns"]:
-                t.add_row(Text(f"  └ {sub}: {_label(b[sub], sub)}", style="dim"),
-                          *[Text(c, style="dim") for c in
-                            [_n(b["requests"]), _n(b["sessions"]),
-                             *_token_cells(b, compact, unpriced=bool(b.get("missingPricing")))]])
+                sheet.add({label: f"  └ {sub}: {_label(b[sub], sub)}",
+                           "Requests": Num(b["requests"]), "Sessions": Num(b["sessions"]),
+                           **_token_cells(b, unpriced=bool(b.get("missingPricing")))}, "dim")
     tot = report["totals"]
-    t.add_section()
-    t.add_row(Text("Total", style="bold"), Text(_n(tot["requests"]), style="bold"),
-              Text(_n(tot["sessions"]), style="bold"),
-              *[Text(c, style="bold") for c in _token_cells(tot, compact,
-                                                             unpriced="unpricedModels" in tot)])
-    console.print(t)
+    sheet.section()
+    sheet.add({label: "Total", "Requests": Num(tot["requests"]),
+               "Sessions": Num(tot["sessions"]),
+               **_token_cells(tot, unpriced="unpricedModels" in tot)}, "bold")
+    show(sheet, console, wide=wide)
     _unpriced_note(console, tot)
     if not report[name]:
         console.print("No usage in this range.", style="yellow")
 
 
-def render_waste(report: dict[str, Any], console: Console) -> None:
+def render_waste(report: dict[str, Any], console: Console, *, wide: bool = False) -> None:
     """Where the money went: a row per day, user and repo."""
-    compact = console.width < COMPACT_BELOW
-    cols = [("Day", "left"), ("User", "left"), ("Repo", "left"), ("Cost", "right"),
-            ("Compactions", "right"), ("Subagents", "right")]
-    if not compact:
-        cols += [("Cache rewrites", "right"), ("Errors", "right"), ("Refusals", "right")]
-    t = _table(console, "Where the money went", cols)
+    sheet = Sheet("Where the money went" + _filters(report) + range_text(report),
+                  [Column("Day"), Column("User"), Column("Repo"), Column("Cost", True),
+                   Column("Compactions", True, 1), Column("Compaction $", True),
+                   Column("Subagents", True, 1), Column("Subagent $", True),
+                   Column("Cache rewrites", True, 2), Column("Errors", True, 2),
+                   Column("Refusals", True, 2)])
 
-    def cells(e: dict[str, Any]) -> list[str]:
-        row = [_usd(e["totalCost"]),
-               f"{_usd(e['compactionCost'])} ({_n(e['compactions'])})",
-               f"{_usd(e['subagentCost'])} ({_n(e['subagentRequests'])})"]
-        if not compact:
-            row += [_n(e["cacheRewriteTokens"]), _n(e["apiErrors"] + e["retriesExhausted"]),
-                    _n(e["refusals"])]
-        return row
+    def cells(e: dict[str, Any]) -> dict[str, Any]:
+        return {"Cost": Num(e["totalCost"], usd=True), "Compactions": Num(e["compactions"]),
+                "Compaction $": Num(e["compactionCost"], usd=True),
+                "Subagents": Num(e["subagentRequests"]),
+                "Subagent $": Num(e["subagentCost"], usd=True),
+                "Cache rewrites": Num(e["cacheRewriteTokens"]),
+                "Errors": Num(e["apiErrors"] + e["retriesExhausted"]),
+                "Refusals": Num(e["refusals"])}
 
     for e in report["waste"]:
-        t.add_row(e["period"], e["user"], e["repo"], *cells(e))
-    t.add_section()
-    t.add_row(Text("Total", style="bold"), "", "",
-              *[Text(c, style="bold") for c in cells(report["totals"])])
-    console.print(t)
+        sheet.add({"Day": e["period"], "User": e["user"], "Repo": e["repo"], **cells(e)})
+    sheet.section()
+    sheet.add({"Day": "Total", **cells(report["totals"])}, "bold")
+    show(sheet, console, wide=wide)
     if not report["waste"]:
         console.print("No usage in this range.", style="yellow")

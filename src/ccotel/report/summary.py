@@ -1,4 +1,4 @@
-"""`ccotel report summary` as a terminal table."""
+"""`ccotel report summary` as a terminal table, titled with the range it covered (UTC)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rich.table import Table
 
 def render_summary(s: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
-    t = Table(title=f"Claude Code  {s['from']} → {s['to']}", show_header=False)
+    t = Table(show_header=False)
     t.add_column("metric", style="bold")
     t.add_column("value", justify="right")
     tok = s["tokens"]
@@ -31,4 +31,11 @@ def render_summary(s: dict[str, Any], console: Console | None = None) -> None:
     ]
     for k, v in rows:
         t.add_row(k, v)
+    # Above the table, not as its title: a title wraps to the table's narrow width.
+    console.print(f"Claude Code · {_when(s['from'])} → {_when(s['to'])} UTC", style="bold")
     console.print(t)
+
+
+def _when(iso: str) -> str:
+    """`2026-12-06T06:45:36.186Z` -> `2026-12-06 06:45:36`: the range, readable."""
+    return iso.replace("T", " ").removesuffix("Z").split(".")[0]

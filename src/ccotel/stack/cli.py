@@ -167,15 +167,25 @@ def reset(directory: Path) -> None:
 
 
 @stack.command()
-@click.argument("service", required=False, type=click.Choice(compose_mod.SERVICES))
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              default=str(DEFAULT_DIR),
-              show_default=True, help="The stack directory.")
+@_DIR
+@click.argument("service", required=False, type=click.Choice(compose_mod.SERVICES),
+                metavar="[SERVICE]")
+@click.option("--dir", "old_dir", type=click.Path(file_okay=False, path_type=Path),
+              hidden=True, help="Deprecated: give the directory as the first argument.")
 @click.option("--no-follow", is_flag=True, help="Print and exit instead of following.")
 @click.option("--tail", type=_Tail(), default="200", show_default=True,
               help="Lines per container.")
-def logs(service: str | None, directory: Path, no_follow: bool, tail: str) -> None:
-    """Container logs: all, or one SERVICE."""
+def logs(directory: Path, service: str | None, old_dir: Path | None, no_follow: bool,
+         tail: str) -> None:
+    """Container logs of the stack in DIRECTORY: all, or one SERVICE (otel-collector,
+    loki, prometheus, grafana); `ccotel stack logs grafana` reads the default directory."""
+    if service is None and str(directory) in compose_mod.SERVICES \
+            and not directory.is_dir():
+        directory, service = Path(DEFAULT_DIR), str(directory)
+    if old_dir is not None:
+        click.echo("--dir is deprecated: give the directory as the first argument, as the "
+                   "other stack commands take it", err=True)
+        directory = old_dir
     sys.exit(_open(directory).logs(service, follow=not no_follow, tail=tail))
 
 

@@ -20,13 +20,12 @@ from typing import Literal
 import jinja2
 
 from ccotel import __version__
+from ccotel.claude.catalogue import EVENT_COUNTER_DEFAULT, EVENT_COUNTERS
 from ccotel.errors import CcotelError
 from ccotel.panels import PANELS
 from ccotel.query import BadQuery, parse_duration
 from ccotel.stack.dashboard import REFRESH, build_dashboard, description
 from ccotel.stack.queries import (
-    EVENT_COUNTER_DEFAULT,
-    EVENT_COUNTERS,
     LOKI_UID,
     PROMETHEUS_UID,
     query_for,

@@ -45,16 +45,6 @@ API_REQUESTS = "claude_code_api_request_count_total"
 API_ERRORS = "claude_code_api_error_count_total"
 TOOL_RESULTS = "claude_code_tool_result_count_total"
 
-# OTLP metric name of each event counter -> (event name, attributes kept as labels).
-# The collector config and ccotel's exposition are both generated from this table.
-EVENT_COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "claude_code.api_request.count": ("api_request", ("user.id", "session.id", "model")),
-    "claude_code.api_error.count": ("api_error", ("user.id", "session.id", "model")),
-    "claude_code.tool_result.count": ("tool_result",
-                                      ("user.id", "session.id", "tool_name", "success")),
-}
-# The count connector drops a record that lacks a listed attribute unless it has a default.
-EVENT_COUNTER_DEFAULT = "unknown"
 
 # Template variables (multi-value, "All" = .*); filters on labels of the metric queried.
 _STD = 'user_id=~"$user", session_id=~"$session"'

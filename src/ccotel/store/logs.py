@@ -174,3 +174,9 @@ def filters(con: Cursor, q: Query, *, sessions: int = 200) -> dict[str, Any]:
 def store_empty(con: Cursor) -> bool:
     row = con.execute(sql("store_empty")).fetchone()
     return bool(row and row[0])
+
+
+def data_since(con: Cursor) -> str | None:
+    """When the store's data begins (ISO 8601), or None for an empty store."""
+    row = con.execute(sql("data_since")).fetchone()
+    return Query.iso(row[0]) if row and row[0] is not None else None

@@ -17,8 +17,10 @@ from ccotel.store.files import DIR_MODE, make_private
 if TYPE_CHECKING:
     import pyarrow as pa
 
-# 2: hourly rollups (events_hourly, points_hourly, ...); 3: rollup_state.rolled_until
-SCHEMA_VERSION = 3
+# 2: hourly rollups (events_hourly, points_hourly, ...); 3: rollup_state.rolled_until;
+# 4: outbox (serve --forward), limit_snapshots (ccotel statusline): new tables that
+# schema.sql creates in older stores
+SCHEMA_VERSION = 4
 
 
 class SchemaError(StoreError):

@@ -30,7 +30,7 @@ log = logging.getLogger("ccotel.writer")
 
 
 class Overloaded(RuntimeError):
-    """The write queue is full: the client should retry later."""
+    """The write queue is full (requests or records): the client should retry later."""
 
     retry_after_s = 1
 
@@ -63,15 +63,25 @@ class Writer:
     """Owns the read-write DuckDB connection; runs the single writer thread."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, *, max_queue: int = 256,
+                 max_queue_records: int = 65_536, max_queue_bytes: int = 64 << 20,
                  max_group_records: int = 50_000, retention: timedelta | None = None,
                  retention_interval_s: float = 3600.0,
                  compact_interval_s: float = 10.0, linger_s: float = 0.005,
-                 observe: Callable[[str, float], None] | None = None) -> None:
+                 observe: Callable[[str, float], None] | None = None,
+                 outbox: Any = None) -> None:
         self.con = con
+        self.outbox = outbox  # ccotel.forward.outbox.Outbox: filled in each commit
         self.linger_s = linger_s
         self._retained_since = datetime.min  # hours before this have had retention applied
         self._busy = False  # the last group was not alone: exports are arriving back to back
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        # Rows (and the request bytes they came from) accepted and not yet committed,
+        # queued or being written: what the queue holds in memory is bounded by rows and
+        # bytes, not by requests of any size.
+        self.max_queue_records = max_queue_records
+        self.max_queue_bytes = max_queue_bytes
+        self._pending_records = self._pending_bytes = 0
+        self._pending_lock = threading.Lock()
         self.max_group_records = max_group_records
         self.retention = retention
         self.retention_interval_s = retention_interval_s
@@ -96,17 +106,33 @@ class Writer:
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, batch: Batch) -> Future[WriteResult]:
-        """Queue `batch`; raise `Overloaded` at once when the queue is full."""
+    def submit(self, batch: Batch, size: int = 0) -> Future[WriteResult]:
+        """Queue `batch` (decoded from `size` bytes); raise `Overloaded` at once when the
+        queue is full."""
         fut: Future[WriteResult] = Future()
         if batch.records == 0:
             fut.set_result(WriteResult())
             return fut
-        try:
-            self.queue.put_nowait(_Item(batch, fut, time.monotonic()))
-        except queue.Full:
-            raise Overloaded("write queue full") from None
+        records = batch.records
+        with self._pending_lock:
+            # A batch larger than the whole bound still gets in alone, when nothing waits.
+            if self._pending_records and (
+                    self._pending_records + records > self.max_queue_records
+                    or self._pending_bytes + size > self.max_queue_bytes):
+                raise Overloaded("write queue full")
+            try:
+                self.queue.put_nowait(_Item(batch, fut, time.monotonic()))
+            except queue.Full:
+                raise Overloaded("write queue full") from None
+            self._pending_records += records
+            self._pending_bytes += size
+        fut.add_done_callback(lambda _: self._release(records, size))
         return fut
+
+    def _release(self, records: int, size: int) -> None:
+        with self._pending_lock:
+            self._pending_records -= records
+            self._pending_bytes -= size
 
     def write_now(self, batch: Batch) -> WriteResult:
         """Write synchronously from the calling thread (CLI tools without a server)."""
@@ -115,6 +141,10 @@ class Writer:
 
     def depth(self) -> int:
         return self.queue.qsize()
+
+    def pending_records(self) -> int:
+        """Rows accepted and not yet committed."""
+        return self._pending_records
 
     def stop(self, timeout: float = 30.0) -> None:
         if self._thread.is_alive():
@@ -161,17 +191,17 @@ class Writer:
 
     def _write_group(self, group: list[_Item]) -> None:
         t0 = time.perf_counter()
-        with self._lock:
-            try:
+        try:
+            with self._lock:
                 results = self._commit([it.batch for it in group])
-            except Exception:
-                if len(group) == 1:
-                    results = None
-                else:
-                    # Isolate the bad batch: the others must not fail with it.
-                    for it in group:
-                        self._write_group([it])
-                    return
+        except Exception:
+            if len(group) > 1:
+                # Isolate the bad batch: the others must not fail with it. (Outside the
+                # lock, which is not reentrant: holding it here stalled the writer.)
+                for it in group:
+                    self._write_group([it])
+                return
+            results = None
         elapsed = time.perf_counter() - t0
         self._observe("commit_seconds", elapsed)
         if results is None:
@@ -259,6 +289,8 @@ class Writer:
                     seen.add(k)
                     points.append(p)
             spans.extend(b.spans)
+        # Plan-limit snapshots from the statusline (limits.snapshot.SnapshotBatch).
+        snapshots = [s for b in batches for s in getattr(b, "snapshots", ())]
         con.execute("BEGIN TRANSACTION")
         try:
             counts = {
@@ -266,6 +298,10 @@ class Writer:
                 "points": self._insert("points", points),
                 "spans": self._insert("spans", spans),
             }
+            if snapshots:
+                from ccotel.limits.snapshot import insert as insert_snapshots
+
+                counts["snapshots"] = insert_snapshots(con, snapshots)
             if new_state:
                 tbl = pa.Table.from_pylist(
                     [{"series_key": k, "start_unix_nano": s, "time_unix_nano": t, "value": v}
@@ -273,6 +309,8 @@ class Writer:
                 con.register("batch_state", tbl)
                 con.execute(schema.sql("upsert_series_state"))
                 con.unregister("batch_state")
+            if self.outbox is not None:  # forwarded exactly when stored
+                self.outbox.put(con, batches)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -59,12 +59,13 @@ def build_app(ctx: WebContext, extra_routes: list[BaseRoute] | None = None) -> S
         q = Query.parse(dict(request.query_params))
         return ApiJSON(await ctx.read(reader.summary, q))
 
-    from ccotel.web import dashboard, openapi
+    from ccotel.web import dashboard, export, openapi
 
     routes: list[BaseRoute] = [
         Route("/readyz", readyz),
         Route("/healthz", readyz),
         Route("/api/v1/summary", summary),
+        *export.routes(ctx),
         *(extra_routes or []),
         *openapi.routes(),
         # Last: the dashboard's catch-all static mount must not shadow the routes above.

@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ccotel.errors import Busy, CcotelError, TooLarge, UsageError
 from ccotel.otlp.decode import decode_request
 from ccotel.store.attribution import GIT_FIELDS, git_record
 from ccotel.store.writer import Overloaded
-from ccotel.web.errors import ApiError
 from ccotel.web.openapi import COUNT, STRING, obj, operation, param
 
 MAX_BODY = 16 * 1024
@@ -42,22 +42,22 @@ def routes(ctx: Any) -> list[Route]:
                            "committed.")
     async def record(request: Request) -> Response:
         if ctx.writer is None:
-            raise ApiError("this server does not accept writes (read-only)", 503)
+            raise CcotelError("this server does not accept writes (read-only)", 503)
         raw = await request.body()
         if len(raw) > MAX_BODY:
-            raise ApiError(f"body over {MAX_BODY} bytes", 413)
+            raise TooLarge(f"body over {MAX_BODY} bytes")
         try:
             facts = json.loads(raw)
         except ValueError as exc:
-            raise ApiError(f"bad git record: {exc}", 400) from None
+            raise UsageError(f"bad git record: {exc}") from None
         if not isinstance(facts, dict):
-            raise ApiError("bad git record: not a JSON object", 400)
+            raise UsageError("bad git record: not a JSON object")
         body = git_record(request.path_params["session_id"], facts, now_ns=time.time_ns())
         batch = decode_request("logs", body, "json")
         try:
-            await asyncio.wrap_future(ctx.writer.submit(batch))
+            await asyncio.wrap_future(ctx.writer.submit(batch, len(body)))
         except Overloaded:
-            raise ApiError("busy: try again shortly", 503) from None
+            raise Busy("the write queue is full: try again shortly") from None
         return JSONResponse({"recorded": len(batch.events)})
 
     return [Route("/api/v1/sessions/{session_id}/git", record, methods=["POST"])]

@@ -5,8 +5,8 @@ endpoints a script would use, so the page and the API cannot disagree.
 
     GET /                          the dashboard (Grafana URL parameters: from, to,
                                    refresh, var-user, var-model, var-session,
-                                   var-terminal, var-version)
-    GET /sessions/<id>             one session: timeline and trace waterfall
+                                   var-terminal, var-version; and lang=en|ja)
+    GET /sessions/<id>             one session: its interactions and its timeline
     GET /api/v1/panels             the panel catalogue
     GET /api/v1/panels/<id>        one panel's data for the range and filters
     GET /api/v1/logs               events; event=, q=, after=<cursor>, limit=
@@ -30,7 +30,8 @@ from ccotel.claude.catalogue import EVENTS
 from ccotel.panels import PANELS, PANELS_BY_ID
 from ccotel.query import INT64_MAX, Query, parse_int
 from ccotel.store import logs, panels, sessions
-from ccotel.web.errors import NotFound
+from ccotel.errors import NotFound
+from ccotel.web import i18n
 from ccotel.web.jsonbody import ApiJSON
 from ccotel.web.openapi import (ANY_OBJECT, BOOLEAN, COUNT, EVENT, INTEGER, LOG_PAGE, NUMBER,
                                 QUERY_PARAMS, RANGE, STRING, TIME, TOKENS, array, nullable, obj,
@@ -128,18 +129,28 @@ def setup_lines(ctx: WebContext) -> list[str]:
     return as_shell(env).splitlines()
 
 
+def _translator(request: Request) -> i18n.Translator:
+    return i18n.Translator(i18n.choose(request.query_params.get("lang"),
+                                       request.headers.get("accept-language")))
+
+
 def routes(ctx: WebContext) -> list[BaseRoute]:
     async def page(request: Request) -> Response:
         empty = await ctx.read(logs.store_empty)
+        since = None if empty else await ctx.read(logs.data_since)
+        t = _translator(request)
         html = _env.get_template("dashboard.html").render(
-            version=__version__, panels=PANELS, empty=empty, setup=setup_lines(ctx),
+            version=__version__, panels=PANELS, empty=empty, setup=setup_lines(ctx), t=t,
             config={"panels": catalogue()["panels"], "setup": setup_lines(ctx),
-                    "events": list(EVENTS)})
+                    "events": list(EVENTS), "since": since, "lang": t.lang,
+                    "strings": t.table})
         return HTMLResponse(html, headers=PAGE_HEADERS)
 
     async def session_page(request: Request) -> Response:
+        t = _translator(request)
         html = _env.get_template("session.html").render(
-            version=__version__, session_id=request.path_params["session_id"])
+            version=__version__, session_id=request.path_params["session_id"], t=t,
+            config={"lang": t.lang, "strings": t.table})
         return HTMLResponse(html, headers=PAGE_HEADERS)
 
     @operation("The panel catalogue, in layout order.", obj({"panels": array(PANEL_ENTRY)}),

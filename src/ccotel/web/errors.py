@@ -1,44 +1,28 @@
-"""One error base carrying its HTTP status, one handler, one JSON envelope."""
+"""The web app's error handler: every error becomes the one JSON envelope of `ccotel.errors`.
+
+Handlers raise `ccotel.errors` classes (each carries its HTTP status); Starlette's own
+404/405 get the envelope under /api/ and a short page elsewhere; anything else is logged
+and answered with a 500 that reveals nothing.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from ccotel.query import BadQuery
+from ccotel import errors
 
 log = logging.getLogger("ccotel.web")
 
 
-class ApiError(Exception):
-    status = 500
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        if status is not None:
-            self.status = status
-
-
-class NotFound(ApiError):
-    status = 404
-
-
-class Unauthorized(ApiError):
-    status = 401
-
-
 def envelope(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
+    return JSONResponse(errors.envelope(status, message), status_code=status)
 
 
 async def handle_api_error(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, ApiError):
-        return envelope(exc.status, str(exc))
-    if isinstance(exc, BadQuery):
-        return envelope(400, str(exc))
     if isinstance(exc, HTTPException):
         # Starlette's own 404/405: the envelope under /api/, a short page elsewhere.
         if request.url.path.startswith("/api/"):
@@ -48,9 +32,13 @@ async def handle_api_error(request: Request, exc: Exception) -> Response:
             return envelope(exc.status_code, message)
         return PlainTextResponse(f"{exc.status_code} {exc.detail}\n", status_code=exc.status_code,
                                  headers=getattr(exc, "headers", None))
-    log.exception("unhandled error on %s", request.url.path)
-    return envelope(500, "internal error: see the ccotel log")
+    if isinstance(exc, ClientDisconnect):  # gone, or cut off by the receipt deadline
+        return Response(status_code=408)  # no one is left to read it
+    if not isinstance(exc, errors.CcotelError):
+        log.exception("unhandled error on %s", request.url.path)
+    status, body, headers = errors.http_error(exc)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
-EXCEPTION_HANDLERS = {ApiError: handle_api_error, BadQuery: handle_api_error,
-                      HTTPException: handle_api_error, Exception: handle_api_error}
+EXCEPTION_HANDLERS = {errors.CcotelError: handle_api_error, HTTPException: handle_api_error,
+                      ClientDisconnect: handle_api_error, Exception: handle_api_error}

@@ -5,7 +5,7 @@ and `document()` walks the app's route table to assemble them: a route with no
 description, or a description with no route, cannot go unnoticed (the tests compare the
 two both ways, and fuzz the live server against the document with schemathesis).
 Handlers that live beside other code (the summary in `web/app.py`, the import endpoints
-in `importer/api.py`) are described in `ELSEWHERE`, keyed by path, and checked the same way.
+in `web/imports.py`) are described in `ELSEWHERE`, keyed by path, and checked the same way.
 
 The building blocks below (parameters, schemas, error responses) are the vocabulary the
 descriptions share, so a time range or the error envelope is written once.
@@ -133,10 +133,13 @@ def error_response(status: int) -> Schema:
 
 def spec(summary: str, response: Schema, *, params: list[Schema] | None = None,
          errors: tuple[int, ...] = (400,), body: Schema | None = None, method: str = "get",
-         description: str = "") -> tuple[str, Schema]:
-    """One operation: what it answers with 200, its parameters, its error statuses."""
+         description: str = "", media_types: tuple[str, ...] = ("application/json",)
+         ) -> tuple[str, Schema]:
+    """One operation: what it answers with 200 (JSON, unless `media_types` says which
+    files), its parameters, its error statuses."""
     op: Schema = {"summary": summary, "parameters": params or [], "responses": {
-        "200": {"description": "OK", "content": {"application/json": {"schema": response}}},
+        "200": {"description": "OK",
+                "content": {m: {"schema": response} for m in media_types}},
         **{str(s): error_response(s) for s in sorted({*errors, *ALWAYS})}}}
     if description:
         op["description"] = description

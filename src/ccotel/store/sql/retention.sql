@@ -3,3 +3,4 @@
 DELETE FROM events WHERE ts < $cutoff AND source = 'telemetry';
 DELETE FROM points WHERE ts < $cutoff;
 DELETE FROM spans WHERE ts < $cutoff;
+DELETE FROM limit_snapshots WHERE ts < $cutoff;

@@ -141,6 +141,42 @@ CREATE TABLE IF NOT EXISTS import_files (
     head_hash VARCHAR
 );
 
+-- `serve --forward` (schema 4): each accepted OTLP request (protobuf, as received), once per
+-- forward target, inserted in the transaction that stores its rows and deleted once the
+-- target took it (forward/outbox.py).
+CREATE SEQUENCE IF NOT EXISTS outbox_id;
+CREATE TABLE IF NOT EXISTS outbox (
+    id BIGINT NOT NULL DEFAULT nextval('outbox_id'),
+    target VARCHAR NOT NULL,
+    signal VARCHAR NOT NULL,
+    body BLOB NOT NULL,
+    enqueued TIMESTAMP NOT NULL
+);
+
+-- Plan-limit snapshots (schema 4): what Claude Code gave `ccotel statusline` at one moment
+-- of one session on one machine: the official 5-hour / 7-day usage (Pro/Max logins only),
+-- the session's cost and context, where it works. The account they belong to is found
+-- through the session's telemetry (user.email / account) when there is any.
+CREATE TABLE IF NOT EXISTS limit_snapshots (
+    ts TIMESTAMP NOT NULL,
+    session_id VARCHAR NOT NULL,
+    host_name VARCHAR,
+    user_hint VARCHAR,
+    model VARCHAR,
+    app_version VARCHAR,
+    cost_usd DOUBLE,
+    five_hour_pct DOUBLE,
+    five_hour_resets_at TIMESTAMP,
+    seven_day_pct DOUBLE,
+    seven_day_resets_at TIMESTAMP,
+    context_used_pct DOUBLE,
+    context_window_size BIGINT,
+    context_tokens BIGINT,
+    cwd VARCHAR,
+    repo VARCHAR,
+    git_branch VARCHAR
+);
+
 -- ---------------------------------------------------------------------------------------
 -- Hourly rollups (schema 2). The dashboard and the summary read the whole hours of a range
 -- from these and the rest of it from the raw tables (each query: "whole hours" UNION ALL
@@ -456,3 +492,24 @@ UNION
 SELECT session_id FROM events
 WHERE (ts >= range_start AND ts < rollup_start OR ts >= rollup_end AND ts < range_end)
   AND event_name = 'api_request' AND model = model_name;
+
+-- The requests of [t0, t1] with the plan-limit account each belongs to: its telemetry
+-- email, else account uuid, else the user its session's statusline was told (snapshots
+-- since `since`), else user.id (limits/ledger.py; the same rule as limits_snapshots.sql).
+CREATE OR REPLACE MACRO limits_requests(since, t0, t1) AS TABLE
+    WITH hints AS (
+        SELECT session_id, max(user_hint) AS user_hint
+        FROM limit_snapshots WHERE ts >= since GROUP BY session_id
+    )
+    SELECT coalesce(e.user_email, e.account_uuid, h.user_hint, e.user_id) AS account,
+           e.ts,
+           CASE WHEN e.speed = 'fast' THEN e.model || '-fast' ELSE e.model END AS model,
+           coalesce(e.input_tokens, 0) AS input_tokens,
+           coalesce(e.output_tokens, 0) AS output_tokens,
+           coalesce(e.cache_creation_tokens, 0) AS cache_creation_tokens,
+           coalesce(e.cache_read_tokens, 0) AS cache_read_tokens,
+           e.cost_usd::DOUBLE AS cost_usd,
+           e.session_id
+    FROM events e LEFT JOIN hints h USING (session_id)
+    WHERE e.event_name = 'api_request' AND e.ts >= t0 AND e.ts <= t1
+      AND e.source IN ('telemetry', 'transcript');

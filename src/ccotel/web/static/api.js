@@ -4,19 +4,37 @@
 export const VARS = ["user", "model", "session", "terminal", "version"];
 export const DEFAULT_FROM = "now-6h";
 
+// The page's config (server-rendered JSON): UI strings in the page's language, and more.
+export const CONFIG = JSON.parse(document.getElementById("ccotel-config").textContent);
+
+// A UI string from the catalogue (web/static/i18n.json), `{name}` filled from `values`.
+export function t(key, values = {}) {
+  const text = (CONFIG.strings || {})[key];
+  if (text === undefined) return key;
+  return text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+}
+
+// A data label (series, item) in the page's language when the catalogue names it.
+export function label(name) {
+  const key = "name." + name;
+  return CONFIG.strings && key in CONFIG.strings ? CONFIG.strings[key] : name;
+}
+
 export function state() {
   const p = new URLSearchParams(location.search);
-  const s = { from: p.get("from") || DEFAULT_FROM, to: p.get("to") || "now", refresh: p.get("refresh") || "" };
+  const s = { from: p.get("from") || "", to: p.get("to") || "now", refresh: p.get("refresh") || "",
+    lang: p.get("lang") || "" };
   for (const v of VARS) s[v] = p.get("var-" + v) || "";
   return s;
 }
 
 export function toParams(s) {
   const p = new URLSearchParams();
-  p.set("from", s.from);
+  p.set("from", s.from || DEFAULT_FROM);
   p.set("to", s.to);
   if (s.refresh) p.set("refresh", s.refresh);
   for (const v of VARS) if (s[v]) p.set("var-" + v, s[v]);
+  if (s.lang) p.set("lang", s.lang);
   return p;
 }
 
@@ -29,6 +47,7 @@ export function query(s, extra = {}) {
   // The API takes the same names; `refresh` is the page's business only.
   const p = toParams(s);
   p.delete("refresh");
+  p.delete("lang");
   for (const [k, v] of Object.entries(extra)) if (v !== null && v !== undefined && v !== "") p.set(k, v);
   return p.toString();
 }

@@ -1,20 +1,37 @@
 // The dashboard page: controls <-> URL, one fetch per panel, live logs.
-import { VARS, el, getJSON, isLive, query, setState, state } from "./api.js";
+import { CONFIG as config, DEFAULT_FROM, VARS, el, getJSON, isLive, query, setState, state, t, toParams } from "./api.js";
+import * as fmt from "./format.js";
 import * as render from "./render.js";
 
-const config = JSON.parse(document.getElementById("ccotel-config").textContent);
 const PANELS = config.panels;
 const RANGES = ["now-15m", "now-1h", "now-6h", "now-24h", "now-7d", "now-30d"];
 const REFRESH = { "5s": 5000, "10s": 10000, "30s": 30000, "1m": 60000 };
 const LIVE_MS = 2000;
 const MAX_LOG_ROWS = 500;
 
+// A young store (all its data newer than the default range) opens on the smallest range
+// that holds it, so three minutes of work are not a spike at the right edge.
+const SINCE = config.since ? Date.parse(config.since) : null;
+
+function defaultFrom() {
+  if (SINCE === null) return DEFAULT_FROM;
+  const age = Date.now() - SINCE;
+  const fits = { "now-15m": 15 * 60e3, "now-1h": 3600e3, "now-6h": 6 * 3600e3 };
+  for (const [range, span] of Object.entries(fits)) if (age < span * 0.95) return range;
+  return DEFAULT_FROM;
+}
+
 let S = state();
+if (!S.from) S.from = defaultFrom();
 let generation = 0;
 let refreshTimer = null;
 
 const $ = (id) => document.getElementById(id);
-const sessionLink = (id) => `/sessions/${encodeURIComponent(id)}?${query(S)}`;
+const sessionLink = (id) => {
+  const p = toParams(S);
+  p.delete("refresh");
+  return `/sessions/${encodeURIComponent(id)}?${p}`;
+};
 
 // -- controls ---------------------------------------------------------------------------
 
@@ -34,8 +51,9 @@ function parseBound(text, now) {
 }
 
 function showControls() {
-  const preset = S.to === "now" && RANGES.includes(S.from);
-  $("range").value = preset ? S.from : "custom";
+  const since = SINCE !== null && S.to === "now" && S.from === String(SINCE);
+  const preset = since || (S.to === "now" && RANGES.includes(S.from));
+  $("range").value = since ? "since" : preset ? S.from : "custom";
   $("custom-range").hidden = preset;
   if (!preset) {
     const now = Date.now();
@@ -45,10 +63,16 @@ function showControls() {
   $("refresh").value = REFRESH[S.refresh] ? S.refresh : "";
   for (const v of VARS) {
     const sel = $("var-" + v);
-    if (S[v] && ![...sel.options].some((o) => o.value === S[v])) sel.append(el("option", { value: S[v], text: S[v] }));
+    if (S[v] && ![...sel.options].some((o) => o.value === S[v])) sel.append(option(v, S[v]));
     sel.value = S[v];
   }
-  $("home-link").href = "/?" + query(S);
+  $("home-link").href = "/?" + toParams(S);
+}
+
+function option(v, x) {
+  // A long value (a 64-hex user.id, a session UUID) is shortened; the full one is its title.
+  const text = v === "user" ? fmt.user(x) : v === "session" ? fmt.shortId(x) : x;
+  return el("option", { value: x, text, title: x });
 }
 
 function change(patch) {
@@ -66,7 +90,7 @@ function bindControls() {
       $("custom-to").value = toLocalInput(now);
       return;
     }
-    change({ from: e.target.value, to: "now" });
+    change({ from: e.target.value === "since" ? String(SINCE) : e.target.value, to: "now" });
   });
   $("custom-apply").addEventListener("click", () => {
     const from = new Date($("custom-from").value).getTime();
@@ -77,7 +101,7 @@ function bindControls() {
   $("refresh").addEventListener("change", (e) => change({ refresh: e.target.value }));
   $("refresh-now").addEventListener("click", () => apply({ filters: true }));
   for (const v of VARS) $("var-" + v).addEventListener("change", (e) => change({ [v]: e.target.value }));
-  window.addEventListener("popstate", () => { S = state(); apply(); });
+  window.addEventListener("popstate", () => { S = state(); if (!S.from) S.from = defaultFrom(); apply(); });
 }
 
 async function loadFilters() {
@@ -88,8 +112,7 @@ async function loadFilters() {
       const sel = $("var-" + v);
       const values = lists[v].map((x) => x.value);
       if (S[v] && !values.includes(S[v])) values.unshift(S[v]);
-      sel.replaceChildren(el("option", { value: "", text: "All" }),
-        ...values.map((x) => el("option", { value: x, text: v === "session" ? x.slice(0, 8) + "…" : x, title: x })));
+      sel.replaceChildren(el("option", { value: "", text: t("all") }), ...values.map((x) => option(v, x)));
       sel.value = S[v];
     }
     $("setup").hidden = !f.empty;
@@ -102,14 +125,26 @@ async function loadFilters() {
 
 function section(id) { return document.getElementById("panel-" + id); }
 
+// What an empty panel says: why it is empty and what makes data appear.
+const EMPTY = {
+  token_usage_rate: "empty.requests", tool_call_rate: "empty.tools", error_rate: "empty.error_rate",
+  api_latency: "empty.requests", tool_usage_distribution: "empty.tools", tokens_by_type: "empty.requests",
+  cost_by_model: "empty.requests", cost_by_user: "empty.requests", session_duration: "empty.sessions",
+  active_time: "empty.active_time", lines_of_code: "empty.lines_of_code",
+  edit_decisions: "empty.edit_decisions", top_sessions: "empty.sessions", logs: "empty.logs",
+};
+
 function draw(p, body, data) {
   const unit = p.unit;
+  const opts = { empty: t(EMPTY[p.id] || "empty.default"), link: sessionLink,
+    names: p.id === "cost_by_user" ? fmt.user : p.id === "session_duration" ? fmt.shortId : null };
   switch (p.kind) {
     case "stat": return render.stat(body, data, unit);
-    case "timeseries": return render.timeseries(body, data, unit, { rate: p.id.endsWith("_rate") && p.id !== "error_rate" });
-    case "piechart": return render.piechart(body, data, unit);
-    case "bargauge": return render.bargauge(body, data, unit, { link: sessionLink });
-    case "table": return render.table(body, data, { link: sessionLink });
+    case "timeseries": return render.timeseries(body, data, unit,
+      { ...opts, rate: p.id.endsWith("_rate") && p.id !== "error_rate" });
+    case "piechart": return render.piechart(body, data, unit, opts);
+    case "bargauge": return render.bargauge(body, data, unit, opts);
+    case "table": return render.table(body, data, opts);
     default: return null;
   }
 }
@@ -127,7 +162,7 @@ async function loadPanel(p, gen) {
     node.title = `${res.from} – ${res.to}`;
   } catch (e) {
     if (gen !== generation) return;
-    body.replaceChildren(el("div", { class: "panel-error", text: e.message }));
+    body.replaceChildren(el("div", { class: "panel-error", text: t("error.load", { message: e.message }) }));
     node.dataset.state = "error";
   }
   node.dataset.generation = String(gen);
@@ -140,11 +175,12 @@ const logs = { cursor: null, keys: new Set(), list: null, timer: null, busy: fal
 function logsUi() {
   const node = section("logs");
   const body = node.querySelector(".panel-body");
-  const events = el("select", { id: "log-event", "aria-label": "Event" }, el("option", { value: "", text: "All events" }),
-    ...config.events.map((e) => el("option", { value: e, text: e })));
-  const search = el("input", { id: "log-search", type: "search", placeholder: "Search text…", "aria-label": "Search" });
+  const events = el("select", { id: "log-event", "aria-label": t("logs.event") },
+    el("option", { value: "", text: t("logs.all") }), ...config.events.map((e) => el("option", { value: e, text: e })));
+  const search = el("input", { id: "log-search", type: "search", placeholder: t("logs.search"),
+    "aria-label": t("logs.search_label") });
   const live = el("label", { class: "live" }, el("input", { type: "checkbox", id: "log-live", checked: "checked" }),
-    el("span", { class: "live-dot" }), " Live");
+    el("span", { class: "live-dot" }), " " + t("logs.live"));
   let debounce = null;
   events.addEventListener("change", () => loadLogs());
   search.addEventListener("input", () => { clearTimeout(debounce); debounce = setTimeout(loadLogs, 300); });
@@ -166,10 +202,10 @@ async function loadLogs(gen = generation) {
     logs.cursor = res.cursor;
     logs.keys = new Set(res.events.map((e) => e.key));
     logs.list.replaceChildren(...res.events.map((e) => render.eventRow(e, { link: sessionLink })));
-    if (!res.events.length) logs.list.append(el("li", { class: "no-data", text: "No events" }));
+    if (!res.events.length) logs.list.append(el("li", { class: "no-data", text: t("empty.logs") }));
     node.dataset.state = "ready";
   } catch (e) {
-    logs.list.replaceChildren(el("li", { class: "panel-error", text: e.message }));
+    logs.list.replaceChildren(el("li", { class: "panel-error", text: t("error.load", { message: e.message }) }));
     node.dataset.state = "error";
   }
   node.dataset.generation = String(gen);

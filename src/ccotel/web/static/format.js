@@ -68,3 +68,16 @@ export function time(iso, withDate = true) {
   const t = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
   return withDate ? `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${t}` : t;
 }
+
+// An id too long to read (a 64-hex user.id, a session UUID): its first 8 characters.
+export function shortId(v) {
+  const s = v === null || v === undefined ? "" : String(v);
+  return s.length > 12 ? s.slice(0, 8) + "…" : s;
+}
+
+// A user as people read it: the e-mail when that is what we have, else a short id.
+export function user(v) {
+  if (v === null || v === undefined || v === "") return "–";
+  const s = String(v);
+  return s.includes("@") ? s : shortId(s);
+}

@@ -14,7 +14,6 @@ takes the chunk only as `application/json` and not from another site's page
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import duckdb
@@ -22,24 +21,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ccotel.errors import CcotelError, UsageError
 from ccotel.importer.files import FileState
-from ccotel.importer.store import BadRows, apply_chunk, check_rows, read_file_states
+from ccotel.importer.store import (
+    CHUNK_LOCK,
+    BadRows,
+    apply_chunk,
+    check_rows,
+    read_file_states,
+)
 from ccotel.store.writer import RejectedBatch
-from ccotel.web.errors import ApiError
 from ccotel.web.jsonbody import ApiJSON
 
 
 def routes(ctx: Any) -> list[Route]:
     """Routes for `web.app.build_app`; `ctx` is its WebContext (needs `ctx.writer`)."""
-    lock = threading.Lock()
-
     async def files(request: Request) -> Response:
         states = await ctx.read(read_file_states)
         return ApiJSON({"files": [s.as_dict() for s in states.values()]})
 
     async def chunk(request: Request) -> Response:
         if ctx.writer is None:
-            raise ApiError("this server does not accept imports (read-only)", 503)
+            raise CcotelError("this server does not accept imports (read-only)", 503)
         try:
             body = await request.json()
             rows = body["rows"]
@@ -48,10 +51,10 @@ def routes(ctx: Any) -> list[Route]:
                 raise TypeError("rows must be a list")
             check_rows(rows)
         except (ValueError, KeyError, TypeError) as exc:
-            raise ApiError(f"bad import chunk: {exc}", 400) from None
+            raise UsageError(f"bad import chunk: {exc}") from None
 
         def apply() -> Any:
-            with lock:
+            with CHUNK_LOCK:
                 return apply_chunk(ctx.writer, rows, file_states)
 
         from starlette.concurrency import run_in_threadpool
@@ -59,12 +62,12 @@ def routes(ctx: Any) -> list[Route]:
         try:
             result = await run_in_threadpool(apply)
         except (BadRows, RejectedBatch) as exc:
-            raise ApiError(str(exc), 400) from None
+            raise UsageError(str(exc)) from None
         except (ValueError, TypeError, OverflowError, duckdb.DataError) as exc:
             # A value the store cannot hold (a cost past DECIMAL(18,12), a count past
             # BIGINT): the chunk was rolled back, and the client has to fix it.
             first = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-            raise ApiError(f"bad import chunk: {first}", 400) from None
+            raise UsageError(f"bad import chunk: {first}") from None
         return JSONResponse({"result": result.as_dict()})
 
     return [

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from ccotel.report import data
 from ccotel.report.query import SOURCES, ReportQuery
-from ccotel.web.errors import NotFound
+from ccotel.errors import NotFound
 from ccotel.web.jsonbody import ApiJSON
 from ccotel.web.openapi import ANY_OBJECT, STRING, array, obj, operation, param
 

@@ -1,0 +1,87 @@
+"""Benchmark: peak memory of `ccotel export events` over a large store, in each format.
+
+Writes ~10 M demo events (plus their metric points) straight into a fresh store
+(`ccotel.demo.load.write_bulk`), then runs `ccotel export events --format F -o FILE` in a
+fresh process per format and reads that process's peak RSS (VmHWM). The baseline is the
+same command exporting `tools` (a few rows): the ratio is what the size of the export adds.
+
+    python bench/export.py                      # 10 M events: long (the fill dominates)
+    python bench/export.py --events 1000000     # quicker
+    python bench/export.py --data-dir /tmp/bench --keep   # reuse the store next time
+
+Last line: export_peak_rss_mb csv=<MB> parquet=<MB> jsonl=<MB> baseline=<MB>
+max_ratio=<worst / baseline> events=<events in the store>
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ccotel.demo.generate import spec_for_events
+from ccotel.demo.load import write_bulk
+from ccotel.store import schema
+
+_PEAK = (
+    "import re, sys\n"
+    "from ccotel.store.export_command import export_command\n"
+    "try:\n    export_command(sys.argv[1:])\n"
+    "except SystemExit as e:\n    assert not e.code, e.code\n"
+    "status = open('/proc/self/status').read()\n"
+    "print(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1))\n")
+
+
+def peak_mb(args: list[str]) -> tuple[float, float]:
+    """Peak RSS (MB) and seconds of one `ccotel export` process."""
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _PEAK, *args], capture_output=True,
+                          text=True, check=True)
+    return int(done.stdout.split()[-1]) / 1024, time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=10_000_000)
+    ap.add_argument("--users", type=int, default=100)
+    ap.add_argument("--days", type=int, default=30)
+    ap.add_argument("--data-dir", type=Path, help="store to use (filled when empty)")
+    ap.add_argument("--keep", action="store_true", help="keep the store afterwards")
+    args = ap.parse_args()
+
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="ccotel-bench-"))
+    out = Path(tempfile.mkdtemp(prefix="ccotel-bench-out-"))
+    try:
+        con = schema.connect(data_dir)
+        events = con.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]
+        if events == 0:
+            t0 = time.perf_counter()
+            counts = write_bulk(con, spec_for_events(args.events, args.users, args.days))
+            events = counts.events
+            print(f"wrote {counts.events:,} events in {time.perf_counter() - t0:.0f} s")
+        con.close()
+        common = ["--data-dir", str(data_dir)]
+        baseline, _ = peak_mb(["tools", *common, "-o", str(out / "tools.csv")])
+        peaks = {}
+        for fmt in ("csv", "parquet", "jsonl"):
+            path = out / f"events.{fmt}"
+            peaks[fmt], secs = peak_mb(["events", "--format", fmt, *common, "-o", str(path)])
+            print(f"{fmt:<8} peak {peaks[fmt]:7.1f} MB  {secs:6.1f} s  "
+                  f"{path.stat().st_size / 1e6:9.1f} MB written")
+            path.unlink()
+        worst = max(peaks.values())
+        print("export_peak_rss_mb " + " ".join(f"{k}={v:.0f}" for k, v in peaks.items())
+              + f" baseline={baseline:.0f} max_ratio={worst / baseline:.2f} events={events}")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+        if not args.keep and args.data_dir is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

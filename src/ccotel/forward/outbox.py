@@ -1,0 +1,39 @@
+"""The persistent outbox of `serve --forward`: what was accepted, waiting to be sent on.
+
+The writer calls `Outbox.put` inside the transaction that stores a group's rows, so a
+request is in the outbox exactly when its rows are in the store: a crash before the commit
+leaves neither (the client retries), a crash after leaves both (the sender resumes from
+the table after a restart). Requests are kept as the OTLP protobuf that arrived (JSON
+requests re-encoded as protobuf), so the resource, attributes, timestamps and temporality
+reach the target unchanged and its dedupe recognises a request sent twice.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from ccotel.store.schema import sql
+
+if TYPE_CHECKING:
+    from ccotel.otlp.decode import Batch
+
+
+class Outbox:
+    """The forward targets (their URLs), for the writer's commit."""
+
+    def __init__(self, targets: list[str]) -> None:
+        self.targets = list(targets)
+
+    def put(self, con: duckdb.DuckDBPyConnection, batches: list[Batch]) -> None:
+        """Queue each batch's request for every target, on the writer's open transaction."""
+        rows = [{"target": t, "signal": b.signal, "body": b.request}
+                for b in batches if b.request is not None and b.records
+                for t in self.targets]
+        if rows:
+            con.executemany(sql("outbox_put"), rows)
+
+    def forget_others(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Drop requests waiting for targets no longer configured; return how many."""
+        return len(con.execute(sql("outbox_forget"), {"targets": self.targets}).fetchall())

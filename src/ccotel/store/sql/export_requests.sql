@@ -1,0 +1,15 @@
+-- `ccotel export requests`: one row per API request (api_request event, from telemetry or
+-- an imported transcript), counted as /api/v1/summary counts them.
+SELECT ts, session_id, prompt_id, request_id, user_id, user_email, organization_id,
+       terminal_type, coalesce(app_version, service_version) AS version, model, speed,
+       effort, query_source, input_tokens, output_tokens, cache_read_tokens,
+       cache_creation_tokens, cost_usd, duration_ms, ttft_ms, attempt, source, project,
+       git_branch
+FROM events
+WHERE event_name = 'api_request'
+  AND ts >= $from AND ts < $to
+  AND ($user IS NULL OR user_id = $user OR user_email = $user)
+  AND ($session IS NULL OR session_id = $session)
+  AND ($model IS NULL OR model = $model)
+  AND ($terminal IS NULL OR terminal_type = $terminal)
+  AND ($version IS NULL OR service_version = $version OR app_version = $version)

@@ -1,0 +1,2 @@
+-- A request the target took (or refused for good).
+DELETE FROM outbox WHERE id = $id
