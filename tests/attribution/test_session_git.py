@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -11,10 +14,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ccotel.claude import gitinfo
+import httpx
+
 from tests.attribution.helpers import Req, store
 from tests.attribution.test_breakdowns import report
+from tests.conftest import Server
 from tests.importer.helpers import serve_in_thread
+from tests.limits.helpers import send_requests, utcnow
 
 
 def post(info: dict[str, Any], session: str, body: bytes) -> tuple[int, dict[str, Any]]:
@@ -54,24 +60,40 @@ def test_recorded_repo_and_branch_attribute_the_session(tmp_path: Path) -> None:
         "main": "0.5", "fix": "0.25", "(unknown)": "0.125"}
 
 
-def test_hooks_record_the_git_facts_of_their_directory(tmp_path: Path) -> None:
+def test_the_session_start_hook_records_repo_and_branch(server: Server,
+                                                       tmp_path: Path) -> None:
+    """`ccotel hook` as Claude Code runs it (SessionStart JSON on stdin) in a git checkout;
+    a session outside git stays "(unknown)"."""
     repo = tmp_path / "checkout"
     repo.mkdir()
     for args in (["init", "-q", "-b", "topic"],
                  ["remote", "add", "origin", "git@github.com:acme/widgets.git"]):
         subprocess.run(["git", "-C", str(repo), *args], check=True)
-    data = tmp_path / "data"
-    data.mkdir()
-    recent = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
-    store(data, [Req("s1", Decimal("0.5"))], start=recent)
-    # No server: nothing recorded, nothing raised.
-    assert gitinfo.record(data, "s1", repo) is False
-    with serve_in_thread(data):
-        assert gitinfo.record(data, "s1", repo) is True
-        assert gitinfo.record(data, "s1", tmp_path / "plain") is False  # outside git
-    rep = report(data, "repos", breakdown="branch")
-    assert [(e["repo"], e["breakdowns"][0]["branch"]) for e in rep["repos"]] == [
-        ("github.com/acme/widgets", "topic")]
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    now = utcnow()
+    send_requests(server.http, "dana@example.com", "s-git", [(now, 0.5)])
+    send_requests(server.http, "dana@example.com", "s-plain", [(now, 0.25)])
+    for session, cwd in (("s-git", repo), ("s-plain", plain)):
+        hook = {"session_id": session, "cwd": str(cwd), "hook_event_name": "SessionStart",
+                "source": "startup"}
+        proc = subprocess.run([sys.executable, "-m", "ccotel", "hook", "--data-dir",
+                               str(server.data_dir)], input=json.dumps(hook).encode(),
+                              capture_output=True, timeout=30, check=False,
+                              env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "c")})
+        assert proc.returncode == 0 and proc.stdout == b""
+    expected = {"github.com/acme/widgets": "0.5", "(unknown)": "0.25"}
+    deadline = time.monotonic() + 30
+    while True:
+        rep = httpx.get(f"{server.ui}/api/v1/report/repos", params={"breakdown": "branch"},
+                        timeout=30).json()
+        got = {e["repo"]: e["totalCostExact"] for e in rep["repos"]}
+        if got == expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert got == expected
+    [git_repo] = [e for e in rep["repos"] if e["repo"] != "(unknown)"]
+    assert [b["branch"] for b in git_repo["breakdowns"]] == ["topic"]
 
 
 def test_transcripts_name_the_repo_by_their_folder(tmp_path: Path) -> None:

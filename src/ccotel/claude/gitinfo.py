@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import configparser
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,11 +29,11 @@ class GitInfo:
     toplevel: str  # the work tree's top-level folder
     worktree: str | None  # the linked worktree's name; None in the main work tree
 
-    def attributes(self) -> dict[str, str]:
-        """As ccotel stores them on a session (`git.*` attributes)."""
-        out = {"git.repo": self.repo, "git.toplevel": self.toplevel}
-        for key, value in (("git.branch", self.branch), ("git.head", self.head),
-                           ("git.worktree", self.worktree)):
+    def facts(self) -> dict[str, str]:
+        """The body of `POST /api/v1/sessions/{id}/git` (stored as `git.*` attributes)."""
+        out = {"repo": self.repo, "toplevel": self.toplevel}
+        for key, value in (("branch", self.branch), ("head", self.head),
+                           ("worktree", self.worktree)):
             if value:
                 out[key] = value
         return out
@@ -124,6 +123,8 @@ def _repo_name(common: Path, top: Path) -> str:
 
 def _ask_git(top: Path) -> GitInfo | None:
     """The fallback: ask git (a layout this module does not read)."""
+    import subprocess  # here: the statusline imports this module on every update
+
     def git(*args: str) -> str | None:
         try:
             out = subprocess.run(["git", "-C", str(top), *args], capture_output=True,
@@ -140,28 +141,3 @@ def _ask_git(top: Path) -> GitInfo | None:
     repo = (normalize_remote(remote) if remote else None) or Path(toplevel).name
     return GitInfo(repo, branch, git("rev-parse", "-q", "--verify", "HEAD"), toplevel, None)
 
-
-def record(data_dir: Path, session_id: str, cwd: str | Path, token: str | None = None,
-           timeout: float = 2.0) -> bool:
-    """Tell the running server the git facts of `cwd` for `session_id`
-    (`POST /api/v1/sessions/{id}/git`), for `ccotel hook` and the statusline: never raises
-    and never waits long, so Claude Code is never held up. False when there is nothing to
-    record (no git, no server) or the server did not take it."""
-    from urllib.parse import quote
-
-    from ccotel import client
-    from ccotel.running import find_running
-
-    info = find(cwd)
-    if info is None:
-        return False
-    try:
-        server = find_running(data_dir)
-        if server is None:
-            return False
-        facts = {k.removeprefix("git."): v for k, v in info.attributes().items()}
-        with client.Client.from_info(server, token, timeout=timeout) as c:
-            c.post(f"/api/v1/sessions/{quote(session_id, safe='')}/git", facts)
-    except Exception:  # noqa: BLE001 - whatever went wrong, Claude Code goes on
-        return False
-    return True
