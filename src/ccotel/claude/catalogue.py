@@ -215,7 +215,7 @@ def event_name(attr_name: Any, body: Any) -> str | None:
     if isinstance(attr_name, str) and attr_name:
         return attr_name
     if isinstance(body, str) and body:
-        return body.removeprefix(EVENT_PREFIX)
+        return body[len(EVENT_PREFIX):] if body.startswith(EVENT_PREFIX) else body
     return None
 
 
