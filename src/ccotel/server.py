@@ -37,6 +37,7 @@ from ccotel.selfmetrics import ServerMetrics
 from ccotel.settings import Settings, default_data_dir
 from ccotel.store import schema
 from ccotel.store.writer import Writer
+from ccotel.web import attribution as attribution_api
 from ccotel.web import imports as import_api
 from ccotel.web import limits as limits_api
 from ccotel.web import reports as report_api
@@ -311,7 +312,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                          settings=settings, running=running, writer=writer, metrics=metrics,
                          auth=authenticator, alerts=alert_rules)
         web: Any = build_app(ctx, [*import_api.routes(ctx), *report_api.routes(ctx),
-                                   *limits_api.routes(ctx),
+                                   *limits_api.routes(ctx), *attribution_api.routes(ctx),
                                    *(web_routes(ctx) if web_routes else [])])
         if settings.token:  # the dashboard and API show prompts, costs and emails
             web = auth.TokenAuth(web, authenticator, secure=settings.tls_cert is not None)

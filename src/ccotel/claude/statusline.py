@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ccotel.claude import gitinfo
+
 SEGMENTS = ("model", "session", "today", "five_hour", "seven_day", "block", "context",
             "repo")
 DEFAULT_FORMAT = ",".join(SEGMENTS)
@@ -97,28 +99,13 @@ def repo_name(data: dict[str, Any]) -> str | None:
 
 
 def git_branch(cwd: str | None) -> str | None:
-    """The checked-out branch of the repository holding `cwd`, read from `.git/HEAD`
-    (no git process: this runs on every update)."""
-    if not cwd:
+    """The checked-out branch of the repository holding `cwd` (a detached HEAD: its short
+    commit), from `claude/gitinfo.py`, which reads `.git` without a git process: this runs
+    on every update."""
+    info = gitinfo.find(cwd) if cwd else None
+    if info is None:
         return None
-    try:
-        path = Path(cwd).resolve()
-        for d in (path, *path.parents):
-            git = d / ".git"
-            if git.is_dir():
-                head = git / "HEAD"
-            elif git.is_file():
-                target = git.read_text(errors="replace").strip()
-                if not target.startswith("gitdir:"):
-                    return None
-                head = (d / target[7:].strip()) / "HEAD"
-            else:
-                continue
-            ref = head.read_text(errors="replace").strip()
-            return ref[16:] if ref.startswith("ref: refs/heads/") else ref[:7] or None
-    except OSError:
-        return None
-    return None
+    return info.branch or (info.head[:7] if info.head else None)
 
 
 def snapshot_fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -354,6 +341,7 @@ def send_snapshot(data: dict[str, Any], branch: str | None, *, url: str | None,
 
         body = {"input": data, "host": socket.gethostname(), "branch": branch,
                 "user": user, "day_start": _local_day_start(time.time())}
+        send_git(data, url, ca)
         answer = post_json(url.rstrip("/") + "/api/v1/limits/snapshot", body,
                            token=os.environ.get("CCOTEL_TOKEN"), ca_file=ca)
         if isinstance(answer, dict):
@@ -404,6 +392,24 @@ def _just_sent(data: dict[str, Any], cached: dict[str, Any] | None) -> bool:
     age = time.time() - (_num(cached.get("cached_at")) or 0)
     return (0 <= age < RESEND_S and cached.get("sent_cost_usd") == _num(
         _get(data, "cost", "total_cost_usd")) and cached.get("sent_limits") == rate_limits(data))
+
+
+def send_git(data: dict[str, Any], url: str, ca: str | None) -> None:
+    """Record the session's repo, branch, worktree and HEAD (`POST
+    /api/v1/sessions/{id}/git`): reports attribute its costs by them, and the newest record
+    wins, so a branch changed mid-session is followed. Nothing to send outside git."""
+    from urllib.parse import quote
+
+    cwd = clip(_get(data, "workspace", "current_dir")) or clip(data.get("cwd"))
+    info = gitinfo.find(cwd) if cwd else None
+    session = clip(data.get("session_id"), 128)
+    if info is None or not session:
+        return
+    try:
+        post_json(f"{url.rstrip('/')}/api/v1/sessions/{quote(session, safe='')}/git",
+                  info.facts(), token=os.environ.get("CCOTEL_TOKEN"), ca_file=ca)
+    except Exception:  # noqa: BLE001, S110 - the snapshot still goes out
+        pass
 
 
 def run(stdin_text: str, *, fmt: str = DEFAULT_FORMAT, colour_on: bool = True,

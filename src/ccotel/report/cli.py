@@ -31,6 +31,13 @@ HELP = {
     "tools": "Tool calls, failures and rejections per tool.",
     "projects": "Tokens and cost per project (the directory Claude Code ran in).",
     "users": "Tokens and cost per user (from telemetry; transcripts name no user).",
+    "repos": "Tokens and cost per git repository (host/owner/name, else its folder).",
+    "branches": "Tokens and cost per git branch.",
+    "skills": "Tokens and cost per skill (skill.name).",
+    "agents": "Tokens and cost per subagent (agent.name).",
+    "mcp": "Tokens and cost per MCP server (mcp_server.name).",
+    "waste": "Where the money went, per day, user and repo: compactions, subagents, cache "
+             "rewrites, errors, refusals.",
 }
 
 
@@ -65,17 +72,27 @@ def _options(fn: Any) -> Any:
                       default="all", show_default=True,
                       help="Count telemetry, imported transcripts, or both (a request "
                            "known from both counts once, as telemetry).")(fn)
-    fn = click.option("--breakdown", "-b", is_flag=True, help="A row per model.")(fn)
+    fn = click.option("--filter", "-f", "filters", multiple=True, metavar="DIM=VALUE",
+                      help="Only requests whose DIM has this value (repeatable; DIM as "
+                           "for --breakdown).")(fn)
+    fn = click.option("--breakdown", "-b", is_flag=False, flag_value="model", default=None,
+                      metavar="[DIM]",
+                      help="A row per model, or per value of DIM: repo, branch, skill, "
+                           "agent, mcp, query_source, effort, speed, user, team, or any "
+                           "attribute or resource key.")(fn)
     fn = click.option("--tz", "--timezone", "tz",
                       help="IANA time zone for dates [default: the system's].")(fn)
     return range_options(dates=True)(fn)
 
 
 def _command(name: str) -> click.Command:
-    def run(since: str | None, until: str | None, tz: str | None, breakdown: bool,
-            source: str, wide: bool, as_json: bool, data_dir: Path | None,
-            token: str | None) -> None:
-        report = fetch(name, {"since": since, "until": until, "tz": tz, "source": source},
+    def run(since: str | None, until: str | None, tz: str | None, breakdown: str | None,
+            filters: tuple[str, ...], source: str, wide: bool, as_json: bool,
+            data_dir: Path | None, token: str | None) -> None:
+        from ccotel.report.query import filter_params
+
+        report = fetch(name, {"since": since, "until": until, "tz": tz, "source": source,
+                              "breakdown": breakdown, **filter_params(filters)},
                        data_dir, token)
         if as_json:
             click.echo(json.dumps(report, indent=2))
@@ -84,7 +101,7 @@ def _command(name: str) -> click.Command:
 
         from ccotel.report.render import render
 
-        render(name, report, Console(), breakdown=breakdown, wide=wide)
+        render(name, report, Console(), breakdown=breakdown is not None, wide=wide)
 
     run.__doc__ = HELP[name]
     return click.command(name, help=HELP[name])(_options(run))

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import duckdb
 
 from ccotel.report.blocks import block_json, build_blocks
 from ccotel.report.query import ReportQuery
+from ccotel.store import attribution
 from ccotel.store.schema import sql
 
 GRAINS = {"daily": "day", "weekly": "week", "monthly": "month"}
@@ -238,6 +240,85 @@ def tools(con: duckdb.DuckDBPyConnection, q: ReportQuery) -> dict[str, Any]:
     return {"tools": entries, "totals": totals}
 
 
+# Attribution reports: report name -> the dimension it groups by, and the key it is listed
+# under. The other reports take the attribution path when filtered or broken down by a
+# dimension other than model (`ATTRIBUTED`: the dimension they group by).
+ATTRIBUTION = {"repos": "repo", "branches": "branch", "skills": "skill", "agents": "agent",
+               "mcp": "mcp"}
+ATTRIBUTED = {"daily": "day", "weekly": "week", "monthly": "month", "session": "session",
+              "models": "model", "projects": "project", "users": "user", **ATTRIBUTION}
+
+
+def _exact(v: Any) -> str:
+    """A DECIMAL sum as text: every digit, for sums that must add up exactly."""
+    return format(v.normalize() if v else 0, "f")
+
+
+def _attrib_fields(r: dict[str, Any]) -> dict[str, Any]:
+    return {"requests": int(r["requests"]), "sessions": int(r["sessions"]), **_tokens(r),
+            "totalCost": _cost(r["cost_usd"]), "totalCostExact": _exact(r["cost_usd"]),
+            "firstActivity": _iso(r["first_ts"]), "lastActivity": _iso(r["last_ts"])}
+
+
+def attributed(con: duckdb.DuckDBPyConnection, q: ReportQuery, report: str) -> dict[str, Any]:
+    """Report `report` grouped by its dimension, each group split by `q.breakdown` (model
+    when none), filtered by `q.filters`. Costs are DECIMAL sums from one query's grouping
+    sets: each group's parts add up exactly to it (`totalCostExact`), and the groups to
+    `totals`."""
+    dim = ATTRIBUTED[report]
+    sub = q.breakdown or "model"
+    entries: list[dict[str, Any]] = []
+    totals: dict[str, Any] = {}
+    for r in attribution.rows(con, "report_attribution", {**q.params(), "dim": dim,
+                                                           "sub": sub}):
+        if r["is_grand"]:
+            totals = _attrib_fields(r)
+            del totals["firstActivity"], totals["lastActivity"]
+            if r["unpriced_models"]:
+                totals["unpricedModels"] = list(r["unpriced_models"])
+        elif r["is_total"]:
+            key = {"period": r["key"]} if report in GRAINS else {}
+            entries.append({**key, dim: r["key"], **_attrib_fields(r), "breakdownBy": sub,
+                            "breakdowns": []})
+        else:
+            part = {sub: r["sub"], **_attrib_fields(r)}
+            if r["unpriced"]:
+                part["missingPricing"] = True
+            entries[-1]["breakdowns"].append(part)
+    if sub == "model":  # ccusage's names for a per-model split
+        for e in entries:
+            e["modelsUsed"] = [b["model"] for b in e["breakdowns"]]
+    empty = {"requests": 0, "sessions": 0, "inputTokens": 0, "outputTokens": 0,
+             "cacheCreationTokens": 0, "cacheReadTokens": 0, "totalTokens": 0,
+             "totalCost": 0.0, "totalCostExact": "0"}
+    return {report: entries, "totals": totals or empty, "dimension": dim,
+            "filters": dict(q.filters)}
+
+
+def waste(con: duckdb.DuckDBPyConnection, q: ReportQuery) -> dict[str, Any]:
+    """Where the money went: per day, user and repo, the cost of compactions and subagents,
+    cache-creation tokens paid again, and the requests that produced nothing."""
+    entries: list[dict[str, Any]] = []
+    totals: dict[str, Any] = {}
+    for r in attribution.rows(con, "report_waste", q.params()):
+        fields = {"requests": int(r["requests"]), "totalCost": _cost(r["cost_usd"]),
+                  "totalCostExact": _exact(r["cost_usd"]),
+                  "compactions": int(r["compactions"]),
+                  "compactionCost": _cost(r["compaction_cost"]),
+                  "subagentRequests": int(r["subagent_requests"]),
+                  "subagentCost": _cost(r["subagent_cost"]),
+                  "cacheRewriteTokens": int(r["cache_rewrite_tokens"]),
+                  "apiErrors": int(r["api_errors"]),
+                  "retriesExhausted": int(r["retries_exhausted"]),
+                  "refusals": int(r["refusals"]), "failedCost": _cost(r["failed_cost"])}
+        if r["is_grand"]:
+            totals = fields
+        else:
+            entries.append({"period": r["day"], "user": r["user"], "repo": r["repo"],
+                            **fields})
+    return {"waste": entries, "totals": totals, "filters": dict(q.filters)}
+
+
 REPORTS: dict[str, Callable[[duckdb.DuckDBPyConnection, ReportQuery], dict[str, Any]]] = {
     "daily": lambda con, q: periods(con, q, "daily"),
     "weekly": lambda con, q: periods(con, q, "weekly"),
@@ -248,8 +329,13 @@ REPORTS: dict[str, Callable[[duckdb.DuckDBPyConnection, ReportQuery], dict[str, 
     "tools": tools,
     "projects": projects,
     "users": users,
+    **{name: partial(attributed, report=name) for name in ATTRIBUTION},
+    "waste": waste,
 }
 
 
+
 def build(con: duckdb.DuckDBPyConnection, report: str, q: ReportQuery) -> dict[str, Any]:
+    if report in ATTRIBUTED and (q.filters or (q.breakdown or "model") != "model"):
+        return attributed(con, q, report)
     return REPORTS[report](con, q)

@@ -5,6 +5,9 @@ inclusive, in `--tz` (default: the system time zone). They become a half-open UT
 for SQL, computed with zoneinfo so DST days have their real length. A day whose edge falls
 outside the years Python can count (9999-12-31's end, 0001-01-01 east of UTC) leaves the
 range open on that side.
+
+Filters are Grafana's `var-<dimension>=<value>` (any attribution dimension:
+`store/attribution.py`), and `breakdown` names the dimension each report row is split by.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ccotel.query import BadQuery, parse_time
+from ccotel.store.attribution import dimension
 
 SOURCES = ("all", "telemetry", "transcript")
+_MAX_FILTERS = 16
+_MAX_VALUE = 500
 _DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
 
 
@@ -33,6 +39,17 @@ def parse_date(text: str | None, name: str) -> date | None:
         return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError as exc:
         raise BadQuery(f"--{name} {text!r}: {exc}") from None
+
+
+def filter_params(filters: tuple[str, ...]) -> dict[str, str]:
+    """`--filter DIM=VALUE` options as the `var-DIM` query parameters they stand for."""
+    out = {}
+    for f in filters:
+        dim, sep, value = f.partition("=")
+        if not sep or not dim.strip():
+            raise BadQuery(f"--filter {f[:60]!r} is not DIM=VALUE (e.g. repo=github.com/o/r)")
+        out[f"var-{dim.strip()}"] = value
+    return out
 
 
 def local_timezone() -> str:
@@ -70,6 +87,8 @@ class ReportQuery:
     tz: str = "UTC"
     source: str = "all"
     now: datetime | None = None  # naive UTC; blocks use it for the active window
+    filters: tuple[tuple[str, str], ...] = ()  # (dimension, value), all must match
+    breakdown: str | None = None  # the dimension rows are split by (None: per model)
 
     @classmethod
     def parse(cls, params: dict[str, Any]) -> ReportQuery:
@@ -84,7 +103,15 @@ class ReportQuery:
             raise BadQuery("--since must not be after --until")
         current = datetime.now(UTC).replace(tzinfo=None)
         now = parse_time(str(params.get("now") or ""), now=current, default=current)
-        return cls(since, until, tz, source, now if params.get("now") else None)
+        filters = tuple(sorted(
+            (dimension(k[4:], "filter"), str(v)[:_MAX_VALUE]) for k, v in params.items()
+            if k.startswith("var-") and v not in (None, "", "All", "$__all")))
+        if len(filters) > _MAX_FILTERS:
+            raise BadQuery(f"at most {_MAX_FILTERS} filters")
+        breakdown = params.get("breakdown")
+        breakdown = dimension(breakdown, "--breakdown") if breakdown else None
+        return cls(since, until, tz, source, now if params.get("now") else None, filters,
+                   breakdown)
 
     def as_params(self) -> dict[str, str]:
         """The query string that reproduces this query on a server."""
@@ -95,6 +122,10 @@ class ReportQuery:
             out["until"] = self.until.isoformat()
         if self.now:
             out["now"] = self.now.isoformat()
+        for dim, value in self.filters:
+            out[f"var-{dim}"] = value
+        if self.breakdown:
+            out["breakdown"] = self.breakdown
         return out
 
     def utc_range(self) -> tuple[datetime | None, datetime | None]:
@@ -115,7 +146,8 @@ class ReportQuery:
     def params(self) -> dict[str, Any]:
         """Named SQL parameters shared by every report_*.sql file."""
         start, end = self.utc_range()
-        return {"from": start, "to": end, "tz": self.tz, "source": self.source}
+        return {"from": start, "to": end, "tz": self.tz, "source": self.source,
+                "fdims": [d for d, _ in self.filters], "fvals": [v for _, v in self.filters]}
 
     def current_time(self) -> datetime:
         return self.now or datetime.now(UTC).replace(tzinfo=None)

@@ -286,7 +286,11 @@ def render_tools(report: dict[str, Any], console: Console, *, breakdown: bool,
 
 def render(name: str, report: dict[str, Any], console: Console, *, breakdown: bool,
            wide: bool = False) -> None:
-    if name in ("daily", "weekly", "monthly"):
+    if "dimension" in report or name == "waste":  # attribution (report/attributed.py)
+        from ccotel.report.attributed import render_attributed
+
+        render_attributed(name, report, console, breakdown=breakdown, wide=wide)
+    elif name in ("daily", "weekly", "monthly"):
         label = {"daily": "Date", "weekly": "Week of", "monthly": "Month"}[name]
         render_grouped(report, name, label, f"Claude Code usage, {name}", console,
                        breakdown=breakdown, wide=wide)

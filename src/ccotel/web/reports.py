@@ -1,8 +1,10 @@
 """The report API of a running server: `ccotel report` asks it while the server holds the
 store's lock, and gets exactly what a local read returns.
 
-    GET /api/v1/report/{daily|weekly|monthly|session|blocks|models|tools|projects|users}
+    GET /api/v1/report/{daily|weekly|monthly|session|blocks|models|tools|projects|users|
+                        repos|branches|skills|agents|mcp|waste}
         ?since=YYYY-MM-DD&until=YYYY-MM-DD&tz=<IANA>&source=all|telemetry|transcript
+        &breakdown=<dimension>&var-<dimension>=<value>
 """
 
 from __future__ import annotations
@@ -31,11 +33,17 @@ PARAMS = [
           example="UTC"),
     param("source", {"type": "string", "enum": list(SOURCES), "default": "all"},
           "Telemetry, imported transcripts, or both."),
+    param("breakdown", STRING, "Split each row by this dimension (repo, branch, skill, agent, "
+          "mcp, query_source, effort, team, any attribute or resource key); `var-<dimension>` "
+          "parameters filter the same way.", example="repo"),
     param("now", STRING, "The time `blocks` takes as now (the query grammar of `from`).",
           example="now"),
 ]
 # ccusage's shape: one list named after the report, and totals where the report has them.
-REPORT = {**obj({**{name: array(ANY_OBJECT) for name in data.REPORTS}, "totals": ANY_OBJECT},
+# Grouped by an attribution dimension (a filter, or --breakdown other than model): which one,
+# and the filters applied.
+REPORT = {**obj({**{name: array(ANY_OBJECT) for name in data.REPORTS}, "totals": ANY_OBJECT,
+                 "dimension": STRING, "filters": ANY_OBJECT},
                 required=[]), "minProperties": 1}
 
 

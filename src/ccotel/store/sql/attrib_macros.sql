@@ -1,0 +1,114 @@
+-- The one definition of every attribution dimension: `attrib_value(dim, <columns>)` is the
+-- value of dimension `dim` for a request row of attrib_requests' shape, '(unknown)' when the
+-- row has none (columns as arguments: a macro cannot see its caller's columns). Reports
+-- group by it and filter on it (`var-<dim>=<value>`), so a breakdown and a filter can never
+-- disagree. Named dimensions come first; any other name is
+-- looked up in the record's attributes, then in its resource (OTEL_RESOURCE_ATTRIBUTES keys
+-- such as team, department, cost_center are found this way, from the data).
+CREATE OR REPLACE TEMP MACRO attrib_value(dim, repo, branch, project, user_name, model,
+        session_id, local_ts, source, query_source, effort, speed, terminal_type,
+        service_version, attributes, resource) AS coalesce(CASE dim
+    WHEN 'repo' THEN repo
+    WHEN 'branch' THEN branch
+    WHEN 'project' THEN project
+    WHEN 'user' THEN user_name
+    WHEN 'model' THEN model
+    WHEN 'session' THEN session_id
+    WHEN 'day' THEN strftime(local_ts, '%Y-%m-%d')
+    WHEN 'week' THEN strftime(date_trunc('week', local_ts), '%Y-%m-%d')
+    WHEN 'month' THEN strftime(local_ts, '%Y-%m')
+    WHEN 'source' THEN source
+    WHEN 'query_source' THEN query_source
+    WHEN 'effort' THEN effort
+    WHEN 'speed' THEN speed
+    WHEN 'terminal' THEN terminal_type
+    WHEN 'terminal.type' THEN terminal_type
+    WHEN 'version' THEN service_version
+    WHEN 'service.version' THEN service_version
+    WHEN 'skill' THEN attributes->>'$."skill.name"'
+    WHEN 'agent' THEN attributes->>'$."agent.name"'
+    WHEN 'plugin' THEN attributes->>'$."plugin.name"'
+    WHEN 'mcp' THEN attributes->>'$."mcp_server.name"'
+    WHEN 'mcp_tool' THEN attributes->>'$."mcp_tool.name"'
+    ELSE coalesce(attributes->>('$."' || dim || '"'), resource->>('$."' || dim || '"'))
+END, '(unknown)');
+
+
+-- The rows an attribution report counts: events named in `evs` (api_request for costs) in
+-- [t0, t1) from source `src` (`local_ts`: the time in zone `tz`), matching the filters
+-- `fdims`/`fvals`, with the repo, branch, project and user of their session, and their values
+-- of dimensions `dim` (as `k`) and `sub` (as `s`).
+-- Counting rules as in report_periods.sql (a request known from telemetry and from a
+-- transcript counts once, as telemetry). A session's repo and branch are the latest ones
+-- recorded for it (`ccotel hook` and the statusline record `git.repo`, `git.branch`), else
+-- what its transcript says (the cwd's folder name, `gitBranch`), else '(unknown)': a
+-- session without any is counted, never dropped.
+CREATE OR REPLACE TEMP MACRO attrib_requests(evs, t0, t1, tz, src, fdims, fvals, dim, sub)
+AS TABLE
+WITH telemetry_requests AS (
+    SELECT DISTINCT request_id FROM events
+    WHERE source = 'telemetry' AND event_name = 'api_request' AND request_id IS NOT NULL
+),
+session_git AS (
+    SELECT session_id,
+           arg_max(attributes->>'$."git.repo"', ts)
+               FILTER (WHERE attributes->>'$."git.repo"' IS NOT NULL) AS repo,
+           arg_max(coalesce(attributes->>'$."git.branch"', git_branch), ts)
+               FILTER (WHERE coalesce(attributes->>'$."git.branch"', git_branch) IS NOT NULL)
+               AS branch,
+           arg_max(project, ts) FILTER (WHERE project IS NOT NULL) AS project
+    FROM events
+    WHERE session_id IS NOT NULL
+      AND (project IS NOT NULL OR git_branch IS NOT NULL OR event_name = 'ccotel.git')
+    GROUP BY session_id
+),
+session_users AS (
+    SELECT session_id, arg_max(coalesce(user_email, user_id), ts) AS user_name
+    FROM events
+    WHERE source = 'telemetry' AND session_id IS NOT NULL
+      AND coalesce(user_email, user_id) IS NOT NULL
+    GROUP BY session_id
+),
+req AS (
+    SELECT
+        e.ts, (e.ts AT TIME ZONE 'UTC') AT TIME ZONE tz AS local_ts, e.session_id, e.source,
+        e.event_name, e.query_source, e.effort, e.speed, e.terminal_type, e.service_version,
+        e.attributes, e.resource,
+        coalesce(g.repo, regexp_extract(coalesce(e.project, g.project), '([^/\\]+)[/\\]*$', 1),
+                 '(unknown)') AS repo,
+        coalesce(e.git_branch, g.branch, '(unknown)') AS branch,
+        coalesce(e.project, g.project, '(unknown)') AS project,
+        coalesce(e.user_email, e.user_id, u.user_name,
+                 CASE WHEN e.source = 'transcript' THEN '(local transcripts)'
+                      ELSE '(unknown)' END) AS user_name,
+        CASE WHEN e.speed = 'fast' THEN e.model || '-fast' ELSE e.model END AS model,
+        coalesce(e.input_tokens, 0) AS input_tokens,
+        coalesce(e.output_tokens, 0) AS output_tokens,
+        coalesce(e.cache_creation_tokens, 0) AS cache_creation_tokens,
+        coalesce(e.cache_read_tokens, 0) AS cache_read_tokens,
+        e.cost_usd
+    FROM events e
+    LEFT JOIN session_git g ON g.session_id = e.session_id
+    LEFT JOIN session_users u ON u.session_id = e.session_id
+    WHERE list_contains(evs, e.event_name)
+      AND (t0 IS NULL OR e.ts >= t0)
+      AND (t1 IS NULL OR e.ts < t1)
+      AND (src = 'all' OR e.source = src)
+      AND (e.source = 'telemetry'
+           OR e.request_id IS NULL
+           OR e.request_id NOT IN (SELECT request_id FROM telemetry_requests))
+)
+SELECT ts, session_id, source, event_name, query_source, repo, user_name, model,
+       input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd,
+       attrib_value(dim, repo, branch, project, user_name, model, session_id, local_ts,
+                source, query_source, effort, speed, terminal_type, service_version, attributes,
+                resource) AS k,
+       attrib_value(sub, repo, branch, project, user_name, model, session_id, local_ts,
+                source, query_source, effort, speed, terminal_type, service_version, attributes,
+                resource) AS s
+FROM req
+WHERE len(fdims) = 0
+   OR len(list_filter(range(len(fdims)), lambda i: attrib_value(fdims[i + 1], repo, branch,
+          project, user_name, model, session_id, local_ts, source, query_source, effort,
+          speed, terminal_type, service_version, attributes, resource)
+      IS DISTINCT FROM fvals[i + 1])) = 0;
