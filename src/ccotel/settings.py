@@ -136,6 +136,8 @@ class DataDir(click.ParamType):
         text = os.fsdecode(value) if not isinstance(value, str) else value
         if not text.strip():
             self.fail("an empty path is not a directory", param, ctx)
+        if "\x00" in text:
+            self.fail("a path cannot hold a NUL character", param, ctx)
         path = Path(text).expanduser()
         if path.exists() and not path.is_dir():
             self.fail(f"{text} is a file, not a directory", param, ctx)

@@ -9,13 +9,13 @@ from typing import Any
 import click
 
 from ccotel.claude import statusline as sl
-from ccotel.settings import options
+from ccotel.settings import DataDir, options
 
 _SERVER_OPTIONS = (
     click.option("--url", envvar="CCOTEL_URL",
                  help="The ccotel server to send snapshots to (another machine's, for totals "
                       "across machines) [env: CCOTEL_URL; default: the one running here]."),
-    click.option("--data-dir", type=click.Path(path_type=Path), envvar="CCOTEL_DATA_DIR",
+    click.option("--data-dir", type=DataDir(create=False), envvar="CCOTEL_DATA_DIR",
                  help="Data dir of the local server [env: CCOTEL_DATA_DIR]."),
     click.option("--user", envvar="CCOTEL_USER",
                  help="Account name for snapshots whose session sends no telemetry "
