@@ -34,16 +34,18 @@ def test_japanese_is_japanese() -> None:
 
 def _used_keys() -> set[str]:
     keys: set[str] = set()
-    for name in ("dashboard.js", "session.js", "render.js", "api.js"):
+    for name in ("dashboard.js", "session.js", "render.js", "api.js", "limits.js", "alerts.js"):
         text = WEB.joinpath("static", name).read_text("utf-8")
         keys |= set(re.findall(r"\bt\(\"([\w.\-]+)\"", text))
-        keys |= set(re.findall(r"\"((?:empty|story|kv|session|col|logs)\.[\w.\-]+)\"", text))
+        keys |= set(re.findall(r"\"((?:empty|story|kv|session|col|logs|limits)\.[\w.\-]+)\"", text))
     for name in ("base.html", "dashboard.html", "session.html"):
         text = WEB.joinpath("templates", name).read_text("utf-8")
         keys |= set(re.findall(r"t\([\"']([\w.\-]+\w)[\"']", text))
     # Keys the templates build in loops: one per filter and per range preset.
     keys |= {f"var.{v}" for v in ("user", "model", "session", "terminal", "version")}
     keys |= {f"range.now-{r}" for r in ("15m", "1h", "6h", "24h", "7d", "30d")}
+    # alerts.js names each state an alert can be in (the API's enum).
+    keys |= {f"alerts.state.{s}" for s in ("pending", "firing", "resolved")}
     return keys
 
 
