@@ -109,6 +109,8 @@ def base_args(path: tuple[str, ...], tmp: Path) -> list[str]:
                 "--metrics-port", "0", *data]
     if path[0] == "report" or path == ("import",):
         return data
+    if path == ("live",):
+        return ["--once", *data]
     if path == ("demo",):
         return ["--users", "1", "--days", "1", *data]
     if path == ("stack", "init"):

@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ccotel.claude.statusline import duration, level
+from ccotel.settings import DataDir
 
 BAR = 24  # cells of a usage bar
 
@@ -284,7 +285,7 @@ def run(source: Any, *, refresh_s: float = 1.0, once: bool = False,
 @click.option("--refresh", type=click.FloatRange(0.2, 60), default=1.0, show_default=True,
               help="Seconds between refreshes.")
 @click.option("--once", is_flag=True, help="Print one view and exit.")
-@click.option("--data-dir", type=click.Path(path_type=Path), envvar="CCOTEL_DATA_DIR",
+@click.option("--data-dir", type=DataDir(create=False), envvar="CCOTEL_DATA_DIR",
               help="Data dir of the local server [env: CCOTEL_DATA_DIR].")
 def live_command(user: str | None, url: str | None, transcripts: bool, refresh: float,
                  once: bool, data_dir: Path | None) -> None:

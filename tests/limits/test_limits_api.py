@@ -160,6 +160,6 @@ def test_a_schema_3_store_gains_the_snapshots_table(tmp_path: Path) -> None:
     con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     con.close()
     con = schema.connect(tmp_path)  # as `ccotel serve` opens it: migrated
-    assert schema.stored_version(con) == 4
+    assert schema.stored_version(con) == schema.SCHEMA_VERSION
     assert con.execute("SELECT count(*) FROM limit_snapshots").fetchone() == (0,)
     con.close()

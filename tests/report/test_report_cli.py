@@ -30,7 +30,13 @@ COLUMNS = {
     "blocks": ["Window start", "Status", "Models", *TOKENS],
     "models": ["Model", "Requests", *TOKENS, "Avg ms", "From"],
     "tools": ["Tool", "Calls", "Failed", "Success", "Rejected", "Avg ms", "Sessions"],
+    "waste": ["Day", "User", "Repo", "Cost", "Compactions", "Compaction $", "Subagents",
+              "Subagent $", "Cache rewrites", "Errors", "Refusals"],
 }
+# The attribution reports: one row per value of their dimension.
+COLUMNS.update({name: [label, "Requests", "Sessions", *TOKENS] for name, label in (
+    ("repos", "Repo"), ("branches", "Branch"), ("skills", "Skill"), ("agents", "Agent"),
+    ("mcp", "Mcp"))})
 
 
 @pytest.fixture(scope="module")
