@@ -4,8 +4,8 @@ chromium driven by Playwright) against a real `ccotel serve`."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest

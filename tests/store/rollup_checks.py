@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import duckdb

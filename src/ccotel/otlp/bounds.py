@@ -88,8 +88,8 @@ def _plain_attribute(buf: bytes | bytearray | memoryview, pos: int, end: int) ->
     size = buf[p + 1]
     if size >= 0x80 or p + 2 + size != end:
         return False
-    return size == 0 or buf[p + 2] in _SCALAR_TAGS and (
-        buf[p + 2] != 0x0A and buf[p + 2] != 0x3A or buf[p + 3] + 2 == size)
+    return size == 0 or (buf[p + 2] in _SCALAR_TAGS and (
+        (buf[p + 2] != 0x0A and buf[p + 2] != 0x3A) or buf[p + 3] + 2 == size))
 
 
 def _varint(buf: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:

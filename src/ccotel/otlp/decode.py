@@ -182,7 +182,7 @@ def _split_kvs(kvs: Any, specs: dict[str, _Spec], row: dict[str, Any]) -> dict[s
         if fn is not None:
             val = fn(val)
         if (col is None or type(val) is not typ or col in row
-                or bounds is not None and not bounds[0] <= val <= bounds[1]):  # NaN fails too
+                or (bounds is not None and not bounds[0] <= val <= bounds[1])):  # NaN fails too
             extra[key] = val
         else:
             row[col] = val

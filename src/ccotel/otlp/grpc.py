@@ -9,7 +9,8 @@ RESOURCE_EXHAUSTED with the RetryInfo of its wait.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 from google.protobuf import duration_pb2
@@ -78,7 +79,7 @@ def _handler(ingestor: Ingestor, signal: Signal, auth: Authenticator) -> Callabl
         except RejectedBatch as exc:
             metrics.request(signal, "grpc", "invalid", batch.records)
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except Exception as exc:  # noqa: BLE001 - storage trouble: ask for a retry
+        except Exception as exc:  # storage trouble: ask for a retry
             metrics.request(signal, "grpc", "failed", batch.records)
             msg = f"could not store the data: {exc}"
             await context.abort(grpc.StatusCode.UNAVAILABLE, msg,

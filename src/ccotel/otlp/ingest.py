@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, cast
+from typing import cast
 
 from ccotel.otlp import bounds
 from ccotel.otlp.decode import Batch, Encoding, Signal, decode_message, parse_message

@@ -14,11 +14,12 @@ cannot show different numbers. Shapes, by panel kind:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 import duckdb
 
@@ -84,7 +85,7 @@ def step_for(q: Query) -> int:
 
 
 def _epoch_ms(dt: datetime) -> int:
-    return int(dt.replace(tzinfo=timezone.utc).timestamp() * 1000)
+    return int(dt.replace(tzinfo=UTC).timestamp() * 1000)
 
 
 def _times(q: Query, step_s: int) -> list[int]:
@@ -143,7 +144,7 @@ def tokens_by_type(con: Cursor, q: Query) -> dict[str, Any]:
 
 def total_tokens_last_hour(con: Cursor, q: Query, now: datetime | None = None) -> dict[str, Any]:
     # The title fixes the range: the hour before now, whatever the dashboard shows.
-    end = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    end = now or datetime.now(UTC).replace(tzinfo=None)
     hour = replace(q, start=end - timedelta(hours=1), end=end)
     row = _usage_total(con, hour)
     return {"value": sum(int(row[col]) for _, col in TOKEN_TYPES),

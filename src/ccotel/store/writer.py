@@ -15,10 +15,11 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -208,7 +209,7 @@ class Writer:
             try:
                 with self._lock:
                     self._commit([group[0].batch])
-            except Exception as exc:  # noqa: BLE001 - reported to the client
+            except Exception as exc:  # reported to the client
                 err = _classify(exc)
                 if not isinstance(err, RejectedBatch):  # the store's trouble, not the data's
                     _log_failure(exc)
@@ -227,14 +228,14 @@ class Writer:
         try:
             with self._lock:
                 self.apply_retention()
-        except Exception:  # noqa: BLE001 - retention must never stop ingestion
+        except Exception:  # retention must never stop ingestion
             log.exception("retention failed")
 
     def apply_retention(self, now: datetime | None = None) -> int:
         """Delete rows older than the retention period, and their rollups; return how many
         raw rows went."""
         assert self.retention is not None
-        cutoff = (now or datetime.now(timezone.utc)).replace(tzinfo=None) - self.retention
+        cutoff = (now or datetime.now(UTC)).replace(tzinfo=None) - self.retention
         removed = 0
         self.con.execute("BEGIN TRANSACTION")
         try:
@@ -260,7 +261,7 @@ class Writer:
         try:
             with self._lock:
                 self.roll_up()
-        except Exception:  # noqa: BLE001 - readers use raw rows meanwhile: this can wait
+        except Exception:  # readers use raw rows meanwhile: this can wait
             log.exception("rollup maintenance failed")
 
     def roll_up(self) -> None:

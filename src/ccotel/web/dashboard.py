@@ -27,15 +27,31 @@ from starlette.staticfiles import StaticFiles
 
 from ccotel import __version__
 from ccotel.claude.catalogue import EVENTS
+from ccotel.errors import NotFound
 from ccotel.panels import PANELS, PANELS_BY_ID
 from ccotel.query import INT64_MAX, Query, parse_int
 from ccotel.store import logs, panels, sessions
-from ccotel.errors import NotFound
 from ccotel.web import i18n
 from ccotel.web.jsonbody import ApiJSON
-from ccotel.web.openapi import (ANY_OBJECT, BOOLEAN, COUNT, EVENT, INTEGER, LOG_PAGE, NUMBER,
-                                QUERY_PARAMS, RANGE, STRING, TIME, TOKENS, array, nullable, obj,
-                                operation, param)
+from ccotel.web.openapi import (
+    ANY_OBJECT,
+    BOOLEAN,
+    COUNT,
+    EVENT,
+    INTEGER,
+    LOG_PAGE,
+    NUMBER,
+    QUERY_PARAMS,
+    RANGE,
+    STRING,
+    TIME,
+    TOKENS,
+    array,
+    nullable,
+    obj,
+    operation,
+    param,
+)
 
 if TYPE_CHECKING:
     from ccotel.web.app import WebContext

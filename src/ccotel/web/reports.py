@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ccotel.errors import NotFound
 from ccotel.report import data
 from ccotel.report.query import SOURCES, ReportQuery
-from ccotel.errors import NotFound
 from ccotel.web.jsonbody import ApiJSON
 from ccotel.web.openapi import ANY_OBJECT, STRING, array, obj, operation, param
 
