@@ -5,7 +5,8 @@ help.
 click options for any command (`serve` takes them all; `import`, `report`, `demo` take the
 few they use), each checked by its type as it is parsed, so that a bad value is a usage
 error naming the option (or the environment variable it came from). `Settings` carries
-the parsed values to the server; its defaults are the table's. The docs test checks each entry is documented.
+the parsed values to the server; its defaults are the table's. The docs test checks each
+entry is documented.
 
 To add a setting: one `Setting(...)` line in `SETTINGS` (or `DEBUG_SETTINGS`) and one field
 in `Settings`, whose default is `_DEFAULTS[...]`.

@@ -163,5 +163,5 @@ def test_a_live_server_expires_old_data_on_schedule(tmp_path: Path) -> None:
 @pytest.mark.e2e
 @pytest.mark.parametrize("value", ["forever", "99999999999y"])
 def test_a_bad_retention_is_a_startup_error(tmp_path: Path, value: str) -> None:
-    with pytest.raises(RuntimeError, match="retention|duration|range"):
+    with pytest.raises(RuntimeError, match=r"retention|duration|range"):
         serve(tmp_path / "data", "--retention", value)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str], None]
 SEND_IN_FLIGHT = 4  # requests `send` keeps in flight
+_COUNTED = {"logs": "events", "metrics": "points", "traces": "spans"}  # a signal's `Counts` field
 
 
 @dataclass
@@ -118,7 +119,7 @@ def send(client: Client, spec: Spec, progress: Progress | None = None) -> Counts
     with ThreadPoolExecutor(SEND_IN_FLIGHT) as pool:
         for chunk in chunks(spec):
             for signal, n in pool.map(post, requests(chunk)):
-                counts.add(**{{"logs": "events", "metrics": "points", "traces": "spans"}[signal]: n})
+                counts.add(**{_COUNTED[signal]: n})
             if progress:
                 progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
     return counts

@@ -177,7 +177,8 @@ def trace_requests(rows: list[dict[str, Any]], traced: set[str]) -> Iterator[Mes
                 "terminal.type": evs[0]["terminal_type"]}
         start, end = evs[0]["time_unix_nano"], evs[-1]["time_unix_nano"]
         _span(ss, trace, root, None, "claude_code.interaction", start, end,
-              {**base, "span.type": "interaction", "interaction.duration_ms": (end - start) // 10**6})
+              {**base, "span.type": "interaction",
+               "interaction.duration_ms": (end - start) // 10**6})
         decided: dict[str, int] = {}
         for r in evs:
             t, name = r["time_unix_nano"], r["event_name"]

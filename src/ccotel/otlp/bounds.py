@@ -12,6 +12,7 @@ records are counted once parsed, which that bound keeps cheap.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -215,9 +216,7 @@ def check(signal: Signal, body: bytes | bytearray | memoryview, encoding: Encodi
     if encoding == "json":
         count_json(body, limits)
         return
-    try:
-        # Every message takes two bytes at least: a body that small cannot hold too many,
-        # and only the records need counting (a step per record, not per attribute).
+    # Every message takes two bytes at least: a body that small cannot hold too many,
+    # and only the records need counting (a step per record, not per attribute).
+    with contextlib.suppress(Malformed):
         count_protobuf(signal, body, limits, deep=len(body) > 2 * limits.messages)
-    except Malformed:
-        pass

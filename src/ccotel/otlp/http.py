@@ -168,5 +168,6 @@ def build_app(ingestor: Ingestor, *, max_body: int,
 
         return export
 
-    routes = [Route(f"/v1/{s}", endpoint(s), methods=["POST"]) for s in ("logs", "metrics", "traces")]
+    routes = [Route(f"/v1/{s}", endpoint(s), methods=["POST"])
+              for s in ("logs", "metrics", "traces")]
     return Starlette(routes=routes)

@@ -62,7 +62,7 @@ def run(con: Cursor, name: str, q: Query, *, whole: bool = True,
     wanted = _wanted(name)
     cur = con.execute(sql(name), {k: v for k, v in params.items() if k in wanted})
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def _num(v: Any) -> float | int | None:
@@ -217,7 +217,8 @@ def error_rate(con: Cursor, q: Query) -> dict[str, Any]:
     rows = run(con, "panel_error_rate", q, step_ms=step * 1000)
     data = _timeseries(q, step, rows, ["errors", "requests"], lambda r, name: r[name])
     errors, requests = data["series"][0], data["series"][1]
-    rate = [e / (e + r) if e + r else None for e, r in zip(errors["values"], requests["values"])]
+    rate = [e / (e + r) if e + r else None
+            for e, r in zip(errors["values"], requests["values"], strict=True)]
     total = errors["total"] + requests["total"]
     data["series"] = [{"name": "error rate", "values": [None if v is None else round(v, 6)
                                                         for v in rate],

@@ -215,7 +215,7 @@ class Writer:
                     _log_failure(exc)
                 group[0].future.set_exception(err)
             return
-        for it, res in zip(group, results):
+        for it, res in zip(group, results, strict=True):
             it.future.set_result(res)
 
     def _maybe_retention(self) -> None:
@@ -359,7 +359,7 @@ class Writer:
             if stored:
                 key = _KEYS[table]
                 keep = [key(r) not in stored for r in rows]
-                rows = [r for r, k in zip(rows, keep) if k]
+                rows = [r for r, k in zip(rows, keep, strict=True) if k]
                 if not rows:
                     return 0
                 con.unregister(name)
