@@ -57,7 +57,7 @@ BYTES = Whole(1, 1 << 40)
 COUNT = Whole(1, 1 << 31)
 
 
-class Duration(click.ParamType):
+class Duration(click.ParamType[str]):
     """`30d`, `12h`, `15m`, `90s`, `500ms`: kept as written, checked here."""
 
     name = "duration"
@@ -76,7 +76,7 @@ class Duration(click.ParamType):
         return text
 
 
-class MemorySize(click.ParamType):
+class MemorySize(click.ParamType[str]):
     """A DuckDB memory limit: a number and a unit (`64MB`, `1.5GiB`)."""
 
     name = "size"
@@ -90,7 +90,7 @@ class MemorySize(click.ParamType):
         return text
 
 
-class Token(click.ParamType):
+class Token(click.ParamType[str]):
     """A bearer token: it goes in an HTTP header, so printable ASCII without spaces."""
 
     name = "token"
@@ -104,7 +104,7 @@ class Token(click.ParamType):
         return text
 
 
-class Redact(click.ParamType):
+class Redact(click.ParamType[str]):
     """`--redact`: comma-separated categories, checked against `redact.CATEGORIES`."""
 
     name = "categories"
@@ -120,7 +120,7 @@ class Redact(click.ParamType):
         return str(value)
 
 
-class DataDir(click.ParamType):
+class DataDir(click.ParamType[Path]):
     """A data dir: a directory, or a path where one can be made. With `create`, it is made
     here (mode 0700: it holds prompts, costs and emails) so that a path that cannot be a
     data dir is a usage error, not a failure halfway through a command."""
@@ -150,7 +150,7 @@ class DataDir(click.ParamType):
         return path
 
 
-class PemFile(click.ParamType):
+class PemFile(click.ParamType[Path]):
     """A readable PEM file, kept as an absolute path (server.json names it to clients)."""
 
     name = "file"

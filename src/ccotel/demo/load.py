@@ -13,6 +13,7 @@ import duckdb
 
 from ccotel.demo.generate import Chunk, Spec, chunks
 from ccotel.demo.otlp import requests
+from ccotel.otlp import bounds
 
 if TYPE_CHECKING:
     from ccotel.client import Client
@@ -114,7 +115,7 @@ def send(client: Client, spec: Spec, progress: Progress | None = None) -> Counts
     def post(item: tuple[str, Any]) -> tuple[str, int]:
         signal, msg = item
         client.export(signal, msg.SerializeToString())
-        return signal, _records(signal, msg)
+        return signal, bounds.records(msg)
 
     with ThreadPoolExecutor(SEND_IN_FLIGHT) as pool:
         for chunk in chunks(spec):
@@ -123,15 +124,3 @@ def send(client: Client, spec: Spec, progress: Progress | None = None) -> Counts
             if progress:
                 progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
     return counts
-
-
-def _records(signal: str, msg: object) -> int:
-    if signal == "logs":
-        return sum(len(sl.log_records) for rl in msg.resource_logs  # type: ignore[attr-defined]
-                   for sl in rl.scope_logs)
-    if signal == "metrics":
-        return sum(len(getattr(m, m.WhichOneof("data")).data_points)
-                   for rm in msg.resource_metrics  # type: ignore[attr-defined]
-                   for sm in rm.scope_metrics for m in sm.metrics)
-    return sum(len(ss.spans) for rs in msg.resource_spans  # type: ignore[attr-defined]
-               for ss in rs.scope_spans)

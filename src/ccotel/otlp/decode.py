@@ -23,13 +23,15 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.metrics.v1.metrics_pb2 import NumberDataPoint
 
 from ccotel.claude import catalogue
 
 Signal = Literal["logs", "metrics", "traces"]
 Encoding = Literal["protobuf", "json"]
 
-REQUEST_TYPES: dict[str, type[Message]] = {
+REQUEST_TYPES: dict[str, type[ExportLogsServiceRequest | ExportMetricsServiceRequest
+                             | ExportTraceServiceRequest]] = {
     "logs": ExportLogsServiceRequest,
     "metrics": ExportMetricsServiceRequest,
     "traces": ExportTraceServiceRequest,
@@ -119,9 +121,11 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=s
 # The C encoder behind _ENCODER, made once: JSONEncoder.encode builds one per call, which
 # costs more than encoding a record's attributes. (No circular check: decoded values are
 # trees.)
-_C_ENCODE = (json.encoder.c_make_encoder(None, str, json.encoder.encode_basestring, None, ":",
-                                         ",", False, False, True)
-             if json.encoder.c_make_encoder is not None else None)
+# (c_make_encoder is a CPython detail typeshed leaves out.)
+_C_ENCODE = (json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+                 None, str, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+             if json.encoder.c_make_encoder is not None  # type: ignore[attr-defined]
+             else None)
 
 
 def to_json(value: Any) -> str:
@@ -156,7 +160,7 @@ def _split(attrs: dict[str, Any], columns: dict[str, str], types: dict[str, type
     return extra
 
 
-_Spec = tuple[Any, "str | None", "type | None", "tuple[float, float] | None"]
+_Spec = tuple[Any, "str | None", "type[Any] | None", "tuple[float, float] | None"]
 
 
 def _split_kvs(kvs: Any, specs: dict[str, _Spec], row: dict[str, Any]) -> dict[str, Any]:
@@ -389,7 +393,7 @@ _POINT_TYPES: dict[str, type] = {c: str for c in catalogue.POINT_COLUMNS.values(
 _POINT_ATTRIBUTE: dict[str, str] = {c: k for k, c in reversed(catalogue.POINT_COLUMNS.items())}
 
 
-def _num(dp: Any) -> float | None:
+def _num(dp: NumberDataPoint) -> float | None:
     kind = dp.WhichOneof("value")
     if kind == "as_double":
         return dp.as_double

@@ -46,10 +46,12 @@ def _retry_details(message: str, seconds: int, code: int = code_pb2.UNAVAILABLE
 def _handler(ingestor: Ingestor, signal: Signal, auth: Authenticator) -> Callable[..., Any]:
     metrics = ingestor.metrics
 
-    async def export(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    async def export(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
         if auth.required:
             md = dict(context.invocation_metadata() or ())
-            verdict = auth.bearer(peer_address(context.peer()), md.get("authorization"))
+            header = md.get("authorization")  # a str: only keys ending in -bin carry bytes
+            verdict = auth.bearer(peer_address(context.peer()),
+                                  header if isinstance(header, str) else None)
             if verdict.wait:
                 metrics.request(signal, "grpc", "unauthorized")
                 msg = f"too many wrong tokens from this address: try again in {verdict.wait} s"

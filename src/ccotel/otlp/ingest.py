@@ -39,7 +39,7 @@ class Ingestor:
         bounds.check(signal, body, encoding, self.limits)
         msg = parse_message(signal, cast(bytes, body), encoding)  # any buffer parses: no copy
         if encoding == "json":  # the records of protobuf were counted on the wire
-            bounds.check_records(signal, msg, self.limits)
+            bounds.check_records(msg, self.limits)
         batch = decode_message(signal, msg)
         if self.keep_requests:
             batch.request = (bytes(body) if encoding == "protobuf"

@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, overload
 
 import duckdb
 
@@ -65,7 +65,15 @@ def run(con: Cursor, name: str, q: Query, *, whole: bool = True,
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def _num(v: Any) -> float | int | None:
+@overload
+def _num(v: None) -> None: ...
+
+
+@overload
+def _num(v: Decimal | float) -> float | int: ...
+
+
+def _num(v: Decimal | float | None) -> float | int | None:
     """JSON-friendly number: exact integers stay integers, cost keeps 12 decimals."""
     if v is None:
         return None

@@ -365,7 +365,8 @@ class Writer:
                 con.unregister(name)
                 con.register(name, tbl.filter(pa.array(keep)))
             row = con.execute(schema.sql("append_batch").replace("{table}", table)).fetchone()
-            names = {r.get("event_name" if table == "events" else "metric_name") for r in rows}
+            name_of = "event_name" if table == "events" else "metric_name"
+            names = {n for r in rows if (n := r.get(name_of)) is not None}
             oldest = min(r["ts"] for r in rows)
             if oldest < _micros(self._until):
                 rollups.add(con, table, name, self._until, names)

@@ -72,6 +72,6 @@ def build_app(ctx: WebContext, extra_routes: list[BaseRoute] | None = None) -> S
         # Last: the dashboard's catch-all static mount must not shadow the routes above.
         *dashboard.routes(ctx),
     ]
-    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
     app.state.ctx = ctx
     return app
