@@ -20,8 +20,9 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from ccotel.otlp.decode import Batch, decode_request
+from ccotel.otlp.decode import decode_request
 from ccotel.store import schema
+from ccotel.store.rows import Batch
 from ccotel.store.writer import Writer
 from tests.reliability.conftest import serve
 

@@ -78,8 +78,9 @@ def write_bulk(con: duckdb.DuckDBPyConnection, spec: Spec,
 def fill_data_dir(data_dir: Path, spec: Spec, progress: Progress | None = None) -> Counts:
     """Write the spec into the store in `data_dir` the way `ccotel serve` would: real OTLP
     messages, decoded by ccotel's decoder, committed by its writer."""
-    from ccotel.otlp.decode import Batch, decode_message
+    from ccotel.otlp.decode import decode_message
     from ccotel.store import COMMAND_MEMORY_LIMIT, rollups, schema
+    from ccotel.store.rows import Batch
     from ccotel.store.writer import Writer
 
     con = schema.connect(data_dir, memory_limit=COMMAND_MEMORY_LIMIT)

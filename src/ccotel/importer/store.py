@@ -127,7 +127,7 @@ def read_file_states(con: duckdb.DuckDBPyConnection) -> dict[str, FileState]:
 def apply_chunk(writer: Writer, rows: list[dict[str, Any]],
                 files: list[FileState]) -> ChunkResult:
     """Store `rows` (deduped against the store) and then record `files`' offsets."""
-    from ccotel.otlp.decode import Batch
+    from ccotel.store.rows import Batch
 
     result = ChunkResult()
     cur = writer.cursor()

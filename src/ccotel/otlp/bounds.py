@@ -23,7 +23,8 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from ccotel.otlp.decode import REQUEST_TYPES, Encoding, Signal
+from ccotel.otlp.decode import REQUEST_TYPES, Encoding
+from ccotel.store.rows import Signal
 
 # The messages that become one row each.
 RECORD_TYPES = frozenset({

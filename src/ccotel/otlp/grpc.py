@@ -19,8 +19,9 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from ccotel import connections
 from ccotel.auth import Authenticator, peer_address
 from ccotel.otlp.bounds import TooMuchWork
-from ccotel.otlp.decode import DecodeError, Signal, export_response
+from ccotel.otlp.decode import DecodeError, export_response
 from ccotel.otlp.ingest import Ingestor
+from ccotel.store.rows import Signal
 from ccotel.store.writer import Overloaded, RejectedBatch
 
 MAX_STREAMS = 100  # calls at once on one connection (HTTP/2 advises no fewer than 100)

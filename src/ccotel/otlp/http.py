@@ -23,8 +23,9 @@ from starlette.routing import Route
 
 from ccotel.auth import Authenticator, client_address, cross_site
 from ccotel.otlp.bounds import TooMuchWork
-from ccotel.otlp.decode import DecodeError, Encoding, Signal, export_response
+from ccotel.otlp.decode import DecodeError, Encoding, export_response
 from ccotel.otlp.ingest import Ingestor
+from ccotel.store.rows import Signal
 from ccotel.store.writer import Overloaded, RejectedBatch
 
 PROTOBUF = "application/x-protobuf"

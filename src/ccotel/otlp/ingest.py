@@ -8,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import cast
 
 from ccotel.otlp import bounds
-from ccotel.otlp.decode import Batch, Encoding, Signal, decode_message, parse_message
+from ccotel.otlp.decode import Encoding, decode_message, parse_message
 from ccotel.selfmetrics import ServerMetrics
+from ccotel.store.rows import Batch, Signal
 from ccotel.store.writer import Writer, WriteResult
 
 

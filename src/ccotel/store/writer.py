@@ -24,8 +24,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ccotel.otlp.decode import CUMULATIVE, Batch
 from ccotel.store import rollups, schema
+from ccotel.store.rows import CUMULATIVE, Batch
 
 log = logging.getLogger("ccotel.writer")
 
