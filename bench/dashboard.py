@@ -21,7 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ccotel.demo.generate import spec_for_events
@@ -48,7 +48,7 @@ def main() -> int:
     args = ap.parse_args()
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="ccotel-bench-"))
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     try:
         con = schema.connect(data_dir, memory_limit=args.memory_limit)
         stored = con.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]

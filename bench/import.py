@@ -28,10 +28,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package
 
 from tests.importer.corpus import NEW_MODEL, PRICED_MODELS, Corpus
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def generate(projects: Path, size_mb: int) -> Corpus:
@@ -45,7 +46,7 @@ def generate(projects: Path, size_mb: int) -> Corpus:
     while written < target:
         project = dirs[n % len(dirs)]
         sid, path, lines = c.session(start + timedelta(hours=5 * n), turns=150, project=project,
-                                     models=PRICED_MODELS + (NEW_MODEL,))
+                                     models=(*PRICED_MODELS, NEW_MODEL))
         c.write(path, lines)
         written += sum(len(x) + 1 for x in lines)
         if n % 10 == 3:

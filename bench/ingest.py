@@ -24,10 +24,9 @@ import psutil
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package
 
-from tests.conftest import start_server  # noqa: E402
+from tests.conftest import start_server
 
 PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
 METHOD = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"

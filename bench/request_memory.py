@@ -1,11 +1,11 @@
 """Peak RSS of a live `ccotel serve` under the most expensive OTLP requests --max-body allows.
 
-Each shape is sent alone to a fresh server (whose peak RSS the kernel keeps: VmHWM, reset
-when idle through /proc/<pid>/clear_refs), then the most expensive accepted shape eight at a time, half over
-OTLP/HTTP and half over gRPC. Shapes: 8,000,000 empty log records in 16 MiB (plain and
-gzip), 8,000,000 empty attributes in one record, a million nested values just under the
-bound, the most records one export may hold with as many attributes as fit (protobuf and
-JSON), as many histogram points, and one 16 MiB string.
+Each shape is sent alone to a fresh server (whose peak RSS the kernel keeps: VmHWM,
+reset when idle through /proc/<pid>/clear_refs), then the most expensive accepted shape
+eight at a time, half over OTLP/HTTP and half over gRPC. Shapes: 8,000,000 empty log
+records in 16 MiB (plain and gzip), 8,000,000 empty attributes in one record, a million
+nested values just under the bound, the most records one export may hold with as many
+attributes as fit (protobuf and JSON), as many histogram points, and one 16 MiB string.
 
     python bench/request_memory.py
 
@@ -33,8 +33,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package
 
 from tests.conftest import Server, start_server
 

@@ -23,11 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package
 
 from tests.e2e.anthropic_stub import AnthropicStub
 from tests.e2e.claude_cli import otel_env, run_claude
+
+ROOT = Path(__file__).resolve().parent.parent
 
 RUNS = (("basic", "print hello with bash"), ("bashfail", "run the failing command"),
         ("edit", "write a small file"))

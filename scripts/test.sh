@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the tests need, then run them all.
+# Install everything the tests need, run the gates (scripts/check: ruff, mypy, import-linter),
+# then run the tests.
 #   bash scripts/test.sh [pytest args]
 # System packages (Debian/Ubuntu): chromium (browser tests), prometheus + promtool (stack
 # queries run for real; Loki: see below), prometheus-alertmanager + amtool (the stack's
@@ -40,5 +41,6 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 bash scripts/install-test-tools.sh
+bash scripts/check
 
 exec .venv/bin/python -m pytest "$@"

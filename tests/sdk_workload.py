@@ -70,7 +70,8 @@ def send_workload(protocol: str, endpoint: str, *, sessions: int = 3, turns: int
         def emit(name: str, attrs: dict[str, Any]) -> None:
             nonlocal seq
             logger.emit(body=f"claude_code.{name}",
-                        attributes={**base, "event.name": name, "event.sequence": seq, **attrs})
+                        attributes={**base,  # noqa: B023 - called only in this iteration
+                                    "event.name": name, "event.sequence": seq, **attrs})
             seq += 1
 
         for t in range(turns):

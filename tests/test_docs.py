@@ -95,7 +95,7 @@ def test_every_english_section_has_its_japanese_counterpart(english: str,
     en = _sections((ROOT / english).read_text())
     ja = _sections((ROOT / japanese).read_text())
     assert [s["level"] for s in en] == [s["level"] for s in ja], "headings differ"
-    for i, (e, j) in enumerate(zip(en, ja)):
+    for i, (e, j) in enumerate(zip(en, ja, strict=True)):
         where = f"{japanese}, section {i} ({(e['lines'] or [''])[0]})"
         assert e["rows"] == j["rows"], f"{where}: table rows"
         assert e["items"] == j["items"], f"{where}: list items"

@@ -13,7 +13,8 @@ HttpOnly keeps it from page scripts; SameSite=Strict keeps other sites from ridi
 Secure is set when ccotel serves TLS.
 
 Which credential a request uses is decided first: a `Bearer` header is judged on its own
-(a valid cookie beside a wrong bearer does not make the bearer right), else the cookie. Guessing is slowed per client address (`Throttle`), across all ports together:
+(a valid cookie beside a wrong bearer does not make the bearer right), else the cookie.
+Guessing is slowed per client address (`Throttle`), across all ports together:
 after 10 wrong tokens in a minute (bearer on any port, or the login form), every token
 from that address gets 429 / RESOURCE_EXHAUSTED with a retry delay until the oldest of
 them is a minute old, the right token included (or a guesser would learn when it hit).

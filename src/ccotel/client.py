@@ -169,7 +169,7 @@ class Client:
             return
         try:
             message = str(resp.json()["error"]["message"])
-        except Exception:  # noqa: BLE001 - any answer that is not ccotel's envelope
+        except Exception:  # any answer that is not ccotel's envelope
             message = resp.text[:200].strip() or resp.reason_phrase
         if status == 401:
             raise errors.Unauthorized("the running server wants its token: set CCOTEL_TOKEN "

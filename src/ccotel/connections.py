@@ -124,10 +124,10 @@ def guarded_h11(limits: Limits, cap: int) -> type[H11Protocol]:
             # A request in progress is the current cycle's, unless that one is answered:
             # then it is the next one, begun if some of it is buffered.
             cycle = self.cycle
-            if (cycle is not None and not cycle.response_complete
-                    and not cycle.response_started
-                    or (cycle is None or cycle.response_complete)
-                    and self.conn.their_state is h11.IDLE and self.conn.trailing_data[0]):
+            if ((cycle is not None and not cycle.response_complete
+                    and not cycle.response_started)
+                    or ((cycle is None or cycle.response_complete)
+                    and self.conn.their_state is h11.IDLE and self.conn.trailing_data[0])):
                 self.transport.write(_TIMEOUT_RESPONSE)  # say why it ends
             self.transport.close()
 

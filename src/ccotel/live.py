@@ -61,7 +61,7 @@ class ServerSource:
     def fetch(self) -> Frame:
         try:
             client = self._client()
-        except Exception as exc:  # noqa: BLE001 - a server.json being rewritten: next second
+        except Exception as exc:  # a server.json being rewritten: next second
             return Frame(origin="server", error=f"cannot read the server's address: {exc}")
         if client is None:
             return Frame(origin="server", error="no ccotel server is running: waiting for one")
@@ -69,7 +69,7 @@ class ServerSource:
         with client:
             try:
                 body = client.get("/api/v1/limits", {"user": self.user})
-            except Exception as exc:  # noqa: BLE001 - shown, and retried next second
+            except Exception as exc:  # shown, and retried next second
                 return Frame(origin=url, error=f"{url} does not answer "
                                                f"({type(exc).__name__}): retrying")
         if not isinstance(body, dict):

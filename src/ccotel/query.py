@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ccotel.errors import UsageError
@@ -84,7 +84,7 @@ def _parse_time(text: str, *, now: datetime) -> datetime:
     if re.fullmatch(r"-?\d+(\.\d+)?", t):
         ms = float(t)
         try:
-            return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).replace(tzinfo=None)
+            return datetime.fromtimestamp(ms / 1000, tz=UTC).replace(tzinfo=None)
         except (OverflowError, OSError, ValueError):
             raise BadQuery(f"{shown} is out of range for epoch milliseconds") from None
     try:
@@ -96,7 +96,7 @@ def _parse_time(text: str, *, now: datetime) -> datetime:
     if dt.tzinfo is None:
         return dt
     try:
-        return dt.astimezone(timezone.utc).replace(tzinfo=None)
+        return dt.astimezone(UTC).replace(tzinfo=None)
     except OverflowError:  # an offset pushed year 1 or 9999 past the calendar's end
         return MIN_TIME if dt.year == 1 else MAX_TIME
 
@@ -117,7 +117,7 @@ class Query:
     @classmethod
     def parse(cls, params: dict[str, Any], *, now: datetime | None = None,
               default_range: timedelta = timedelta(hours=24)) -> Query:
-        now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+        now = now or datetime.now(UTC).replace(tzinfo=None)
         end = parse_time(params.get("to"), now=now, default=now)
         start = parse_time(params.get("from"), now=now, default=_clamp(end - default_range))
         if start >= end:
@@ -137,5 +137,5 @@ class Query:
 
     @staticmethod
     def iso(dt: datetime) -> str:
-        return dt.replace(tzinfo=timezone.utc).isoformat(timespec="milliseconds").replace(
+        return dt.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace(
             "+00:00", "Z")

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ccotel.errors import UsageError
-from ccotel.otlp.decode import Batch, event_key, series_key, to_json
+from ccotel.store.rows import Batch, event_key, series_key, to_json
 
 CATEGORIES = ("prompts", "responses", "tool-details", "emails")
 REDACTED = "<REDACTED>"

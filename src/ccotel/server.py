@@ -292,7 +292,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         grpc_server = otlp_grpc.build_server(ingestor, max_body=settings.max_body,
                                              auth=authenticator, limits=conn_limits,
                                              max_connections=cap)
-        address = f"[{host}]:{settings.grpc_port}" if ":" in host else f"{host}:{settings.grpc_port}"
+        bracketed = f"[{host}]" if ":" in host else host
+        address = f"{bracketed}:{settings.grpc_port}"
         try:
             if settings.tls_cert and settings.tls_key:
                 creds = grpc.ssl_server_credentials([(settings.tls_key.read_bytes(),
@@ -360,7 +361,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
         waiter = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
         # Shut down: stop accepting, then let the writer drain what was acknowledged-to-be.
         for s, _ in servers:
             s.should_exit = True

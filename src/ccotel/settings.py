@@ -5,7 +5,8 @@ help.
 click options for any command (`serve` takes them all; `import`, `report`, `demo` take the
 few they use), each checked by its type as it is parsed, so that a bad value is a usage
 error naming the option (or the environment variable it came from). `Settings` carries
-the parsed values to the server; its defaults are the table's. The docs test checks each entry is documented.
+the parsed values to the server; its defaults are the table's. The docs test checks each
+entry is documented.
 
 To add a setting: one `Setting(...)` line in `SETTINGS` (or `DEBUG_SETTINGS`) and one field
 in `Settings`, whose default is `_DEFAULTS[...]`.
@@ -56,7 +57,7 @@ BYTES = Whole(1, 1 << 40)
 COUNT = Whole(1, 1 << 31)
 
 
-class Duration(click.ParamType):
+class Duration(click.ParamType[str]):
     """`30d`, `12h`, `15m`, `90s`, `500ms`: kept as written, checked here."""
 
     name = "duration"
@@ -75,7 +76,7 @@ class Duration(click.ParamType):
         return text
 
 
-class MemorySize(click.ParamType):
+class MemorySize(click.ParamType[str]):
     """A DuckDB memory limit: a number and a unit (`64MB`, `1.5GiB`)."""
 
     name = "size"
@@ -89,7 +90,7 @@ class MemorySize(click.ParamType):
         return text
 
 
-class Token(click.ParamType):
+class Token(click.ParamType[str]):
     """A bearer token: it goes in an HTTP header, so printable ASCII without spaces."""
 
     name = "token"
@@ -103,7 +104,7 @@ class Token(click.ParamType):
         return text
 
 
-class Redact(click.ParamType):
+class Redact(click.ParamType[str]):
     """`--redact`: comma-separated categories, checked against `redact.CATEGORIES`."""
 
     name = "categories"
@@ -119,7 +120,7 @@ class Redact(click.ParamType):
         return str(value)
 
 
-class DataDir(click.ParamType):
+class DataDir(click.ParamType[Path]):
     """A data dir: a directory, or a path where one can be made. With `create`, it is made
     here (mode 0700: it holds prompts, costs and emails) so that a path that cannot be a
     data dir is a usage error, not a failure halfway through a command."""
@@ -151,7 +152,7 @@ class DataDir(click.ParamType):
         return path
 
 
-class PemFile(click.ParamType):
+class PemFile(click.ParamType[Path]):
     """A readable PEM file, kept as an absolute path (server.json names it to clients)."""
 
     name = "file"

@@ -380,7 +380,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         pass  # keep pytest output clean; the recorded requests say what happened
 
     def _record(self) -> RecordedRequest:
@@ -450,7 +450,7 @@ class _Handler(BaseHTTPRequestHandler):
         stream = bool(body.get("stream"))
         try:
             reply = state.scenario.reply(body)
-        except Exception as exc:  # noqa: BLE001 - a scenario bug must show, not hang the CLI
+        except Exception as exc:  # a scenario bug must show, not hang the CLI
             with state.lock:
                 state.errors.append(traceback.format_exc())
             reply = ApiError(500, "api_error", f"stub scenario failed: {exc!r}")

@@ -44,7 +44,7 @@ class _RecorderHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _RecorderServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         pass
 
     def do_POST(self) -> None:

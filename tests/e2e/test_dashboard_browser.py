@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -32,7 +33,7 @@ READY = """() => {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("dashboard") / "data"
-    known.write(data, datetime.now(timezone.utc).replace(tzinfo=None))
+    known.write(data, datetime.now(UTC).replace(tzinfo=None))
     srv = start_server(data)
     yield srv
     srv.stop()
@@ -139,7 +140,7 @@ def test_range_and_filters_change_every_panel_and_live_in_the_url(page: Any,
 
 
 def test_grafana_links_work(page: Any, server: Server) -> None:
-    now_ms = int(datetime.now(timezone.utc).timestamp() * 1000)
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
     open_dashboard(page, server, f"from={now_ms - 6 * 3600_000}&to={now_ms}"
                                  f"&var-model={known.SONNET}&refresh=10s")
     check_view(page, "6h sonnet")
@@ -152,7 +153,7 @@ def test_live_log_gains_a_new_event_without_reload(page: Any, server: Server) ->
     open_dashboard(page, server, "from=now-1h&to=now")
     page.evaluate("window.__sameDocument = true")
     marker = f"live-{uuid.uuid4().hex[:8]}"
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     body = known.logs(known.BOB, [known.event(now, known.BOB, "s-live", 0, "user_prompt",
                                               prompt=marker, prompt_length=str(len(marker)))])
     resp = httpx.post(f"{server.http}/v1/logs", content=json.dumps(body),

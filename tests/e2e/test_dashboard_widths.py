@@ -156,7 +156,7 @@ def test_charts_with_a_few_points_are_readable(chromium: Any,
     assert painted(page, "api_latency", (0x73, 0xBF, 0x69)) > 10
     assert painted(page, "error_rate", (0x73, 0xBF, 0x69)) > 10
     page.context.close()
-    # A session without errors: every value 0, and the axis a small 0–1 %, not 0–10,000 %.
+    # A session without errors: every value 0, and the axis a small 0-1 %, not 0-10,000 %.
     page = open_page(chromium, f"{server.ui}/?from=now-7d&to=now&var-session={basic}", 1280)
     assert page.evaluate("""() => {
       const s = document.querySelector('#panel-error_rate .panel-body')._plot.scales.y;

@@ -48,7 +48,7 @@ def _totals(path: Path, fmt: str, kind: str) -> dict[str, Any]:
     if kind in ("events", "requests"):
         exprs.append("count(*) AS requests")
     cur = con.execute(f"SELECT {', '.join(exprs)} FROM {rel} {where}")
-    return dict(zip([d[0] for d in cur.description], cur.fetchone()))
+    return dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
 
 
 def _check(kind: str, got: dict[str, Any], summary: dict[str, Any]) -> None:

@@ -95,11 +95,11 @@ def write_telemetry(data_dir: Path, body: bytes) -> None:
 def serve_in_thread(data_dir: Path) -> Iterator[dict[str, Any]]:
     """`ccotel serve` on free ports in this process, with the import and report endpoints
     (what server.py will wire), until the block ends. Yields its server.json."""
-    from ccotel.web import imports as import_api
-    from ccotel.web import reports as report_api
     from ccotel.running import find_running
     from ccotel.server import serve
     from ccotel.settings import Settings
+    from ccotel.web import imports as import_api
+    from ccotel.web import reports as report_api
 
     settings = Settings(grpc_port=0, http_port=0, ui_port=0, metrics_port=0,
                         data_dir=data_dir)
@@ -114,7 +114,7 @@ def serve_in_thread(data_dir: Path) -> Iterator[dict[str, Any]]:
             loop.run_until_complete(serve(
                 settings, on_ready=lambda r: ready.set(), stop=stop,
                 web_routes=lambda ctx: import_api.routes(ctx) + report_api.routes(ctx)))
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
+        except BaseException as exc:  # reported to the test
             failure.append(exc)
             ready.set()
 

@@ -114,7 +114,7 @@ def test_a_line_without_a_message_id_gets_the_same_key_both_ways(tmp_path: Path)
     entries = [json.loads(x) for x in lines if '"usage"' in x]
     anon = entries[0]
     del anon["message"]["id"]
-    c.write(path, lines + [dumps(anon)])
+    c.write(path, [*lines, dumps(anon)])
     imported(tmp_path / "py", c.root, "python")
     imported(tmp_path / "db", c.root, "duckdb")
     assert rows(tmp_path / "py") == rows(tmp_path / "db")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 

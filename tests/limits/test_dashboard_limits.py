@@ -4,8 +4,8 @@ chromium driven by Playwright) against a real `ccotel serve`."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,7 +47,7 @@ def test_plan_limits_and_block_panels(page: Any, server: Server, tmp_path: Path)
     assert cells.nth(0).get_attribute("data-used") == "80"
     assert float(cells.nth(0).get_attribute("data-pace")) == pytest.approx(2, abs=0.02)
     five = cells.nth(0).inner_text()
-    assert "80.0%" in five and "pace 2.00×" in five and "runs out" in five
+    assert "80.0%" in five and "pace 2.00×" in five and "runs out" in five  # noqa: RUF001
     assert "12.0%" in cells.nth(1).inner_text()
     assert "laptop" in row.inner_text() and "$0.01" in row.inner_text()
     block = page.locator(f"#limits-block tr[data-user='{ALICE}']")

@@ -8,9 +8,9 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from ccotel.otlp import http as otlp_http
+from ccotel.otlp.decode import decode_request
 from ccotel.otlp.ingest import Ingestor
 from ccotel.selfmetrics import ServerMetrics
-from ccotel.otlp.decode import decode_request
 from ccotel.store import schema
 from ccotel.store.writer import Writer
 from tests.conftest import capture_requests

@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccotel.otlp.decode import Batch, DecodeError, decode_request
+from ccotel.otlp.decode import DecodeError, decode_request
 from ccotel.redact import CATEGORIES, Redactor
 from ccotel.store import schema
+from ccotel.store.rows import Batch
 from ccotel.store.writer import RejectedBatch, Writer
 from tests.reliability import fuzzdata
 

@@ -322,7 +322,7 @@ def nested(draw: st.DrawFn, leaf: st.SearchStrategy[str], under: str | None = No
         else:
             keys = [draw(st.sampled_from(KEYS)) + str(i) for i in range(len(siblings))]
             value = AnyValue(kvlist_value=KeyValueList(
-                values=[KeyValue(key=k, value=v) for k, v in zip(keys, siblings)]))
+                values=[KeyValue(key=k, value=v) for k, v in zip(keys, siblings, strict=True)]))
     return value
 
 

@@ -26,8 +26,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from ccotel.otlp import bounds
-from ccotel.otlp.decode import Batch, decode_request
+from ccotel.otlp.decode import decode_request
 from ccotel.store import schema
+from ccotel.store.rows import Batch
 from ccotel.store.writer import Overloaded, Writer
 from tests.reliability.conftest import serve
 

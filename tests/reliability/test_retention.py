@@ -20,8 +20,9 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from ccotel.otlp.decode import Batch, decode_request
+from ccotel.otlp.decode import decode_request
 from ccotel.store import schema
+from ccotel.store.rows import Batch
 from ccotel.store.writer import Writer
 from tests.reliability.conftest import serve
 
@@ -163,5 +164,5 @@ def test_a_live_server_expires_old_data_on_schedule(tmp_path: Path) -> None:
 @pytest.mark.e2e
 @pytest.mark.parametrize("value", ["forever", "99999999999y"])
 def test_a_bad_retention_is_a_startup_error(tmp_path: Path, value: str) -> None:
-    with pytest.raises(RuntimeError, match="retention|duration|range"):
+    with pytest.raises(RuntimeError, match=r"retention|duration|range"):
         serve(tmp_path / "data", "--retention", value)

@@ -42,7 +42,7 @@ def test_without_any_compose_nothing_runs(tmp_path: Path) -> None:
 def test_without_an_engine_nothing_is_started(tmp_path: Path) -> None:
     init(tmp_path, password="x")
     run = Recorder(fail_ps=True)
-    with pytest.raises(StackError, match="Docker engine is not reachable.*Nothing was started"):
+    with pytest.raises(StackError, match=r"Docker engine is not reachable.*Nothing was started"):
         compose.Compose.open(tmp_path, run=run,
                              which=lambda n: "/usr/bin/docker-compose" if n == "docker-compose"
                              else None)
@@ -59,7 +59,10 @@ def test_compose_v2_is_preferred_and_commands_match_the_seed(tmp_path: Path) -> 
     run = Recorder()
     c = compose.Compose.open(tmp_path, run=run, which=lambda n: f"/bin/{n}")
     assert c.command == ["/bin/docker", "compose"]
-    c.up(); c.down(); c.reset(); c.logs("loki", follow=False)
+    c.up()
+    c.down()
+    c.reset()
+    c.logs("loki", follow=False)
     verbs = [call[call.index(str(tmp_path / "docker-compose.yml")) + 1:] for call in run.calls[2:]]
     assert verbs == [["up", "-d"], ["down"], ["down", "-v"], ["up", "-d"],
                      ["logs", "--tail", "200", "loki"]]

@@ -288,7 +288,7 @@ def _latency_over_time(loki: str, ui: str, w: Workload, v: dict[str, str], singl
                 want[b] = _quantile(q, values)
         assert bool(want) == (v.get("model") != "no-such-model"), (v, name)
         assert got == pytest.approx(want, rel=1e-12), (v, name)
-        ours = {b: x for b, x in zip(embedded["times"], series[name]) if x is not None}
+        ours = {b: x for b, x in zip(embedded["times"], series[name], strict=True) if x is not None}
         # ccotel reads histogram cells, exact when a cell holds at most two distinct values
         # (so here), and rounds to 0.001 ms.
         assert not single or ours == pytest.approx(want, abs=1e-3), (v, name)

@@ -138,7 +138,7 @@ def test_every_promql_panel_equals_the_embedded_numbers(ccotel: dict[str, Any],
                            want_requests), "the range's runs scraped")
     time.sleep(3)  # a few more scrapes: every series at its final value
     t1 = time.time()
-    range_s = int(round(t1 - t0))
+    range_s = round(t1 - t0)
     t0 = t1 - range_s  # the range Prometheus sees, exactly
     embedded = _summary(ccotel, t0, t1)
     assert embedded["requests"] == 8 and embedded["errors"] == 1  # the workload is known

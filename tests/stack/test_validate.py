@@ -83,7 +83,7 @@ def test_dashboard_has_every_panel_with_the_catalogue_title_and_unit() -> None:
     dash = build_dashboard()
     assert [(p["title"], p["type"], p["fieldConfig"]["defaults"]["unit"]) for p in dash["panels"]] \
         == [(p.title, p.kind, p.unit) for p in PANELS]
-    for p, panel in zip(dash["panels"], PANELS):
+    for p, panel in zip(dash["panels"], PANELS, strict=True):
         assert p["gridPos"]["x"] + p["gridPos"]["w"] <= 24
         if panel.fixed_range:
             assert p["timeFrom"] == panel.fixed_range

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -51,7 +50,7 @@ def assert_close(a: Any, b: Any, where: str = "") -> None:
             assert_close(a[k], b[k], f"{where}.{k}")
     elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         assert len(a) == len(b), (where, a, b)
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             assert_close(x, y, f"{where}[{i}]")
     else:
         assert a == b, (where, a, b)

@@ -198,7 +198,7 @@ def test_records_resent_without_a_time_are_stored_once(tmp_path: Path) -> None:
     finally:
         srv.stop()
     assert summary["requests"] == 2
-    assert summary["cost_usd"] == pytest.approx(0.5, abs=1e-12)  # not 6 × 0.5
+    assert summary["cost_usd"] == pytest.approx(0.5, abs=1e-12)  # not 6 * 0.5
     assert counts(data) == {"events": 2, "cost": 0.5, "spans": 1, "points": 1, "value": 3.0}
 
 

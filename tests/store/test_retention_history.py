@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ccotel.otlp.decode import Batch, decode_request
+from ccotel.otlp.decode import decode_request
 from ccotel.query import Query
 from ccotel.store import reader, schema
+from ccotel.store.rows import Batch
 from ccotel.store.writer import Writer
 from tests.conftest import capture_requests, claude_result
 

@@ -90,9 +90,9 @@ def choices(demo: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
                               "IS NOT NULL ORDER BY 1 LIMIT 3")
         + _values(demo, "SELECT DISTINCT user_id FROM events WHERE user_id IS NOT NULL "
                         "ORDER BY 1 LIMIT 2") + ["nobody@example.com"],
-        "session": _values(demo, "SELECT session_id FROM events WHERE session_id IS NOT NULL "
-                                 "GROUP BY 1 ORDER BY count(*) DESC LIMIT 3")
-        + [known.S4, "late-metrics"],
+        "session": [*_values(demo, "SELECT session_id FROM events WHERE session_id IS NOT NULL "
+                                   "GROUP BY 1 ORDER BY count(*) DESC LIMIT 3"),
+                    known.S4, "late-metrics"],
         "model": _values(demo, "SELECT DISTINCT model FROM events WHERE model IS NOT NULL "
                                "ORDER BY 1"),
         "terminal": _values(demo, "SELECT DISTINCT terminal_type FROM events "

@@ -14,7 +14,7 @@ EXPECTED gives, per view, the numbers each panel must show.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ USERS = {ALICE: ("a11ce", "vscode", "2.1.332"), BOB: ("b0b", "iTerm.app", "2.1.3
 
 
 def _ns(t: datetime) -> str:
-    return str(int(t.replace(tzinfo=timezone.utc).timestamp() * 1000) * 1_000_000)
+    return str(int(t.replace(tzinfo=UTC).timestamp() * 1000) * 1_000_000)
 
 
 def _value(v: Any) -> dict[str, Any]:

@@ -5,22 +5,23 @@ calendar's ends, values the store cannot hold."""
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
 
 import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from ccotel.query import MAX_TIME, MIN_TIME, BadQuery, Query, parse_int, parse_time
-from ccotel.web import reports as report_api
 from ccotel.report.query import ReportQuery
 from ccotel.store import schema
+from ccotel.web import reports as report_api
 from ccotel.web.app import WebContext, build_app
 from tests.conftest import Server
 from tests.web import known
 
-NOW = datetime.now(timezone.utc).replace(tzinfo=None)
+NOW = datetime.now(UTC).replace(tzinfo=None)
 FORTY_DIGITS = "9" * 40
 
 

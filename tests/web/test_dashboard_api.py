@@ -4,9 +4,10 @@ range and filters, agreement with /api/v1/summary, logs, sessions, filters, erro
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -18,7 +19,7 @@ from ccotel.web.app import WebContext, build_app
 from tests.web import known
 
 RANKED = {"tool_usage_distribution", "cost_by_model", "cost_by_user"}
-NOW = datetime.now(timezone.utc).replace(tzinfo=None)
+NOW = datetime.now(UTC).replace(tzinfo=None)
 SEED_TITLES = ["Token Usage Rate", "Total Tokens (Last Hour)", "Tool Call Rate by Tool",
                "Tool Usage Distribution", "Session Duration", "Error Rate", "Total Requests",
                "Total Errors", "Total Tool Calls", "Average Response Time", "Claude Code Logs"]
@@ -152,8 +153,8 @@ def test_tables(client: TestClient) -> None:
 
 def test_grafana_time_grammar(client: TestClient) -> None:
     start, end = NOW - timedelta(hours=6), NOW
-    ms = {"from": str(int(start.replace(tzinfo=timezone.utc).timestamp() * 1000)),
-          "to": str(int(end.replace(tzinfo=timezone.utc).timestamp() * 1000))}
+    ms = {"from": str(int(start.replace(tzinfo=UTC).timestamp() * 1000)),
+          "to": str(int(end.replace(tzinfo=UTC).timestamp() * 1000))}
     rfc = {"from": start.isoformat() + "Z", "to": end.isoformat() + "Z"}
     for params in (ms, rfc, {**known.VIEWS["6h"], "var-user": "All", "var-model": ""}):
         assert panel(client, "total_cost", params)["data"]["value"] == pytest.approx(0.83)

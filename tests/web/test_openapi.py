@@ -7,26 +7,29 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from schemathesis.specs.openapi.checks import (content_type_conformance,
-                                               response_headers_conformance,
-                                               response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from ccotel.web import imports as import_api
-from ccotel.web import reports as report_api
 from ccotel.store import schema
+from ccotel.web import imports as import_api
 from ccotel.web import openapi
+from ccotel.web import reports as report_api
 from ccotel.web.app import WebContext, build_app
 from tests.conftest import Server, capture_requests, start_server
 from tests.web import known
@@ -138,7 +141,7 @@ def non_finite_telemetry(session: str) -> list[tuple[str, dict[str, Any]]]:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("fuzz") / "data"
-    known.write(data, datetime.now(timezone.utc).replace(tzinfo=None))
+    known.write(data, datetime.now(UTC).replace(tzinfo=None))
     srv = start_server(data)
     try:
         requests = [(r["path"], r["body"]) for r in capture_requests("details")]

@@ -205,7 +205,7 @@ class Exposition:
             key = tuple(group)
             meta = self._events.get(key)
             if meta is None:
-                meta = self._events[key] = _event_meta(dict(zip(_EVENT_GROUP, group)))
+                meta = self._events[key] = _event_meta(dict(zip(_EVENT_GROUP, group, strict=True)))
             add(meta, float(n))
         return families
 
@@ -213,7 +213,7 @@ class Exposition:
         cur = con.execute(LABELS_SQL, {"keys": keys})
         cols = [d[0] for d in cur.description]
         for row in cur.fetchall():
-            r = dict(zip(cols, row))
+            r = dict(zip(cols, row, strict=True))
             attrs = _json(r["attributes"])
             for col, attr in _POINT_ATTRS.items():
                 if r[col] is not None:

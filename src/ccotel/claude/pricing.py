@@ -184,7 +184,7 @@ class Pricer:
 
 
     def pico_rates(self, model: str, day: date, speed: str | None = None
-                   ) -> PicoRates | None | Literal["library"]:
+                   ) -> PicoRates | Literal["library"] | None:
         """Per-token rates in picodollars, for pricing many requests in SQL: None when the
         model has no price, "library" when its table is not linear (price row by row)."""
         table = self._table(model, day, speed)

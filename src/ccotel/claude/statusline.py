@@ -354,7 +354,7 @@ def send_snapshot(data: dict[str, Any], branch: str | None, *, url: str | None,
                 json.dump({**answer, "sent_cost_usd": sent, "sent_limits": rate_limits(data),
                            "cached_at": time.time()}, f)
             os.replace(tmp, cache)
-    except Exception:  # noqa: BLE001, S110 - the statusline never fails
+    except Exception:  # the statusline never fails
         pass
 
 
@@ -446,7 +446,7 @@ def hook(*, url: str | None, data_dir: str | None, user: str | None) -> int:
             _in_background(send_snapshot, data, git_branch(cwd), url=url,
                            data_dir=data_dir, user=user or os.environ.get("CCOTEL_USER"),
                            cache=cache_path())
-    except Exception:  # noqa: BLE001, S110 - a hook must never fail Claude Code
+    except Exception:  # a hook must never fail Claude Code
         pass
     return 0
 
@@ -496,7 +496,7 @@ def statusline(*, fmt: str, url: str | None, data_dir: str | None, user: str | N
     try:
         line = run(text, fmt=fmt, colour_on=colour_on, url=url, data_dir=data_dir,
                    user=user or os.environ.get("CCOTEL_USER"), send=not no_send)
-    except Exception:  # noqa: BLE001 - never fail Claude Code: a plain line instead
+    except Exception:  # never fail Claude Code: a plain line instead
         line = "Claude"
     if line:
         sys.stdout.write(line + "\n")

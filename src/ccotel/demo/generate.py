@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Iterator
+from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -71,7 +71,7 @@ class Spec:
     intensity: float = 1.0   # scales sessions and prompts (the benchmark turns it up)
 
     def end_time(self) -> datetime:
-        return self.end or datetime.now(timezone.utc).replace(tzinfo=None)
+        return self.end or datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -128,7 +128,7 @@ def plan_day(spec: Spec, team: list[popn.User], day: date) -> _Sessions:
                 continue
             s.ids.append(str(uuid.UUID(int=rnd.getrandbits(128), version=4)))
             s.user.append(u.index)
-            s.start_ns.append(int(t.replace(tzinfo=timezone.utc).timestamp() * 1000) * 1_000_000)
+            s.start_ns.append(int(t.replace(tzinfo=UTC).timestamp() * 1000) * 1_000_000)
             s.prompts.append(1 + int(rnd.expovariate(1 / (11 * scale))))
             main = u.main_model if rnd.random() > 0.1 else rnd.randrange(len(popn.MODELS))
             s.model.append(main)
@@ -174,7 +174,7 @@ def build_day(spec: Spec, team: list[popn.User], s: _Sessions, day: date) -> Chu
     rng = Rng(spec.seed * 100_003 + day.toordinal())
     # Ids are numbered per day and seed, so two demos never collide in one store.
     base = (spec.seed % 90) * 10**13 + day.toordinal() * 10**7
-    end_ns = int(spec.end_time().replace(tzinfo=timezone.utc).timestamp() * 1000) * 1_000_000
+    end_ns = int(spec.end_time().replace(tzinfo=UTC).timestamp() * 1000) * 1_000_000
     n_sessions = len(s.ids)
 
     # -- prompts ----------------------------------------------------------------------------

@@ -3,21 +3,24 @@ real decode + writer path into a data dir, or over OTLP/HTTP to a running server
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from ccotel.demo.generate import Chunk, Spec, chunks
 from ccotel.demo.otlp import requests
+from ccotel.otlp import bounds
 
 if TYPE_CHECKING:
     from ccotel.client import Client
 
 Progress = Callable[[str], None]
 SEND_IN_FLIGHT = 4  # requests `send` keeps in flight
+_COUNTED = {"logs": "events", "metrics": "points", "traces": "spans"}  # a signal's `Counts` field
 
 
 @dataclass
@@ -75,8 +78,9 @@ def write_bulk(con: duckdb.DuckDBPyConnection, spec: Spec,
 def fill_data_dir(data_dir: Path, spec: Spec, progress: Progress | None = None) -> Counts:
     """Write the spec into the store in `data_dir` the way `ccotel serve` would: real OTLP
     messages, decoded by ccotel's decoder, committed by its writer."""
-    from ccotel.otlp.decode import Batch, decode_message
+    from ccotel.otlp.decode import decode_message
     from ccotel.store import COMMAND_MEMORY_LIMIT, rollups, schema
+    from ccotel.store.rows import Batch
     from ccotel.store.writer import Writer
 
     con = schema.connect(data_dir, memory_limit=COMMAND_MEMORY_LIMIT)
@@ -112,24 +116,12 @@ def send(client: Client, spec: Spec, progress: Progress | None = None) -> Counts
     def post(item: tuple[str, Any]) -> tuple[str, int]:
         signal, msg = item
         client.export(signal, msg.SerializeToString())
-        return signal, _records(signal, msg)
+        return signal, bounds.records(msg)
 
     with ThreadPoolExecutor(SEND_IN_FLIGHT) as pool:
         for chunk in chunks(spec):
             for signal, n in pool.map(post, requests(chunk)):
-                counts.add(**{{"logs": "events", "metrics": "points", "traces": "spans"}[signal]: n})
+                counts.add(**{_COUNTED[signal]: n})
             if progress:
                 progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
     return counts
-
-
-def _records(signal: str, msg: object) -> int:
-    if signal == "logs":
-        return sum(len(sl.log_records) for rl in msg.resource_logs  # type: ignore[attr-defined]
-                   for sl in rl.scope_logs)
-    if signal == "metrics":
-        return sum(len(getattr(m, m.WhichOneof("data")).data_points)
-                   for rm in msg.resource_metrics  # type: ignore[attr-defined]
-                   for sm in rm.scope_metrics for m in sm.metrics)
-    return sum(len(ss.spans) for rs in msg.resource_spans  # type: ignore[attr-defined]
-               for ss in rs.scope_spans)

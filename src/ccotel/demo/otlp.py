@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from google.protobuf.message import Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -176,7 +177,8 @@ def trace_requests(rows: list[dict[str, Any]], traced: set[str]) -> Iterator[Mes
                 "terminal.type": evs[0]["terminal_type"]}
         start, end = evs[0]["time_unix_nano"], evs[-1]["time_unix_nano"]
         _span(ss, trace, root, None, "claude_code.interaction", start, end,
-              {**base, "span.type": "interaction", "interaction.duration_ms": (end - start) // 10**6})
+              {**base, "span.type": "interaction",
+               "interaction.duration_ms": (end - start) // 10**6})
         decided: dict[str, int] = {}
         for r in evs:
             t, name = r["time_unix_nano"], r["event_name"]

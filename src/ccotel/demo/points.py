@@ -46,7 +46,7 @@ def metric_points(ev: pa.Table, team: list[popn.User], s: _Sessions, end_ns: int
     parts: list[pa.Table] = []
     key = ["session", "bucket"]
 
-    req = ev.filter(pc.equal(ev["role"], API_REQUEST)).group_by(key + ["model"]).aggregate(
+    req = ev.filter(pc.equal(ev["role"], API_REQUEST)).group_by([*key, "model"]).aggregate(
         [(c, "sum") for c in ("input", "output", "cacheRead", "cacheCreation", "cost")])
     model = label(popn.MODELS, req["model"])
     common = {"model": model, "query_source": "main", "effort": "medium"}
@@ -56,13 +56,13 @@ def metric_points(ev: pa.Table, team: list[popn.User], s: _Sessions, end_ns: int
     parts.append(_rows(req, "claude_code.cost.usage", req["cost_sum"], common))
 
     edits = ev.filter(pc.and_(ev["ok_result"], pc.is_in(ev["tool"], edit_tools)))
-    loc = edits.group_by(key + ["model"]).aggregate([("added", "sum"), ("removed", "sum")])
+    loc = edits.group_by([*key, "model"]).aggregate([("added", "sum"), ("removed", "sum")])
     for kind in ("added", "removed"):
         parts.append(_rows(loc, "claude_code.lines_of_code.count", loc[f"{kind}_sum"],
                            {"type": kind, "model": label(popn.MODELS, loc["model"])}))
 
     dec = ev.filter(pc.and_(pc.equal(ev["role"], TOOL_DECISION), pc.is_in(ev["tool"], edit_tools)))
-    dec = dec.group_by(key + ["tool", "decision", "source", "language"]).aggregate(
+    dec = dec.group_by([*key, "tool", "decision", "source", "language"]).aggregate(
         [("t_ns", "count")])
     parts.append(_rows(dec, "claude_code.code_edit_tool.decision", dec["t_ns_count"], {
         "tool_name": label([t.name for t in popn.TOOLS], dec["tool"]),

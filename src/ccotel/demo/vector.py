@@ -4,7 +4,8 @@ without a Python loop per row (numpy is not a dependency; pyarrow is)."""
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc

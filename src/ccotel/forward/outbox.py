@@ -17,7 +17,7 @@ import duckdb
 from ccotel.store.schema import sql
 
 if TYPE_CHECKING:
-    from ccotel.otlp.decode import Batch
+    from ccotel.store.rows import Batch
 
 
 class Outbox:

@@ -273,7 +273,7 @@ def _run_with_progress(con: duckdb.DuckDBPyConnection, statements: list[str],
         while not done.wait(0.2):
             try:
                 pct = con.query_progress()
-            except Exception:  # noqa: BLE001 - progress is best effort
+            except Exception:  # progress is best effort
                 pct = -1
             if pct and pct > 0:
                 now = int(total * min(pct, 100.0) / 100)
@@ -382,7 +382,7 @@ def _price(con: duckdb.DuckDBPyConnection, pricer: Pricer,
         try:
             resolved, unpriced = helper(combos)
             pricer.unpriced |= unpriced
-        except Exception:  # noqa: BLE001 - the helper died: price here, as without it
+        except Exception:  # the helper died: price here, as without it
             resolved = None
     if resolved is None:
         resolved = [pricer.pico_rates(model, day, "fast" if fast else None)

@@ -66,5 +66,5 @@ def _serve(conn: Connection) -> None:
             rates = [pricer.pico_rates(model, day, "fast" if fast else None)
                      for model, fast, day in combos]
             conn.send((rates, pricer.unpriced))
-        except Exception as exc:  # noqa: BLE001 - handed back, raised there
+        except Exception as exc:  # handed back, raised there
             conn.send(exc)

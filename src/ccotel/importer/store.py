@@ -127,7 +127,7 @@ def read_file_states(con: duckdb.DuckDBPyConnection) -> dict[str, FileState]:
 def apply_chunk(writer: Writer, rows: list[dict[str, Any]],
                 files: list[FileState]) -> ChunkResult:
     """Store `rows` (deduped against the store) and then record `files`' offsets."""
-    from ccotel.otlp.decode import Batch
+    from ccotel.store.rows import Batch
 
     result = ChunkResult()
     cur = writer.cursor()
@@ -174,7 +174,8 @@ def _candidates(cur: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> N
     table = pa.table({
         "event_key": [r["event_key"] for r in rows],
         "message_id": [r.get(DEDUPE_MESSAGE_ID) for r in rows],
-        "request_id": [r.get("request_id") if ok else None for r, ok in zip(rows, requests)],
+        "request_id": [r.get("request_id") if ok else None
+                       for r, ok in zip(rows, requests, strict=True)],
         "tool_use_id": [r.get("tool_use_id") for r in rows],
     }, schema=_arrow_schema(_CANDIDATES))
     cur.register("import_candidates", table)

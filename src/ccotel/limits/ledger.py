@@ -156,7 +156,7 @@ def accounts(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     names = [d[0] for d in cur.description]
     found: dict[str, _Account] = {}
     for row in cur.fetchall():
-        r = dict(zip(names, row))
+        r = dict(zip(names, row, strict=True))
         found.setdefault(r["account"], _Account(r["account"])).rows.append(r)
     # Two windows back: the current block may have started up to 5 hours ago, and where
     # it started depends on the requests before it.

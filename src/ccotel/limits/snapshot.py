@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from ccotel.claude.statusline import clip, snapshot_fields
-from ccotel.otlp.decode import Batch
+from ccotel.store.rows import Batch
 from ccotel.store.schema import sql
 
 MAX_BODY = 64 * 1024

@@ -12,12 +12,19 @@ records are counted once parsed, which that bound keeps cheap.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from ccotel.otlp.decode import REQUEST_TYPES, Encoding, Signal
+from ccotel.otlp.decode import REQUEST_TYPES, Encoding
+from ccotel.store.rows import Signal
 
 # The messages that become one row each.
 RECORD_TYPES = frozenset({
@@ -63,6 +70,7 @@ def _tables(root: Descriptor) -> tuple[list[_Table], dict[str, int]]:
             if f.type != FieldDescriptor.TYPE_MESSAGE:
                 continue
             sub = f.message_type
+            assert sub is not None  # a message field has its message type
             if sub.full_name not in index:
                 index[sub.full_name] = len(tables)
                 tables.append({})
@@ -88,8 +96,8 @@ def _plain_attribute(buf: bytes | bytearray | memoryview, pos: int, end: int) ->
     size = buf[p + 1]
     if size >= 0x80 or p + 2 + size != end:
         return False
-    return size == 0 or buf[p + 2] in _SCALAR_TAGS and (
-        buf[p + 2] != 0x0A and buf[p + 2] != 0x3A or buf[p + 3] + 2 == size)
+    return size == 0 or (buf[p + 2] in _SCALAR_TAGS and (
+        (buf[p + 2] != 0x0A and buf[p + 2] != 0x3A) or buf[p + 3] + 2 == size))
 
 
 def _varint(buf: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
@@ -186,23 +194,27 @@ def count_json(body: bytes | bytearray | memoryview, limits: Limits) -> int:
     return containers
 
 
-def check_records(signal: Signal, msg: Message, limits: Limits) -> int:
-    """The records of a parsed request (for JSON, whose text the walk does not read);
-    raises TooMuchWork past `limits.records`. Loops over resources, scopes and metrics,
-    never over records."""
-    if signal == "logs":
-        n = sum(len(sl.log_records) for rl in msg.resource_logs  # type: ignore[attr-defined]
-                for sl in rl.scope_logs)
-    elif signal == "traces":
-        n = sum(len(ss.spans) for rs in msg.resource_spans  # type: ignore[attr-defined]
-                for ss in rs.scope_spans)
-    else:
-        n = 0
-        for rm in msg.resource_metrics:  # type: ignore[attr-defined]
+def records(msg: Message) -> int:
+    """The records (log records, spans, data points) of a parsed export request. Loops
+    over resources, scopes and metrics, never over records."""
+    if isinstance(msg, ExportLogsServiceRequest):
+        return sum(len(sl.log_records) for rl in msg.resource_logs for sl in rl.scope_logs)
+    if isinstance(msg, ExportTraceServiceRequest):
+        return sum(len(ss.spans) for rs in msg.resource_spans for ss in rs.scope_spans)
+    n = 0
+    if isinstance(msg, ExportMetricsServiceRequest):
+        for rm in msg.resource_metrics:
             for sm in rm.scope_metrics:
                 for m in sm.metrics:
                     kind = m.WhichOneof("data")
                     n += len(getattr(m, kind).data_points) if kind else 0
+    return n
+
+
+def check_records(msg: Message, limits: Limits) -> int:
+    """The records of a parsed request (for JSON, whose text the walk does not read);
+    raises TooMuchWork past `limits.records`."""
+    n = records(msg)
     if n > limits.records:
         raise TooMuchWork(f"more than {limits.records} records in one export")
     return n
@@ -215,9 +227,7 @@ def check(signal: Signal, body: bytes | bytearray | memoryview, encoding: Encodi
     if encoding == "json":
         count_json(body, limits)
         return
-    try:
-        # Every message takes two bytes at least: a body that small cannot hold too many,
-        # and only the records need counting (a step per record, not per attribute).
+    # Every message takes two bytes at least: a body that small cannot hold too many,
+    # and only the records need counting (a step per record, not per attribute).
+    with contextlib.suppress(Malformed):
         count_protobuf(signal, body, limits, deep=len(body) > 2 * limits.messages)
-    except Malformed:
-        pass

@@ -7,11 +7,9 @@ about the rows (event names, typed attributes, hot columns) comes from `ccotel.c
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import math
 import time
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from google.protobuf import json_format
@@ -23,48 +21,23 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.metrics.v1.metrics_pb2 import NumberDataPoint
 
 from ccotel.claude import catalogue
+from ccotel.store.rows import Batch, Signal, event_key, series_digest, to_json
 
-Signal = Literal["logs", "metrics", "traces"]
 Encoding = Literal["protobuf", "json"]
 
-REQUEST_TYPES: dict[str, type[Message]] = {
+REQUEST_TYPES: dict[str, type[ExportLogsServiceRequest | ExportMetricsServiceRequest
+                             | ExportTraceServiceRequest]] = {
     "logs": ExportLogsServiceRequest,
     "metrics": ExportMetricsServiceRequest,
     "traces": ExportTraceServiceRequest,
 }
 
-# Metric kinds as stored; temporality numbers are the OTLP enum values.
-DELTA, CUMULATIVE = 1, 2
-
 
 class DecodeError(ValueError):
     """The request cannot be decoded: the client gets 400 / INVALID_ARGUMENT."""
-
-
-@dataclass
-class Batch:
-    """Rows decoded from one export request."""
-
-    signal: Signal
-    events: list[dict[str, Any]] = field(default_factory=list)
-    points: list[dict[str, Any]] = field(default_factory=list)
-    spans: list[dict[str, Any]] = field(default_factory=list)
-    received_ns: int = 0
-    # Records refused one by one (the rest of the export is stored): the client learns
-    # how many and why through the response's partial_success.
-    rejected: int = 0
-    rejection: str = ""
-    request: bytes | None = None  # the OTLP protobuf, kept only for `serve --forward`
-
-    @property
-    def records(self) -> int:
-        return len(self.events) + len(self.points) + len(self.spans)
-
-    def reject(self, reason: str) -> None:
-        self.rejected += 1
-        self.rejection = self.rejection or reason
 
 
 # --- wire values -------------------------------------------------------------------------
@@ -115,31 +88,8 @@ def attributes(kvs: Any) -> dict[str, Any]:
     return out
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
-# The C encoder behind _ENCODER, made once: JSONEncoder.encode builds one per call, which
-# costs more than encoding a record's attributes. (No circular check: decoded values are
-# trees.)
-_C_ENCODE = (json.encoder.c_make_encoder(None, str, json.encoder.encode_basestring, None, ":",
-                                         ",", False, False, True)
-             if json.encoder.c_make_encoder is not None else None)
-
-
-def to_json(value: Any) -> str:
-    if _C_ENCODE is None or isinstance(value, str):
-        return _ENCODER.encode(value)
-    return "".join(_C_ENCODE(value, 0))
-
-
 def _hexid(raw: bytes) -> str | None:
     return raw.hex() if raw else None
-
-
-def _digest(*parts: str) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for p in parts:
-        h.update(p.encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return h.hexdigest()
 
 
 def _split(attrs: dict[str, Any], columns: dict[str, str], types: dict[str, type],
@@ -156,7 +106,7 @@ def _split(attrs: dict[str, Any], columns: dict[str, str], types: dict[str, type
     return extra
 
 
-_Spec = tuple[Any, "str | None", "type | None", "tuple[float, float] | None"]
+_Spec = tuple[Any, "str | None", "type[Any] | None", "tuple[float, float] | None"]
 
 
 def _split_kvs(kvs: Any, specs: dict[str, _Spec], row: dict[str, Any]) -> dict[str, Any]:
@@ -182,7 +132,7 @@ def _split_kvs(kvs: Any, specs: dict[str, _Spec], row: dict[str, Any]) -> dict[s
         if fn is not None:
             val = fn(val)
         if (col is None or type(val) is not typ or col in row
-                or bounds is not None and not bounds[0] <= val <= bounds[1]):  # NaN fails too
+                or (bounds is not None and not bounds[0] <= val <= bounds[1])):  # NaN fails too
             extra[key] = val
         else:
             row[col] = val
@@ -197,41 +147,6 @@ def _specs(columns: dict[str, str], types: dict[str, type],
                   types[columns[key]] if key in columns else None,
                   bounds.get(columns.get(key, "")))
             for key in {*_COERCERS, *columns}}
-
-
-# --- identity ----------------------------------------------------------------------------
-# A row's identity comes from the data as sent, never from when it arrived, so a retried
-# export is recognised however late (store/writer.py skips rows already stored).
-# Computed again from the rows after redaction (redact.py), so no key digests a raw value.
-
-
-def event_key(row: dict[str, Any]) -> str:
-    """`session.id/event.sequence`, else a digest of everything the record holds as sent
-    (its time and observed time included, the receive time not)."""
-    sid, seq = row.get("session_id"), row.get("event_sequence")
-    if isinstance(sid, str) and isinstance(seq, int):
-        return f"{sid}/{seq}"
-    return _digest(to_json(sorted((k, v) for k, v in row.items() if k not in _NOT_CONTENT)))
-
-
-_NOT_CONTENT = frozenset({"event_key", "ts"})
-
-
-def _series_digest(name: str, kind: str, res_json: str, scope_name: str | None,
-                   attrs: dict[str, Any]) -> str:
-    return _digest(name, kind, res_json, scope_name or "", to_json(sorted(attrs.items())))
-
-
-def series_key(row: dict[str, Any]) -> str:
-    """The identity of a point's series, independent of its time and value, from the row
-    as stored (after redaction): what `_metrics` computes from the attributes as sent
-    (a column two names share is read back under the first name)."""
-    attrs = json.loads(row["attributes"]) if row.get("attributes") else {}
-    for col, key in _POINT_ATTRIBUTE.items():
-        if isinstance(row.get(col), str):
-            attrs[key] = row[col]
-    return _series_digest(row["metric_name"], row["kind"], row["resource"],
-                          row.get("scope_name"), attrs)
 
 
 def export_response(signal: Signal, batch: Batch) -> Message:
@@ -385,11 +300,9 @@ _EVENT_SPECS = _specs(catalogue.EVENT_COLUMNS, _EVENT_TYPES, _BOUNDS)
 
 
 _POINT_TYPES: dict[str, type] = {c: str for c in catalogue.POINT_COLUMNS.values()}
-# column -> the attribute it holds (the first name, where two names share a column)
-_POINT_ATTRIBUTE: dict[str, str] = {c: k for k, c in reversed(catalogue.POINT_COLUMNS.items())}
 
 
-def _num(dp: Any) -> float | None:
+def _num(dp: NumberDataPoint) -> float | None:
     kind = dp.WhichOneof("value")
     if kind == "as_double":
         return dp.as_double
@@ -461,7 +374,7 @@ def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
                                                     for q in dp.quantile_values]}
                         row["detail"] = to_json(detail)
                     # Identity of the series, independent of the point's time and value.
-                    row["series_key"] = _series_digest(m.name, kind, res_json, scope_name,
+                    row["series_key"] = series_digest(m.name, kind, res_json, scope_name,
                                                        attrs)
                     batch.points.append(row)
 

@@ -9,7 +9,8 @@ RESOURCE_EXHAUSTED with the RetryInfo of its wait.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 from google.protobuf import duration_pb2
@@ -18,8 +19,9 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from ccotel import connections
 from ccotel.auth import Authenticator, peer_address
 from ccotel.otlp.bounds import TooMuchWork
-from ccotel.otlp.decode import DecodeError, Signal, export_response
+from ccotel.otlp.decode import DecodeError, export_response
 from ccotel.otlp.ingest import Ingestor
+from ccotel.store.rows import Signal
 from ccotel.store.writer import Overloaded, RejectedBatch
 
 MAX_STREAMS = 100  # calls at once on one connection (HTTP/2 advises no fewer than 100)
@@ -45,10 +47,12 @@ def _retry_details(message: str, seconds: int, code: int = code_pb2.UNAVAILABLE
 def _handler(ingestor: Ingestor, signal: Signal, auth: Authenticator) -> Callable[..., Any]:
     metrics = ingestor.metrics
 
-    async def export(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    async def export(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
         if auth.required:
             md = dict(context.invocation_metadata() or ())
-            verdict = auth.bearer(peer_address(context.peer()), md.get("authorization"))
+            header = md.get("authorization")  # a str: only keys ending in -bin carry bytes
+            verdict = auth.bearer(peer_address(context.peer()),
+                                  header if isinstance(header, str) else None)
             if verdict.wait:
                 metrics.request(signal, "grpc", "unauthorized")
                 msg = f"too many wrong tokens from this address: try again in {verdict.wait} s"
@@ -78,7 +82,7 @@ def _handler(ingestor: Ingestor, signal: Signal, auth: Authenticator) -> Callabl
         except RejectedBatch as exc:
             metrics.request(signal, "grpc", "invalid", batch.records)
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except Exception as exc:  # noqa: BLE001 - storage trouble: ask for a retry
+        except Exception as exc:  # storage trouble: ask for a retry
             metrics.request(signal, "grpc", "failed", batch.records)
             msg = f"could not store the data: {exc}"
             await context.abort(grpc.StatusCode.UNAVAILABLE, msg,

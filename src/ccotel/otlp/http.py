@@ -12,7 +12,7 @@ the server's one `auth.Authenticator` (429 + Retry-After while the address is th
 from __future__ import annotations
 
 import zlib
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
@@ -23,8 +23,9 @@ from starlette.routing import Route
 
 from ccotel.auth import Authenticator, client_address, cross_site
 from ccotel.otlp.bounds import TooMuchWork
-from ccotel.otlp.decode import DecodeError, Encoding, Signal, export_response
+from ccotel.otlp.decode import DecodeError, Encoding, export_response
 from ccotel.otlp.ingest import Ingestor
+from ccotel.store.rows import Signal
 from ccotel.store.writer import Overloaded, RejectedBatch
 
 PROTOBUF = "application/x-protobuf"
@@ -157,7 +158,7 @@ def build_app(ingestor: Ingestor, *, max_body: int,
             except RejectedBatch as exc:
                 metrics.request(signal, "http", "invalid", batch.records)
                 return status_response(400, code_pb2.INVALID_ARGUMENT, str(exc), encoding)
-            except Exception as exc:  # noqa: BLE001 - storage trouble: ask for a retry
+            except Exception as exc:  # storage trouble: ask for a retry
                 metrics.request(signal, "http", "failed", batch.records)
                 return status_response(
                     503, code_pb2.UNAVAILABLE, f"could not store the data: {exc}", encoding,
@@ -168,5 +169,6 @@ def build_app(ingestor: Ingestor, *, max_body: int,
 
         return export
 
-    routes = [Route(f"/v1/{s}", endpoint(s), methods=["POST"]) for s in ("logs", "metrics", "traces")]
+    routes = [Route(f"/v1/{s}", endpoint(s), methods=["POST"])
+              for s in ("logs", "metrics", "traces")]
     return Starlette(routes=routes)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, cast
+from typing import cast
 
 from ccotel.otlp import bounds
-from ccotel.otlp.decode import Batch, Encoding, Signal, decode_message, parse_message
+from ccotel.otlp.decode import Encoding, decode_message, parse_message
 from ccotel.selfmetrics import ServerMetrics
+from ccotel.store.rows import Batch, Signal
 from ccotel.store.writer import Writer, WriteResult
 
 
@@ -38,7 +40,7 @@ class Ingestor:
         bounds.check(signal, body, encoding, self.limits)
         msg = parse_message(signal, cast(bytes, body), encoding)  # any buffer parses: no copy
         if encoding == "json":  # the records of protobuf were counted on the wire
-            bounds.check_records(signal, msg, self.limits)
+            bounds.check_records(msg, self.limits)
         batch = decode_message(signal, msg)
         if self.keep_requests:
             batch.request = (bytes(body) if encoding == "protobuf"

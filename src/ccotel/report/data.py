@@ -40,7 +40,7 @@ def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
           ) -> list[dict[str, Any]]:
     cur = _execute(con, name, params)
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def _iso(dt: datetime | None) -> str | None:

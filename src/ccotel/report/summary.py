@@ -25,7 +25,8 @@ def render_summary(s: dict[str, Any], console: Console | None = None) -> None:
         ("Output tokens", f"{tok['output']:,}"),
         ("Cache read tokens", f"{tok['cacheRead']:,}"),
         ("Cache write tokens", f"{tok['cacheCreation']:,}"),
-        ("Avg response", "-" if s["avg_response_ms"] is None else f"{s['avg_response_ms']:,.0f} ms"),
+        ("Avg response",
+         "-" if s["avg_response_ms"] is None else f"{s['avg_response_ms']:,.0f} ms"),
         ("Lines added / removed", f"{s['lines_added']:,} / {s['lines_removed']:,}"),
         ("Commits / PRs", f"{s['commits']:,} / {s['pull_requests']:,}"),
     ]

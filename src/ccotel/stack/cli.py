@@ -30,7 +30,7 @@ _DEFAULTS = StackOptions()
 _PORT = click.IntRange(1, 65535)
 
 
-class _Address(click.ParamType):
+class _Address(click.ParamType[str]):
     """An IP address to publish the ports on."""
 
     name = "address"
@@ -45,7 +45,7 @@ class _Address(click.ParamType):
             self.fail(f"{value!r} is not an IP address (e.g. 127.0.0.1, 0.0.0.0)", param, ctx)
 
 
-class _Image(click.ParamType):
+class _Image(click.ParamType[str]):
     """A container image reference (it is written into docker-compose.yml as is)."""
 
     name = "image"
@@ -61,7 +61,7 @@ class _Image(click.ParamType):
         return text
 
 
-class _Tail(click.ParamType):
+class _Tail(click.ParamType[str]):
     """`docker compose logs --tail`: a line count or `all`."""
 
     name = "lines"

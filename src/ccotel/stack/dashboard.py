@@ -90,10 +90,9 @@ def _options(panel: Panel) -> dict[str, Any]:
                 "enableLogDetails": True, "dedupStrategy": "none"}
     if panel.kind == "table":
         return {"showHeader": True, "sortBy": [{"displayName": "Value", "desc": True}]}
-    if panel.kind == "timeseries":
-        return {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
-                "tooltip": {"mode": "multi", "sort": "desc"}}
-    return {}
+    # timeseries, the last kind
+    return {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+            "tooltip": {"mode": "multi", "sort": "desc"}}
 
 
 def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 The data dir is 0700 and every file ccotel keeps in it 0600, whichever command creates
 them (`serve`, `import`, `demo`); a store opened for writing whose modes are looser is
 tightened, with a warning in the log. A dir that holds other files too is left as it is
-(with a warning): ccotel does not close a shared dir to its other users. Kept light (no DuckDB) so the CLI can use it early.
+(with a warning): ccotel does not close a shared dir to its other users. Kept light (no
+DuckDB) so the CLI can use it early.
 """
 
 from __future__ import annotations

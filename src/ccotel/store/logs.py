@@ -120,7 +120,7 @@ def event_json(row: dict[str, Any]) -> dict[str, Any]:
 
 def _rows(cur: Cursor) -> list[dict[str, Any]]:
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 # A text search reads every row it looks at: look at the newest first and stop widening

@@ -14,11 +14,12 @@ cannot show different numbers. Shapes, by panel kind:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Any, Callable
+from typing import Any, overload
 
 import duckdb
 
@@ -61,10 +62,18 @@ def run(con: Cursor, name: str, q: Query, *, whole: bool = True,
     wanted = _wanted(name)
     cur = con.execute(sql(name), {k: v for k, v in params.items() if k in wanted})
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def _num(v: Any) -> float | int | None:
+@overload
+def _num(v: None) -> None: ...
+
+
+@overload
+def _num(v: Decimal | float) -> float | int: ...
+
+
+def _num(v: Decimal | float | None) -> float | int | None:
     """JSON-friendly number: exact integers stay integers, cost keeps 12 decimals."""
     if v is None:
         return None
@@ -84,7 +93,7 @@ def step_for(q: Query) -> int:
 
 
 def _epoch_ms(dt: datetime) -> int:
-    return int(dt.replace(tzinfo=timezone.utc).timestamp() * 1000)
+    return int(dt.replace(tzinfo=UTC).timestamp() * 1000)
 
 
 def _times(q: Query, step_s: int) -> list[int]:
@@ -143,7 +152,7 @@ def tokens_by_type(con: Cursor, q: Query) -> dict[str, Any]:
 
 def total_tokens_last_hour(con: Cursor, q: Query, now: datetime | None = None) -> dict[str, Any]:
     # The title fixes the range: the hour before now, whatever the dashboard shows.
-    end = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    end = now or datetime.now(UTC).replace(tzinfo=None)
     hour = replace(q, start=end - timedelta(hours=1), end=end)
     row = _usage_total(con, hour)
     return {"value": sum(int(row[col]) for _, col in TOKEN_TYPES),
@@ -216,7 +225,8 @@ def error_rate(con: Cursor, q: Query) -> dict[str, Any]:
     rows = run(con, "panel_error_rate", q, step_ms=step * 1000)
     data = _timeseries(q, step, rows, ["errors", "requests"], lambda r, name: r[name])
     errors, requests = data["series"][0], data["series"][1]
-    rate = [e / (e + r) if e + r else None for e, r in zip(errors["values"], requests["values"])]
+    rate = [e / (e + r) if e + r else None
+            for e, r in zip(errors["values"], requests["values"], strict=True)]
     total = errors["total"] + requests["total"]
     data["series"] = [{"name": "error rate", "values": [None if v is None else round(v, 6)
                                                         for v in rate],

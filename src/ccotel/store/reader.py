@@ -16,7 +16,7 @@ SUMMARY_KEYS = ("from", "to", "sessions", "users", "requests", "errors", "tool_c
 
 
 def _int(v: Any) -> int:
-    return int(round(v)) if v is not None else 0
+    return round(v) if v is not None else 0
 
 
 def summary(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def summary(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
     cur = con.execute(sql("summary"), {**q.params(), "rollup_from": rollup_from,
                                        "rollup_to": rollup_to})
     names = [d[0] for d in cur.description]
-    row = dict(zip(names, cur.fetchone() or ()))
+    row = dict(zip(names, cur.fetchone() or (), strict=True))
     avg = row["avg_response_ms"]
     return {
         "from": Query.iso(q.start),

@@ -22,7 +22,7 @@ class NoSuchSession(LookupError):
 
 def _rows(cur: Cursor) -> list[dict[str, Any]]:
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def _json(text: Any) -> Any:

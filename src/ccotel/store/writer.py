@@ -15,16 +15,17 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from ccotel.otlp.decode import CUMULATIVE, Batch
 from ccotel.store import rollups, schema
+from ccotel.store.rows import CUMULATIVE, Batch
 
 log = logging.getLogger("ccotel.writer")
 
@@ -208,13 +209,13 @@ class Writer:
             try:
                 with self._lock:
                     self._commit([group[0].batch])
-            except Exception as exc:  # noqa: BLE001 - reported to the client
+            except Exception as exc:  # reported to the client
                 err = _classify(exc)
                 if not isinstance(err, RejectedBatch):  # the store's trouble, not the data's
                     _log_failure(exc)
                 group[0].future.set_exception(err)
             return
-        for it, res in zip(group, results):
+        for it, res in zip(group, results, strict=True):
             it.future.set_result(res)
 
     def _maybe_retention(self) -> None:
@@ -227,14 +228,14 @@ class Writer:
         try:
             with self._lock:
                 self.apply_retention()
-        except Exception:  # noqa: BLE001 - retention must never stop ingestion
+        except Exception:  # retention must never stop ingestion
             log.exception("retention failed")
 
     def apply_retention(self, now: datetime | None = None) -> int:
         """Delete rows older than the retention period, and their rollups; return how many
         raw rows went."""
         assert self.retention is not None
-        cutoff = (now or datetime.now(timezone.utc)).replace(tzinfo=None) - self.retention
+        cutoff = (now or datetime.now(UTC)).replace(tzinfo=None) - self.retention
         removed = 0
         self.con.execute("BEGIN TRANSACTION")
         try:
@@ -260,7 +261,7 @@ class Writer:
         try:
             with self._lock:
                 self.roll_up()
-        except Exception:  # noqa: BLE001 - readers use raw rows meanwhile: this can wait
+        except Exception:  # readers use raw rows meanwhile: this can wait
             log.exception("rollup maintenance failed")
 
     def roll_up(self) -> None:
@@ -358,13 +359,14 @@ class Writer:
             if stored:
                 key = _KEYS[table]
                 keep = [key(r) not in stored for r in rows]
-                rows = [r for r, k in zip(rows, keep) if k]
+                rows = [r for r, k in zip(rows, keep, strict=True) if k]
                 if not rows:
                     return 0
                 con.unregister(name)
                 con.register(name, tbl.filter(pa.array(keep)))
             row = con.execute(schema.sql("append_batch").replace("{table}", table)).fetchone()
-            names = {r.get("event_name" if table == "events" else "metric_name") for r in rows}
+            name_of = "event_name" if table == "events" else "metric_name"
+            names = {n for r in rows if (n := r.get(name_of)) is not None}
             oldest = min(r["ts"] for r in rows)
             if oldest < _micros(self._until):
                 rollups.add(con, table, name, self._until, names)

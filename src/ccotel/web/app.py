@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import duckdb
 from starlette.applications import Starlette
@@ -73,6 +74,6 @@ def build_app(ctx: WebContext, extra_routes: list[BaseRoute] | None = None) -> S
         # Last: the dashboard's catch-all static mount must not shadow the routes above.
         *dashboard.routes(ctx),
     ]
-    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
     app.state.ctx = ctx
     return app

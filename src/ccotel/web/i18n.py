@@ -32,7 +32,7 @@ def strings(lang: str) -> dict[str, str]:
 def choose(query_lang: str | None, accept_language: str | None) -> str:
     """`?lang=` if it names a language we have, else the best of Accept-Language."""
     if query_lang in LANGUAGES:
-        return query_lang  # type: ignore[return-value]
+        return query_lang
     best, best_q = DEFAULT, 0.0
     for part in (accept_language or "").split(",")[:20]:
         tag, _, params = part.strip().partition(";")

@@ -13,7 +13,8 @@ descriptions share, so a time range or the error envelope is written once.
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -194,7 +195,8 @@ def document(routes: list[BaseRoute]) -> Schema:
     """The OpenAPI document for every `/api/v1/*` route in `routes`."""
     paths: dict[str, Schema] = {}
     for route in api_routes(routes):
-        ops = ELSEWHERE.get(route.path) or [getattr(route.endpoint, "openapi", None)]
+        ops: Sequence[tuple[str, Schema] | None] = (
+            ELSEWHERE.get(route.path) or [getattr(route.endpoint, "openapi", None)])
         for described in ops:
             if described is None:
                 raise LookupError(f"{route.path} has no OpenAPI description")

@@ -1,0 +1,113 @@
+"""The rows the store keeps, as every producer hands them to the writer: a `Batch` of
+event, point and span dicts, their identity keys, and the JSON text of their attribute
+columns.
+
+The store owns these, so the writer, the decoder (`ccotel.otlp.decode`), redaction, the
+transcript importer and the statusline's limit snapshots all build and read the same rows
+without the store importing any of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ccotel.claude import catalogue
+
+Signal = Literal["logs", "metrics", "traces"]
+
+# Metric kinds as stored; temporality numbers are the OTLP enum values.
+DELTA, CUMULATIVE = 1, 2
+
+
+@dataclass
+class Batch:
+    """Rows decoded from one export request."""
+
+    signal: Signal
+    events: list[dict[str, Any]] = field(default_factory=list)
+    points: list[dict[str, Any]] = field(default_factory=list)
+    spans: list[dict[str, Any]] = field(default_factory=list)
+    received_ns: int = 0
+    # Records refused one by one (the rest of the export is stored): the client learns
+    # how many and why through the response's partial_success.
+    rejected: int = 0
+    rejection: str = ""
+    request: bytes | None = None  # the OTLP protobuf, kept only for `serve --forward`
+
+    @property
+    def records(self) -> int:
+        return len(self.events) + len(self.points) + len(self.spans)
+
+    def reject(self, reason: str) -> None:
+        self.rejected += 1
+        self.rejection = self.rejection or reason
+
+
+# --- attribute JSON ----------------------------------------------------------------------
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+# The C encoder behind _ENCODER, made once: JSONEncoder.encode builds one per call, which
+# costs more than encoding a record's attributes. (No circular check: decoded values are
+# trees.)
+# (c_make_encoder is a CPython detail typeshed leaves out.)
+_C_ENCODE = (json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+                 None, str, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+             if json.encoder.c_make_encoder is not None  # type: ignore[attr-defined]
+             else None)
+
+
+def to_json(value: Any) -> str:
+    if _C_ENCODE is None or isinstance(value, str):
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
+
+
+def _digest(*parts: str) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for p in parts:
+        h.update(p.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+# --- identity ----------------------------------------------------------------------------
+# A row's identity comes from the data as sent, never from when it arrived, so a retried
+# export is recognised however late (writer.py skips rows already stored).
+# Computed again from the rows after redaction (redact.py), so no key digests a raw value.
+
+
+def event_key(row: dict[str, Any]) -> str:
+    """`session.id/event.sequence`, else a digest of everything the record holds as sent
+    (its time and observed time included, the receive time not)."""
+    sid, seq = row.get("session_id"), row.get("event_sequence")
+    if isinstance(sid, str) and isinstance(seq, int):
+        return f"{sid}/{seq}"
+    return _digest(to_json(sorted((k, v) for k, v in row.items() if k not in _NOT_CONTENT)))
+
+
+_NOT_CONTENT = frozenset({"event_key", "ts"})
+
+
+def series_digest(name: str, kind: str, res_json: str, scope_name: str | None,
+                   attrs: dict[str, Any]) -> str:
+    return _digest(name, kind, res_json, scope_name or "", to_json(sorted(attrs.items())))
+
+
+def series_key(row: dict[str, Any]) -> str:
+    """The identity of a point's series, independent of its time and value, from the row
+    as stored (after redaction): what the decoder (`ccotel.otlp.decode`) computes from the
+    attributes as sent (a column two names share is read back under the first name)."""
+    attrs = json.loads(row["attributes"]) if row.get("attributes") else {}
+    for col, key in _POINT_ATTRIBUTE.items():
+        if isinstance(row.get(col), str):
+            attrs[key] = row[col]
+    return series_digest(row["metric_name"], row["kind"], row["resource"],
+                          row.get("scope_name"), attrs)
+
+
+# column -> the attribute it holds (the first name, where two names share a column)
+_POINT_ATTRIBUTE: dict[str, str] = {c: k for k, c in reversed(catalogue.POINT_COLUMNS.items())}
