@@ -89,9 +89,9 @@ rules:
   - name: quiet
     silence: {by: user, after: 6h}
 """)
-    for i in range(10):
+    for _ in range(10):
         _event(con, NOW - timedelta(minutes=5), "api_request", user="alice")
-    for i in range(3):
+    for _ in range(3):
         _event(con, NOW - timedelta(minutes=5), "api_error", user="alice")
     _event(con, NOW - timedelta(minutes=40), "api_error", user="alice")  # outside 15m
     for _ in range(2):

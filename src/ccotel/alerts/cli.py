@@ -52,7 +52,8 @@ def describe(rule: Rule) -> str:
                 + ("" if c.by == "total" else " per user"))
     else:
         assert isinstance(c, Silence)
-        what = (f"a {c.by} seen in the last {format_duration(c.seen_within)} silent for {format_duration(c.after)}")
+        what = (f"a {c.by} seen in the last {format_duration(c.seen_within)} silent for "
+                f"{format_duration(c.after)}")
     extras = [f"for {format_duration(rule.for_)}"] if rule.for_ else []
     extras += [f"notify {', '.join(rule.notify)}"] if rule.notify else ["no receivers"]
     extras += ["blocks prompts"] if rule.block else []

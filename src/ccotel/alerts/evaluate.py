@@ -115,8 +115,9 @@ def findings(con: duckdb.DuckDBPyConnection, rule: Rule, rules: AlertRules,
                 value = float(retries if c.of == "retries_exhausted" else refusals)
                 text = f"{value:g} {c.of.replace('_', ' ')} events"
             if value > c.over:
+                window = format_duration(c.window)
                 out.append(Finding(key, value, f"{text}{_who(c.by, key)} in the last "
-                                               f"{format_duration(c.window)} (threshold {c.over:g})"))
+                                               f"{window} (threshold {c.over:g})"))
         return out
     if isinstance(c, Silence):
         rows = con.execute(sql("alerts_silence"), {
@@ -179,7 +180,7 @@ def step(con: duckdb.DuckDBPyConnection, rules: AlertRules, now: datetime
             con.execute("INSERT INTO alert_history VALUES (?, ?, ?, ?, ?, ?)",
                         [now, rule, key, status, value, msg])
 
-        for (name, key), (_, _, st, value, msg, since, _fired, notified) in state.items():
+        for (name, key), (_, _, st, value, msg, since, _fired, _notified) in state.items():
             rule = by_name.get(name)
             if rule is not None and key in found[name]:
                 continue
@@ -253,13 +254,13 @@ class Evaluator:
 def state_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     cur = con.execute(sql("alerts_state"))
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def history_rows(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, Any]]:
     cur = con.execute(sql("alerts_history"), {"limit": limit})
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def next_period(per: str, now: datetime) -> datetime:

@@ -85,11 +85,11 @@ def _annotation(rule: Rule, rules: AlertRules) -> str:
         return (f"Claude Code spend{who}: ${{{{ $value | printf \"%.2f\" }}}} in the last "
                 f"{PERIOD_WORDS[c.per]} (budget ${c.over})")
     if isinstance(c, Spike):
-        return f"{c.of.replace('_', ' ')} {{{{ $value }}}} in the last {format_duration(c.window)} " \
-               f"(threshold {c.over:g})"
+        return (f"{c.of.replace('_', ' ')} {{{{ $value }}}} in the last "
+                f"{format_duration(c.window)} (threshold {c.over:g})")
     assert isinstance(c, Silence)
-    return (f"no Claude Code telemetry for {format_duration(c.after)} from a {c.by} seen in the last "
-            f"{format_duration(c.seen_within)}")
+    return (f"no Claude Code telemetry for {format_duration(c.after)} from a {c.by} seen in "
+            f"the last {format_duration(c.seen_within)}")
 
 
 def skipped(rules: AlertRules) -> list[str]:

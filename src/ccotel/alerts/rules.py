@@ -184,7 +184,7 @@ def parse(text: str, source: str = "<rules>") -> AlertRules:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent):
                 raise RulesError(source, [Problem(
-                    event.start_mark.line + 1,
+                    event.start_mark.line + 1 if event.start_mark else 0,
                     "anchors and aliases (*name) are not allowed in a rules file")])
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

@@ -16,6 +16,7 @@ input (`snapshot_fields`), so the meaning of Claude Code's object lives here onl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -405,11 +406,9 @@ def send_git(data: dict[str, Any], url: str, ca: str | None) -> None:
     session = clip(data.get("session_id"), 128)
     if info is None or not session:
         return
-    try:
+    with contextlib.suppress(Exception):  # a hook must never fail Claude Code
         post_json(f"{url.rstrip('/')}/api/v1/sessions/{quote(session, safe='')}/git",
                   info.facts(), token=os.environ.get("CCOTEL_TOKEN"), ca_file=ca)
-    except Exception:  # noqa: BLE001, S110 - the snapshot still goes out
-        pass
 
 
 def run(stdin_text: str, *, fmt: str = DEFAULT_FORMAT, colour_on: bool = True,

@@ -77,7 +77,7 @@ def rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
          ) -> list[dict[str, Any]]:
     cur = execute(con, name, params)
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 # -- a session's git facts ------------------------------------------------------------------
