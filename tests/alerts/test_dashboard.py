@@ -13,7 +13,7 @@ import pytest
 from tests.alerts.test_rules import EXAMPLE
 from tests.alerts.webhook import receiver
 from tests.conftest import start_server
-from tests.e2e.test_dashboard_browser import CHROMIUM_ARGS
+from tests.e2e.chromium import CHROMIUM_ARGS
 from tests.stack.live import wait
 from tests.stack.test_prometheus_e2e import _replay
 

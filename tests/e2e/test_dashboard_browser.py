@@ -5,7 +5,6 @@ live log, sessions, and markup in attributes shown as text."""
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,13 +15,11 @@ import httpx
 import pytest
 
 from tests.conftest import Server, start_server
+from tests.e2e.chromium import launched
 from tests.web import known
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 READY = """() => {
   const gen = document.body.dataset.generation;
   return gen && [...document.querySelectorAll('.panel[data-panel]')].every(
@@ -41,14 +38,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    exe = shutil.which("chromium")
-    if exe is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ user ids with the full one on hover, no transcript copies in the live log."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,8 +17,9 @@ import pytest
 
 from tests.conftest import Server, start_server
 from tests.e2e import cli_data
+from tests.e2e.chromium import launched
 from tests.e2e.layout import PROBLEMS
-from tests.e2e.test_dashboard_browser import CHROMIUM_ARGS, READY
+from tests.e2e.test_dashboard_browser import READY
 
 pytestmark = pytest.mark.e2e
 
@@ -29,14 +29,8 @@ SESSION_READY = "() => ['ready', 'error'].includes(document.getElementById('sess
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    exe = shutil.which("chromium")
-    if exe is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ def page() -> Iterator[Any]:
     exe = shutil.which("chromium")
     if exe is None:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from tests.e2e.test_dashboard_browser import CHROMIUM_ARGS
+    from tests.e2e.chromium import CHROMIUM_ARGS
 
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)

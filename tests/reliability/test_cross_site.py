@@ -11,7 +11,6 @@ must be taken (so the refusals are the guard's, not an endpoint that never worke
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from ccotel import auth
 from ccotel.store import schema
 from ccotel.web.app import WebContext, build_app
 from tests.conftest import Server, capture_requests
+from tests.e2e.chromium import launched
 from tests.reliability.conftest import serve
 
 TOKEN = "cross-site-test-token"
@@ -231,16 +231,8 @@ document.getElementById("f").submit();
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    exe = shutil.which("chromium")
-    if exe is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from tests.e2e.test_dashboard_browser import CHROMIUM_ARGS
-
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 @pytest.mark.e2e
