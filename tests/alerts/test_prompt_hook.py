@@ -30,9 +30,13 @@ rules:
 RECORDED = Path(__file__).parents[1] / "data" / "claude-inputs" / "userpromptsubmit.json"
 
 
-def _hook(data_dir: Path, session: str) -> subprocess.CompletedProcess[str]:
+def _hook(data_dir: Path, session: str, home: Path | None = None
+          ) -> subprocess.CompletedProcess[str]:
     event = {**json.loads(RECORDED.read_text()), "session_id": session}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCOTEL_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CCOTEL_") and k != "CLAUDE_CONFIG_DIR"}
+    if home is not None:
+        env["HOME"] = str(home)
     return subprocess.run([sys.executable, "-m", "ccotel", "hook", "--data-dir", str(data_dir)],
                           input=json.dumps(event), capture_output=True, text=True, timeout=30,
                           env=env, check=False)
@@ -53,6 +57,17 @@ def test_over_budget_the_prompt_hook_warns_or_blocks(tmp_path: Path, block: bool
         done = _hook(data, bob)
         assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
         done = _hook(data, alice)
+        # A session the server has no telemetry of yet (its first prompt): the user is
+        # the `userID` of Claude Code's `.claude.json`.
+        home = tmp_path / "home"
+        home.mkdir()
+        (home / ".claude.json").write_text(json.dumps({"userID": "alice"}))
+        fresh = _hook(data, "a-new-session", home)
+        assert (fresh.returncode, fresh.stdout, fresh.stderr) == (
+            done.returncode, done.stdout, done.stderr)
+        (home / ".claude.json").write_text(json.dumps({"userID": "bob"}))
+        bob_home = _hook(data, "a-new-session", home)
+        assert (bob_home.returncode, bob_home.stdout, bob_home.stderr) == (0, "", "")
         if block:
             assert done.returncode == 2 and done.stdout == ""
             assert "Stopped by a ccotel budget" in done.stderr

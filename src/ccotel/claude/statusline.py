@@ -451,6 +451,21 @@ def hook(*, url: str | None, data_dir: str | None, user: str | None) -> int:
 
 
 PROMPT_TIMEOUT_S = 2.0  # a prompt waits for this hook: no longer than this
+MAX_CLAUDE_JSON = 16 << 20  # ~/.claude.json grows with project history; past this, skip it
+
+
+def claude_user_id() -> str | None:
+    """The `userID` in Claude Code's `.claude.json` (in `CLAUDE_CONFIG_DIR`, else the home
+    folder): the `user.id` its telemetry carries. None when unreadable."""
+    base = os.environ.get("CLAUDE_CONFIG_DIR")
+    path = Path(base) / ".claude.json" if base else Path.home() / ".claude.json"
+    try:
+        if path.stat().st_size > MAX_CLAUDE_JSON:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RuntimeError):
+        return None
+    return clip(data.get("userID")) if isinstance(data, dict) else None
 
 
 def prompt_hook(data: dict[str, Any], *, url: str | None, data_dir: str | None,
@@ -467,10 +482,16 @@ def prompt_hook(data: dict[str, Any], *, url: str | None, data_dir: str | None,
     where = (url.rstrip("/"), None) if url else server_url(data_dir)
     if where is None:
         return 0
-    query = {"session": session, **({"user": user} if user else {})}
-    answer = post_json(f"{where[0]}/api/v1/alerts/prompt?{urlencode(query)}", None,
-                       token=os.environ.get("CCOTEL_TOKEN"), ca_file=where[1],
-                       timeout=PROMPT_TIMEOUT_S)
+    def ask(query: dict[str, str]) -> Any:
+        return post_json(f"{where[0]}/api/v1/alerts/prompt?{urlencode(query)}", None,
+                         token=os.environ.get("CCOTEL_TOKEN"), ca_file=where[1],
+                         timeout=PROMPT_TIMEOUT_S)
+    answer = ask({"session": session, **({"user": user} if user else {})})
+    if isinstance(answer, dict) and answer.get("user") is None and not user:
+        # A new session's first prompt comes before its telemetry: the server cannot
+        # name its user yet, but Claude Code's own file holds the id it will send.
+        user = claude_user_id()
+        answer = ask({"user": user}) if user else answer
     if not isinstance(answer, dict):
         return 0
     def lines(items: Any) -> list[str]:
