@@ -150,6 +150,9 @@ typed_attributes = st.lists(st.builds(lambda k, v: {"key": k, "value": v},
                                       typed_any_value()), max_size=12)
 
 
+MAX_NODES = 1_000  # a document this large gets no more repeated lists (at most ~500k nodes)
+
+
 @st.composite
 def mutated_capture(draw: st.DrawFn) -> tuple[str, dict[str, Any] | Any]:
     """A real Claude Code export with a few nodes replaced: mostly by well-typed extreme
@@ -173,8 +176,10 @@ def mutated_capture(draw: st.DrawFn) -> tuple[str, dict[str, Any] | Any]:
             value = draw(FIELDS[last])
         elif isinstance(last, str) and last.endswith("Value") and len(path) > 1:
             path, value = path[:-1], draw(typed_any_value())  # the whole AnyValue
-        elif isinstance(_get(doc, path), list) and _get(doc, path):
-            # Repeat an element many times: enormous counts of records or attributes.
+        elif isinstance(_get(doc, path), list) and _get(doc, path) and len(paths) < MAX_NODES:
+            # Repeat an element many times: enormous counts of records or attributes. Only
+            # while the document is small: repeated repeats would grow it without bound
+            # (500 ** 5 nodes), and the server refuses far less (otlp/bounds.py) anyway.
             value = _get(doc, path) * draw(st.sampled_from([2, 50, 500]))
         else:
             continue

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ccotel.otlp import bounds
 from ccotel.otlp.decode import DecodeError, decode_request
 from ccotel.redact import CATEGORIES, Redactor
 from ccotel.store import schema
@@ -45,8 +46,10 @@ REDACT = Redactor(frozenset(CATEGORIES), b"k" * 32)
 def check(writer: Writer, signal: str, body: bytes, encoding: str) -> Batch | None:
     CASES["n"] += 1
     try:
+        # As the server does: the work of a request is bounded before it is parsed (413).
+        bounds.check(signal, body, encoding, bounds.Limits())  # type: ignore[arg-type]
         batch = decode_request(signal, body, encoding)  # type: ignore[arg-type]
-    except DecodeError:
+    except (DecodeError, bounds.TooMuchWork):
         CASES["invalid"] += 1
         return None
     _rows_are_storable_shapes(batch)
