@@ -6,8 +6,10 @@ real and captured.
 Starts `ccotel serve` on a fresh data dir, runs the pinned Claude Code CLI three times
 (`claude -p`, against the local Anthropic API stub of the end-to-end tests), then the
 reports and a few typical mistakes, and writes what the terminal showed into both
-documents (the same blocks: only the prose is translated). The dashboard screenshot comes
-from scripts/dashboard_screenshot.py. Needs the pinned CLIs (scripts/install-test-tools.sh).
+documents (the same blocks: only the prose is translated). While that server still holds
+the three runs, it photographs its dashboard (English and Japanese) and one run's session
+page with scripts/dashboard_screenshot.py's shoot() and Debian's chromium. Needs the pinned
+CLIs (scripts/install-test-tools.sh); without chromium or playwright, pass --no-screenshot.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dashboard_screenshot
 
 from tests.e2e.anthropic_stub import AnthropicStub
 from tests.e2e.claude_cli import otel_env, run_claude
@@ -33,6 +36,11 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNS = (("basic", "print hello with bash"), ("bashfail", "run the failing command"),
         ("edit", "write a small file"))
 WIDTH = "80"
+# The pictures, named as the documents link them; the range fits a few minutes of data.
+DASHBOARD, DASHBOARD_JA, SESSION = ("first-hour-dashboard.png", "first-hour-dashboard-ja.png",
+                                    "first-hour-session.png")
+RANGE = "from=now-15m&to=now"
+SHOWN_RUN = "bashfail"  # the session page of the run whose tool call failed
 
 
 def _ccotel(args: list[str], data: Path, *, columns: str = WIDTH,
@@ -63,8 +71,27 @@ def _wait(data: Path, requests: int, timeout: float = 30) -> None:
     raise SystemExit(f"the runs' {requests} requests did not arrive within {timeout}s")
 
 
-def capture(tmp: Path) -> dict[str, str]:
-    """Every step's terminal output, by name."""
+def screenshots(base: str, session_id: str, out: Path) -> None:
+    """The dashboard (English and Japanese) and one session's page, from the running server
+    that holds the walkthrough's runs: viewport pictures, not full pages."""
+    import shutil
+
+    from dashboard_screenshot import ARGS, READY, SESSION_READY, shoot
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        try:
+            for name, extra in ((DASHBOARD, ""), (DASHBOARD_JA, "&lang=ja")):
+                shoot(browser, f"{base}/?{RANGE}{extra}", 1280, out / name, READY, False)
+            shoot(browser, f"{base}/sessions/{session_id}?{RANGE}", 1280, out / SESSION,
+                  SESSION_READY, False)
+        finally:
+            browser.close()
+
+
+def capture(tmp: Path, shots: Path | None) -> dict[str, str]:
+    """Every step's terminal output, by name; with `shots`, the pictures go there."""
     data = tmp / "data"
     steps: dict[str, str] = {}
     serve = subprocess.Popen(
@@ -85,12 +112,14 @@ def capture(tmp: Path) -> dict[str, str]:
         env = otel_env("grpc", ports["grpc_port"])
         requests = 0
         results = []
+        sessions: dict[str, str] = {}
         for scenario, prompt in RUNS:
             home, cwd = tmp / f"home-{scenario}", tmp / f"project-{scenario}"
             cwd.mkdir()
             with AnthropicStub(scenario) as stub:
                 r = run_claude(prompt, stub_url=stub.url, home=home, cwd=cwd, otel_env=env)
             requests += r["num_turns"]
+            sessions[scenario] = r["session_id"]
             results.append(f"$ claude -p {json.dumps(prompt)} --output-format json\n"
                            + json.dumps({k: r[k] for k in ("session_id", "num_turns",
                                                              "total_cost_usd")}
@@ -100,6 +129,8 @@ def capture(tmp: Path) -> dict[str, str]:
                                             "cache_creation_input_tokens")}}))
         steps["claude"] = "\n\n".join(results)
         _wait(data, requests)
+        if shots is not None:
+            screenshots(f"http://127.0.0.1:{ports['ui_port']}", sessions[SHOWN_RUN], shots)
         for name, args in (("summary", ["report", "summary"]),
                            ("daily", ["report", "daily"]),
                            ("session", ["report", "session"]),
@@ -124,16 +155,6 @@ def capture(tmp: Path) -> dict[str, str]:
         serve.send_signal(signal.SIGTERM)
         serve.wait(30)
     return steps
-
-
-def screenshot(out: Path) -> bool:
-    """The dashboard, by scripts/dashboard_screenshot.py (its own data); False if it can't."""
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "dashboard_screenshot.py"),
-                           "--out", str(out), "--range", "now-1d", "--users", "1",
-                           "--days", "1"], check=False, capture_output=True, text=True)
-    if proc.returncode:
-        print(f"no screenshot: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
-    return proc.returncode == 0
 
 
 EN = """# The first hour with ccotel
@@ -166,11 +187,16 @@ Code's own totals, as it printed them:
 
 ## 3. The dashboard
 
-Open the dashboard address from step 1. The screenshot below is made by
-`scripts/dashboard_screenshot.py`, which fills a store of its own with `ccotel demo` data
-(one user, one day), so its numbers are not the three runs above:
+Open the dashboard address from step 1 and pick the last 15 minutes: the three runs are
+there, with their sessions and cost (this picture is taken from the server above, while it
+holds them):
 
-{screenshot}
+{dashboard}
+
+A session's link opens its page: its requests, tool calls and cost. Here, the run whose
+command failed:
+
+{session_page}
 
 ## 4. The reports
 
@@ -260,12 +286,15 @@ Claude Code 自身が表示した合計は次のとおりです:
 
 ## 3. ダッシュボード
 
-手順 1 で表示されたダッシュボードのアドレスを開きます。下のスクリーンショットは
-`scripts/dashboard_screenshot.py` が撮ったもので、このスクリプトは `ccotel demo` のデータ
-(ユーザー 1 人、1 日分)を入れた専用のストアを使います。そのため数値は上の 3 回の実行とは
-異なります:
+手順 1 で表示されたダッシュボードのアドレスを開き、期間に直近 15 分を選びます。3 回の実行が
+セッションとコストとともに表示されます(上のサーバーに 3 回の実行が入った状態で撮影しました):
 
-{screenshot}
+{dashboard}
+
+セッションのリンクを開くと、そのセッションのページに、リクエスト、ツール呼び出し、コストが
+表示されます。ここではコマンドが失敗した実行のページです:
+
+{session_page}
 
 ## 4. レポート
 
@@ -331,14 +360,18 @@ def main() -> int:
     ap.add_argument("--no-screenshot", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="ccotel-first-hour-") as tmp:
-        steps = capture(Path(tmp))
-    shot = args.out / "first-hour-dashboard.png"
-    have = not args.no_screenshot and screenshot(shot)
-    for template, name, alt in ((EN, "first-hour.md", "The dashboard"),
-                                (JA, "first-hour.ja.md", "ダッシュボード")):
-        picture = (f"![{alt}](first-hour-dashboard.png)" if have or shot.exists()
-                   else "(screenshot: `python scripts/dashboard_screenshot.py`)")
-        (args.out / name).write_text(template.format(screenshot=picture, **steps))
+        steps = capture(Path(tmp), None if args.no_screenshot else args.out)
+    have = all((args.out / n).exists() for n in (DASHBOARD, DASHBOARD_JA, SESSION))
+    missing = "(screenshot: `python scripts/first_hour.py`)"
+    en = {"dashboard": f"![The dashboard, last 15 minutes]({DASHBOARD})",
+          "session_page": f"![The failed run's session page]({SESSION})"}
+    # The Japanese page is shown in Japanese; the English picture stays linked.
+    ja = {"dashboard": f"![ダッシュボード(直近 15 分)]({DASHBOARD_JA})\n\n"
+                       f"英語表示: [{DASHBOARD}]({DASHBOARD})",
+          "session_page": f"![失敗した実行のセッションページ]({SESSION})"}
+    for template, name, pictures in ((EN, "first-hour.md", en), (JA, "first-hour.ja.md", ja)):
+        shown = pictures if have else dict.fromkeys(pictures, missing)
+        (args.out / name).write_text(template.format(**shown, **steps))
         print(args.out / name)
     return 0
 
