@@ -87,6 +87,17 @@ def test_api_key_user_gets_ccotel_block(server: Server) -> None:
     assert five["cost_per_hour"] == pytest.approx(1.2)
     assert five["projected_cost_usd"] > 0.6
 
+    # Three requests within a minute say nothing about an hour: no burn rate and no
+    # projection (ccusage's rule would make $0.03 in 40 s into $2.70/h and $13 by the end).
+    send_requests(server.http, "frank@example.com", "s-frank",
+                  [(now - timedelta(seconds=s), 0.01) for s in (60, 40, 20)])
+    users = httpx.get(f"{server.ui}/api/v1/limits", timeout=30).json()["users"]
+    frank = next(u for u in users if u["user"] == "frank@example.com")
+    assert frank["five_hour"]["cost_usd"] == pytest.approx(0.03)
+    assert frank["five_hour"]["cost_per_hour"] is None
+    assert frank["five_hour"]["projected_cost_usd"] is None
+    assert frank["block"]["burnRate"] is None and frank["block"]["projection"] is None
+
 
 def test_statusline_user_without_telemetry(server: Server) -> None:
     now = utcnow()

@@ -98,6 +98,9 @@ def _requests(con: duckdb.DuckDBPyConnection, start: datetime, now: datetime,
     return out
 
 
+MIN_BURN_SPAN = timedelta(minutes=5)  # requests spread over less give no burn rate
+
+
 def block_of(rows: list[tuple[Any, ...]], now: datetime) -> dict[str, Any] | None:
     """The active block of (ts, model, input, output, cache_creation, cache_read, cost,
     session_id) rows sorted by ts, as `block_json` gives it, plus its end in epoch
@@ -109,7 +112,12 @@ def block_of(rows: list[tuple[Any, ...]], now: datetime) -> dict[str, Any] | Non
     last = block_json(blocks[-1], now)
     if not last["isActive"]:
         return None
-    last["end_epoch"] = _epoch(blocks[-1].end)
+    b = blocks[-1]
+    if b.first is not None and b.last is not None and b.last - b.first < MIN_BURN_SPAN:
+        # A few seconds of requests say nothing about an hour: ccusage would project a
+        # burst of three requests to thousands of dollars. No rate until there is a span.
+        last["burnRate"] = last["projection"] = None
+    last["end_epoch"] = _epoch(b.end)
     inside = [r for r in rows if r[0] >= blocks[-1].start]
     last["sessions"] = len({r[7] for r in inside})
     last["activeSessions"] = len({r[7] for r in inside if now - r[0] <= ACTIVE})

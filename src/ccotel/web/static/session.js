@@ -103,6 +103,23 @@ function describe(sp, ctx) {
   return { cls: sp.status_code === 2 ? "error" : "", kind: type, text: sp.status_message || "" };
 }
 
+// A step of the story told by an event (no traces): a request with its model, tokens and
+// exact cost, a tool with its outcome, a decision; anything else is an error.
+function eventStep(e) {
+  const a = A(e);
+  if (e.event === "tool_decision") {
+    return { cls: "decision event", kind: `${t("story.decision")}: ${a.tool_name || ""}`, text: e.summary || "" };
+  }
+  if (e.event === "api_request") {
+    const cost = a.cost_usd !== undefined ? fmt.usd(Number(a.cost_usd)) : "";
+    return { cls: "llm event", kind: t("story.request"), text: [a.model, tokens(a), cost].filter(Boolean).join(" · ") };
+  }
+  if (e.event === "tool_result" && !(a.success === false || a.success === "false")) {
+    return { cls: "tool event", kind: a.tool_name || t("story.tool"), text: [toolDetail(a), outcome(a.success)].filter(Boolean).join(" · ") };
+  }
+  return { cls: "error event", kind: `${t("story.error")}: ${e.event}`, text: e.summary || "" };
+}
+
 // An event that belongs in the story where it happened: errors and decisions.
 function placed(e) {
   return e.event === "api_error" || e.event === "api_retries_exhausted" || e.event === "tool_decision" ||
@@ -157,13 +174,12 @@ function interaction({ t0, t1, prompt, promptLength, spans, events, rel, ctx, co
   walk("", 0);
   for (const e of events) {
     const at = Date.parse(e.time);
-    const error = e.event !== "tool_decision";
-    items.push({ at, depth: 0, ...pos(at, at), cls: error ? "error event" : "decision event",
-      kind: error ? `${t("story.error")}: ${e.event}` : `${t("story.decision")}: ${A(e).tool_name || ""}`,
-      text: e.summary || "", dur: "", attrs: A(e), data: { event: e.event } });
+    items.push({ at, depth: 0, ...pos(at, at), ...eventStep(e), dur: "", attrs: A(e),
+      data: { event: e.event } });
   }
   items.sort((a, b) => a.at - b.at);
-  const known = prompt !== undefined && prompt !== null;
+  // Claude Code sends "<REDACTED>" when prompts are not logged (OTEL_LOG_USER_PROMPTS unset).
+  const known = prompt !== undefined && prompt !== null && prompt !== "<REDACTED>";
   const text = known ? prompt : promptLength !== undefined && promptLength !== null
     ? t("story.prompt_length", { n: promptLength }) : t("story.prompt");
   const head = el("summary", { class: "story-head" },
