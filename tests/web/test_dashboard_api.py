@@ -214,13 +214,16 @@ def test_live_tail_returns_only_what_arrived_after_the_cursor(tmp_path: Path) ->
     con = schema.connect(tmp_path)
     try:
         c = TestClient(build_app(WebContext(con.cursor)))
-        first = c.get("/api/v1/logs", params={"from": "now-1h"}).json()
-        again = c.get("/api/v1/logs", params={"from": "now-1h", "after": first["cursor"]}).json()
+        # The hour before NOW, fixed: NOW is taken when the module loads, minutes earlier
+        # in a full run, so "now-1h" would drift past the late event below.
+        since = str(int((NOW - timedelta(hours=1)).replace(tzinfo=UTC).timestamp() * 1000))
+        first = c.get("/api/v1/logs", params={"from": since}).json()
+        again = c.get("/api/v1/logs", params={"from": since, "after": first["cursor"]}).json()
         assert again["events"] == [] and again["cursor"] == first["cursor"]
         late = known.logs(known.BOB, [known.event(NOW - timedelta(minutes=50), known.BOB, "s9",
                                                   0, "user_prompt", prompt="late arrival")])
         Writer(con).write_now(decode_request("logs", json.dumps(late).encode(), "json"))
-        tail = c.get("/api/v1/logs", params={"from": "now-1h", "after": first["cursor"]}).json()
+        tail = c.get("/api/v1/logs", params={"from": since, "after": first["cursor"]}).json()
         # Older than the newest shown, yet found: the cursor counts arrivals, not times.
         assert [e["summary"] for e in tail["events"]] == ["late arrival"]
         assert int(tail["cursor"]) > int(first["cursor"])
