@@ -107,3 +107,23 @@ def test_the_import_says_how_many_sessions_got_a_repo(tmp_path: Path) -> None:
     corpus = _transcripts(tmp_path, places)
     out = cli("import", str(corpus.root), "--data-dir", str(tmp_path / "data"))
     assert "4 sessions' repo and branch recorded" in out.stdout
+
+
+def test_watched_transcripts_get_their_repo_too(tmp_path: Path) -> None:
+    """`serve --watch-transcripts` imports through the same code, and records the same."""
+    import time
+
+    places = _checkouts(tmp_path)
+    corpus = _transcripts(tmp_path, places)
+    repos, branches = _expected(corpus, places)
+    data = tmp_path / "data"
+    env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude"), "HOME": str(tmp_path / "home")}
+    server = start_server(data, "--watch-transcripts", env=env)
+    try:
+        deadline = time.monotonic() + 20
+        while (server.summary()["requests"] != len(corpus.truth.requests)
+               and time.monotonic() < deadline):
+            time.sleep(0.2)
+    finally:
+        server.stop()
+    assert _got(data)[:2] == (dict(repos), dict(branches))
