@@ -284,7 +284,7 @@ def options(*names: str, overrides: dict[str, dict[str, Any]] | None = None
     (e.g. a read-only command's data dir is not created)."""
     chosen = ([*SETTINGS, *DEBUG_SETTINGS] if not names
               else [s for s in _BY_NAME.values() if s.name in names])
-    unknown = set(names) - set(_BY_NAME) - {"config"}
+    unknown = set(names) - set(_BY_NAME)
     if unknown:
         raise ValueError(f"no such settings: {sorted(unknown)}")
 
