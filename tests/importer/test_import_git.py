@@ -127,3 +127,28 @@ def test_watched_transcripts_get_their_repo_too(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert _got(data)[:2] == (dict(repos), dict(branches))
+
+
+def test_retention_keeps_the_repo_of_imported_history(tmp_path: Path) -> None:
+    """Imported history outlives retention, and so does what names its repo; the git
+    record of a telemetry session goes with its telemetry."""
+    from ccotel.store import schema
+    from ccotel.store.writer import Writer
+    from tests.importer.gitrecord_helpers import telemetry_session_with_git
+
+    places = _checkouts(tmp_path)
+    corpus = _transcripts(tmp_path, places)
+    repos, branches = _expected(corpus, places)
+    data = tmp_path / "data"
+    cli_json("import", str(corpus.root), "--data-dir", str(data))
+    telemetry_session_with_git(data, "s-telemetry")
+    con = schema.connect(data)
+    try:
+        w = Writer(con, retention=timedelta(days=30))
+        removed = w.apply_retention(now=datetime.now(UTC) + timedelta(days=90))
+        left = con.execute("SELECT count(*) FROM events WHERE session_id = 's-telemetry'"
+                           ).fetchone()
+    finally:
+        con.close()
+    assert removed == 2 and left == (0,)  # its request and its git record
+    assert _got(data)[:2] == (dict(repos), dict(branches))
