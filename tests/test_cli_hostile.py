@@ -24,6 +24,7 @@ from ccotel.cli import main
 from ccotel.settings import (
     DEBUG_SETTINGS,
     SETTINGS,
+    ConfigFile,
     DataDir,
     Duration,
     MemorySize,
@@ -78,6 +79,9 @@ def invalid_values(p: click.Parameter, tmp: Path) -> list[str] | None:
         return ["passwords", "prompts,nope"]
     if isinstance(t, DataDir):
         return [str(a_file), "", *(["/proc/nope/deeper"] if t.create else [])]
+    if isinstance(t, ConfigFile):  # a_file is not TOML
+        return [*([str(tmp / "missing.toml")] if t.must_exist else []), str(tmp), str(a_file),
+                ""]
     if isinstance(t, PemFile):
         return [str(tmp / "missing.pem"), str(tmp), str(a_file), ""]
     if isinstance(t, click.Path):

@@ -4,9 +4,12 @@ help.
 `SETTINGS` (and the hidden `DEBUG_SETTINGS`) is the table. `options(...)` turns entries into
 click options for any command (`serve` takes them all; `import`, `report`, `demo` take the
 few they use), each checked by its type as it is parsed, so that a bad value is a usage
-error naming the option (or the environment variable it came from). `Settings` carries
-the parsed values to the server; its defaults are the table's. The docs test checks each
-entry is documented.
+error naming the option (or the environment variable it came from). The config file
+(`config.toml` in the user config dir, `--config`, `CCOTEL_CONFIG`) gives the same settings,
+by option name, below the command line and the environment: it becomes click's
+`default_map`, so its values pass the same types, and a bad one names the file and key.
+`Settings` carries the parsed values to the server; its defaults are the table's. The docs
+test checks each entry is documented.
 
 To add a setting: one `Setting(...)` line in `SETTINGS` (or `DEBUG_SETTINGS`) and one field
 in `Settings`, whose default is `_DEFAULTS[...]`.
@@ -258,21 +261,27 @@ def setting(name: str) -> Setting:
 
 
 class SettingOption(click.Option):
-    """A click option from the table: a bad value that came from the environment is
-    reported under the variable's name, since that is where the user must fix it."""
+    """A click option from the table: a bad value that came from the environment or the
+    config file is reported under the variable's name or the file and key, since that is
+    where the user must fix it."""
 
     def get_error_hint(self, ctx: click.Context | None) -> str:
-        if (ctx is not None and self.name is not None and isinstance(self.envvar, str)
-                and ctx.get_parameter_source(self.name) is ParameterSource.ENVIRONMENT):
+        source = (ctx.get_parameter_source(self.name)
+                  if ctx is not None and self.name is not None else None)
+        if source is ParameterSource.ENVIRONMENT and isinstance(self.envvar, str):
             return f"environment variable {self.envvar}"
+        if source is ParameterSource.DEFAULT_MAP and ctx is not None:
+            return f"key '{self.name.replace('_', '-')}' in {ctx.meta.get(_CONFIG_META)}"
         return super().get_error_hint(ctx)
 
 
 def options(*names: str, overrides: dict[str, dict[str, Any]] | None = None
             ) -> Callable[[Any], Any]:
     """Click options for the named settings (every one, debug ones hidden, when none are
-    named), each with its env var. `overrides` changes, per setting name, what a command
-    needs changed (e.g. a read-only command's data dir is not created)."""
+    named), each with its env var, and `--config`: the config file that gives the named
+    settings their values when neither the command line nor the environment does.
+    `overrides` changes, per setting name (or "config"), what a command needs changed
+    (e.g. a read-only command's data dir is not created)."""
     chosen = ([*SETTINGS, *DEBUG_SETTINGS] if not names
               else [s for s in _BY_NAME.values() if s.name in names])
     unknown = set(names) - set(_BY_NAME)
@@ -282,7 +291,7 @@ def options(*names: str, overrides: dict[str, dict[str, Any]] | None = None
     def decorate(fn: Any) -> Any:
         for s in reversed(chosen):
             fn = _option(s, **(overrides or {}).get(s.name, {}))(fn)
-        return fn
+        return _config_option(**(overrides or {}).get("config", {}))(fn)
 
     return decorate
 
@@ -310,6 +319,168 @@ class _Lines(click.types.StringParamType):
     """Free text, one value per line when read from an environment variable."""
 
     envvar_list_splitter = "\n"
+
+
+# -- the config file: the same settings, below the command line and the environment ------
+
+CONFIG_ENV = "CCOTEL_CONFIG"
+CONFIG_MAX_BYTES = 1 << 20  # a config file is a few lines; anything larger is a mistake
+_CONFIG_META = "ccotel.config"
+
+
+def default_config_path() -> Path:
+    """`config.toml` in the user config dir (e.g. `~/.config/ccotel/config.toml`)."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("ccotel", appauthor=False)) / "config.toml"
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used, said in one line naming the file (and key)."""
+
+
+def _parse_config(path: Path) -> dict[str, Any]:
+    """The file's TOML table as written ({} when there is no file)."""
+    import tomllib
+
+    try:
+        with path.open("rb") as f:
+            data = f.read(CONFIG_MAX_BYTES + 1)
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > CONFIG_MAX_BYTES:
+        raise ConfigError(f"{path} is larger than {CONFIG_MAX_BYTES} bytes: not a config file")
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc})") from None
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The settings in a config file, by attribute name ({} when there is no file).
+
+    Keys are the settings' option names (`watch-transcripts = true`, `ui-port = 3031`,
+    `forward = ["https://..."]`); an unknown key or a value of the wrong kind (a table, a
+    list for a single value, text for a flag) is a `ConfigError`. The values themselves
+    are checked later by each option's click type, like those from the command line."""
+    values: dict[str, Any] = {}
+    for key, value in _parse_config(path).items():
+        s = _BY_NAME.get(key)
+        if s is None or s.hidden:
+            raise ConfigError(f"unknown key '{key}' in {path}: the keys are `ccotel serve`'s "
+                              "options without the dashes, e.g. watch-transcripts = true")
+        where = f"key '{key}' in {path}"
+        if s.type is bool:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where} must be true or false")
+        elif s.multiple:
+            value = [value] if isinstance(value, str) else value
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise ConfigError(f"{where} must be a string or a list of strings")
+        elif isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ConfigError(f"{where} must be a string or a number")
+        values[s.attr] = value
+    return values
+
+
+def write_config_key(path: Path, key: str, value: bool | None) -> bool:
+    """Set `key = value` in the config file (remove the key when `value` is None), keeping
+    every other line as written, comments too. False when the file already says so. The
+    file is replaced atomically, private (mode 0600: it may hold the token)."""
+    import os
+    import tomllib
+
+    if key not in _BY_NAME:
+        raise ValueError(f"no such setting: {key}")
+    read_config(path)  # refuse to edit a file that is not a valid config
+    before = _parse_config(path)
+    if before.get(key, None) is value or (value is None and key not in before):
+        return False
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    name = re.escape(key)
+    own_line = re.compile(rf"""\s*(?:{name}|"{name}"|'{name}')\s*=""")
+    lines = [line for line in text.splitlines(keepends=True) if not own_line.match(line)]
+    if value is not None:
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        lines.append(f"{key} = {'true' if value else 'false'}\n")
+    after = "".join(lines)
+    expected = {k: v for k, v in before.items() if k != key}
+    if value is not None:
+        expected[key] = value
+    if tomllib.loads(after) != expected:
+        raise ConfigError(f"cannot change '{key}' in {path} line by line: edit it by hand")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(after)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return True
+
+
+class ConfigFile(click.ParamType[Path]):
+    """`--config`: a config file path. With `must_exist`, a file named on the command line
+    or in CCOTEL_CONFIG must be there (the default path need not be)."""
+
+    name = "file"
+
+    def __init__(self, must_exist: bool = True) -> None:
+        self.must_exist = must_exist
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Path:
+        text = os.fsdecode(value) if not isinstance(value, str | Path) else str(value)
+        if not text.strip() or "\x00" in text:
+            self.fail("give the path of a TOML file", param, ctx)
+        path = Path(text).expanduser()
+        if path.is_dir():
+            self.fail(f"{text} is a directory, not a config file", param, ctx)
+        if self.must_exist and not path.exists():
+            self.fail(f"{text} does not exist", param, ctx)
+        return path
+
+
+def _load_config(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """Eager: read the config file before the other options, as their `default_map`
+    (click then takes the command line, the environment, this file, the default, in
+    that order); the file's path stays in `ctx.meta` for `config_path()`."""
+    path = value or default_config_path()
+    try:
+        values = read_config(path)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+    ctx.meta[_CONFIG_META] = path
+    mine = {p.name for p in ctx.command.params if isinstance(p, SettingOption)}
+    ctx.default_map = {**(ctx.default_map or {}),
+                       **{k: v for k, v in values.items() if k in mine}}
+
+
+def config_path(ctx: click.Context) -> Path:
+    """The config file the running command read (or would have: it may not exist)."""
+    path = ctx.meta.get(_CONFIG_META)
+    return path if isinstance(path, Path) else default_config_path()
+
+
+def _config_option(**override: Any) -> Callable[[Any], Any]:
+    kwargs: dict[str, Any] = {
+        "type": ConfigFile(), "envvar": CONFIG_ENV, "cls": SettingOption, "is_eager": True,
+        "expose_value": False, "callback": _load_config,
+        "help": "Config file: settings (option names without dashes) for what neither the "
+                "command line nor the environment sets [default: config.toml in the user "
+                f"config dir] [env: {CONFIG_ENV}]"}
+    kwargs.update(override)
+    return click.option("--config", **kwargs)
 
 
 # -- the values, for the server ------------------------------------------------------------

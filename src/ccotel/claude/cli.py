@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ccotel.claude import statusline as sl
-from ccotel.settings import DataDir, options
+from ccotel.settings import ConfigFile, DataDir, options
 
 _SERVER_OPTIONS = (
     click.option("--url", envvar="CCOTEL_URL",
@@ -73,13 +73,19 @@ def setup_group() -> None:
 @click.option("--url", envvar="CCOTEL_URL",
               help="Dashboard URL of a ccotel server on another machine, for the statusline "
                    "and hook (the OTLP endpoint follows --host) [env: CCOTEL_URL].")
-@options("host", "grpc-port", "http-port", "token", "tls-cert", "data-dir")
+@click.option("--watch-transcripts", is_flag=True,
+              help="Also write 'watch-transcripts = true' into ccotel's config file, so that "
+                   "`ccotel serve` keeps Claude Code's transcripts as they are written.")
+@options("host", "grpc-port", "http-port", "token", "tls-cert", "data-dir",
+         overrides={"config": {"type": ConfigFile(must_exist=False)}})
 def setup_claude(scope: str, project_dir: Path | None, dry_run: bool, undo: bool,
-                 protocol: str, url: str | None, host: str, grpc_port: int, http_port: int,
-                 token: str | None, tls_cert: Path | None, data_dir: Path | None) -> None:
+                 protocol: str, url: str | None, watch_transcripts: bool, host: str,
+                 grpc_port: int, http_port: int, token: str | None, tls_cert: Path | None,
+                 data_dir: Path | None) -> None:
     """Write the telemetry env block, the statusLine command and ccotel's hooks into
     Claude Code's settings, merged with what is there (a backup is kept; run it again and
-    nothing changes; --undo takes it back out)."""
+    nothing changes; --undo takes it back out, and watch-transcripts out of the config
+    file)."""
     import shlex
 
     from ccotel.claude import setup
@@ -106,12 +112,38 @@ def setup_claude(scope: str, project_dir: Path | None, dry_run: bool, undo: bool
         if not diff:
             click.echo(f"{path}: already {'as before ccotel' if undo else 'set up'}; "
                        "nothing to change")
-            return
-        click.echo(diff, nl=False)
-        if dry_run:
-            click.echo("(dry run: nothing written)")
-            return
-        setup.write_settings(path, after)
+        else:
+            click.echo(diff, nl=False)
+            if dry_run:
+                click.echo("(dry run: nothing written)")
+            else:
+                setup.write_settings(path, after)
+                click.echo(f"wrote {path} (the original is kept in "
+                           f"{path.name}{setup.BACKUP_SUFFIX})")
     except setup.SetupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"wrote {path} (the original is kept in {path.name}{setup.BACKUP_SUFFIX})")
+    if watch_transcripts or undo:
+        _config_watch(None if undo else True, dry_run)
+
+
+def _config_watch(value: bool | None, dry_run: bool) -> None:
+    """Set (True) or remove (None) `watch-transcripts` in the config file this command
+    read, and say so."""
+    from ccotel.settings import ConfigError, config_path, read_config, write_config_key
+
+    path = config_path(click.get_current_context())
+    try:
+        present = "watch_transcripts" in read_config(path)
+        if dry_run:
+            if value or present:
+                click.echo(f"(dry run: would {'write' if value else 'remove'} "
+                           f"watch-transcripts in {path})")
+            return
+        if write_config_key(path, "watch-transcripts", value):
+            click.echo(f"wrote watch-transcripts = true into {path}: `ccotel serve` imports "
+                       "Claude Code's transcripts as they are written (restart a running "
+                       "server)" if value else f"removed watch-transcripts from {path}")
+        elif value:
+            click.echo(f"{path}: watch-transcripts = true already")
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None

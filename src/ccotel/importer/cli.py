@@ -142,6 +142,9 @@ def _print_report(r: Any, data_dir: Path, *, via_server: bool) -> None:
     if r.files_restarted:
         click.echo(f"  {r.files_restarted:,} files were truncated or replaced since the last "
                    "import: read again from the start")
+    if r.git_sessions:
+        click.echo(f"  {r.git_sessions:,} sessions' repo and branch recorded from their "
+                   "folders' git")
     if r.partial_lines:
         click.echo(f"  {r.partial_lines:,} files end in an unfinished line (being written?): "
                    "left for the next import")

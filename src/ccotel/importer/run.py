@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ccotel.claude.pricing import Pricer
 from ccotel.importer import files as tfiles
+from ccotel.importer import gitrecord
 from ccotel.importer.files import FileState, Plan
 from ccotel.importer.store import ChunkResult
 from ccotel.importer.transcript import (
@@ -41,6 +42,8 @@ class Sink(Protocol):
 
     def apply(self, rows: list[dict[str, Any]], files: list[FileState]) -> ChunkResult: ...
 
+    def record_git(self, session_id: str, facts: dict[str, str]) -> None: ...
+
 
 @dataclass
 class Malformed:
@@ -65,6 +68,7 @@ class ImportReport:
     malformed: list[Malformed] = field(default_factory=list)
     malformed_count: int = 0
     unpriced_models: list[str] = field(default_factory=list)
+    git_sessions: int = 0  # sessions whose repo and branch were recorded (gitrecord.py)
     stored: ChunkResult = field(default_factory=ChunkResult)
     seconds: float = 0.0
 
@@ -82,7 +86,8 @@ class ImportReport:
             "malformedLines": self.malformed_count,
             "malformed": [{"path": m.path, "offset": m.offset, "reason": m.reason}
                           for m in self.malformed],
-            "unpricedModels": self.unpriced_models, "seconds": round(self.seconds, 3),
+            "unpricedModels": self.unpriced_models, "gitSessions": self.git_sessions,
+            "seconds": round(self.seconds, 3),
         }
 
 
@@ -100,14 +105,18 @@ def run_import(plans: list[Plan], sink: Sink, *, report: ImportReport | None = N
                progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS,
                engine: Engine = "auto") -> ImportReport:
     """Import every planned file through `sink`: whole files in DuckDB when the sink is
-    the local store and there is enough of them, the rest line by line, chunk by chunk."""
+    the local store and there is enough of them, the rest line by line, chunk by chunk.
+    Then the repo and branch of each session read are recorded (`gitrecord.py`)."""
     started = time.perf_counter()
     rep = report or ImportReport()
+    places = gitrecord.Places()
     whole = [p for p in plans if p.start == 0]
     bulk = getattr(sink, "bulk", None)
     if bulk is not None and whole and engine != "python" and (
             engine == "duckdb" or sum(p.size for p in whole) >= BULK_MIN_BYTES):
         bulk(whole, rep, progress)
+        for sid, cwd, branch in sink.sessions_without_git():  # type: ignore[attr-defined]
+            places.put(sid, cwd, branch)
         plans = [p for p in plans if p.start != 0]
     pricer = Pricer()
     rows: list[dict[str, Any]] = []
@@ -143,6 +152,7 @@ def run_import(plans: list[Plan], sink: Sink, *, report: ImportReport | None = N
                         else:
                             rep.tool_uses += 1
                     rows.extend(parsed.rows)
+                    places.add(parsed.rows)
             elif not looks_like_json_object(line):
                 _malformed(rep, p.path, start_of_line, "not a JSON object")
             if len(rows) >= chunk_rows:
@@ -161,6 +171,7 @@ def run_import(plans: list[Plan], sink: Sink, *, report: ImportReport | None = N
         if len(touched) >= 1000:
             flush()
     flush()
+    rep.git_sessions += gitrecord.record(places, sink.record_git)
     rep.unpriced_models = sorted(set(rep.unpriced_models) | pricer.unpriced)
     rep.seconds = time.perf_counter() - started
     return rep
@@ -205,11 +216,22 @@ class LocalSink:
 
         return apply_chunk(self.writer, rows, files)
 
+    def record_git(self, session_id: str, facts: dict[str, str]) -> None:
+        self.writer.write_now(gitrecord.git_batch(session_id, facts))
+
     def bulk(self, plans: list[Plan], report: ImportReport,
              progress: Progress | None) -> None:
         from ccotel.importer.bulk import bulk_import
 
         bulk_import(self.con, plans, report, progress, rates=self._rates)
+
+    def sessions_without_git(self) -> list[tuple[str, str, str | None]]:
+        """Imported sessions with a folder and no repo recorded yet: what a bulk import
+        (rows never in Python) leaves to record."""
+        from ccotel.store.schema import sql
+
+        return [(r[0], r[1], r[2]) for r in
+                self.con.execute(sql("import_sessions_without_git")).fetchall()]
 
     def close(self) -> None:
         self.con.close()
@@ -241,6 +263,12 @@ class RemoteSink:
         body = {"rows": rows, "files": [f.as_dict() for f in files]}
         data = self._call("POST", "/api/v1/import/chunk", body)
         return ChunkResult(**data["result"])
+
+    def record_git(self, session_id: str, facts: dict[str, str]) -> None:
+        """What `ccotel hook` sends: `POST /api/v1/sessions/{id}/git`."""
+        from urllib.parse import quote
+
+        self._call("POST", f"/api/v1/sessions/{quote(session_id, safe='')}/git", facts)
 
     def close(self) -> None:
         self.client.close()

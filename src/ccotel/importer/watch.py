@@ -41,6 +41,11 @@ class WriterSink:
         with CHUNK_LOCK:
             return apply_chunk(self.writer, rows, files)
 
+    def record_git(self, session_id: str, facts: dict[str, str]) -> None:
+        from ccotel.importer.gitrecord import git_batch
+
+        self.writer.write_now(git_batch(session_id, facts))
+
 
 def _jsonl(change: Any, path: str) -> bool:
     return path.endswith(".jsonl")

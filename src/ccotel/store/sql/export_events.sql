@@ -4,6 +4,7 @@
 SELECT *
 FROM events
 WHERE ts >= $from AND ts < $to
+  AND event_name IS DISTINCT FROM 'ccotel.git'  -- a git record, not an event
   AND ($user IS NULL OR user_id = $user OR user_email = $user)
   AND ($session IS NULL OR session_id = $session)
   AND ($model IS NULL OR model = $model)

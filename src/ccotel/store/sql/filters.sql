@@ -10,8 +10,9 @@ WITH rows AS (
     SELECT user_id, user_email, model, session_id, terminal_type, service_version,
            app_version, 1, ts
     FROM events
-    WHERE ts >= $from AND ts < whole_hours_start($from, $to)
-       OR ts >= whole_hours_end($from, $to) AND ts < $to
+    WHERE (ts >= $from AND ts < whole_hours_start($from, $to)
+           OR ts >= whole_hours_end($from, $to) AND ts < $to)
+      AND event_name IS DISTINCT FROM 'ccotel.git'  -- a git record, not an event
     UNION ALL
     SELECT user_id, user_email, model, session_id, terminal_type, service_version,
            app_version, points, last_ts

@@ -8,7 +8,8 @@ SELECT rowid AS cursor
 FROM events
 WHERE ts >= $from AND ts < $to
   AND ($after IS NULL OR rowid > $after)
-  AND event_name IS DISTINCT FROM 'transcript_copy'  -- counted once, as telemetry
+  -- counted once, as telemetry; a git record names the repo, it is not an event
+  AND coalesce(event_name, '') NOT IN ('transcript_copy', 'ccotel.git')
   AND ($event IS NULL OR event_name = $event)
   AND ($text IS NULL OR contains(lower(concat_ws(' ', event_name, session_id, user_id,
         user_email, model, tool_name, request_id, prompt_id, error, error_type, body,

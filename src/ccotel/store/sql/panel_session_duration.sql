@@ -11,6 +11,7 @@ WITH spans AS (
     FROM events
     WHERE (ts >= $from AND ts < $rollup_from OR ts >= $rollup_to AND ts < $to)
       AND session_id IS NOT NULL
+      AND event_name IS DISTINCT FROM 'ccotel.git'  -- a git record, not an event
 )
 SELECT
     session_id,

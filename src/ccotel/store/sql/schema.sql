@@ -353,7 +353,9 @@ SELECT
         AS duration_ms_count,
     ts AS first_ts,
     ts AS last_ts
-FROM query_table(src);
+FROM query_table(src)
+-- A session's git record (store/attribution.py) names its repo; it is not an event.
+WHERE event_name IS DISTINCT FROM 'ccotel.git';
 
 CREATE OR REPLACE MACRO tool_calls_facts(src) AS TABLE
 SELECT
