@@ -70,7 +70,7 @@ REPORT = ("from", "to", "source")  # report.query.ReportQuery.params()
 QUERIES: dict[str, Named] = {
     # schema and shared macros (store/schema.py, store/attribution.py, importer/bulk.py)
     "schema": _script(),
-    "macros": _q(),
+    "macros": _script(),
     "attrib_macros": _script(),
     "import_bulk_macros": _script(),
     # dashboard panels (store/panels.py) and the summary (store/reader.py)

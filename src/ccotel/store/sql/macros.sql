@@ -13,3 +13,77 @@ CREATE OR REPLACE MACRO filters_match(f, user_id, user_email, session_id, termin
     AND (f.session IS NULL OR session_id = f.session)
     AND (f.terminal IS NULL OR terminal_type = f.terminal)
     AND (f.version IS NULL OR service_version = f.version OR app_version = f.version);
+
+-- The rows the cost and token numbers add up, for the range [t0, t1) whose whole hours
+-- [r0, r1) are read from the hourly rollups (queries.ranged() picks them; the rest comes
+-- from raw rows), under the filters `f` ($filters) and the model `m` ($model):
+-- - the API requests (`requests` > 0: exact per-request numbers from api_request events);
+-- - the cost and token metrics of the sessions that sent no api_request in the range
+--   (`requests` = 0), so that sessions exporting only metrics still count. Metrics
+--   without a session count only when the range has no request at all. Rollup rows of
+--   metrics known to sit beside api_requests of the same hour, session, user and model
+--   (with_requests) are never a fallback.
+-- Every token and cost panel, the top sessions and the summary read it.
+CREATE OR REPLACE MACRO usage_rows(t0, t1, r0, r1, f, m) AS TABLE
+WITH requests AS NOT MATERIALIZED (
+    SELECT hour AS ts, session_id, user_id, user_email, terminal_type, service_version,
+           app_version, model, requests, input_tokens, output_tokens, cache_read_tokens,
+           cache_creation_tokens, cost_usd, duration_ms_sum, duration_ms_count
+    FROM events_hourly
+    WHERE hour >= r0 AND hour < r1 AND requests > 0
+    UNION ALL
+    SELECT ts, session_id, user_id, user_email, terminal_type, service_version,
+           app_version, model, 1, input_tokens, output_tokens, cache_read_tokens,
+           cache_creation_tokens, cost_usd, duration_ms,
+           CASE WHEN duration_ms IS NOT NULL THEN 1 ELSE 0 END
+    FROM events
+    WHERE (ts >= t0 AND ts < r0 OR ts >= r1 AND ts < t1)
+      AND event_name = 'api_request'
+),
+candidates AS NOT MATERIALIZED (
+    SELECT hour AS ts, session_id, user_id, user_email, terminal_type, service_version,
+           app_version, model, input_tokens, output_tokens, cache_read_tokens,
+           cache_creation_tokens, cost_usd
+    FROM points_hourly
+    WHERE hour >= r0 AND hour < r1 AND usage_points > 0 AND NOT with_requests
+    UNION ALL
+    SELECT ts, session_id, user_id, user_email, terminal_type, service_version,
+           app_version, model,
+           CASE WHEN metric_name = 'claude_code.token.usage' AND type = 'input' THEN value END,
+           CASE WHEN metric_name = 'claude_code.token.usage' AND type = 'output' THEN value END,
+           CASE WHEN metric_name = 'claude_code.token.usage' AND type = 'cacheRead'
+                THEN value END,
+           CASE WHEN metric_name = 'claude_code.token.usage' AND type = 'cacheCreation'
+                THEN value END,
+           CASE WHEN metric_name = 'claude_code.cost.usage' THEN metric_decimal(value) END
+    FROM points
+    WHERE (ts >= t0 AND ts < r0 OR ts >= r1 AND ts < t1)
+      AND metric_name IN ('claude_code.token.usage', 'claude_code.cost.usage')
+),
+ev AS (
+    SELECT * FROM requests
+    WHERE filters_match(f, user_id, user_email, session_id, terminal_type, service_version,
+                        app_version)
+      AND (m IS NULL OR model = m)
+),
+metrics AS (
+    SELECT * FROM candidates
+    WHERE filters_match(f, user_id, user_email, session_id, terminal_type, service_version,
+                        app_version)
+      AND (m IS NULL OR model = m)
+)
+SELECT ts, session_id, user_id, user_email, model, requests, input_tokens, output_tokens,
+       cache_read_tokens, cache_creation_tokens, cost_usd, duration_ms_sum,
+       duration_ms_count
+FROM ev
+UNION ALL
+SELECT mt.ts, mt.session_id, mt.user_id, mt.user_email, mt.model, 0, mt.input_tokens,
+       mt.output_tokens, mt.cache_read_tokens, mt.cache_creation_tokens, mt.cost_usd, NULL,
+       0
+FROM metrics mt
+-- A NULL session matches nothing here, so metrics without a session are kept, unless
+-- the range has request events at all.
+ANTI JOIN (SELECT DISTINCT session_id FROM ev
+           WHERE session_id IN (SELECT session_id FROM metrics)) r
+    ON r.session_id = mt.session_id
+WHERE mt.session_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM ev);
