@@ -87,3 +87,39 @@ ANTI JOIN (SELECT DISTINCT session_id FROM ev
            WHERE session_id IN (SELECT session_id FROM metrics)) r
     ON r.session_id = mt.session_id
 WHERE mt.session_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM ev);
+
+-- The API requests a report counts in [t0, t1) (a NULL end: unbounded) from source `src`
+-- ('all', 'telemetry' or 'transcript'): a request known from telemetry and from a
+-- transcript counts once, as telemetry ('transcript' means: known only from transcripts).
+-- Every column of `events`, and `model_name`: the model, `-fast` added in fast mode.
+CREATE OR REPLACE MACRO report_requests(t0, t1, src) AS TABLE
+WITH telemetry_requests AS (
+    SELECT DISTINCT request_id FROM events
+    WHERE source = 'telemetry' AND event_name = 'api_request' AND request_id IS NOT NULL
+)
+SELECT e.*, CASE WHEN e.speed = 'fast' THEN e.model || '-fast' ELSE e.model END AS model_name
+FROM events e
+WHERE e.event_name = 'api_request'
+  AND (t0 IS NULL OR e.ts >= t0)
+  AND (t1 IS NULL OR e.ts < t1)
+  AND (src = 'all' OR e.source = src)
+  AND (e.source = 'telemetry'
+       OR e.request_id IS NULL
+       OR e.request_id NOT IN (SELECT request_id FROM telemetry_requests));
+
+-- The project (the cwd Claude Code ran in) of each session with a transcript: telemetry
+-- carries none, so a telemetry session takes its transcript's.
+CREATE OR REPLACE MACRO transcript_projects() AS TABLE
+SELECT session_id, arg_max(project, ts) AS project
+FROM events
+WHERE source = 'transcript' AND project IS NOT NULL AND session_id IS NOT NULL
+GROUP BY session_id;
+
+-- The model filter `m` ($model) on a row that may have no model (tool calls, commits,
+-- active time): such a row counts for the sessions that used the model in the range
+-- (sessions_using_model; the range [t0, t1), its whole hours [r0, r1) from rollups).
+-- Parameters are not named like columns: inside a macro a parameter hides a column.
+CREATE OR REPLACE MACRO model_match(m, row_model, row_session, t0, t1, r0, r1) AS
+    m IS NULL OR row_model = m
+    OR (row_model IS NULL AND row_session IN (
+          SELECT session_id FROM sessions_using_model(m, t0, t1, r0, r1)));

@@ -21,9 +21,6 @@ SELECT
 FROM calls
 WHERE filters_match($filters, user_id, user_email, session_id, terminal_type,
                     service_version, app_version)
-  AND ($model IS NULL OR model = $model
-       OR (model IS NULL AND session_id IN (
-             SELECT session_id
-             FROM sessions_using_model($model, $from, $to, $rollup_from, $rollup_to))))
+  AND model_match($model, model, session_id, $from, $to, $rollup_from, $rollup_to)
 GROUP BY ALL
 ORDER BY n DESC, key
