@@ -82,6 +82,7 @@ def test_the_catalogue_has_the_seed_titles_and_a_function_per_panel(client: Test
         assert p["endpoint"] == f"/api/v1/panels/{p['id']}"
         assert p["id"] in panel_data.DATA
         assert {"title", "kind", "unit", "width", "height", "fixed_range"} <= set(p)
+    assert set(panel_data.DATA) == set(PANELS_BY_ID)  # no function without a panel
     assert PANELS_BY_ID["total_tokens_last_hour"].fixed_range == "1h"
 
 
