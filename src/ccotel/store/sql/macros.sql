@@ -123,3 +123,20 @@ CREATE OR REPLACE MACRO model_match(m, row_model, row_session, t0, t1, r0, r1) A
     m IS NULL OR row_model = m
     OR (row_model IS NULL AND row_session IN (
           SELECT session_id FROM sessions_using_model(m, t0, t1, r0, r1)));
+
+-- The Claude Code Logs panel's events in [t0, t1) (rowid as `cursor`, with what sorting
+-- and the model filter need): stored after the cursor `after` (NULL: any), named `ev`
+-- (NULL: any), containing the text `txt` (NULL: any), under the filters `f` (the model
+-- filter is the caller's). Copies of telemetry requests are counted once, as telemetry.
+CREATE OR REPLACE MACRO log_rows(t0, t1, after, ev, txt, f) AS TABLE
+SELECT rowid AS cursor, ts, model, session_id
+FROM events
+WHERE ts >= t0 AND ts < t1
+  AND (after IS NULL OR rowid > after)
+  AND event_name IS DISTINCT FROM 'transcript_copy'
+  AND (ev IS NULL OR event_name = ev)
+  AND (txt IS NULL OR contains(lower(concat_ws(' ', event_name, session_id, user_id,
+        user_email, model, tool_name, request_id, prompt_id, error, error_type, body,
+        attributes::VARCHAR)), lower(txt)))
+  AND filters_match(f, user_id, user_email, session_id, terminal_type, service_version,
+                    app_version);
