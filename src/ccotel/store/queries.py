@@ -215,10 +215,11 @@ def text(name: str, **template: str) -> str:
 
 
 @cache
-def statements(name: str) -> tuple[tuple[str, frozenset[str]], ...]:
+def _statements(name: str, template: frozenset[tuple[str, str]] = frozenset()
+                ) -> tuple[tuple[str, frozenset[str]], ...]:
     """The statements of a script, each with the parameters it uses (DuckDB's parser)."""
     return tuple((s.query, frozenset(s.named_parameters))
-                 for s in duckdb.extract_statements(text(name)))
+                 for s in duckdb.extract_statements(text(name, **dict(template))))
 
 
 def check(name: str, params: Iterable[str]) -> None:
@@ -237,11 +238,17 @@ def _check(name: str, what: str, declared: frozenset[str], given: Iterable[str])
 def run(con: Cursor, name: str, /, **params: Any) -> Cursor:
     """Run `sql/<name>.sql` with exactly its declared parameters; the cursor holds the
     result (of the last statement, for a script)."""
+    return run_template(con, name, {}, **params)
+
+
+def run_template(con: Cursor, name: str, template: dict[str, str], /,
+                 **params: Any) -> Cursor:
+    """`run` for a template file: `template` fills its {placeholders} (`text`)."""
     spec = named(name)
     check(name, params)
     if not spec.script:
-        return con.execute(text(name), params)
-    for query, wanted in statements(name):
+        return con.execute(text(name, **template), params)
+    for query, wanted in _statements(name, frozenset(template.items())):
         con.execute(query, {k: params[k] for k in wanted})
     return con
 
