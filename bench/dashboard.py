@@ -24,11 +24,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ccotel import panel_data
 from ccotel.demo.generate import spec_for_events
 from ccotel.demo.load import write_bulk
 from ccotel.panels import PANELS
 from ccotel.query import Query
-from ccotel.store import panels, schema
+from ccotel.store import schema
 
 
 def p95(xs: list[float]) -> float:
@@ -72,11 +73,11 @@ def main() -> int:
         for view, q in views.items():
             results[view] = {}
             for p in PANELS:
-                panels.panel_data(cur, p.id, q)  # warm: first use reads from disk
+                panel_data.panel_data(cur, p.id, q)  # warm: first use reads from disk
                 times = []
                 for _ in range(args.runs):
                     t = time.perf_counter()
-                    panels.panel_data(cur, p.id, q)
+                    panel_data.panel_data(cur, p.id, q)
                     times.append((time.perf_counter() - t) * 1000)
                 results[view][p.id] = (statistics.median(times), p95(times))
         print(f"{'panel':<26} {'30d p50':>9} {'30d p95':>9} {'1h p50':>9} {'1h p95':>9}  (ms)")

@@ -1,7 +1,7 @@
 """One catalogue of dashboard panels, used by the web dashboard and the Grafana export.
 
-Each panel names the reader query that feeds it in the embedded dashboard (`query`,
-a function in `ccotel.store.panels` and the JSON endpoint `/api/v1/panels/<id>`); the
+Each panel names the data that feeds it in the embedded dashboard (`query`, its entry in
+`ccotel.panel_data.DATA` and the JSON endpoint `/api/v1/panels/<id>`); the
 Grafana export (`ccotel.stack`) takes title, unit, kind and layout from here and the
 PromQL/LogQL from `ccotel.stack.queries`, keyed by the same `id`, so the two never drift.
 
@@ -30,7 +30,7 @@ class Panel:
 
     @property
     def query(self) -> str:
-        """The function of `ccotel.store.panels` that computes this panel's data."""
+        """The entry of `ccotel.panel_data.DATA` that computes this panel's data."""
         return self.id
 
     @property

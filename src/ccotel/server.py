@@ -322,8 +322,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             web = auth.LocalHostOnly(web)
         metrics_routes: list[Any] = []
         # Extra endpoints beside ccotel's own /metrics (one line each).
-        from ccotel.claude import exposition  # /metrics/claude-code (the stack's names)
-        for extra in (exposition.routes,):
+        from ccotel.web import claude_metrics  # /metrics/claude-code (the stack's names)
+        for extra in (claude_metrics.routes,):
             metrics_routes.extend(extra(ctx))
         metrics_app: Any = Starlette(routes=[*metrics_routes, metrics.route()])
         if is_loopback(host):  # /metrics/claude-code has per-user labels: as for the web

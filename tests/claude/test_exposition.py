@@ -14,6 +14,7 @@ from ccotel.claude import exposition
 from ccotel.otlp.decode import decode_request
 from ccotel.store import schema
 from ccotel.store.writer import Writer
+from ccotel.web import claude_metrics
 from tests.conftest import capture_requests
 
 
@@ -92,11 +93,11 @@ class _Ctx:
 
 
 def test_route_needs_the_token_when_ccotel_has_one(store) -> None:  # type: ignore[no-untyped-def]
-    app = Starlette(routes=exposition.routes(_Ctx(store, "t0ken")))
+    app = Starlette(routes=claude_metrics.routes(_Ctx(store, "t0ken")))
     client = TestClient(app)
-    assert client.get(exposition.PATH).status_code == 401
-    resp = client.get(exposition.PATH, headers={"Authorization": "Bearer t0ken"})
+    assert client.get(claude_metrics.PATH).status_code == 401
+    resp = client.get(claude_metrics.PATH, headers={"Authorization": "Bearer t0ken"})
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/plain; version=0.0.4")
-    open_app = TestClient(Starlette(routes=exposition.routes(_Ctx(store, None))))
-    assert "claude_code_api_request_count_total" in open_app.get(exposition.PATH).text
+    open_app = TestClient(Starlette(routes=claude_metrics.routes(_Ctx(store, None))))
+    assert "claude_code_api_request_count_total" in open_app.get(claude_metrics.PATH).text

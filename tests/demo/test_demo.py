@@ -12,12 +12,13 @@ import pyarrow.compute as pc
 import pytest
 from click.testing import CliRunner
 
+from ccotel import panel_data
 from ccotel.cli import main
 from ccotel.demo import population as popn
 from ccotel.demo.generate import Spec, chunks, spec_for_events
 from ccotel.demo.load import fill_data_dir, send, write_bulk
 from ccotel.query import Query
-from ccotel.store import panels, reader, schema
+from ccotel.store import reader, schema
 
 END = datetime(2026, 11, 20, 12, 0, 0)  # in the past: every event is in "from 0 to now"
 SPEC = Spec(users=5, days=3, seed=3, end=END)
@@ -90,7 +91,7 @@ def test_fill_data_dir_goes_through_the_decoder(tmp_path: Path) -> None:
         s = reader.summary(con, q)
         assert s["requests"] == sum(
             pc.sum(pc.equal(c.events["event_name"], "api_request")).as_py() for c in chunks(SPEC))
-        assert s["cost_usd"] == pytest.approx(panels.total_cost(con, q)["value"])
+        assert s["cost_usd"] == pytest.approx(panel_data.total_cost(con, q)["value"])
         # Tool results arrive as the CLI sends them (strings) and are typed on the way in.
         assert con.execute("SELECT count(*) FROM events WHERE event_name = 'tool_result' "
                            "AND success IS NULL").fetchone()[0] == 0
@@ -104,7 +105,7 @@ def test_bulk_is_the_same_telemetry(tmp_path: Path) -> None:
         counts = write_bulk(con, SPEC)
         q = Query.parse({"from": "0", "to": "now"})
         assert counts.events == con.execute("SELECT count(*) FROM events").fetchone()[0]
-        assert panels.total_requests(con, q)["value"] == sum(
+        assert panel_data.total_requests(con, q)["value"] == sum(
             pc.sum(pc.equal(c.events["event_name"], "api_request")).as_py() for c in chunks(SPEC))
     finally:
         con.close()

@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from ccotel import panel_data
 from ccotel.otlp.decode import decode_request
 from ccotel.panels import PANELS
 from ccotel.query import Query
@@ -92,11 +93,11 @@ def assert_rollups_match_raw(con: duckdb.DuckDBPyConnection) -> None:
 
 def dashboard(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
     """Every panel's data and the summary for `q`."""
-    out: dict[str, Any] = {p.id: panels.panel_data(con, p.id, q)["data"]
+    out: dict[str, Any] = {p.id: panel_data.panel_data(con, p.id, q)["data"]
                            for p in PANELS if p.id not in NOW_DEPENDENT}
     out["summary"] = reader.summary(con, q)
     # The one-hour total as a range of its own, so that both reads see the same hour.
-    out["last_hour"] = panels._usage_total(con, q)
+    out["last_hour"] = panels.usage_total(con, q)
     return out
 
 

@@ -148,15 +148,6 @@ def test_whole_days_and_edges_pick_rollups_and_raw_rows() -> None:
         assert rollups.window(start, end, rolled) == (end, end)
 
 
-def test_the_sql_twin_of_the_window_agrees(demo: duckdb.DuckDBPyConnection) -> None:
-    for start, end in [(datetime(2026, 3, 1, 10, 15), datetime(2026, 3, 3, 8, 0, 0, 1)),
-                       (datetime(2026, 3, 1, 10), datetime(2026, 3, 1, 12)),
-                       (datetime(2026, 3, 1, 10, 15), datetime(2026, 3, 1, 11, 45))]:
-        got = demo.execute("SELECT whole_hours_start($s, $e), whole_hours_end($s, $e)",
-                           {"s": start, "e": end}).fetchone()
-        assert got == rollups.window(start, end, rollups.rolled_until(demo))
-
-
 def _store(tmp_path: Path) -> Writer:
     return Writer(schema.connect(tmp_path))
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from ccotel import panel_data
 from ccotel.panels import PANELS, PANELS_BY_ID
-from ccotel.store import panels as panel_store
 from ccotel.store import schema
 from ccotel.web.app import WebContext, build_app
 from tests.web import known
@@ -80,8 +80,9 @@ def test_the_catalogue_has_the_seed_titles_and_a_function_per_panel(client: Test
     assert [p["id"] for p in body["panels"]] == [p.id for p in PANELS]
     for p in body["panels"]:
         assert p["endpoint"] == f"/api/v1/panels/{p['id']}"
-        assert p["id"] in panel_store.FUNCTIONS
+        assert p["id"] in panel_data.DATA
         assert {"title", "kind", "unit", "width", "height", "fixed_range"} <= set(p)
+    assert set(panel_data.DATA) == set(PANELS_BY_ID)  # no function without a panel
     assert PANELS_BY_ID["total_tokens_last_hour"].fixed_range == "1h"
 
 

@@ -29,8 +29,7 @@ from ccotel.alerts.rules import (
     Spike,
     format_duration,
 )
-from ccotel.store import rollups
-from ccotel.store.schema import sql
+from ccotel.store import queries
 
 log = logging.getLogger("ccotel.alerts")
 
@@ -85,12 +84,12 @@ def findings(con: duckdb.DuckDBPyConnection, rule: Rule, rules: AlertRules,
     if isinstance(c, Spend):
         start = period_start(c.per, now)
         if c.by in ("team", "repo"):
-            rows = con.execute(sql("alerts_spend_attribute"), {
+            rows = queries.run(con, "alerts_spend_attribute", **{
                 "from": start, "to": now, "path": _json_path(rules.attributes[c.by]),
                 "over": c.over}).fetchall()
         else:
-            rfrom, rto = rollups.window(start, now, rollups.rolled_until(con))
-            rows = con.execute(sql("alerts_spend"), {
+            rfrom, rto = queries.window(con, start, now)
+            rows = queries.run(con, "alerts_spend", **{
                 "from": start, "to": now, "rollup_from": rfrom, "rollup_to": rto,
                 "by": c.by, "over": c.over}).fetchall()
         out = []
@@ -102,8 +101,8 @@ def findings(con: duckdb.DuckDBPyConnection, rule: Rule, rules: AlertRules,
                                                  f"${c.over} budget"))
         return out
     if isinstance(c, Spike):
-        rows = con.execute(sql("alerts_spike"), {"from": now - c.window, "to": now,
-                                                 "by": c.by}).fetchall()
+        rows = queries.run(con, "alerts_spike", **{"from": now - c.window, "to": now,
+                                                   "by": c.by}).fetchall()
         out = []
         for key, requests, errors, retries, refusals in rows:
             if c.of == "error_rate":
@@ -120,9 +119,9 @@ def findings(con: duckdb.DuckDBPyConnection, rule: Rule, rules: AlertRules,
                                                f"{window} (threshold {c.over:g})"))
         return out
     if isinstance(c, Silence):
-        rows = con.execute(sql("alerts_silence"), {
-            "by": c.by, "path": _json_path(rules.attributes["machine"]),
-            "seen_from": now - c.seen_within, "quiet_from": now - c.after}).fetchall()
+        rows = queries.run(
+            con, "alerts_silence", by=c.by, path=_json_path(rules.attributes["machine"]),
+            seen_from=now - c.seen_within, quiet_from=now - c.after).fetchall()
         return [Finding(key, (now - last).total_seconds() / 3600,
                         f"no Claude Code telemetry from {c.by} {key} since "
                         f"{last:%Y-%m-%d %H:%M} UTC, {_ago(now - last)} ago)")
@@ -172,7 +171,7 @@ def step(con: duckdb.DuckDBPyConnection, rules: AlertRules, now: datetime
     found = {rule.name: {f.key: f for f in findings(con, rule, rules, now)}
              for rule in rules.rules}
     by_name = {r.name: r for r in rules.rules}
-    state = {(row[0], row[1]): row for row in con.execute(sql("alerts_state")).fetchall()}
+    state = {(row[0], row[1]): row for row in queries.run(con, "alerts_state").fetchall()}
     out: list[Notification] = []
     con.execute("BEGIN TRANSACTION")
     try:
@@ -252,15 +251,11 @@ class Evaluator:
 
 
 def state_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    cur = con.execute(sql("alerts_state"))
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return queries.rows(con, "alerts_state")
 
 
 def history_rows(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, Any]]:
-    cur = con.execute(sql("alerts_history"), {"limit": limit})
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return queries.rows(con, "alerts_history", limit=limit)
 
 
 def next_period(per: str, now: datetime) -> datetime:
@@ -280,7 +275,7 @@ def prompt_check(con: duckdb.DuckDBPyConnection, rules: AlertRules, *, user: str
     blocks (`block: true`) and how it is lifted."""
     email = None
     if session and not user:
-        user, email = con.execute(sql("alerts_session_user"), {"session": session}).fetchone() \
+        user, email = queries.run(con, "alerts_session_user", session=session).fetchone() \
             or (None, None)
     by_name = {r.name: r for r in rules.rules}
     warn: list[dict[str, Any]] = []

@@ -1,10 +1,11 @@
 """Claude Code's metrics in Prometheus text format, as the compose stack's collector shows them.
 
-`ccotel serve` answers `GET /metrics/claude-code` on its metrics port with the same names
-and labels as the OpenTelemetry Collector 0.96 `prometheus` exporter configured by
-`ccotel stack init` (suffixes on, `resource_to_telemetry_conversion` on), so one Grafana
-dashboard works on either. Scrape it with `honor_labels: true`, as the stack does, so that
-`job="claude-code"` stays `job` instead of becoming `exported_job`.
+`ccotel serve` answers `GET /metrics/claude-code` on its metrics port
+(`web/claude_metrics.py`) with the same names and labels as the OpenTelemetry Collector
+0.96 `prometheus` exporter configured by `ccotel stack init` (suffixes on,
+`resource_to_telemetry_conversion` on), so one Grafana dashboard works on either. Scrape
+it with `honor_labels: true`, as the stack does, so that `job="claude-code"` stays `job`
+instead of becoming `exported_job`.
 
 Values are exact running totals: each series is the sum of the deltas stored for it (the
 store keeps every sum as deltas, whatever the temporality Claude Code used), and the event
@@ -22,15 +23,11 @@ from collections import defaultdict
 from typing import Any
 
 import duckdb
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 
-from ccotel.auth import client_address
 from ccotel.claude import catalogue
 from ccotel.claude.catalogue import EVENT_COUNTER_DEFAULT, EVENT_COUNTERS
+from ccotel.store import queries
 
-PATH = "/metrics/claude-code"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # The collector's unit -> suffix table (pkg/translator/prometheus), the entries that matter.
@@ -52,31 +49,10 @@ _POINT_ATTRS: dict[str, str] = {}
 for _attr, _col in catalogue.POINT_COLUMNS.items():
     _POINT_ATTRS.setdefault(_col, _attr)
 
-# A scrape sums deltas per series over one narrow column pair (tens of ms on millions of
-# points); the labels of a series never change (series_key digests them), so they are read
-# once per new series and cached (bench/exposition_bench.py measures both).
-TOTALS_SQL = """
-SELECT series_key, sum(value) AS total
-FROM points
-WHERE kind = 'sum' AND is_monotonic AND value IS NOT NULL
-GROUP BY series_key
-"""
-LABELS_SQL = f"""
-SELECT DISTINCT ON (series_key) series_key, metric_name, unit, description, resource,
-       attributes, {", ".join(_POINT_ATTRS)}
-FROM points
-WHERE series_key IN (SELECT unnest($keys))
-"""
-
-_EVENT_NAMES = ", ".join(f"'{event}'" for event, _ in EVENT_COUNTERS.values())
-EVENTS_SQL = f"""
-SELECT event_name, user_id, session_id, model, tool_name,
-       CASE WHEN success IS NULL THEN NULL WHEN success THEN 'true' ELSE 'false' END AS success,
-       resource, count(*) AS n
-FROM events
-WHERE event_name IN ({_EVENT_NAMES})
-GROUP BY ALL
-"""
+# A scrape sums deltas per series (exposition_totals.sql); the labels of a series never
+# change (series_key digests them), so they are read once per new series and cached
+# (bench/exposition_bench.py measures both).
+_EVENT_NAMES = [event for event, _ in EVENT_COUNTERS.values()]
 _EVENT_COLUMNS = {"user.id": "user_id", "session.id": "session_id", "model": "model",
                   "tool_name": "tool_name", "success": "success"}
 
@@ -190,7 +166,7 @@ class Exposition:
             _, series = families.setdefault(name, (help_text, defaultdict(float)))
             series[labels] += value
 
-        totals = con.execute(TOTALS_SQL).fetchall()
+        totals = queries.run(con, "exposition_totals").fetchall()
         missing = [key for key, _ in totals if key not in self._series]
         if missing:
             self._load_series(con, missing)
@@ -199,8 +175,7 @@ class Exposition:
             if meta is not None:  # None: rows deleted (retention) between the two reads
                 add(meta, float(value))
 
-        cur = con.execute(EVENTS_SQL)
-        for row in cur.fetchall():
+        for row in queries.run(con, "exposition_events", events=_EVENT_NAMES).fetchall():
             *group, n = row
             key = tuple(group)
             meta = self._events.get(key)
@@ -210,10 +185,7 @@ class Exposition:
         return families
 
     def _load_series(self, con: duckdb.DuckDBPyConnection, keys: list[str]) -> None:
-        cur = con.execute(LABELS_SQL, {"keys": keys})
-        cols = [d[0] for d in cur.description]
-        for row in cur.fetchall():
-            r = dict(zip(cols, row, strict=True))
+        for r in queries.rows(con, "exposition_labels", keys=keys):
             attrs = _json(r["attributes"])
             for col, attr in _POINT_ATTRS.items():
                 if r[col] is not None:
@@ -265,26 +237,3 @@ def _number(value: float) -> str:
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     return repr(value)
-
-
-def routes(ctx: Any) -> list[Route]:
-    """The endpoint on `ccotel serve`'s metrics port (wired in server.py). Labels carry
-    user ids, emails and sessions: it takes the same token as the API (`ctx.auth`)."""
-    exposition = Exposition()
-
-    async def claude_code_metrics(request: Request) -> Response:
-        verdict = ctx.auth.bearer(client_address(request.scope),
-                                  request.headers.get("authorization"))
-        if verdict.wait:
-            return PlainTextResponse(
-                f"too many wrong tokens from this address: try again in {verdict.wait} s\n",
-                status_code=429, headers={"Retry-After": str(verdict.wait)})
-        if not verdict.ok:
-            return PlainTextResponse(
-                "this ccotel needs its token: set `authorization: {credentials: <token>}` "
-                "in the scrape config\n", status_code=401,
-                headers={"WWW-Authenticate": "Bearer"})
-        text = await ctx.read(exposition.render)
-        return Response(text, media_type=CONTENT_TYPE)
-
-    return [Route(PATH, claude_code_metrics)]

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from ccotel.report.blocks import WINDOW, block_json, build_blocks
-from ccotel.store.schema import sql
+from ccotel.store import queries
 
 WINDOWS = {"five_hour": timedelta(hours=5), "seven_day": timedelta(days=7)}
 LOOKBACK = {"five_hour": timedelta(hours=1), "seven_day": timedelta(days=1)}
@@ -90,7 +90,7 @@ def _requests(con: duckdb.DuckDBPyConnection, start: datetime, now: datetime,
               account: str | None) -> dict[str, list[tuple[Any, ...]]]:
     """Requests since `start` per account: (ts, model, input, output, cache_creation,
     cache_read, cost, session_id) rows in time order."""
-    cur = con.execute(sql("limits_requests"), {
+    cur = queries.run(con, "limits_requests", **{
         "since": now - WINDOWS["seven_day"], "from": start, "now": now, "account": account})
     out: dict[str, list[tuple[Any, ...]]] = {}
     for row in cur.fetchall():
@@ -160,11 +160,8 @@ def accounts(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     """The ledger: one entry per account (only `user`'s when given), newest first."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
     since = now - WINDOWS["seven_day"]
-    cur = con.execute(sql("limits_snapshots"), {"since": since, "account": user})
-    names = [d[0] for d in cur.description]
     found: dict[str, _Account] = {}
-    for row in cur.fetchall():
-        r = dict(zip(names, row, strict=True))
+    for r in queries.rows(con, "limits_snapshots", since=since, account=user):
         found.setdefault(r["account"], _Account(r["account"])).rows.append(r)
     # Two windows back: the current block may have started up to 5 hours ago, and where
     # it started depends on the requests before it.
@@ -176,10 +173,10 @@ def accounts(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     if latest:
         windows = [{"account": a, "name": name, "start": r[f"{name}_resets_at"] - WINDOWS[name],
                     "end": r[f"{name}_resets_at"]} for (a, name), r in latest.items()]
-        costs = {(a, name): cost for a, name, cost, _n in con.execute(
-            sql("limits_window_costs"), {"windows": windows, "since": since,
-                                         "from": min(w["start"] for w in windows),
-                                         "now": now}).fetchall()}
+        costs = {(a, name): cost for a, name, cost, _n in queries.run(
+            con, "limits_window_costs", **{"windows": windows, "since": since,
+                                           "from": min(w["start"] for w in windows),
+                                           "now": now}).fetchall()}
     out = []
     for a in found.values():
         sessions = sorted({r["session_id"] for r in a.rows})
@@ -227,7 +224,7 @@ def account_cost(con: duckdb.DuckDBPyConnection, account: str, sessions: list[st
     rows = _requests(con, start, now, account).get(account)
     if rows:
         return round(sum(r[6] or 0.0 for r in rows), 6)
-    row = con.execute(sql("limits_snapshot_cost"), {
+    row = queries.run(con, "limits_snapshot_cost", **{
         "sessions": sessions, "from": start, "to": now + timedelta(seconds=1)}).fetchone()
     return round(float(row[0]) if row else 0.0, 6)
 
@@ -265,7 +262,7 @@ def account_of(con: duckdb.DuckDBPyConnection, session_id: str, host: str | None
     """The account a session's snapshots count under (the same rule as
     limits_accounts.sql)."""
     since = datetime.now(UTC).replace(tzinfo=None) - WINDOWS["seven_day"] - timedelta(days=1)
-    row = con.execute(sql("limits_account_of"), {"s": session_id, "since": since}).fetchone() \
+    row = queries.run(con, "limits_account_of", s=session_id, since=since).fetchone() \
         or (None, None, None)
     email, uuid, uid = row
     return email or uuid or hint or uid or f"host:{host or '?'}"

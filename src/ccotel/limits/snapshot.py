@@ -17,8 +17,8 @@ from typing import Any
 import duckdb
 
 from ccotel.claude.statusline import clip, snapshot_fields
+from ccotel.store import queries
 from ccotel.store.rows import Batch
-from ccotel.store.schema import sql
 
 MAX_BODY = 64 * 1024
 _EPOCH_MAX = 253402300799  # 9999-12-31
@@ -80,6 +80,6 @@ def insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> int:
     """Insert snapshot rows inside the writer's transaction, each replacing its session's
     snapshot of the same minute."""
     for r in rows:
-        con.execute(sql("limits_same_minute"), {"session_id": r["session_id"], "ts": r["ts"]})
-        con.execute(sql("limits_insert"), r)
+        queries.run(con, "limits_same_minute", session_id=r["session_id"], ts=r["ts"])
+        queries.run(con, "limits_insert", **r)
     return len(rows)

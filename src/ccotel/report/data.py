@@ -21,26 +21,11 @@ import duckdb
 
 from ccotel.report.blocks import block_json, build_blocks
 from ccotel.report.query import ReportQuery
-from ccotel.store import attribution
-from ccotel.store.schema import sql
+from ccotel.store import attribution, queries
 
 GRAINS = {"daily": "day", "weekly": "week", "monthly": "month"}
 # ccusage's per-report date key, kept beside `period` for scripts that read it.
 _LEGACY_KEY = {"daily": "date", "monthly": "month"}
-
-
-def _execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
-             ) -> duckdb.DuckDBPyConnection:
-    text = sql(name)
-    # DuckDB refuses parameters a statement does not use; pass each file only its own.
-    return con.execute(text, {k: v for k, v in params.items() if f"${k}" in text})
-
-
-def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
-          ) -> list[dict[str, Any]]:
-    cur = _execute(con, name, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -126,7 +111,7 @@ def _group_by(rows: list[dict[str, Any]], key: str) -> dict[Any, tuple[_Group, d
 
 def periods(con: duckdb.DuckDBPyConnection, q: ReportQuery, report: str) -> dict[str, Any]:
     """`daily`, `weekly` (ISO weeks, Monday first) or `monthly`."""
-    rows = _rows(con, "report_periods", {**q.params(), "grain": GRAINS[report]})
+    rows = queries.rows(con, "report_periods", **q.params(), tz=q.tz, grain=GRAINS[report])
     groups = _group_by(rows, "period")
     entries = []
     for period, (g, _r) in groups.items():
@@ -139,7 +124,7 @@ def periods(con: duckdb.DuckDBPyConnection, q: ReportQuery, report: str) -> dict
 
 def sessions(con: duckdb.DuckDBPyConnection, q: ReportQuery) -> dict[str, Any]:
     by_session: dict[str, list[dict[str, Any]]] = {}
-    for r in _rows(con, "report_sessions", q.params()):
+    for r in queries.rows(con, "report_sessions", **q.params()):
         by_session.setdefault(r["session_id"], []).append(r)
     entries = []
     groups = []
@@ -159,7 +144,7 @@ def sessions(con: duckdb.DuckDBPyConnection, q: ReportQuery) -> dict[str, Any]:
 
 
 def blocks(con: duckdb.DuckDBPyConnection, q: ReportQuery) -> dict[str, Any]:
-    cur = _execute(con, "report_block_entries", q.params())
+    cur = queries.run(con, "report_block_entries", **q.params())
 
     def rows() -> Any:
         while batch := cur.fetchmany(10_000):
@@ -171,7 +156,7 @@ def blocks(con: duckdb.DuckDBPyConnection, q: ReportQuery) -> dict[str, Any]:
 
 
 def models(con: duckdb.DuckDBPyConnection, q: ReportQuery) -> dict[str, Any]:
-    rows = _rows(con, "report_models", q.params())
+    rows = queries.rows(con, "report_models", **q.params())
     entries = []
     groups = []
     for r in rows:
@@ -194,7 +179,7 @@ def models(con: duckdb.DuckDBPyConnection, q: ReportQuery) -> dict[str, Any]:
 def _grouping_sets(con: duckdb.DuckDBPyConnection, q: ReportQuery, name: str, key: str,
                    out_key: str) -> dict[str, Any]:
     """Reports whose SQL returns a total row per group, then its per-model rows."""
-    rows = _rows(con, name, q.params())
+    rows = queries.rows(con, name, **q.params())
     entries: list[dict[str, Any]] = []
     groups: list[_Group] = []
     current: dict[str, Any] | None = None
@@ -222,7 +207,7 @@ def users(con: duckdb.DuckDBPyConnection, q: ReportQuery) -> dict[str, Any]:
 
 
 def tools(con: duckdb.DuckDBPyConnection, q: ReportQuery) -> dict[str, Any]:
-    rows = _rows(con, "report_tools", q.params())
+    rows = queries.rows(con, "report_tools", **q.params())
     entries = []
     for r in rows:
         ran = int(r["telemetry_calls"])
@@ -269,8 +254,8 @@ def attributed(con: duckdb.DuckDBPyConnection, q: ReportQuery, report: str) -> d
     sub = q.breakdown or "model"
     entries: list[dict[str, Any]] = []
     totals: dict[str, Any] = {}
-    for r in attribution.rows(con, "report_attribution", {**q.params(), "dim": dim,
-                                                           "sub": sub}):
+    for r in attribution.rows(con, "report_attribution", {
+            **q.params(), **q.attrib_filters(), "tz": q.tz, "dim": dim, "sub": sub}):
         if r["is_grand"]:
             totals = _attrib_fields(r)
             del totals["firstActivity"], totals["lastActivity"]
@@ -300,7 +285,8 @@ def waste(con: duckdb.DuckDBPyConnection, q: ReportQuery) -> dict[str, Any]:
     cache-creation tokens paid again, and the requests that produced nothing."""
     entries: list[dict[str, Any]] = []
     totals: dict[str, Any] = {}
-    for r in attribution.rows(con, "report_waste", q.params()):
+    for r in attribution.rows(con, "report_waste", {
+            **q.params(), **q.attrib_filters(), "tz": q.tz}):
         fields = {"requests": int(r["requests"]), "totalCost": _cost(r["cost_usd"]),
                   "totalCostExact": _exact(r["cost_usd"]),
                   "compactions": int(r["compactions"]),

@@ -144,10 +144,13 @@ class ReportQuery:
         return start, end
 
     def params(self) -> dict[str, Any]:
-        """Named SQL parameters shared by every report_*.sql file."""
+        """Named SQL parameters every report_*.sql file takes (`store.queries.REPORT`)."""
         start, end = self.utc_range()
-        return {"from": start, "to": end, "tz": self.tz, "source": self.source,
-                "fdims": [d for d, _ in self.filters], "fvals": [v for _, v in self.filters]}
+        return {"from": start, "to": end, "source": self.source}
+
+    def attrib_filters(self) -> dict[str, Any]:
+        """The `--filter`s of the attributed reports, as attrib_requests takes them."""
+        return {"fdims": [d for d, _ in self.filters], "fvals": [v for _, v in self.filters]}
 
     def current_time(self) -> datetime:
         return self.now or datetime.now(UTC).replace(tzinfo=None)

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from ccotel.query import BadQuery
-from ccotel.store.schema import sql
+from ccotel.store import queries
 
 DIMENSIONS: dict[str, str] = {
     "repo": "git repository of the session (host/owner/name of its remote, else its folder)",
@@ -63,21 +63,12 @@ def dimension(name: str | None, what: str = "dimension") -> str:
                    f"{', '.join(DIMENSIONS)}, or an attribute or resource key such as team")
 
 
-def execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
-            ) -> duckdb.DuckDBPyConnection:
-    """Run query file `name` with the attribution macros defined on this connection (temp
-    macros: they work on a read-only store too)."""
-    con.execute(sql("attrib_macros"))
-    text = sql(name)
-    # DuckDB refuses parameters a statement does not use; pass each file only its own.
-    return con.execute(text, {k: v for k, v in params.items() if f"${k}" in text})
-
-
 def rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
          ) -> list[dict[str, Any]]:
-    cur = execute(con, name, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    """Rows of query `name`, with the attribution macros defined on this connection (temp
+    macros: they work on a read-only store too)."""
+    queries.run(con, "attrib_macros")
+    return queries.rows(con, name, **params)
 
 
 # -- a session's git facts ------------------------------------------------------------------

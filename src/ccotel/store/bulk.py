@@ -10,8 +10,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from ccotel.store import rollups
-from ccotel.store.schema import sql
+from ccotel.store import queries, rollups
 
 TABLES = ("events", "points", "spans")
 
@@ -25,8 +24,8 @@ def append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> int:
     con.register("bulk_rows", rows)
     try:
         columns = ", ".join(f'"{c}"' for c in rows.column_names)
-        row = con.execute(sql("bulk_insert").replace("{table}", table)
-                          .replace("{columns}", columns)).fetchone()
+        row = queries.run_template(con, "bulk_insert",
+                                   {"table": table, "columns": columns}).fetchone()
         if table in rollups.SOURCES:
             rollups.add(con, table, f"new_{table}", rollups.rolled_until(con))
         con.execute(f"DROP TABLE new_{table}")

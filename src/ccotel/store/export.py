@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from ccotel.query import BadQuery, Query
-from ccotel.store.schema import sql
+from ccotel.store import queries
 
 # One export at a time: each changes database-wide settings for its duration (below), and
 # holds a temporary file as large as its output.
@@ -58,10 +58,11 @@ def check(kind: str, fmt: str) -> None:
 def write(con: duckdb.DuckDBPyConnection, kind: str, fmt: str, q: Query, path: Path) -> None:
     """Write the `kind` export for `q` to `path` (created or replaced) in `fmt`."""
     check(kind, fmt)
-    text = sql(f"export_{kind}").strip().rstrip(";")
+    name, params = f"export_{kind}", q.params()
+    queries.check(name, params)
+    text = queries.text(name).strip().rstrip(";")
     # The path goes into the statement as a string literal: quote it as SQL does.
     target = str(path).replace("'", "''")
-    params = {k: v for k, v in q.params().items() if f"${k}" in text}
     if fmt == "jsonl":
         text = f"SELECT to_json(row) FROM ({text}) AS row"
     # Keeping the rows in insertion order makes DuckDB buffer them past its memory limit

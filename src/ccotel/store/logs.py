@@ -16,7 +16,7 @@ import duckdb
 
 from ccotel.claude import catalogue
 from ccotel.query import Query
-from ccotel.store.schema import sql
+from ccotel.store import queries
 
 Cursor = duckdb.DuckDBPyConnection
 MAX_LIMIT = 1000
@@ -135,7 +135,7 @@ def events(con: Cursor, q: Query, *, event: str | None = None, text: str | None 
     The returned `cursor` is where the next live-tail poll starts: the newest stored
     event, whether or not it matched, so a poll never rescans what was already seen."""
     limit = max(1, min(limit, MAX_LIMIT))
-    latest = con.execute(sql("logs_cursor")).fetchone()
+    latest = queries.run(con, "logs_cursor").fetchone()
     params = {**q.params(), "after": after, "event": event or None, "text": text or None,
               "limit": limit}
     query = "logs_events_model" if q.model else "logs_events"
@@ -145,13 +145,13 @@ def events(con: Cursor, q: Query, *, event: str | None = None, text: str | None 
     ids: list[int] = []
     upper = q.end
     for lower in [*windows, q.start]:
-        found = con.execute(sql(query), {**params, "from": lower, "to": upper,
-                                         "limit": limit - len(ids)}).fetchall()
+        found = queries.run(con, query, **{**params, "from": lower, "to": upper,
+                                               "limit": limit - len(ids)}).fetchall()
         ids.extend(r[0] for r in found)
         if len(ids) >= limit:
             break
         upper = lower
-    rows = _rows(con.execute(sql("logs_rows"), {"ids": ids})) if ids else []
+    rows = _rows(queries.run(con, "logs_rows", ids=ids)) if ids else []
     cursor = latest[0] if latest and latest[0] is not None else after
     return {"events": [event_json(r) for r in rows],
             "cursor": None if cursor is None else str(cursor),
@@ -162,21 +162,23 @@ def filters(con: Cursor, q: Query, *, sessions: int = 200) -> dict[str, Any]:
     """Distinct users, models, sessions, terminals and versions seen in the range."""
     out: dict[str, list[dict[str, Any]]] = {k: [] for k in
                                             ("user", "model", "session", "terminal", "version")}
-    for f, value, n, _last in con.execute(sql("filters"), {"from": q.start, "to": q.end,
-                                                           "limit": sessions}).fetchall():
+    rollup_from, rollup_to = queries.window(con, q.start, q.end)
+    for f, value, n, _last in queries.run(con, "filters", **{
+            "from": q.start, "to": q.end, "rollup_from": rollup_from, "rollup_to": rollup_to,
+            "limit": sessions}).fetchall():
         out[f].append({"value": value, "count": int(n)})
-    empty = con.execute(sql("store_empty")).fetchone()
+    empty = queries.run(con, "store_empty").fetchone()
     return {"users": out["user"], "models": out["model"], "sessions": out["session"],
             "terminals": out["terminal"], "versions": out["version"],
             "empty": bool(empty and empty[0])}
 
 
 def store_empty(con: Cursor) -> bool:
-    row = con.execute(sql("store_empty")).fetchone()
+    row = queries.run(con, "store_empty").fetchone()
     return bool(row and row[0])
 
 
 def data_since(con: Cursor) -> str | None:
     """When the store's data begins (ISO 8601), or None for an empty store."""
-    row = con.execute(sql("data_since")).fetchone()
+    row = queries.run(con, "data_since").fetchone()
     return Query.iso(row[0]) if row and row[0] is not None else None

@@ -1,378 +1,89 @@
-"""Panel data: one function per panel id of `ccotel.panels`, each `(cursor, Query) -> dict`.
+"""The dashboard's queries: one function per panel query, each returning rows.
 
-The dashboard page fetches these through `/api/v1/panels/<id>`, so the page and the API
-cannot show different numbers. Shapes, by panel kind:
-
-- stat: ``{"value": number | null}``
-- timeseries: ``{"step_s": int, "times": [epoch s], "series": [{"name", "values", "total"}]}``
-  (``values`` line up with ``times``; ``total`` is the exact sum over the range)
-- piechart, bargauge: ``{"items": [{"name", "value", ...}]}``, largest first
-- table: ``{"columns": [{"id", "title", "unit"}], "rows": [{column id: value}]}``
-- logs: ``{"events": [...], "cursor": str | null}`` (see `ccotel.store.logs`)
+Every function takes the page's `Query` and runs one named query (`store/queries.py`) over
+its range and filters, the whole hours of the range read from the hourly rollups and the
+rest from raw rows. Turning these rows into the JSON a panel draws is `ccotel.panel_data`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from functools import cache
-from typing import Any, overload
+from typing import Any
 
 import duckdb
 
-from ccotel.panels import PANELS_BY_ID
 from ccotel.query import Query
-from ccotel.store import logs as logs_store
-from ccotel.store import rollups
-from ccotel.store.schema import sql
+from ccotel.store import queries
 
 Cursor = duckdb.DuckDBPyConnection
-# Grafana-like steps: about 60-150 points whatever the range.
-STEPS_S = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
-           172800, 604800)
-TARGET_POINTS = 120
-TOKEN_TYPES = (("input", "input"), ("output", "output"), ("cacheRead", "cache_read"),
-               ("cacheCreation", "cache_creation"))
+Row = dict[str, Any]
 ALL_ROWS = 1 << 62
+HOUR_MS = 3_600_000
 
 
-# -- running queries ------------------------------------------------------------------------
+def _rows(con: Cursor, name: str, q: Query, *, whole: bool = True, **extra: Any) -> list[Row]:
+    """Rows of query `name` for `q`. Time buckets under an hour ($step_ms) or `whole`
+    false read raw rows only: a rollup row cannot be split."""
+    whole = whole and extra.get("step_ms", 0) % HOUR_MS == 0
+    return queries.rows(con, name, **queries.ranged(con, q, whole=whole), **extra)
 
 
-@cache
-def _wanted(name: str) -> frozenset[str]:
-    # DuckDB refuses parameters a statement does not use: pass only the ones named.
-    return frozenset(re.findall(r"\$([a-z_]+)", sql(name)))
+def usage(con: Cursor, q: Query, *, by: str = "", step_ms: int = 0,
+          limit: int = ALL_ROWS) -> list[Row]:
+    """Tokens and cost of API requests (the cost metric where there are none), grouped
+    by `by` ('model', 'user' or '' for none) and time bucket ($step_ms; 0: the range)."""
+    return _rows(con, "panel_usage", q, by=by, step_ms=step_ms, limit=limit)
 
 
-def run(con: Cursor, name: str, q: Query, *, whole: bool = True,
-        **extra: Any) -> list[dict[str, Any]]:
-    """Rows of `store/sql/<name>.sql` for the query's range and filters, as dicts.
-
-    The hours of the range read from the hourly rollups are the whole ones, unless
-    `whole` is false or time buckets are under an hour ($step_ms): then raw rows only."""
-    step_ms = extra.get("step_ms", 0)
-    rollup_from, rollup_to = rollups.window(q.start, q.end, rollups.rolled_until(con),
-                                            whole=whole and step_ms % 3_600_000 == 0)
-    params = {**q.params(), "step_ms": 0, "by": "", "limit": ALL_ROWS,
-              "rollup_from": rollup_from, "rollup_to": rollup_to, **extra}
-    wanted = _wanted(name)
-    cur = con.execute(sql(name), {k: v for k, v in params.items() if k in wanted})
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+def usage_total(con: Cursor, q: Query) -> Row:
+    """Tokens by type and cost over the range: one row."""
+    return _rows(con, "panel_usage_total", q)[0]
 
 
-@overload
-def _num(v: None) -> None: ...
-
-
-@overload
-def _num(v: Decimal | float) -> float | int: ...
-
-
-def _num(v: Decimal | float | None) -> float | int | None:
-    """JSON-friendly number: exact integers stay integers, cost keeps 12 decimals."""
-    if v is None:
-        return None
-    if isinstance(v, Decimal):
-        return round(float(v), 12)
-    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
-        return int(v)
-    return v
-
-
-def step_for(q: Query) -> int:
-    span = (q.end - q.start).total_seconds()
-    for s in STEPS_S:
-        if span / s <= TARGET_POINTS:
-            return s
-    return STEPS_S[-1]
-
-
-def _epoch_ms(dt: datetime) -> int:
-    return int(dt.replace(tzinfo=UTC).timestamp() * 1000)
-
-
-def _times(q: Query, step_s: int) -> list[int]:
-    step_ms = step_s * 1000
-    first, last = _epoch_ms(q.start) // step_ms, (_epoch_ms(q.end) - 1) // step_ms
-    return [b * step_s for b in range(first, last + 1)]
-
-
-def _timeseries(q: Query, step_s: int, rows: list[dict[str, Any]], names: list[str],
-                value: Callable[[dict[str, Any], str], Any], *, per_minute: bool = False,
-                fill: Any = 0) -> dict[str, Any]:
-    """Dense series over the range's buckets. `value(row, name)` reads one series' number
-    from a row; a bucket without rows gets `fill`. Rates divide by the bucket's minutes."""
-    times = _times(q, step_s)
-    index = {t: i for i, t in enumerate(times)}
-    out = []
-    for name in names:
-        values: list[Any] = [fill] * len(times)
-        total: Any = 0
-        for r in rows:
-            i = index.get(int(r["bucket"]) * step_s)
-            v = value(r, name)
-            if i is None or v is None:
-                continue
-            values[i] = (values[i] or 0) + v
-            total += v
-        if per_minute:
-            values = [None if v is None else round(v * 60 / step_s, 6) for v in values]
-        out.append({"name": name, "values": [_num(v) for v in values], "total": _num(total)})
-    return {"step_s": step_s, "times": times, "series": out}
-
-
-def _items(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    return {"items": [{"name": n, "value": _num(v)} for n, v in pairs]}
-
-
-# -- usage: tokens and cost -----------------------------------------------------------------
-
-
-def _usage(con: Cursor, q: Query, **extra: Any) -> list[dict[str, Any]]:
-    return run(con, "panel_usage", q, **extra)
-
-
-def _usage_total(con: Cursor, q: Query) -> dict[str, Any]:
-    return run(con, "panel_usage_total", q)[0]
-
-
-def total_cost(con: Cursor, q: Query) -> dict[str, Any]:
-    return {"value": _num(Decimal(_usage_total(con, q)["cost_usd"]))}
-
-
-def tokens_by_type(con: Cursor, q: Query) -> dict[str, Any]:
-    row = _usage_total(con, q)
-    return _items([(name, int(row[col])) for name, col in TOKEN_TYPES])
-
-
-def total_tokens_last_hour(con: Cursor, q: Query, now: datetime | None = None) -> dict[str, Any]:
-    # The title fixes the range: the hour before now, whatever the dashboard shows.
-    end = now or datetime.now(UTC).replace(tzinfo=None)
-    hour = replace(q, start=end - timedelta(hours=1), end=end)
-    row = _usage_total(con, hour)
-    return {"value": sum(int(row[col]) for _, col in TOKEN_TYPES),
-            "from": Query.iso(hour.start), "to": Query.iso(hour.end)}
-
-
-def cache_hit_ratio(con: Cursor, q: Query) -> dict[str, Any]:
-    row = _usage_total(con, q)
-    inputs = row["input"] + row["cache_read"] + row["cache_creation"]
-    return {"value": round(row["cache_read"] / inputs, 6) if inputs else None}
-
-
-def cost_by_model(con: Cursor, q: Query) -> dict[str, Any]:
-    rows = _usage(con, q, by="model")
-    return _items([(r["key"] or "(unknown)", r["cost_usd"]) for r in rows])
-
-
-def cost_by_user(con: Cursor, q: Query) -> dict[str, Any]:
-    rows = _usage(con, q, by="user", limit=20)
-    return _items([(r["key"] or "(unknown)", r["cost_usd"]) for r in rows])
-
-
-def token_usage_rate(con: Cursor, q: Query) -> dict[str, Any]:
-    step = step_for(q)
-    rows = _usage(con, q, step_ms=step * 1000)
-    cols = dict(TOKEN_TYPES)
-    return _timeseries(q, step, rows, [n for n, _ in TOKEN_TYPES],
-                       lambda r, name: r[cols[name]], per_minute=True)
-
-
-# -- events ---------------------------------------------------------------------------------
-
-
-def _count(con: Cursor, q: Query, event: str) -> int:
-    rows = run(con, "panel_event_counts", q, event=event)
+def event_count(con: Cursor, q: Query, event: str) -> int:
+    """Events named `event` in the range."""
+    rows = _rows(con, "panel_event_counts", q, event=event, step_ms=0)
     return int(rows[0]["n"] or 0) if rows else 0
 
 
-def total_requests(con: Cursor, q: Query) -> dict[str, Any]:
-    return {"value": _count(con, q, "api_request")}
+def tool_calls(con: Cursor, q: Query, *, step_ms: int = 0) -> list[Row]:
+    """Tool calls by tool (`key`) and time bucket."""
+    return _rows(con, "panel_tool_calls", q, step_ms=step_ms)
 
 
-def total_errors(con: Cursor, q: Query) -> dict[str, Any]:
-    return {"value": _count(con, q, "api_error")}
+def errors_and_requests(con: Cursor, q: Query, *, step_ms: int) -> list[Row]:
+    """API errors and requests by time bucket."""
+    return _rows(con, "panel_error_rate", q, step_ms=step_ms)
 
 
-def total_tool_calls(con: Cursor, q: Query) -> dict[str, Any]:
-    return {"value": _count(con, q, "tool_result")}
+def avg_response_time(con: Cursor, q: Query) -> Row:
+    return _rows(con, "panel_avg_response_time", q)[0]
 
 
-def tool_usage_distribution(con: Cursor, q: Query) -> dict[str, Any]:
-    rows = run(con, "panel_tool_calls", q)
-    return _items([(r["key"] or "(unknown)", r["n"]) for r in rows])
-
-
-def tool_call_rate(con: Cursor, q: Query) -> dict[str, Any]:
-    step = step_for(q)
-    rows = run(con, "panel_tool_calls", q, step_ms=step * 1000)
-    totals: dict[str, int] = {}
-    for r in rows:
-        totals[r["key"] or "(unknown)"] = totals.get(r["key"] or "(unknown)", 0) + r["n"]
-    names = sorted(totals, key=lambda n: (-totals[n], n))
-    return _timeseries(q, step, rows, names,
-                       lambda r, name: r["n"] if (r["key"] or "(unknown)") == name else None,
-                       per_minute=True)
-
-
-def error_rate(con: Cursor, q: Query) -> dict[str, Any]:
-    step = step_for(q)
-    rows = run(con, "panel_error_rate", q, step_ms=step * 1000)
-    data = _timeseries(q, step, rows, ["errors", "requests"], lambda r, name: r[name])
-    errors, requests = data["series"][0], data["series"][1]
-    rate = [e / (e + r) if e + r else None
-            for e, r in zip(errors["values"], requests["values"], strict=True)]
-    total = errors["total"] + requests["total"]
-    data["series"] = [{"name": "error rate", "values": [None if v is None else round(v, 6)
-                                                        for v in rate],
-                       "total": round(errors["total"] / total, 6) if total else None}]
-    data["errors"], data["requests"] = errors["total"], requests["total"]
-    return data
-
-
-def avg_response_time(con: Cursor, q: Query) -> dict[str, Any]:
-    row = run(con, "panel_avg_response_time", q)[0]
-    avg = row["avg_ms"]
-    return {"value": None if avg is None else round(float(avg), 3)}
-
-
-def _latency(con: Cursor, q: Query, step_s: int) -> list[dict[str, Any]]:
+def latency(con: Cursor, q: Query, *, step_ms: int) -> list[Row]:
+    """Duration and time-to-first-token percentiles (p50, p95) by time bucket."""
     # The latency rollup keeps only the model: other filters read raw rows.
     whole = not (q.user or q.session or q.terminal or q.version)
-    return run(con, "panel_latency", q, whole=whole, step_ms=step_s * 1000)
+    return _rows(con, "panel_latency", q, whole=whole, step_ms=step_ms)
 
 
-def time_to_first_token(con: Cursor, q: Query) -> dict[str, Any]:
-    rows = _latency(con, q, 0)
-    v = rows[0]["ttft_q"][0] if rows and rows[0]["ttft_q"] else None
-    return {"value": None if v is None else round(float(v), 3)}
+def active(con: Cursor, q: Query, count: str) -> int:
+    """Distinct 'sessions' or 'users' active in the range."""
+    return int(_rows(con, "panel_activity", q, count=count)[0]["n"])
 
 
-def api_latency(con: Cursor, q: Query) -> dict[str, Any]:
-    step = step_for(q)
-    rows = _latency(con, q, step)
-    names = {"p50": ("duration_q", 0), "p95": ("duration_q", 1),
-             "ttft p50": ("ttft_q", 0), "ttft p95": ("ttft_q", 1)}
-
-    def pick(r: dict[str, Any], name: str) -> float | None:
-        col, i = names[name]
-        v = r[col][i] if r[col] else None
-        return None if v is None else round(float(v), 3)
-
-    data = _timeseries(q, step, rows, list(names), pick, fill=None)
-    for s in data["series"]:
-        s["total"] = None  # a sum of percentiles means nothing
-    return data
+def session_durations(con: Cursor, q: Query, *, limit: int) -> list[Row]:
+    return _rows(con, "panel_session_duration", q, limit=limit)
 
 
-def sessions(con: Cursor, q: Query) -> dict[str, Any]:
-    return {"value": int(run(con, "panel_activity", q, count="sessions")[0]["n"])}
-
-
-def active_users(con: Cursor, q: Query) -> dict[str, Any]:
-    return {"value": int(run(con, "panel_activity", q, count="users")[0]["n"])}
-
-
-def session_duration(con: Cursor, q: Query) -> dict[str, Any]:
-    rows = run(con, "panel_session_duration", q, limit=10)
-    return {"items": [{"name": f"{r['user'] or '?'} · {r['session_id'][:8]}",
-                       "value": round(float(r["seconds"]), 3),
-                       "session_id": r["session_id"]} for r in rows]}
-
-
-# -- metrics --------------------------------------------------------------------------------
-
-
-def _metric(con: Cursor, q: Query, metric: str) -> tuple[float, float]:
-    row = run(con, "panel_metrics", q, metric=metric)[0]
+def metric(con: Cursor, q: Query, name: str) -> tuple[float, float]:
+    """The two sums of a metric panel (`panel_metrics.sql` says which for each name)."""
+    row = _rows(con, "panel_metrics", q, metric=name)[0]
     return row["a"], row["b"]
 
 
-def commits(con: Cursor, q: Query) -> dict[str, Any]:
-    return {"value": _num(_metric(con, q, "commits")[0])}
+def edit_decisions(con: Cursor, q: Query) -> list[Row]:
+    return _rows(con, "panel_edit_decisions", q)
 
 
-def pull_requests(con: Cursor, q: Query) -> dict[str, Any]:
-    return {"value": _num(_metric(con, q, "pull_requests")[0])}
-
-
-def lines_of_code(con: Cursor, q: Query) -> dict[str, Any]:
-    added, removed = _metric(con, q, "lines_of_code")
-    return _items([("added", added), ("removed", removed)])
-
-
-def active_time(con: Cursor, q: Query) -> dict[str, Any]:
-    user, cli = _metric(con, q, "active_time")
-    return _items([("user", round(user, 3)), ("cli", round(cli, 3))])
-
-
-def edit_decisions(con: Cursor, q: Query) -> dict[str, Any]:
-    rows = []
-    for r in run(con, "panel_edit_decisions", q):
-        accept, reject = _num(r["accept"] or 0), _num(r["reject"] or 0)
-        total = (accept or 0) + (reject or 0)
-        rows.append({"tool": r["tool"], "language": r["language"], "accept": accept,
-                     "reject": reject, "accept_rate": round(accept / total, 6) if total else None})
-    return {"columns": [{"id": "tool", "title": "Tool", "unit": "string"},
-                        {"id": "language", "title": "Language", "unit": "string"},
-                        {"id": "accept", "title": "Accepted", "unit": "short"},
-                        {"id": "reject", "title": "Rejected", "unit": "short"},
-                        {"id": "accept_rate", "title": "Accept rate", "unit": "percentunit"}],
-            "rows": rows}
-
-
-def top_sessions(con: Cursor, q: Query) -> dict[str, Any]:
-    rows = []
-    for r in run(con, "panel_top_sessions", q, limit=10):
-        if not r["session_id"]:
-            continue  # metrics without a session: no session to open
-        first, last = r["first_ts"], r["last_ts"]
-        rows.append({
-            "session_id": r["session_id"],
-            "user": r["user"],
-            "start": Query.iso(first) if first else None,
-            "duration_s": round((last - first).total_seconds(), 3) if first and last else None,
-            "models": r["models"],
-            "prompts": r["prompts"] or 0,
-            "requests": int(r["requests"]),
-            "errors": r["errors"] or 0,
-            "tool_calls": r["tool_calls"] or 0,
-            "tokens": int(r["tokens"]),
-            "cost_usd": _num(Decimal(r["cost_usd"])),
-        })
-    return {"columns": [{"id": "session_id", "title": "Session", "unit": "session"},
-                        {"id": "user", "title": "User", "unit": "string"},
-                        {"id": "start", "title": "Started", "unit": "time"},
-                        {"id": "duration_s", "title": "Duration", "unit": "s"},
-                        {"id": "models", "title": "Models", "unit": "string"},
-                        {"id": "prompts", "title": "Prompts", "unit": "short"},
-                        {"id": "requests", "title": "Requests", "unit": "short"},
-                        {"id": "errors", "title": "Errors", "unit": "short"},
-                        {"id": "tool_calls", "title": "Tool calls", "unit": "short"},
-                        {"id": "tokens", "title": "Tokens", "unit": "short"},
-                        {"id": "cost_usd", "title": "Cost", "unit": "currencyUSD"}],
-            "rows": rows}
-
-
-def logs(con: Cursor, q: Query) -> dict[str, Any]:
-    return logs_store.events(con, q)
-
-
-# -- dispatch -------------------------------------------------------------------------------
-
-PanelFn = Callable[[Cursor, Query], dict[str, Any]]
-FUNCTIONS: dict[str, PanelFn] = {pid: globals()[p.query] for pid, p in PANELS_BY_ID.items()}
-
-
-def panel_data(con: Cursor, panel_id: str, q: Query) -> dict[str, Any]:
-    """The JSON of `/api/v1/panels/<panel_id>`: the panel's facts and its data."""
-    panel = PANELS_BY_ID[panel_id]
-    data = FUNCTIONS[panel_id](con, q)
-    start, end = data.pop("from", Query.iso(q.start)), data.pop("to", Query.iso(q.end))
-    return {"id": panel.id, "title": panel.title, "kind": panel.kind, "unit": panel.unit,
-            "from": start, "to": end, "data": data}
+def top_sessions(con: Cursor, q: Query, *, limit: int) -> list[Row]:
+    return _rows(con, "panel_top_sessions", q, limit=limit)

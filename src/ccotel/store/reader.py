@@ -7,8 +7,7 @@ from typing import Any
 import duckdb
 
 from ccotel.query import Query
-from ccotel.store import rollups
-from ccotel.store.schema import sql
+from ccotel.store import queries
 
 SUMMARY_KEYS = ("from", "to", "sessions", "users", "requests", "errors", "tool_calls",
                 "tool_failures", "cost_usd", "tokens", "avg_response_ms", "lines_added",
@@ -21,11 +20,7 @@ def _int(v: Any) -> int:
 
 def summary(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
     """The `/api/v1/summary` object: exactly SUMMARY_KEYS."""
-    rollup_from, rollup_to = rollups.window(q.start, q.end, rollups.rolled_until(con))
-    cur = con.execute(sql("summary"), {**q.params(), "rollup_from": rollup_from,
-                                       "rollup_to": rollup_to})
-    names = [d[0] for d in cur.description]
-    row = dict(zip(names, cur.fetchone() or (), strict=True))
+    row = queries.rows(con, "summary", **queries.ranged(con, q))[0]
     avg = row["avg_response_ms"]
     return {
         "from": Query.iso(q.start),

@@ -75,6 +75,7 @@ def connect(data_dir: Path, *, read_only: bool = False,
     try:
         if read_only:
             check_version(con)
+            install_macros(con, temp=True)
         else:
             make_private(path.parent)  # the file DuckDB created too, whatever the umask
             ensure_schema(con)
@@ -102,7 +103,19 @@ def check_version(con: duckdb.DuckDBPyConnection) -> None:
             "--data-dir")
 
 
+def install_macros(con: duckdb.DuckDBPyConnection, *, temp: bool = False) -> None:
+    """Define the macros the queries share (`sql/macros.sql`): stored in the file, or
+    `temp` (a read-only connection: the file may come from an older ccotel without them;
+    temporary macros come first in DuckDB's lookup)."""
+    text = sql("macros")
+    if temp:
+        text = text.replace("CREATE OR REPLACE MACRO", "CREATE OR REPLACE TEMP MACRO")
+    con.execute(text)
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    from ccotel.store import queries  # here: queries needs this module's `sql`
+
     version = stored_version(con)
     if version is not None and version > SCHEMA_VERSION:
         raise SchemaError(
@@ -113,13 +126,14 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                           "use another --data-dir")
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(sql("schema"))
+        queries.run(con, "schema")
+        install_macros(con)
         if version is not None and version < 2:
             # 1 -> 2: the rollups are new; build them from the rows already stored.
-            con.execute(sql("rollup_rebuild_all"))
+            queries.run(con, "rollup_rebuild_all")
         # 2 -> 3, and new stores: every row so far is rolled up (schema 2 did it at each
         # commit), so the rollups start complete up to the current hour.
-        con.execute(sql("rollup_until_init"), {"hour": current_hour()})
+        queries.run(con, "rollup_until_init", hour=current_hour())
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                     [str(SCHEMA_VERSION)])
         con.execute("COMMIT")

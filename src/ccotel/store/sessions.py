@@ -8,8 +8,8 @@ from typing import Any
 import duckdb
 
 from ccotel.query import Query
+from ccotel.store import queries
 from ccotel.store.logs import event_json
-from ccotel.store.schema import sql
 
 Cursor = duckdb.DuckDBPyConnection
 MAX_EVENTS = 20_000
@@ -34,11 +34,9 @@ def _json(text: Any) -> Any:
 
 def session(con: Cursor, session_id: str) -> dict[str, Any]:
     """The `/api/v1/sessions/<id>` object. Raises NoSuchSession when nothing names it."""
-    rows = _rows(con.execute(sql("session_events"), {"session": session_id,
-                                                     "limit": MAX_EVENTS}))
-    metrics = con.execute(sql("session_points"), {"session": session_id}).fetchall()
-    span_rows = _rows(con.execute(sql("session_spans"), {"session": session_id,
-                                                         "limit": MAX_SPANS}))
+    rows = _rows(queries.run(con, "session_events", session=session_id, limit=MAX_EVENTS))
+    metrics = queries.run(con, "session_points", session=session_id).fetchall()
+    span_rows = _rows(queries.run(con, "session_spans", session=session_id, limit=MAX_SPANS))
     if not rows and not metrics and not span_rows:
         raise NoSuchSession(session_id)
     timeline = [event_json(r) for r in rows]

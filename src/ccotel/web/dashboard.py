@@ -25,12 +25,12 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ccotel import __version__
+from ccotel import __version__, panel_data
 from ccotel.claude.catalogue import EVENTS
 from ccotel.errors import NotFound
 from ccotel.panels import PANELS, PANELS_BY_ID
 from ccotel.query import INT64_MAX, Query, parse_int
-from ccotel.store import logs, panels, sessions
+from ccotel.store import logs, sessions
 from ccotel.web import i18n
 from ccotel.web.jsonbody import ApiJSON
 from ccotel.web.openapi import (
@@ -181,7 +181,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         if panel_id not in PANELS_BY_ID:
             raise NotFound(f"no panel {panel_id!r}: GET /api/v1/panels lists them")
         q = Query.parse(dict(request.query_params))
-        return _json(await ctx.read(panels.panel_data, panel_id, q))
+        return _json(await ctx.read(panel_data.panel_data, panel_id, q))
 
     @operation("Events, newest first.", obj({**RANGE, **LOG_PAGE}),
                params=[*QUERY_PARAMS, *LOG_PARAMS])

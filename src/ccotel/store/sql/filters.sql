@@ -1,29 +1,29 @@
 -- The values the dashboard's filters offer: what was seen in the range, most used first.
 -- Sessions are capped ($limit): a picker of thousands helps no one.
--- The whole hours of the range are read from the hourly rollups, the rest from raw rows.
+-- Whole hours [$rollup_from, $rollup_to) come from the rollups, the rest from raw rows.
 WITH rows AS (
     SELECT user_id, user_email, model, session_id, terminal_type, service_version,
            app_version, events AS n, last_ts
     FROM events_hourly
-    WHERE hour >= whole_hours_start($from, $to) AND hour < whole_hours_end($from, $to)
+    WHERE hour >= $rollup_from AND hour < $rollup_to
     UNION ALL
     SELECT user_id, user_email, model, session_id, terminal_type, service_version,
            app_version, 1, ts
     FROM events
-    WHERE (ts >= $from AND ts < whole_hours_start($from, $to)
-           OR ts >= whole_hours_end($from, $to) AND ts < $to)
+    WHERE (ts >= $from AND ts < $rollup_from
+           OR ts >= $rollup_to AND ts < $to)
       AND event_name IS DISTINCT FROM 'ccotel.git'  -- a git record, not an event
     UNION ALL
     SELECT user_id, user_email, model, session_id, terminal_type, service_version,
            app_version, points, last_ts
     FROM points_hourly
-    WHERE hour >= whole_hours_start($from, $to) AND hour < whole_hours_end($from, $to)
+    WHERE hour >= $rollup_from AND hour < $rollup_to
     UNION ALL
     SELECT user_id, user_email, model, session_id, terminal_type, service_version,
            app_version, 1, ts
     FROM points
-    WHERE ts >= $from AND ts < whole_hours_start($from, $to)
-       OR ts >= whole_hours_end($from, $to) AND ts < $to
+    WHERE ts >= $from AND ts < $rollup_from
+       OR ts >= $rollup_to AND ts < $to
 ),
 vals AS (
     SELECT 'user' AS filter, coalesce(user_email, user_id) AS value, sum(n) AS n,

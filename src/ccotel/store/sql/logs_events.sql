@@ -4,19 +4,7 @@
 -- insert, so an event that arrives late is still found after its cursor.
 -- No model filter here: its session subquery would turn the cheap top-N into a full
 -- scan, so a model filter goes to logs_events_model.sql instead.
-SELECT rowid AS cursor
-FROM events
-WHERE ts >= $from AND ts < $to
-  AND ($after IS NULL OR rowid > $after)
-  -- counted once, as telemetry; a git record names the repo, it is not an event
-  AND coalesce(event_name, '') NOT IN ('transcript_copy', 'ccotel.git')
-  AND ($event IS NULL OR event_name = $event)
-  AND ($text IS NULL OR contains(lower(concat_ws(' ', event_name, session_id, user_id,
-        user_email, model, tool_name, request_id, prompt_id, error, error_type, body,
-        attributes::VARCHAR)), lower($text)))
-  AND ($user IS NULL OR user_id = $user OR user_email = $user)
-  AND ($session IS NULL OR session_id = $session)
-  AND ($terminal IS NULL OR terminal_type = $terminal)
-  AND ($version IS NULL OR service_version = $version OR app_version = $version)
-ORDER BY ts DESC, rowid DESC
+SELECT cursor
+FROM log_rows($from, $to, $after, $event, $text, $filters)
+ORDER BY ts DESC, cursor DESC
 LIMIT $limit

@@ -6,21 +6,9 @@ WITH model_sessions AS (
     WHERE $model IS NOT NULL AND event_name = 'api_request' AND model = $model
       AND ts >= $from AND ts < $to
 )
-SELECT rowid AS cursor
-FROM events
-WHERE ts >= $from AND ts < $to
-  AND ($after IS NULL OR rowid > $after)
-  -- counted once, as telemetry; a git record names the repo, it is not an event
-  AND coalesce(event_name, '') NOT IN ('transcript_copy', 'ccotel.git')
-  AND ($event IS NULL OR event_name = $event)
-  AND ($text IS NULL OR contains(lower(concat_ws(' ', event_name, session_id, user_id,
-        user_email, model, tool_name, request_id, prompt_id, error, error_type, body,
-        attributes::VARCHAR)), lower($text)))
-  AND ($user IS NULL OR user_id = $user OR user_email = $user)
-  AND ($session IS NULL OR session_id = $session)
-  AND ($model IS NULL OR model = $model
-       OR (model IS NULL AND session_id IN (SELECT session_id FROM model_sessions)))
-  AND ($terminal IS NULL OR terminal_type = $terminal)
-  AND ($version IS NULL OR service_version = $version OR app_version = $version)
-ORDER BY ts DESC, rowid DESC
+SELECT cursor
+FROM log_rows($from, $to, $after, $event, $text, $filters)
+WHERE model = $model
+   OR (model IS NULL AND session_id IN (SELECT session_id FROM model_sessions))
+ORDER BY ts DESC, cursor DESC
 LIMIT $limit

@@ -1,21 +1,5 @@
 -- Per model: requests, tokens, cost, latency (telemetry only) and where the numbers come
--- from, for `ccotel report models`. Counting rules as in report_periods.sql.
-WITH telemetry_requests AS (
-    SELECT DISTINCT request_id FROM events
-    WHERE source = 'telemetry' AND event_name = 'api_request' AND request_id IS NOT NULL
-),
-req AS (
-    SELECT e.*,
-        CASE WHEN e.speed = 'fast' THEN e.model || '-fast' ELSE e.model END AS model_name
-    FROM events e
-    WHERE e.event_name = 'api_request'
-      AND ($from IS NULL OR e.ts >= $from)
-      AND ($to IS NULL OR e.ts < $to)
-      AND ($source = 'all' OR e.source = $source)
-      AND (e.source = 'telemetry'
-           OR e.request_id IS NULL
-           OR e.request_id NOT IN (SELECT request_id FROM telemetry_requests))
-)
+-- from, for `ccotel report models`. Counting rules: report_requests.
 SELECT
     coalesce(model_name, '(unknown)') AS model,
     count(*) AS requests,
@@ -31,6 +15,6 @@ SELECT
     count(*) FILTER (WHERE source = 'transcript') AS transcript_requests,
     min(ts) AS first_ts,
     max(ts) AS last_ts
-FROM req
+FROM report_requests($from, $to, $source)
 GROUP BY ALL
 ORDER BY cost_usd DESC, model

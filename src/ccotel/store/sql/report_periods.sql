@@ -1,25 +1,9 @@
 -- Tokens and cost per period ($grain: day, week or month, in time zone $tz) and model,
--- for `ccotel report daily|weekly|monthly`.
--- A request known from telemetry and from a transcript counts once, as telemetry
--- ($source 'transcript' means: requests known only from transcripts).
-WITH telemetry_requests AS (
-    SELECT DISTINCT request_id FROM events
-    WHERE source = 'telemetry' AND event_name = 'api_request' AND request_id IS NOT NULL
-),
-req AS (
-    SELECT
-        (e.ts AT TIME ZONE 'UTC') AT TIME ZONE $tz AS local_ts,
-        CASE WHEN e.speed = 'fast' THEN e.model || '-fast' ELSE e.model END AS model,
-        e.input_tokens, e.output_tokens, e.cache_creation_tokens, e.cache_read_tokens,
-        e.cost_usd
-    FROM events e
-    WHERE e.event_name = 'api_request'
-      AND ($from IS NULL OR e.ts >= $from)
-      AND ($to IS NULL OR e.ts < $to)
-      AND ($source = 'all' OR e.source = $source)
-      AND (e.source = 'telemetry'
-           OR e.request_id IS NULL
-           OR e.request_id NOT IN (SELECT request_id FROM telemetry_requests))
+-- for `ccotel report daily|weekly|monthly`. Counting rules: report_requests.
+WITH req AS (
+    SELECT (ts AT TIME ZONE 'UTC') AT TIME ZONE $tz AS local_ts, model_name AS model,
+           input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd
+    FROM report_requests($from, $to, $source)
 )
 SELECT
     CASE $grain

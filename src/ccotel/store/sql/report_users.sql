@@ -1,12 +1,8 @@
 -- Per user, and per user and model, for `ccotel report users`. Users come from telemetry
 -- (user.email, else user.id); transcripts name none, so a transcript session takes the
 -- user of its telemetry when there is some, else '(local transcripts)'.
--- Counting rules as in report_periods.sql.
-WITH telemetry_requests AS (
-    SELECT DISTINCT request_id FROM events
-    WHERE source = 'telemetry' AND event_name = 'api_request' AND request_id IS NOT NULL
-),
-session_users AS (
+-- Counting rules: report_requests.
+WITH session_users AS (
     SELECT session_id, arg_max(coalesce(user_email, user_id), ts) AS user_name
     FROM events
     WHERE source = 'telemetry' AND session_id IS NOT NULL
@@ -14,23 +10,13 @@ session_users AS (
     GROUP BY session_id
 ),
 req AS (
-    SELECT
-        coalesce(e.user_email, e.user_id, u.user_name,
-                 CASE WHEN e.source = 'transcript' THEN '(local transcripts)'
-                      ELSE '(unknown)' END) AS user_name,
-        e.session_id, e.ts,
-        CASE WHEN e.speed = 'fast' THEN e.model || '-fast' ELSE e.model END AS model,
-        e.input_tokens, e.output_tokens, e.cache_creation_tokens, e.cache_read_tokens,
-        e.cost_usd
-    FROM events e
+    SELECT coalesce(e.user_email, e.user_id, u.user_name,
+                    CASE WHEN e.source = 'transcript' THEN '(local transcripts)'
+                         ELSE '(unknown)' END) AS user_name,
+           e.session_id, e.ts, e.model_name AS model, e.input_tokens, e.output_tokens,
+           e.cache_creation_tokens, e.cache_read_tokens, e.cost_usd
+    FROM report_requests($from, $to, $source) e
     LEFT JOIN session_users u ON u.session_id = e.session_id
-    WHERE e.event_name = 'api_request'
-      AND ($from IS NULL OR e.ts >= $from)
-      AND ($to IS NULL OR e.ts < $to)
-      AND ($source = 'all' OR e.source = $source)
-      AND (e.source = 'telemetry'
-           OR e.request_id IS NULL
-           OR e.request_id NOT IN (SELECT request_id FROM telemetry_requests))
 )
 SELECT
     user_name AS "user",

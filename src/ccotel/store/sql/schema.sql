@@ -488,23 +488,11 @@ FROM edit_decisions_facts(src)
 WHERE ts >= t0 AND ts < t1
 GROUP BY ALL;
 
--- The whole hours of [range_start, range_end) that the rollups hold (before rolled_until):
--- [whole_hours_start, whole_hours_end), or the empty [range_end, range_end) when there are
--- none: what rollups.window() computes for the panels (passed as $rollup_from,
--- $rollup_to), for SQL that gets only the range.
-CREATE OR REPLACE MACRO rollup_ceil_hour(t) AS
-    CASE WHEN date_trunc('hour', t) = t THEN t ELSE date_trunc('hour', t) + INTERVAL 1 HOUR END;
-
-CREATE OR REPLACE MACRO rollup_last_hour(t) AS
-    least(date_trunc('hour', t), (SELECT max(rolled_until) FROM rollup_state));
-
-CREATE OR REPLACE MACRO whole_hours_start(range_start, range_end) AS
-    CASE WHEN rollup_ceil_hour(range_start) < rollup_last_hour(range_end)
-         THEN rollup_ceil_hour(range_start) ELSE range_end END;
-
-CREATE OR REPLACE MACRO whole_hours_end(range_start, range_end) AS
-    CASE WHEN rollup_ceil_hour(range_start) < rollup_last_hour(range_end)
-         THEN rollup_last_hour(range_end) ELSE range_end END;
+-- Macros of schema 5 that nothing uses any more.
+DROP MACRO IF EXISTS whole_hours_start;
+DROP MACRO IF EXISTS whole_hours_end;
+DROP MACRO IF EXISTS rollup_last_hour;
+DROP MACRO IF EXISTS rollup_ceil_hour;
 
 -- The sessions with an api_request of `model_name` in [range_start, range_end), the hours
 -- [rollup_start, rollup_end) read from events_hourly: under a model filter, rows without a
