@@ -25,8 +25,8 @@ import duckdb
 
 from ccotel.panels import PANELS_BY_ID
 from ccotel.query import Query
+from ccotel.store import attribution, rollups
 from ccotel.store import logs as logs_store
-from ccotel.store import rollups
 from ccotel.store.schema import sql
 
 Cursor = duckdb.DuckDBPyConnection
@@ -366,7 +366,8 @@ def logs(con: Cursor, q: Query) -> dict[str, Any]:
 # -- dispatch -------------------------------------------------------------------------------
 
 PanelFn = Callable[[Cursor, Query], dict[str, Any]]
-FUNCTIONS: dict[str, PanelFn] = {pid: globals()[p.query] for pid, p in PANELS_BY_ID.items()}
+FUNCTIONS: dict[str, PanelFn] = {pid: attribution.PANEL_FUNCTIONS.get(pid) or globals()[p.query]
+                                  for pid, p in PANELS_BY_ID.items()}
 
 
 def panel_data(con: Cursor, panel_id: str, q: Query) -> dict[str, Any]:

@@ -13,7 +13,11 @@ CREATE OR REPLACE TEMP MACRO attrib_value(dim, repo, branch, project, user_name,
     WHEN 'project' THEN project
     WHEN 'user' THEN user_name
     WHEN 'model' THEN model
+    -- the model as the dashboard's model filter names it (without -fast)
+    WHEN 'model.id' THEN CASE WHEN speed = 'fast' THEN left(model, length(model) - 5)
+                              ELSE model END
     WHEN 'session' THEN session_id
+    WHEN 'hour' THEN strftime(local_ts, '%Y-%m-%d %H:00')
     WHEN 'day' THEN strftime(local_ts, '%Y-%m-%d')
     WHEN 'week' THEN strftime(date_trunc('week', local_ts), '%Y-%m-%d')
     WHEN 'month' THEN strftime(local_ts, '%Y-%m')
@@ -98,7 +102,8 @@ req AS (
            OR e.request_id IS NULL
            OR e.request_id NOT IN (SELECT request_id FROM telemetry_requests))
 )
-SELECT ts, session_id, source, event_name, query_source, repo, user_name, model,
+SELECT ts, local_ts, session_id, source, event_name, query_source, repo, branch, project,
+       user_name, model, effort, speed, terminal_type, service_version, attributes, resource,
        input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd,
        attrib_value(dim, repo, branch, project, user_name, model, session_id, local_ts,
                 source, query_source, effort, speed, terminal_type, service_version, attributes,
