@@ -158,8 +158,14 @@ class Query:
 
     def params(self) -> dict[str, Any]:
         """Named SQL parameters shared by every query file."""
-        return {"from": self.start, "to": self.end, "user": self.user, "session": self.session,
-                "model": self.model, "terminal": self.terminal, "version": self.version}
+        return {"from": self.start, "to": self.end, "model": self.model,
+                "filters": self.filters()}
+
+    def filters(self) -> dict[str, str | None]:
+        """The filters SQL applies with the `filters_match` macro (`store/sql/macros.sql`),
+        as one STRUCT parameter: every filter but the model."""
+        return {"user": self.user, "session": self.session, "terminal": self.terminal,
+                "version": self.version}
 
     @staticmethod
     def iso(dt: datetime) -> str:

@@ -75,6 +75,7 @@ def connect(data_dir: Path, *, read_only: bool = False,
     try:
         if read_only:
             check_version(con)
+            install_macros(con, temp=True)
         else:
             make_private(path.parent)  # the file DuckDB created too, whatever the umask
             ensure_schema(con)
@@ -102,6 +103,15 @@ def check_version(con: duckdb.DuckDBPyConnection) -> None:
             "--data-dir")
 
 
+def install_macros(con: duckdb.DuckDBPyConnection, *, temp: bool = False) -> None:
+    """Define the macros the queries share (`sql/macros.sql`): stored in the file, or
+    `temp` (a read-only connection: the file may come from an older ccotel without them;
+    temporary macros come first in DuckDB's lookup)."""
+    text = sql("macros")
+    con.execute(text.replace("CREATE OR REPLACE MACRO", "CREATE OR REPLACE TEMP MACRO")
+                if temp else text)
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     version = stored_version(con)
     if version is not None and version > SCHEMA_VERSION:
@@ -114,6 +124,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(sql("schema"))
+        install_macros(con)
         if version is not None and version < 2:
             # 1 -> 2: the rollups are new; build them from the rows already stored.
             con.execute(sql("rollup_rebuild_all"))

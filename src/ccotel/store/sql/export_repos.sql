@@ -13,11 +13,9 @@ req AS (
     FROM events e LEFT JOIN session_projects p USING (session_id)
     WHERE e.event_name = 'api_request'
       AND e.ts >= $from AND e.ts < $to
-      AND ($user IS NULL OR e.user_id = $user OR e.user_email = $user)
-      AND ($session IS NULL OR e.session_id = $session)
+      AND filters_match($filters, e.user_id, e.user_email, e.session_id, e.terminal_type,
+                        e.service_version, e.app_version)
       AND ($model IS NULL OR e.model = $model)
-      AND ($terminal IS NULL OR e.terminal_type = $terminal)
-      AND ($version IS NULL OR e.service_version = $version OR e.app_version = $version)
 )
 SELECT
     repo AS project,

@@ -13,9 +13,7 @@ WHERE ts >= $from AND ts < $to
   AND ($text IS NULL OR contains(lower(concat_ws(' ', event_name, session_id, user_id,
         user_email, model, tool_name, request_id, prompt_id, error, error_type, body,
         attributes::VARCHAR)), lower($text)))
-  AND ($user IS NULL OR user_id = $user OR user_email = $user)
-  AND ($session IS NULL OR session_id = $session)
-  AND ($terminal IS NULL OR terminal_type = $terminal)
-  AND ($version IS NULL OR service_version = $version OR app_version = $version)
+  AND filters_match($filters, user_id, user_email, session_id, terminal_type,
+                    service_version, app_version)
 ORDER BY ts DESC, rowid DESC
 LIMIT $limit

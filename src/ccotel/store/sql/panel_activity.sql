@@ -32,17 +32,13 @@ pt AS (
 ids AS (
     SELECT session_id, user_id FROM ev
     WHERE ($model IS NULL OR (requests > 0 AND model = $model))
-      AND ($user IS NULL OR user_id = $user OR user_email = $user)
-      AND ($session IS NULL OR session_id = $session)
-      AND ($terminal IS NULL OR terminal_type = $terminal)
-      AND ($version IS NULL OR service_version = $version OR app_version = $version)
+      AND filters_match($filters, user_id, user_email, session_id, terminal_type,
+                        service_version, app_version)
     UNION ALL
     SELECT session_id, user_id FROM pt
     WHERE ($model IS NULL OR model = $model)
-      AND ($user IS NULL OR user_id = $user OR user_email = $user)
-      AND ($session IS NULL OR session_id = $session)
-      AND ($terminal IS NULL OR terminal_type = $terminal)
-      AND ($version IS NULL OR service_version = $version OR app_version = $version)
+      AND filters_match($filters, user_id, user_email, session_id, terminal_type,
+                        service_version, app_version)
 )
 SELECT count(DISTINCT CASE $count WHEN 'sessions' THEN session_id ELSE user_id END) AS n
 FROM ids

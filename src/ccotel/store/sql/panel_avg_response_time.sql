@@ -16,8 +16,6 @@ SELECT
     sum(duration_ms_sum) / nullif(sum(duration_ms_count), 0) AS avg_ms,
     coalesce(sum(duration_ms_count), 0) AS requests
 FROM durations
-WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
-  AND ($session IS NULL OR session_id = $session)
+WHERE filters_match($filters, user_id, user_email, session_id, terminal_type,
+                    service_version, app_version)
   AND ($model IS NULL OR model = $model)
-  AND ($terminal IS NULL OR terminal_type = $terminal)
-  AND ($version IS NULL OR service_version = $version OR app_version = $version)

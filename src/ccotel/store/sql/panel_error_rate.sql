@@ -19,9 +19,7 @@ SELECT
     sum(errors) AS errors,
     sum(requests) AS requests
 FROM counted
-WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
-  AND ($session IS NULL OR session_id = $session)
+WHERE filters_match($filters, user_id, user_email, session_id, terminal_type,
+                    service_version, app_version)
   AND ($model IS NULL OR model = $model)
-  AND ($terminal IS NULL OR terminal_type = $terminal)
-  AND ($version IS NULL OR service_version = $version OR app_version = $version)
 GROUP BY ALL

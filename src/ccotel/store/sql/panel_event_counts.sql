@@ -25,12 +25,10 @@ SELECT
     sum(n) AS n
 FROM counted
 WHERE n > 0
-  AND ($user IS NULL OR user_id = $user OR user_email = $user)
-  AND ($session IS NULL OR session_id = $session)
+  AND filters_match($filters, user_id, user_email, session_id, terminal_type,
+                    service_version, app_version)
   AND ($model IS NULL OR model = $model
        OR (model IS NULL AND session_id IN (
              SELECT session_id
              FROM sessions_using_model($model, $from, $to, $rollup_from, $rollup_to))))
-  AND ($terminal IS NULL OR terminal_type = $terminal)
-  AND ($version IS NULL OR service_version = $version OR app_version = $version)
 GROUP BY ALL

@@ -29,11 +29,9 @@ cells AS (
         min(min_ms) AS min_ms,
         max(max_ms) AS max_ms
     FROM latencies
-    WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
-      AND ($session IS NULL OR session_id = $session)
+    WHERE filters_match($filters, user_id, user_email, session_id, terminal_type,
+                        service_version, app_version)
       AND ($model IS NULL OR model = $model)
-      AND ($terminal IS NULL OR terminal_type = $terminal)
-      AND ($version IS NULL OR service_version = $version OR app_version = $version)
     GROUP BY ALL
 ),
 ranked AS (

@@ -19,12 +19,10 @@ SELECT
     max(last_ts) AS last_ts,
     epoch(max(last_ts) - min(first_ts)) AS seconds
 FROM spans
-WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
-  AND ($session IS NULL OR session_id = $session)
+WHERE filters_match($filters, user_id, user_email, session_id, terminal_type,
+                    service_version, app_version)
   AND ($model IS NULL OR session_id IN (
         SELECT session_id FROM sessions_using_model($model, $from, $to, $rollup_from, $rollup_to)))
-  AND ($terminal IS NULL OR terminal_type = $terminal)
-  AND ($version IS NULL OR service_version = $version OR app_version = $version)
 GROUP BY session_id
 ORDER BY seconds DESC, session_id
 LIMIT $limit

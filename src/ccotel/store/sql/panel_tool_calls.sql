@@ -19,13 +19,11 @@ SELECT
     CASE WHEN $step_ms > 0 THEN epoch_ms(ts) // $step_ms END AS bucket,
     sum(calls) AS n
 FROM calls
-WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
-  AND ($session IS NULL OR session_id = $session)
+WHERE filters_match($filters, user_id, user_email, session_id, terminal_type,
+                    service_version, app_version)
   AND ($model IS NULL OR model = $model
        OR (model IS NULL AND session_id IN (
              SELECT session_id
              FROM sessions_using_model($model, $from, $to, $rollup_from, $rollup_to))))
-  AND ($terminal IS NULL OR terminal_type = $terminal)
-  AND ($version IS NULL OR service_version = $version OR app_version = $version)
 GROUP BY ALL
 ORDER BY n DESC, key

@@ -40,19 +40,15 @@ candidates AS (
 ),
 ev AS (
     SELECT * FROM requests
-    WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
-      AND ($session IS NULL OR session_id = $session)
+    WHERE filters_match($filters, user_id, user_email, session_id, terminal_type,
+                        service_version, app_version)
       AND ($model IS NULL OR model = $model)
-      AND ($terminal IS NULL OR terminal_type = $terminal)
-      AND ($version IS NULL OR service_version = $version OR app_version = $version)
 ),
 metrics AS (
     SELECT * FROM candidates
-    WHERE ($user IS NULL OR user_id = $user OR user_email = $user)
-      AND ($session IS NULL OR session_id = $session)
+    WHERE filters_match($filters, user_id, user_email, session_id, terminal_type,
+                        service_version, app_version)
       AND ($model IS NULL OR model = $model)
-      AND ($terminal IS NULL OR terminal_type = $terminal)
-      AND ($version IS NULL OR service_version = $version OR app_version = $version)
 ),
 top AS (
     -- A session is on one side only: the metrics of sessions with requests are left out.
