@@ -161,11 +161,17 @@ class Query:
         return {"from": self.start, "to": self.end, "model": self.model,
                 "filters": self.filters()}
 
-    def filters(self) -> dict[str, str | None]:
+    def filters(self) -> dict[str, Any]:
         """The filters SQL applies with the `filters_match` macro (`store/sql/macros.sql`),
-        as one STRUCT parameter: every filter but the model."""
+        as one STRUCT parameter: every filter but the model. The session-level attribution
+        filters (repo, branch, team, ...) are `sdims`/`svals`, matched through the sessions
+        with telemetry in [t0, t1)."""
+        from ccotel.store.attribution import session_level  # the store imports this module
+
+        session = [(d, v) for d, v in self.attrib if session_level(d)]
         return {"user": self.user, "session": self.session, "terminal": self.terminal,
-                "version": self.version}
+                "version": self.version, "sdims": [d for d, _ in session],
+                "svals": [v for _, v in session], "t0": self.start, "t1": self.end}
 
     @staticmethod
     def iso(dt: datetime) -> str:

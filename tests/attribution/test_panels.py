@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from ccotel.store.writer import Writer
 from ccotel.web.app import WebContext, build_app
 from tests.attribution.helpers import T0, Req, store
 from tests.attribution.test_breakdowns import _REQ, REQS, report
+from tests.web import known
 
 RANGE = {"from": (T0 - timedelta(hours=1)).isoformat(), "to": (T0 + timedelta(days=1)).isoformat()}
 
@@ -220,3 +221,61 @@ def test_panel_parts_sum_exactly_to_the_total(reqs: list[Req], panel: str) -> No
         dim = attribution.PANEL_DIMENSIONS[panel]
         rep = report(d, "repos", breakdown=dim)
         assert Decimal(rep["totals"]["totalCostExact"]) == total
+
+
+# -- every panel under the attribution filters -------------------------------------------------
+
+
+def _without_range(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in ("from", "to")}
+
+
+@pytest.mark.parametrize("panel", [p for p in PANELS_BY_ID if p not in attribution.PANEL_FUNCTIONS
+                                   and p != "total_tokens_last_hour"])
+def test_session_level_filters_apply_to_every_panel(client: TestClient, panel: str) -> None:
+    """Repo github.com/acme/api and team web are one session each (s1, s2): under their
+    filter every panel shows what it shows for that session."""
+    for params, session in (({"var-repo": "github.com/acme/api"}, "s1"),
+                            ({"var-team": "web"}, "s2")):
+        got = get(client, f"/api/v1/panels/{panel}", **params)
+        assert "unfiltered" not in got
+        assert _without_range(got) == _without_range(
+            get(client, f"/api/v1/panels/{panel}", session=session)), (panel, params)
+    assert get(client, "/api/v1/summary", **{"var-team": "web"})["cost_usd"] == 0.3
+
+
+def test_request_level_filters_are_named_where_they_do_not_apply(client: TestClient) -> None:
+    params = {"var-skill": "pdf", "var-effort": "high", "var-repo": "github.com/acme/api"}
+    body = get(client, "/api/v1/panels/total_requests", **params)
+    assert body["unfiltered"] == ["effort", "skill"]
+    assert body["data"]["value"] == 2  # filtered by its repo only
+    body = get(client, "/api/v1/panels/cost_by_model", **params)
+    assert body["unfiltered"] == ["effort", "skill"]
+    body = get(client, "/api/v1/panels/cost_by_repo", **params)
+    assert "unfiltered" not in body
+    assert costs(body["data"]) == {"github.com/acme/api": "0.1"}
+
+
+@pytest.fixture(scope="module")
+def known_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """tests/web/known.py's telemetry (tools, errors, metrics, edits) with a repo recorded
+    for two of its sessions."""
+    d = tmp_path_factory.mktemp("known-attrib")
+    known.write(d, datetime.now(UTC).replace(tzinfo=None))
+    record_git(d, known.S1, "github.com/acme/api", "main")
+    record_git(d, known.S2, "github.com/acme/web", "dev")
+    con = schema.connect(d, read_only=True)
+    yield TestClient(build_app(WebContext(con.cursor)))
+    con.close()
+
+
+@pytest.mark.parametrize("panel", [p for p in PANELS_BY_ID if p not in attribution.PANEL_FUNCTIONS
+                                   and p not in ("total_tokens_last_hour", "logs")])
+def test_a_repo_filter_is_its_sessions_on_every_panel(known_client: TestClient,
+                                                      panel: str) -> None:
+    for repo, session in (("github.com/acme/api", known.S1), ("github.com/acme/web", known.S2)):
+        week = {"from": "now-7d", "to": "now"}
+        got = known_client.get(f"/api/v1/panels/{panel}", params={**week, "var-repo": repo})
+        want = known_client.get(f"/api/v1/panels/{panel}", params={**week, "session": session})
+        assert got.status_code == want.status_code == 200
+        assert got.json()["data"] == want.json()["data"], (panel, repo)

@@ -46,6 +46,10 @@ DIMENSIONS: dict[str, str] = {
     "terminal": "terminal.type",
     "version": "service.version (Claude Code's version)",
 }
+# Dimensions of a request rather than of its session: only the panels that read requests
+# one by one (the attribution panels, Where the Money Went) can filter by them.
+REQUEST_DIMENSIONS = ("query_source", "effort", "speed", "skill", "agent", "plugin", "mcp",
+                      "mcp_tool")
 # Attribute names Claude Code uses for the dimensions above, accepted as synonyms.
 ALIASES = {"skill.name": "skill", "agent.name": "agent", "plugin.name": "plugin",
            "mcp_server.name": "mcp", "mcp_server": "mcp", "mcp_tool.name": "mcp_tool",
@@ -66,6 +70,17 @@ def dimension(name: str | None, what: str = "dimension") -> str:
         return text
     raise BadQuery(f"{what} {str(name)[:60]!r} is not a dimension: use one of "
                    f"{', '.join(DIMENSIONS)}, or an attribute or resource key such as team")
+
+
+def session_level(dim: str) -> bool:
+    """Whether every panel can filter by `dim` through its sessions (macros.sql:
+    attrib_sessions): repo, branch, project and resource keys such as team."""
+    return dim in ("repo", "branch", "project") or (dim not in DIMENSIONS and dim != "model.id")
+
+
+def unfiltered(q: Query) -> list[str]:
+    """The query's filters that a panel reading rollups or sessions cannot apply."""
+    return [d for d, _ in q.attrib if not session_level(d)]
 
 
 def execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]

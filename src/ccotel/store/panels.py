@@ -243,7 +243,7 @@ def avg_response_time(con: Cursor, q: Query) -> dict[str, Any]:
 
 def _latency(con: Cursor, q: Query, step_s: int) -> list[dict[str, Any]]:
     # The latency rollup keeps only the model: other filters read raw rows.
-    whole = not (q.user or q.session or q.terminal or q.version)
+    whole = not (q.user or q.session or q.terminal or q.version or q.attrib)
     return run(con, "panel_latency", q, whole=whole, step_ms=step_s * 1000)
 
 
@@ -375,5 +375,10 @@ def panel_data(con: Cursor, panel_id: str, q: Query) -> dict[str, Any]:
     panel = PANELS_BY_ID[panel_id]
     data = FUNCTIONS[panel_id](con, q)
     start, end = data.pop("from", Query.iso(q.start)), data.pop("to", Query.iso(q.end))
-    return {"id": panel.id, "title": panel.title, "kind": panel.kind, "unit": panel.unit,
-            "from": start, "to": end, "data": data}
+    out = {"id": panel.id, "title": panel.title, "kind": panel.kind, "unit": panel.unit,
+           "from": start, "to": end, "data": data}
+    # Filters of single requests (skill, effort, ...) only attribution's panels apply.
+    skipped = [] if panel_id in attribution.PANEL_FUNCTIONS else attribution.unfiltered(q)
+    if skipped:
+        out["unfiltered"] = skipped
+    return out

@@ -97,7 +97,8 @@ PANEL_DATA = {"anyOf": [
     obj(LOG_PAGE),  # logs
 ]}
 PANEL = obj({"id": STRING, "title": STRING, "kind": STRING, "unit": STRING, **RANGE,
-             "data": PANEL_DATA})
+             "data": PANEL_DATA, "unfiltered": array(STRING)},
+            required=["id", "title", "kind", "unit", "from", "to", "data"])
 SPAN = obj({"trace_id": nullable(STRING), "span_id": nullable(STRING),
             "parent_span_id": nullable(STRING), "name": nullable(STRING),
             "kind": nullable(STRING), "start": TIME, "start_unix_nano": nullable(INTEGER),

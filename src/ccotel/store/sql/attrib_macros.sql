@@ -54,17 +54,7 @@ WITH telemetry_requests AS (
     WHERE source = 'telemetry' AND event_name = 'api_request' AND request_id IS NOT NULL
 ),
 session_git AS (
-    SELECT session_id,
-           arg_max(attributes->>'$."git.repo"', ts)
-               FILTER (WHERE attributes->>'$."git.repo"' IS NOT NULL) AS repo,
-           arg_max(coalesce(attributes->>'$."git.branch"', git_branch), ts)
-               FILTER (WHERE coalesce(attributes->>'$."git.branch"', git_branch) IS NOT NULL)
-               AS branch,
-           arg_max(project, ts) FILTER (WHERE project IS NOT NULL) AS project
-    FROM events
-    WHERE session_id IS NOT NULL
-      AND (project IS NOT NULL OR git_branch IS NOT NULL OR event_name = 'ccotel.git')
-    GROUP BY session_id
+    SELECT * FROM attrib_session_git()  -- macros.sql
 ),
 session_users AS (
     SELECT session_id, arg_max(coalesce(user_email, user_id), ts) AS user_name

@@ -12,4 +12,50 @@ CREATE OR REPLACE MACRO filters_match(f, user_id, user_email, session_id, termin
     (f.user IS NULL OR user_id = f.user OR user_email = f.user)
     AND (f.session IS NULL OR session_id = f.session)
     AND (f.terminal IS NULL OR terminal_type = f.terminal)
-    AND (f.version IS NULL OR service_version = f.version OR app_version = f.version);
+    AND (f.version IS NULL OR service_version = f.version OR app_version = f.version)
+    -- session-level attribution filters (repo, branch, team, ...: attrib_sessions below)
+    AND (len(f.sdims::VARCHAR[]) = 0 OR session_id IN (
+        SELECT session_id FROM attrib_sessions(struct_extract(f, 'sdims')::VARCHAR[],
+                                               struct_extract(f, 'svals')::VARCHAR[],
+                                               struct_extract(f, 't0'),
+                                               struct_extract(f, 't1'))));
+
+-- Each session's repo, branch and project: the latest ones recorded for it (`ccotel hook`
+-- and the statusline record `git.repo`, `git.branch` as a `ccotel.git` event), else what its
+-- transcript says (cwd, gitBranch). Attribution's one definition (attrib_macros.sql).
+CREATE OR REPLACE MACRO attrib_session_git() AS TABLE
+SELECT session_id,
+       arg_max(attributes->>'$."git.repo"', ts)
+           FILTER (WHERE attributes->>'$."git.repo"' IS NOT NULL) AS repo,
+       arg_max(coalesce(attributes->>'$."git.branch"', git_branch), ts)
+           FILTER (WHERE coalesce(attributes->>'$."git.branch"', git_branch) IS NOT NULL)
+           AS branch,
+       arg_max(project, ts) FILTER (WHERE project IS NOT NULL) AS project
+FROM events
+WHERE session_id IS NOT NULL
+  AND (project IS NOT NULL OR git_branch IS NOT NULL OR event_name = 'ccotel.git')
+GROUP BY session_id;
+
+-- The sessions with telemetry in [t0, t1) whose session-level attribution values match
+-- every (dims[i], vals[i]): repo (the recorded remote, else the folder of its project),
+-- branch, project, and any other key as a resource attribute of its records
+-- (OTEL_RESOURCE_ATTRIBUTES: team, department, cost_center, ...). A session without a
+-- value has '(unknown)', as in attrib_value.
+CREATE OR REPLACE MACRO attrib_sessions(dims, vals, t0, t1) AS TABLE
+WITH res AS (
+    SELECT session_id, arg_max(resource, ts) AS resource FROM (
+        SELECT session_id, resource, ts FROM events
+        WHERE ts >= t0 AND ts < t1 AND session_id IS NOT NULL
+        UNION ALL
+        SELECT session_id, resource, ts FROM points
+        WHERE ts >= t0 AND ts < t1 AND session_id IS NOT NULL)
+    GROUP BY session_id
+)
+SELECT r.session_id
+FROM res r LEFT JOIN attrib_session_git() g ON g.session_id = r.session_id
+WHERE len(list_filter(range(len(dims)), lambda i: coalesce(CASE dims[i + 1]
+        WHEN 'repo' THEN coalesce(g.repo, regexp_extract(g.project, '([^/\\]+)[/\\]*$', 1))
+        WHEN 'branch' THEN g.branch
+        WHEN 'project' THEN g.project
+        ELSE r.resource->>('$."' || dims[i + 1] || '"')
+    END, '(unknown)') IS DISTINCT FROM vals[i + 1])) = 0;

@@ -42,3 +42,16 @@ export function attribPanel(body, data, opts, state) {
   const itemLink = data.dimension === "repo" ? (x) => (x.name === "(other)" ? null : repoLink(x.name, state)) : null;
   bargauge(body, data, "currencyUSD", { ...opts, detail, itemLink });
 }
+
+// A panel that could not apply some filters (a request's skill, effort, ... on a panel read
+// from rollups or sessions) says so in its header; the hover names them.
+export function markUnfiltered(node, dims) {
+  let badge = node.querySelector(".unfiltered");
+  if (!dims || !dims.length) { if (badge) badge.remove(); return; }
+  if (!badge) {
+    badge = el("span", { class: "badge unfiltered" });
+    node.querySelector(".panel-title").after(badge);
+  }
+  badge.textContent = t("badge.unfiltered");
+  badge.title = t("badge.unfiltered_hint", { dims: dims.map(dimLabel).join(", ") });
+}

@@ -2,7 +2,7 @@
 import { CONFIG as config, DEFAULT_FROM, VARS, el, getJSON, isLive, query, setState, state, t, toParams } from "./api.js";
 import * as fmt from "./format.js";
 import * as render from "./render.js";
-import { attribFilters, attribPanel } from "./attribution.js";
+import { attribFilters, attribPanel, markUnfiltered } from "./attribution.js";
 
 const PANELS = config.panels;
 const RANGES = ["now-15m", "now-1h", "now-6h", "now-24h", "now-7d", "now-30d"];
@@ -161,6 +161,7 @@ async function loadPanel(p, gen) {
     const res = await getJSON(`${p.endpoint}?${query(S)}`);
     if (gen !== generation) return;
     draw(p, body, res.data);
+    markUnfiltered(node, res.unfiltered);
     node.querySelector(".panel-json").href = `${p.endpoint}?${query(S)}`;
     node.dataset.state = "ready";
     node.title = `${res.from} – ${res.to}`;
