@@ -29,8 +29,10 @@ RANGE = {"from": (T0 - timedelta(hours=1)).isoformat(), "to": (T0 + timedelta(da
 
 def record_git(data_dir: Path, session: str, repo: str, branch: str) -> None:
     """A session's git record, as `POST /api/v1/sessions/{id}/git` stores it."""
+    # Recorded after the session's requests: its own resource (ccotel's) must not hide
+    # theirs (team, ...).
     body = attribution.git_record(session, {"repo": repo, "branch": branch},
-                                  now_ns=int(T0.timestamp() * 1e9))
+                                  now_ns=int((T0 + timedelta(hours=2)).timestamp() * 1e9))
     con = schema.connect(data_dir)
     try:
         Writer(con).write_now(decode_request("logs", body, "json"))

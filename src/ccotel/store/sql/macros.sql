@@ -44,8 +44,10 @@ GROUP BY session_id;
 CREATE OR REPLACE MACRO attrib_sessions(dims, vals, t0, t1) AS TABLE
 WITH res AS (
     SELECT session_id, arg_max(resource, ts) AS resource FROM (
+        -- ccotel's own git records carry ccotel's resource, not Claude Code's
         SELECT session_id, resource, ts FROM events
         WHERE ts >= t0 AND ts < t1 AND session_id IS NOT NULL
+          AND event_name IS DISTINCT FROM 'ccotel.git'
         UNION ALL
         SELECT session_id, resource, ts FROM points
         WHERE ts >= t0 AND ts < t1 AND session_id IS NOT NULL)
