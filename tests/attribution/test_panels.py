@@ -17,7 +17,10 @@ from starlette.testclient import TestClient
 
 from ccotel.otlp.decode import decode_request
 from ccotel.panels import GRAFANA_PANELS, PANELS_BY_ID
-from ccotel.store import attribution, schema
+from ccotel.query import Query
+from ccotel.store import attribution, rollups, schema
+from ccotel.store import panels as panel_store
+from ccotel.store.schema import SchemaError
 from ccotel.store.writer import Writer
 from ccotel.web.app import WebContext, build_app
 from tests.attribution.helpers import T0, Req, store
@@ -281,3 +284,57 @@ def test_a_repo_filter_is_its_sessions_on_every_panel(known_client: TestClient,
         want = known_client.get(f"/api/v1/panels/{panel}", params={**week, "session": session})
         assert got.status_code == want.status_code == 200
         assert got.json()["data"] == want.json()["data"], (panel, repo)
+
+
+# -- the rollup --------------------------------------------------------------------------------
+
+
+def _panels(con: Any, q: Any) -> dict[str, Any]:
+    return {pid: panel_store.panel_data(con, pid, q)["data"]
+            for pid in attribution.PANEL_FUNCTIONS}
+
+
+def test_the_rollup_changes_no_number(tmp_path: Path) -> None:
+    """attrib_hourly holds the whole hours: every attribution panel, with and without
+    filters, and the filter values, are what the raw rows give."""
+    store(tmp_path, REQS)
+    store(tmp_path, [Req("s4", Decimal("0.5"), attrs={"skill.name": "pdf"},
+                         resource={"team": "core"})], start=T0 + timedelta(minutes=90))
+    record_git(tmp_path, "s1", "github.com/acme/api", "main")
+    con = schema.connect(tmp_path, read_only=True)
+    try:
+        assert con.execute("SELECT sum(requests) FROM attrib_hourly").fetchone() == (5,)
+        # Whole hours from the rollup, the half hours at both ends raw.
+        for params in ({}, {"var-team": "core"}, {"var-skill": "pdf", "var-repo": "(unknown)"}):
+            q = Query.parse({"from": (T0 - timedelta(minutes=30)).isoformat(),
+                             "to": (T0 + timedelta(minutes=150)).isoformat(), **params})
+            with rollups.raw_only():
+                raw = _panels(con, q), attribution.filter_values(con, q)
+            assert (_panels(con, q), attribution.filter_values(con, q)) == raw, params
+        assert raw[0]["cost_by_skill"]["total"]["cost_exact"] == "0.5"
+    finally:
+        con.close()
+
+
+def test_a_version_5_store_gets_the_rollup_on_upgrade(tmp_path: Path) -> None:
+    store(tmp_path, REQS)
+    record_git(tmp_path, "s2", "github.com/acme/web", "feature/x")
+    con = schema.connect(tmp_path)
+    con.execute("DROP TABLE attrib_hourly")
+    con.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    con.close()
+    with pytest.raises(SchemaError, match="schema version 5"):
+        schema.connect(tmp_path, read_only=True)
+    schema.connect(tmp_path).close()  # what `ccotel serve` does on open
+    con = schema.connect(tmp_path, read_only=True)
+    try:
+        assert schema.stored_version(con) == schema.SCHEMA_VERSION == 6
+        assert con.execute("SELECT sum(requests), sum(cost_usd) FROM attrib_hourly"
+                           ).fetchone() == (4, Decimal("0.600000000007"))
+        q = Query.parse(RANGE)
+        with rollups.raw_only():
+            raw = _panels(con, q)
+        assert _panels(con, q) == raw
+        assert costs(raw["cost_by_repo"])["github.com/acme/web"] == "0.3"
+    finally:
+        con.close()

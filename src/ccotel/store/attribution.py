@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from ccotel.query import BadQuery, Query
+from ccotel.store import rollups
 from ccotel.store.schema import sql
 
 DIMENSIONS: dict[str, str] = {
@@ -162,6 +163,12 @@ def panel_filters(q: Query) -> dict[str, Any]:
     return {"fdims": list(pairs), "fvals": list(pairs.values())}
 
 
+def _window(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
+    """$rollup_from/$rollup_to: the whole hours of the range that attrib_hourly holds."""
+    first, last = rollups.window(q.start, q.end, rollups.rolled_until(con))
+    return {"rollup_from": first, "rollup_to": last}
+
+
 def _money(v: Decimal) -> float:
     return round(float(v), 12)
 
@@ -173,7 +180,8 @@ def breakdown_panel(con: duckdb.DuckDBPyConnection, q: Query, dim: str,
     exactly to `total` (DECIMAL sums; `cost_exact` keeps every digit). With `top` None,
     every value, in the order of their names (times)."""
     found = rows(con, "panel_attrib_breakdown",
-                 {"from": q.start, "to": q.end, "dim": dim, **panel_filters(q)})
+                 {"from": q.start, "to": q.end, "dim": dim, **panel_filters(q),
+                  **_window(con, q)})
     total = found[0] if found and found[0]["is_total"] else None
     parts = [r for r in found if not r["is_total"]]
     if top is None:
@@ -259,7 +267,7 @@ FILTER_VALUES = 100
 def filter_values(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, list[dict[str, Any]]]:
     """Dimension -> the values its filter offers in the range (at most FILTER_VALUES, most
     used first, with their request counts); a dimension with no known value is left out."""
-    found = rows(con, "attrib_filters", {"from": q.start, "to": q.end,
+    found = rows(con, "attrib_filters", {"from": q.start, "to": q.end, **_window(con, q),
                                          "dims": list(FILTER_DIMENSIONS),
                                          "standard": list(_STANDARD_RESOURCE),
                                          "limit": FILTER_VALUES})

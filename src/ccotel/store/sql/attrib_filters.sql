@@ -3,9 +3,10 @@
 -- first, at most $limit per dimension. The named dimensions are listed in $dims; resource
 -- keys are discovered from the data (OTEL_RESOURCE_ATTRIBUTES: team, department,
 -- cost_center, ...), all but the ones every OpenTelemetry SDK sets ($standard prefixes).
+-- The whole hours [$rollup_from, $rollup_to) come from attrib_hourly.
 WITH r AS (
     SELECT * FROM attrib_requests(['api_request'], $from, $to, 'UTC', 'all', [], [], 'repo',
-                                  'repo')
+                                  'repo', $rollup_from, $rollup_to)
 ),
 resource_keys AS (
     SELECT DISTINCT unnest(json_keys(resource)) AS dim FROM r WHERE resource IS NOT NULL
@@ -22,7 +23,7 @@ vals AS (
            attrib_value(d.dim, repo, branch, project, user_name, model, session_id, local_ts,
                         source, query_source, effort, speed, terminal_type, service_version,
                         attributes, resource) AS value,
-           count(*) AS n
+           sum(requests) AS n
     FROM r CROSS JOIN dims d
     GROUP BY ALL
 )

@@ -11,7 +11,7 @@ WITH r AS (
             WHERE r.event_name = 'api_request') OVER (PARTITION BY r.session_id) AS later
     FROM attrib_requests(['api_request', 'api_error', 'api_refusal', 'api_retries_exhausted'],
                          $from, $to, $tz, $source, $fdims, $fvals, 'day',
-                         'user') r
+                         'user', NULL, NULL) r  -- raw rows: one per request
 )
 SELECT
     day, "user", repo,
