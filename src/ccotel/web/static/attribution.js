@@ -25,7 +25,9 @@ export function attribFilters(box, dimensions, current, onChange) {
       ...values.map((v) => el("option", { value: v, text: v, title: v })));
     sel.value = current[dim] || "";
     sel.addEventListener("change", () => onChange({ ...current, [dim]: sel.value }));
-    return el("label", { class: "ctl" }, el("span", { text: dimLabel(dim) }), sel);
+    // A key found in the data (no label in the catalogue) is shown as it is: data.
+    const known = t("var." + dim) !== "var." + dim;
+    return el("label", { class: "ctl" }, el("span", { text: dimLabel(dim), class: known ? null : "dim-key" }), sel);
   }));
 }
 
