@@ -38,19 +38,38 @@ GROUP BY session_id;
 
 -- The sessions with telemetry in [t0, t1) whose session-level attribution values match
 -- every (dims[i], vals[i]): repo (the recorded remote, else the folder of its project),
--- branch, project, and any other key as a resource attribute of its records
+-- branch, project, and any other key as a resource attribute of its API requests
 -- (OTEL_RESOURCE_ATTRIBUTES: team, department, cost_center, ...). A session without a
--- value has '(unknown)', as in attrib_value.
+-- value has '(unknown)', as in attrib_value. The rolled-up hours are read from the hourly
+-- rollups (sessions from events_hourly and points_hourly, resources from attrib_hourly:
+-- a resource is not read from every raw row), the hours from rolled_until on raw; the
+-- first hour is read whole, which may add sessions outside the range: harmless, the
+-- callers count only rows in the range.
 CREATE OR REPLACE MACRO attrib_sessions(dims, vals, t0, t1) AS TABLE
-WITH res AS (
-    SELECT session_id, arg_max(resource, ts) AS resource FROM (
-        -- ccotel's own git records carry ccotel's resource, not Claude Code's
-        SELECT session_id, resource, ts FROM events
-        WHERE ts >= t0 AND ts < t1 AND session_id IS NOT NULL
-          AND event_name IS DISTINCT FROM 'ccotel.git'
-        UNION ALL
-        SELECT session_id, resource, ts FROM points
-        WHERE ts >= t0 AND ts < t1 AND session_id IS NOT NULL)
+WITH until AS (SELECT coalesce(max(rolled_until), '-infinity'::TIMESTAMP) AS u FROM rollup_state),
+seen AS (
+    SELECT session_id, NULL::VARCHAR AS resource, last_ts AS ts FROM events_hourly
+    WHERE hour >= date_trunc('hour', t0) AND hour < t1 AND hour < (SELECT u FROM until)
+    UNION ALL
+    SELECT session_id, NULL, last_ts FROM points_hourly
+    WHERE hour >= date_trunc('hour', t0) AND hour < t1 AND hour < (SELECT u FROM until)
+    UNION ALL
+    SELECT session_id, resource, last_ts FROM attrib_hourly
+    WHERE hour >= date_trunc('hour', t0) AND hour < t1 AND hour < (SELECT u FROM until)
+    UNION ALL
+    -- ccotel's own git records carry ccotel's resource, not Claude Code's
+    SELECT session_id, CASE WHEN event_name = 'api_request' THEN resource::VARCHAR END, ts
+    FROM events
+    WHERE ts >= greatest(t0, (SELECT u FROM until)) AND ts < t1
+      AND event_name IS DISTINCT FROM 'ccotel.git'
+    UNION ALL
+    SELECT session_id, NULL, ts FROM points
+    WHERE ts >= greatest(t0, (SELECT u FROM until)) AND ts < t1
+),
+res AS (
+    SELECT session_id, arg_max(resource, ts) FILTER (WHERE resource IS NOT NULL)::JSON
+               AS resource
+    FROM seen WHERE session_id IS NOT NULL
     GROUP BY session_id
 )
 SELECT r.session_id
