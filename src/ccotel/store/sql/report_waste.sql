@@ -5,8 +5,10 @@
 -- api_refusal (their cost when the event carries one). The grouping sets give each day's,
 -- user's and repo's rows and the grand total from the same DECIMAL sums.
 WITH r AS (
+    -- only the columns counted: the window below holds its rows in memory
     SELECT
-        k AS day, s AS "user", r.*,
+        k AS day, s AS "user", r.ts, r.session_id, r.event_name, r.query_source, r.repo,
+        r.cost_usd, r.cache_creation_tokens,
         r.event_name = 'api_request' AND r.ts > min(r.ts) FILTER (
             WHERE r.event_name = 'api_request') OVER (PARTITION BY r.session_id) AS later
     FROM attrib_requests(['api_request', 'api_error', 'api_refusal', 'api_retries_exhausted'],
