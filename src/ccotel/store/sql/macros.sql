@@ -23,17 +23,22 @@ CREATE OR REPLACE MACRO filters_match(f, user_id, user_email, session_id, termin
 -- Each session's repo, branch and project: the latest ones recorded for it (`ccotel hook`
 -- and the statusline record `git.repo`, `git.branch` as a `ccotel.git` event), else what its
 -- transcript says (cwd, gitBranch). Attribution's one definition (attrib_macros.sql).
+-- (JSON is parsed for the git records only: transcript rows with a cwd are many.)
 CREATE OR REPLACE MACRO attrib_session_git() AS TABLE
+WITH facts AS (
+    SELECT session_id, ts, project,
+           CASE WHEN event_name = 'ccotel.git' THEN attributes->>'$."git.repo"' END AS repo,
+           coalesce(CASE WHEN event_name = 'ccotel.git'
+                         THEN attributes->>'$."git.branch"' END, git_branch) AS branch
+    FROM events
+    WHERE session_id IS NOT NULL
+      AND (project IS NOT NULL OR git_branch IS NOT NULL OR event_name = 'ccotel.git')
+)
 SELECT session_id,
-       arg_max(attributes->>'$."git.repo"', ts)
-           FILTER (WHERE attributes->>'$."git.repo"' IS NOT NULL) AS repo,
-       arg_max(coalesce(attributes->>'$."git.branch"', git_branch), ts)
-           FILTER (WHERE coalesce(attributes->>'$."git.branch"', git_branch) IS NOT NULL)
-           AS branch,
+       arg_max(repo, ts) FILTER (WHERE repo IS NOT NULL) AS repo,
+       arg_max(branch, ts) FILTER (WHERE branch IS NOT NULL) AS branch,
        arg_max(project, ts) FILTER (WHERE project IS NOT NULL) AS project
-FROM events
-WHERE session_id IS NOT NULL
-  AND (project IS NOT NULL OR git_branch IS NOT NULL OR event_name = 'ccotel.git')
+FROM facts
 GROUP BY session_id;
 
 -- The sessions with telemetry in [t0, t1) whose session-level attribution values match
