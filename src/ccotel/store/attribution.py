@@ -90,6 +90,8 @@ def execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
     macros: they work on a read-only store too)."""
     con.execute(sql("attrib_macros"))
     text = sql(name)
+    # No rollup window unless given (reports: raw rows, any time zone).
+    params = {"rollup_from": None, "rollup_to": None, **params}
     # DuckDB refuses parameters a statement does not use; pass each file only its own.
     return con.execute(text, {k: v for k, v in params.items() if f"${k}" in text})
 
@@ -223,7 +225,8 @@ def waste_panel(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
     repo over the range, those with the most spent on compactions, subagents and failed
     requests first; `total` is the whole range's row from the same sums."""
     found = rows(con, "report_waste", {"from": q.start, "to": q.end, "tz": "UTC",
-                                       "source": "all", **panel_filters(q)})
+                                       "source": "all", **panel_filters(q),
+                                       "rollup_from": q.end, "rollup_to": q.end})
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     total: dict[str, Any] = {"user": None, "repo": None, **{k: 0 for k in _WASTE_SUMS}}
     for r in found:
