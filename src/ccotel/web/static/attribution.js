@@ -26,8 +26,8 @@ export function attribFilters(box, dimensions, current, onChange) {
     sel.value = current[dim] || "";
     sel.addEventListener("change", () => onChange({ ...current, [dim]: sel.value }));
     // A key found in the data (no label in the catalogue) is shown as it is: data.
-    const known = t("var." + dim) !== "var." + dim;
-    return el("label", { class: "ctl" }, el("span", { text: dimLabel(dim), class: known ? null : "dim-key" }), sel);
+    const label = dimLabel(dim);
+    return el("label", { class: "ctl" }, el("span", { text: label, class: label === dim ? "dim-key" : null }), sel);
   }));
 }
 
