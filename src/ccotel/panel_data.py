@@ -24,6 +24,7 @@ import duckdb
 
 from ccotel.panels import PANELS_BY_ID
 from ccotel.query import Query
+from ccotel.store import attribution
 from ccotel.store import logs as logs_store
 from ccotel.store import panels as store
 
@@ -341,6 +342,8 @@ DATA: dict[str, PanelFn] = {
     "edit_decisions": edit_decisions,
     "top_sessions": top_sessions,
     "logs": logs,
+    # Attribution's: cost by repo, branch, skill, ... and Where the Money Went.
+    **attribution.PANEL_FUNCTIONS,
 }
 
 
@@ -349,5 +352,10 @@ def panel_data(con: Cursor, panel_id: str, q: Query) -> Data:
     panel = PANELS_BY_ID[panel_id]
     data = DATA[panel_id](con, q)
     start, end = data.pop("from", Query.iso(q.start)), data.pop("to", Query.iso(q.end))
-    return {"id": panel.id, "title": panel.title, "kind": panel.kind, "unit": panel.unit,
-            "from": start, "to": end, "data": data}
+    out = {"id": panel.id, "title": panel.title, "kind": panel.kind, "unit": panel.unit,
+           "from": start, "to": end, "data": data}
+    # Filters of single requests (skill, effort, ...) only attribution's panels apply.
+    skipped = [] if panel_id in attribution.PANEL_FUNCTIONS else attribution.unfiltered(q)
+    if skipped:
+        out["unfiltered"] = skipped
+    return out

@@ -5,7 +5,10 @@ Each panel names the data that feeds it in the embedded dashboard (`query`, its 
 Grafana export (`ccotel.stack`) takes title, unit, kind and layout from here and the
 PromQL/LogQL from `ccotel.stack.queries`, keyed by the same `id`, so the two never drift.
 
-The order is the layout: panels flow left to right in rows of 24 grid columns.
+The order is the layout: panels flow left to right in rows of 24 grid columns. Panels marked
+`serve_only` (attribution: repo, branch, skill, ... from event attributes and the sessions' git
+records) have no PromQL/LogQL equivalent: the Grafana export leaves them out
+(`GRAFANA_PANELS`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class Panel:
     original: bool = False           # one of the original dashboard's panels
     width: int = 6                   # Grafana grid width (of 24)
     height: int = 8
+    serve_only: bool = False         # only ccotel's dashboard draws it (no PromQL/LogQL)
 
     @property
     def query(self) -> str:
@@ -109,9 +113,30 @@ PANELS: tuple[Panel, ...] = (
     Panel("top_sessions", "Top Sessions by Cost", "table", "currencyUSD",
           "The most expensive sessions in the range; open one for its timeline.",
           width=24, height=9),
+    # -- attribution (ccotel's dashboard only) ----------------------------------------------
+    *(Panel(f"cost_by_{pid}", f"Cost by {name}", "bargauge", "currencyUSD",
+            f"Cost and tokens of the API requests by {what}; the top 10 and the rest as "
+            "(other), adding up exactly to the total.", width=8, serve_only=True)
+      for pid, name, what in (
+          ("repo", "Repo", "git repository of the session (its remote, else its folder; "
+                           "open one for its page)"),
+          ("branch", "Branch", "git branch of the session"),
+          ("skill", "Skill", "skill (skill.name)"),
+          ("agent", "Subagent", "subagent (agent.name)"),
+          ("mcp", "MCP Server", "MCP server (mcp_server.name)"),
+          ("query_source", "Query Source", "query source (main, subagent, auxiliary, "
+                                           "compact)"),
+          ("effort", "Effort", "reasoning effort"),
+          ("team", "Team", "team (the team resource attribute, OTEL_RESOURCE_ATTRIBUTES)"))),
+    Panel("waste", "Where the Money Went", "table", "currencyUSD",
+          "Per user and repo: the cost of context compactions, subagents and failed requests "
+          "(api_error, retries exhausted, refusals), and cache-creation tokens paid again "
+          "after a session's first request; as `ccotel report waste`.", width=24, height=9,
+          serve_only=True),
     # -- the stream -----------------------------------------------------------------------
     Panel("logs", "Claude Code Logs", "logs", "short",
           "Live stream of Claude Code events.", original=True, width=24, height=12),
 )
 
 PANELS_BY_ID = {p.id: p for p in PANELS}
+GRAFANA_PANELS = tuple(p for p in PANELS if not p.serve_only)

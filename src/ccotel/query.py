@@ -101,6 +101,28 @@ def _parse_time(text: str, *, now: datetime) -> datetime:
         return MIN_TIME if dt.year == 1 else MAX_TIME
 
 
+_CORE = ("user", "session", "model", "terminal", "version")
+MAX_FILTERS = 16
+MAX_FILTER_VALUE = 500
+
+
+def _attrib_filters(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The `var-<dimension>=<value>` parameters beyond Query's own fields, each dimension
+    checked (a BadQuery names what is allowed); Grafana's "All" is no filter."""
+    from ccotel.store.attribution import dimension  # the store imports this module
+
+    out = {}
+    for key, value in params.items():
+        if not key.startswith("var-") or key[4:] in _CORE:
+            continue
+        if value in (None, "", "All", "$__all"):
+            continue
+        out[dimension(key[4:], "filter")] = str(value)[:MAX_FILTER_VALUE]
+    if len(out) > MAX_FILTERS:
+        raise BadQuery(f"at most {MAX_FILTERS} filters")
+    return tuple(sorted(out.items()))
+
+
 @dataclass(frozen=True)
 class Query:
     """A time range [start, end) in naive UTC, plus optional filters."""
@@ -113,6 +135,9 @@ class Query:
     terminal: str | None = None
     version: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Every other `var-<dimension>` (repo, branch, skill, team, ...; store/attribution.py),
+    # as sorted (dimension, value) pairs: all must match.
+    attrib: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def parse(cls, params: dict[str, Any], *, now: datetime | None = None,
@@ -128,18 +153,25 @@ class Query:
             return None if v in (None, "", "All", "$__all") else str(v)
 
         return cls(start=start, end=end, user=pick("user"), session=pick("session"),
-                   model=pick("model"), terminal=pick("terminal"), version=pick("version"))
+                   model=pick("model"), terminal=pick("terminal"), version=pick("version"),
+                   attrib=_attrib_filters(params))
 
     def params(self) -> dict[str, Any]:
         """Named SQL parameters shared by every query file."""
         return {"from": self.start, "to": self.end, "model": self.model,
                 "filters": self.filters()}
 
-    def filters(self) -> dict[str, str | None]:
+    def filters(self) -> dict[str, Any]:
         """The filters SQL applies with the `filters_match` macro (`store/sql/macros.sql`),
-        as one STRUCT parameter: every filter but the model."""
+        as one STRUCT parameter: every filter but the model. The session-level attribution
+        filters (repo, branch, team, ...) are `sdims`/`svals`, matched through the sessions
+        with telemetry in [t0, t1)."""
+        from ccotel.store.attribution import session_level  # the store imports this module
+
+        session = [(d, v) for d, v in self.attrib if session_level(d)]
         return {"user": self.user, "session": self.session, "terminal": self.terminal,
-                "version": self.version}
+                "version": self.version, "sdims": [d for d, _ in session],
+                "svals": [v for _, v in session], "t0": self.start, "t1": self.end}
 
     @staticmethod
     def iso(dt: datetime) -> str:

@@ -235,7 +235,9 @@ PROPER = {"Claude", "Code", "API", "CLI", "JSON", "ccotel", "claude", "Bash", "W
 DATA = (".panel-title, .brand, .crumb, .stat-value, .legend-value, td, .ev-line, .bar-value, pre,"
         " code, select[data-var], #log-event, .panel-json, .foot, .kv .v, .story-text,"
         " .story-prompt, .story-meta, .attrs, #panel-cost_by_model .bar-name,"
-        " #panel-cost_by_user .bar-name, #panel-session_duration .bar-name")
+        " #panel-cost_by_user .bar-name, #panel-session_duration .bar-name,"
+        # attribution: values (repos, branches, efforts, ...) and resource keys as found
+        " [data-panel^=cost_by_] .bar-name, .attrib-filters .dim-key")
 ENGLISH = """(data) => {
   const words = new Set();
   const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from ccotel.panels import PANELS
+from ccotel.panels import GRAFANA_PANELS
 from ccotel.stack.dashboard import build_dashboard
 from ccotel.stack.generate import StackOptions
 from ccotel.stack.queries import QUERIES
@@ -258,7 +258,7 @@ def test_every_logql_target_equals_the_recordings_and_ccotel(loki: str, ccotel: 
         assert not single or len(logs["events"]) == len(want_lines), v
     # The workload is what it claims: the range holds five sessions of two users.
     assert len({r["session"] for r in w.in_range()}) == 5
-    assert ran == {p.id for p in PANELS if QUERIES[p.id].datasource == "loki"}
+    assert ran == {p.id for p in GRAFANA_PANELS if QUERIES[p.id].datasource == "loki"}
 
 
 LATENCY = (("p50", "duration", 0.5), ("p95", "duration", 0.95), ("ttft p50", "ttft", 0.5),
@@ -298,7 +298,7 @@ def test_top_sessions_link_finds_the_sessions_timeline(loki: str, workload: Work
     """The Top Sessions table links a session id to this query in Explore."""
     w = workload
     session = w.session_of("alice", "edit")
-    link = build_dashboard()["panels"][[p.id for p in PANELS].index("top_sessions")][
+    link = build_dashboard()["panels"][[p.id for p in GRAFANA_PANELS].index("top_sessions")][
         "fieldConfig"]["overrides"][0]["properties"][0]["value"][0]["url"]
     expr = json.loads(parse_qs(link.partition("?")[2])["left"][0])["queries"][0]["expr"]
     rows = _loki(loki, expr.replace("${__value.raw}", session), w.t1, instant=False,

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ccotel.panels import PANELS
+from ccotel.panels import GRAFANA_PANELS
 from ccotel.stack.queries import QUERIES
 from tests.conftest import capture_requests, start_server
 from tests.stack.live import free_port as _free_port
@@ -184,7 +184,7 @@ def test_every_promql_panel_equals_the_embedded_numbers(ccotel: dict[str, Any],
         == {s for s in alice + bob if s != alice[2]},
     }
     last_hour = {"total_tokens_last_hour": None}
-    for panel in PANELS:
+    for panel in GRAFANA_PANELS:
         q = QUERIES[panel.id]
         if q.datasource != "prometheus":
             continue
@@ -208,4 +208,4 @@ def test_every_promql_panel_equals_the_embedded_numbers(ccotel: dict[str, Any],
     assert _one(run("total_requests", session=bob[0])) == s["requests"] == 2
     assert _one(run("total_requests", model="no-such-model")) == 0
     assert _one(run("total_tool_calls", model="claude-opus-5-5")) == embedded["tool_calls"]
-    assert ran == {p.id for p in PANELS if QUERIES[p.id].datasource == "prometheus"}
+    assert ran == {p.id for p in GRAFANA_PANELS if QUERIES[p.id].datasource == "prometheus"}

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from ccotel.claude import catalogue
-from ccotel.panels import PANELS
+from ccotel.panels import GRAFANA_PANELS
 from ccotel.stack import queries
 from ccotel.stack.dashboard import build_dashboard
 from ccotel.stack.generate import StackOptions, init, render
@@ -76,14 +76,14 @@ def test_docker_compose_refuses_to_run_without_the_env_file(tmp_path: Path) -> N
 def test_every_panel_has_a_query() -> None:
     assert queries.missing_queries() == [], (
         "panels without PromQL/LogQL: add them to ccotel/stack/queries.py")
-    assert set(queries.QUERIES) <= {p.id for p in PANELS}, "queries for unknown panels"
+    assert set(queries.QUERIES) <= {p.id for p in GRAFANA_PANELS}, "queries for unknown panels"
 
 
 def test_dashboard_has_every_panel_with_the_catalogue_title_and_unit() -> None:
     dash = build_dashboard()
     assert [(p["title"], p["type"], p["fieldConfig"]["defaults"]["unit"]) for p in dash["panels"]] \
-        == [(p.title, p.kind, p.unit) for p in PANELS]
-    for p, panel in zip(dash["panels"], PANELS, strict=True):
+        == [(p.title, p.kind, p.unit) for p in GRAFANA_PANELS]
+    for p, panel in zip(dash["panels"], GRAFANA_PANELS, strict=True):
         assert p["gridPos"]["x"] + p["gridPos"]["w"] <= 24
         if panel.fixed_range:
             assert p["timeFrom"] == panel.fixed_range
@@ -117,7 +117,7 @@ def test_every_dashboard_datasource_uid_is_provisioned() -> None:
 
 
 def test_queries_follow_the_time_range_and_the_variables() -> None:
-    for panel in PANELS:
+    for panel in GRAFANA_PANELS:
         q = queries.QUERIES[panel.id]
         if panel.kind == "logs":
             continue
@@ -154,7 +154,7 @@ def test_collector_counts_the_events_the_exposition_counts() -> None:
 
 def test_only_series_that_add_up_are_stacked() -> None:
     dash = {p["title"]: p for p in build_dashboard()["panels"]}
-    for panel in PANELS:
+    for panel in GRAFANA_PANELS:
         if panel.kind != "timeseries":
             continue
         custom = dash[panel.title]["fieldConfig"]["defaults"]["custom"]

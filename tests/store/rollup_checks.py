@@ -20,9 +20,12 @@ from tests.web import known
 
 ROLLUPS = {"events_hourly": "events", "tool_calls_hourly": "events",
            "api_latency_hourly": "events", "points_hourly": "points",
-           "edit_decisions_hourly": "points"}
+           "edit_decisions_hourly": "points", "attrib_hourly": "events"}
 KEYS = {"hour", "session_id", "user_id", "user_email", "terminal_type", "service_version",
-        "app_version", "model", "tool_name", "language", "kind", "cell"}
+        "app_version", "model", "tool_name", "language", "kind", "cell",
+        # attrib_hourly's
+        "source", "speed", "effort", "query_source", "project", "git_branch", "skill", "agent",
+        "plugin", "mcp", "mcp_tool", "resource"}
 MERGE = {"first_ts": "min", "min_ms": "min", "last_ts": "max", "max_ms": "max"}
 # The one panel whose range is not the query's: "now" moves between two reads.
 NOW_DEPENDENT = {"total_tokens_last_hour"}

@@ -8,6 +8,7 @@ from importlib import resources
 
 import pytest
 
+from ccotel.store.attribution import FILTER_DIMENSIONS
 from ccotel.web import i18n
 
 WEB = resources.files("ccotel.web")
@@ -34,15 +35,19 @@ def test_japanese_is_japanese() -> None:
 
 def _used_keys() -> set[str]:
     keys: set[str] = set()
-    for name in ("dashboard.js", "session.js", "render.js", "api.js", "limits.js", "alerts.js"):
+    for name in ("dashboard.js", "session.js", "render.js", "api.js", "limits.js", "alerts.js",
+                 "attribution.js", "repo.js"):
         text = WEB.joinpath("static", name).read_text("utf-8")
         keys |= set(re.findall(r"\bt\(\"([\w.\-]+)\"", text))
-        keys |= set(re.findall(r"\"((?:empty|story|kv|session|col|logs|limits)\.[\w.\-]+)\"", text))
-    for name in ("base.html", "dashboard.html", "session.html"):
+        keys |= set(re.findall(r"\"((?:empty|story|kv|session|col|logs|limits|repo)\.[\w.\-]+)\"", text))
+    for name in ("base.html", "dashboard.html", "session.html", "repo.html"):
         text = WEB.joinpath("templates", name).read_text("utf-8")
         keys |= set(re.findall(r"t\([\"']([\w.\-]+\w)[\"']", text))
     # Keys the templates build in loops: one per filter and per range preset.
     keys |= {f"var.{v}" for v in ("user", "model", "session", "terminal", "version")}
+    # The attribution filters (attribution.js) and the repo page's parts (repo.html).
+    keys |= {f"var.{v}" for v in FILTER_DIMENSIONS}
+    keys |= {f"repo.{p}" for p in ("over_time", "people", "models", "branches", "sessions")}
     keys |= {f"range.now-{r}" for r in ("15m", "1h", "6h", "24h", "7d", "30d")}
     # alerts.js names each state an alert can be in (the API's enum).
     keys |= {f"alerts.state.{s}" for s in ("pending", "firing", "resolved")}

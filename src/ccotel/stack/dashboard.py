@@ -11,7 +11,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from ccotel.panels import PANELS, Panel
+from ccotel.panels import GRAFANA_PANELS, Panel
 from ccotel.stack.queries import (
     DATASOURCE_UIDS,
     LOKI_UID,
@@ -140,7 +140,7 @@ def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
     return out
 
 
-def build_dashboard(panels: tuple[Panel, ...] = PANELS) -> dict[str, Any]:
+def build_dashboard(panels: tuple[Panel, ...] = GRAFANA_PANELS) -> dict[str, Any]:
     """The dashboard JSON provisioned as grafana/provisioning/dashboards/claude-code.json."""
     out_panels = []
     x = y = row_h = 0

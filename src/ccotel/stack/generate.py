@@ -24,7 +24,7 @@ from ccotel.alerts.prometheus import alertmanager_file, rules_file
 from ccotel.alerts.rules import AlertRules
 from ccotel.claude.catalogue import EVENT_COUNTER_DEFAULT, EVENT_COUNTERS
 from ccotel.errors import CcotelError
-from ccotel.panels import PANELS
+from ccotel.panels import GRAFANA_PANELS
 from ccotel.query import BadQuery, parse_duration
 from ccotel.stack.dashboard import REFRESH, build_dashboard, description
 from ccotel.stack.queries import (
@@ -165,8 +165,8 @@ def _context(options: StackOptions, loki: LokiRuntime, alerts: bool = False
     return {"o": options, "loki": loki, "version": __version__, "alerts": alerts,
             "prometheus_uid": PROMETHEUS_UID, "loki_uid": LOKI_UID,
             "event_counters": EVENT_COUNTERS, "event_counter_default": EVENT_COUNTER_DEFAULT,
-            "panels": PANELS, "sources": {p.id: _source(p.id) for p in PANELS},
-            "descriptions": {p.id: description(p) for p in PANELS}, "refresh": REFRESH}
+            "panels": GRAFANA_PANELS, "sources": {p.id: _source(p.id) for p in GRAFANA_PANELS},
+            "descriptions": {p.id: description(p) for p in GRAFANA_PANELS}, "refresh": REFRESH}
 
 
 def render(options: StackOptions, alerts: StackAlerts | None = None) -> dict[str, str]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ccotel.panels import PANELS
+from ccotel.panels import GRAFANA_PANELS
 
 Datasource = Literal["prometheus", "loki"]
 
@@ -226,7 +226,7 @@ QUERIES: dict[str, PanelQuery] = {
 
 def missing_queries() -> list[str]:
     """Panel ids of the catalogue without a query here (a test keeps this empty)."""
-    return [p.id for p in PANELS if p.id not in QUERIES]
+    return [p.id for p in GRAFANA_PANELS if p.id not in QUERIES]
 
 
 def query_for(panel_id: str) -> PanelQuery:

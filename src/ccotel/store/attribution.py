@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import duckdb
 
-from ccotel.query import BadQuery
+from ccotel.query import BadQuery, Query
 from ccotel.store import queries
 
 DIMENSIONS: dict[str, str] = {
@@ -26,6 +30,7 @@ DIMENSIONS: dict[str, str] = {
     "user": "user.email, else user.id",
     "model": "model (with -fast for fast mode)",
     "session": "session.id",
+    "hour": "hour, in the report's time zone",
     "day": "day, in the report's time zone",
     "week": "ISO week (its Monday), in the report's time zone",
     "month": "month, in the report's time zone",
@@ -41,6 +46,10 @@ DIMENSIONS: dict[str, str] = {
     "terminal": "terminal.type",
     "version": "service.version (Claude Code's version)",
 }
+# Dimensions of a request rather than of its session: only the panels that read requests
+# one by one (the attribution panels, Where the Money Went) can filter by them.
+REQUEST_DIMENSIONS = ("query_source", "effort", "speed", "skill", "agent", "plugin", "mcp",
+                      "mcp_tool")
 # Attribute names Claude Code uses for the dimensions above, accepted as synonyms.
 ALIASES = {"skill.name": "skill", "agent.name": "agent", "plugin.name": "plugin",
            "mcp_server.name": "mcp", "mcp_server": "mcp", "mcp_tool.name": "mcp_tool",
@@ -63,12 +72,25 @@ def dimension(name: str | None, what: str = "dimension") -> str:
                    f"{', '.join(DIMENSIONS)}, or an attribute or resource key such as team")
 
 
+def session_level(dim: str) -> bool:
+    """Whether every panel can filter by `dim` through its sessions (macros.sql:
+    attrib_sessions): repo, branch, project and resource keys such as team."""
+    return dim in ("repo", "branch", "project") or (dim not in DIMENSIONS and dim != "model.id")
+
+
+def unfiltered(q: Query) -> list[str]:
+    """The query's filters that a panel reading rollups or sessions cannot apply."""
+    return [d for d, _ in q.attrib if not session_level(d)]
+
+
 def rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
          ) -> list[dict[str, Any]]:
     """Rows of query `name`, with the attribution macros defined on this connection (temp
     macros: they work on a read-only store too)."""
     queries.run(con, "attrib_macros")
-    return queries.rows(con, name, **params)
+    # No rollup window unless given (reports: raw rows, any time zone).
+    defaults = {k: None for k in queries.ROLLUP if k in queries.named(name).params}
+    return queries.rows(con, name, **{**defaults, **params})
 
 
 # -- a session's git facts ------------------------------------------------------------------
@@ -105,3 +127,173 @@ def git_record(session_id: str, facts: dict[str, Any], *, now_ns: int) -> bytes:
     return json.dumps({"resourceLogs": [{
         "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "ccotel"}}]},
         "scopeLogs": [{"scope": {"name": "ccotel"}, "logRecords": [record]}]}]}).encode()
+
+
+# -- dashboard panels -----------------------------------------------------------------------
+
+# Panel id -> the dimension its "Cost by ..." breakdown groups by (ccotel.panels lists them).
+PANEL_DIMENSIONS: dict[str, str] = {
+    "cost_by_repo": "repo", "cost_by_branch": "branch", "cost_by_skill": "skill",
+    "cost_by_agent": "agent", "cost_by_mcp": "mcp", "cost_by_query_source": "query_source",
+    "cost_by_effort": "effort", "cost_by_team": "team"}
+TOP_ITEMS = 10
+OTHER = "(other)"
+# The dashboard's own filters, as the attribution dimensions they stand for.
+_QUERY_FILTERS = (("user", "user"), ("session", "session"), ("terminal", "terminal"),
+                  ("version", "version"))
+
+
+def panel_filters(q: Query) -> dict[str, Any]:
+    """`fdims`/`fvals` for attrib_requests: the query's `var-` filters, all of them."""
+    pairs = dict(q.attrib)
+    for field, dim in _QUERY_FILTERS:
+        value = getattr(q, field)
+        if value is not None:
+            pairs[dim] = value
+    if q.model is not None:
+        pairs["model.id"] = q.model
+    return {"fdims": list(pairs), "fvals": list(pairs.values())}
+
+
+def _window(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
+    """$rollup_from/$rollup_to: the whole hours of the range that attrib_hourly holds."""
+    first, last = queries.window(con, q.start, q.end)
+    return {"rollup_from": first, "rollup_to": last}
+
+
+def _money(v: Decimal) -> float:
+    return round(float(v), 12)
+
+
+def breakdown_panel(con: duckdb.DuckDBPyConnection, q: Query, dim: str,
+                    top: int | None = TOP_ITEMS) -> dict[str, Any]:
+    """Cost, tokens, requests and sessions per value of `dim` in the range, largest cost
+    first: the `top` ones, then one "(other)" item for the rest, so the items add up
+    exactly to `total` (DECIMAL sums; `cost_exact` keeps every digit). With `top` None,
+    every value, in the order of their names (times)."""
+    found = rows(con, "panel_attrib_breakdown",
+                 {"from": q.start, "to": q.end, "dim": dim, **panel_filters(q),
+                  **_window(con, q)})
+    total = found[0] if found and found[0]["is_total"] else None
+    parts = [r for r in found if not r["is_total"]]
+    if top is None:
+        parts.sort(key=lambda r: r["key"])
+    shown, rest = parts[:top], parts[top:] if top is not None else []
+    if rest:
+        shown.append({"key": OTHER, "requests": sum(r["requests"] for r in rest),
+                      "sessions": None, "tokens": sum(r["tokens"] for r in rest),
+                      "cost_usd": sum((r["cost_usd"] for r in rest), Decimal(0))})
+
+    def item(r: dict[str, Any]) -> dict[str, Any]:
+        return {"name": r["key"], "value": _money(r["cost_usd"]),
+                "cost_exact": format(r["cost_usd"].normalize(), "f"),
+                "tokens": int(r["tokens"]), "requests": int(r["requests"]),
+                "sessions": None if r["sessions"] is None else int(r["sessions"])}
+
+    zero = {"requests": 0, "sessions": 0, "tokens": 0, "cost_usd": Decimal(0)}
+    return {"dimension": dim, "items": [item(r) for r in shown],
+            "total": item({**(total or zero), "key": "Total"})}
+
+
+_WASTE_SUMS = ("requests", "cost_usd", "compactions", "compaction_cost", "subagent_requests",
+               "subagent_cost", "cache_rewrite_tokens", "api_errors", "retries_exhausted",
+               "refusals", "failed_cost")
+WASTE_COLUMNS = (("user", "User", "string"), ("repo", "Repo", "string"),
+                 ("cost_usd", "Cost", "currencyUSD"),
+                 ("compaction_cost", "Compactions", "currencyUSD"),
+                 ("subagent_cost", "Subagents", "currencyUSD"),
+                 ("failed_cost", "Failed requests", "currencyUSD"),
+                 ("cache_rewrite_tokens", "Cache re-paid", "short"),
+                 ("api_errors", "API errors", "short"),
+                 ("retries_exhausted", "Retries exhausted", "short"),
+                 ("refusals", "Refusals", "short"))
+TOP_WASTE = 20
+
+
+def waste_panel(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
+    """Where the money went (`report_waste.sql`, as `ccotel report waste`), per user and
+    repo over the range, those with the most spent on compactions, subagents and failed
+    requests first; `total` is the whole range's row from the same sums."""
+    found = rows(con, "report_waste", {"from": q.start, "to": q.end, "tz": "UTC",
+                                       "source": "all", **panel_filters(q),
+                                       "rollup_from": q.end, "rollup_to": q.end})
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    total: dict[str, Any] = {"user": None, "repo": None, **{k: 0 for k in _WASTE_SUMS}}
+    for r in found:
+        if r["is_grand"]:
+            total.update({k: r[k] for k in _WASTE_SUMS})
+            continue
+        g = groups.setdefault((r["user"], r["repo"]), {"user": r["user"], "repo": r["repo"],
+                                                       **{k: 0 for k in _WASTE_SUMS}})
+        for k in _WASTE_SUMS:
+            g[k] += r[k]
+
+    def wasted(g: dict[str, Any]) -> Decimal:
+        return Decimal(g["compaction_cost"] + g["subagent_cost"] + g["failed_cost"])
+
+    def shaped(g: dict[str, Any]) -> dict[str, Any]:
+        return {k: _money(v) if isinstance(v, Decimal) else v for k, v in g.items()}
+
+    ordered = sorted(groups.values(), key=lambda g: (-wasted(g), -g["cache_rewrite_tokens"],
+                                                      g["user"], g["repo"]))
+    return {"columns": [{"id": c, "title": title, "unit": unit}
+                        for c, title, unit in WASTE_COLUMNS],
+            "rows": [shaped(g) for g in ordered[:TOP_WASTE]], "total": shaped(total)}
+
+
+PANEL_FUNCTIONS: dict[str, Callable[[duckdb.DuckDBPyConnection, Query], dict[str, Any]]] = {
+    **{pid: partial(breakdown_panel, dim=dim) for pid, dim in PANEL_DIMENSIONS.items()},
+    "waste": waste_panel}
+
+
+# -- the dashboard's filters ----------------------------------------------------------------
+
+# The named dimensions the dashboard offers as `var-` filters beyond its own (user, model,
+# session, terminal, version); resource keys found in the data follow them.
+FILTER_DIMENSIONS = ("repo", "branch", "query_source", "effort", "speed", "skill", "agent",
+                     "plugin", "mcp", "mcp_tool")
+# Resource keys every OpenTelemetry SDK or Claude Code sets: not team-like, not offered.
+_STANDARD_RESOURCE = ("service", "os", "host", "telemetry", "process")
+FILTER_VALUES = 100
+
+
+def filter_values(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, list[dict[str, Any]]]:
+    """Dimension -> the values its filter offers in the range (at most FILTER_VALUES, most
+    used first, with their request counts); a dimension with no known value is left out."""
+    found = rows(con, "attrib_filters", {"from": q.start, "to": q.end, **_window(con, q),
+                                         "dims": list(FILTER_DIMENSIONS),
+                                         "standard": list(_STANDARD_RESOURCE),
+                                         "limit": FILTER_VALUES})
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in found:
+        out.setdefault(r["filter"], []).append({"value": r["value"], "count": int(r["n"])})
+    named = [d for d in FILTER_DIMENSIONS if d in out]
+    order = named + sorted(d for d in out if d not in FILTER_DIMENSIONS)
+    return {d: out[d] for d in order if any(v["value"] != UNKNOWN for v in out[d])}
+
+
+# -- a repo's page ----------------------------------------------------------------------------
+
+REPO_PARTS = (("people", "user"), ("models", "model"), ("branches", "branch"),
+              ("sessions", "session"))
+
+
+def time_dimension(q: Query) -> str:
+    """The time buckets of a page's cost over time: hours up to two days, days up to four
+    months, months beyond (a few hundred bars at most)."""
+    days = (q.end - q.start).total_seconds() / 86400
+    return "hour" if days <= 2 else "day" if days <= 124 else "month"
+
+
+def repo_page(con: duckdb.DuckDBPyConnection, q: Query, repo: str) -> dict[str, Any]:
+    """One repo in the range, under the query's other filters: its total, its people,
+    models, branches and sessions (each adding up to the total), and its cost over time."""
+    q = replace(q, attrib=tuple(sorted({**dict(q.attrib), "repo": repo}.items())))
+    out: dict[str, Any] = {"repo": repo}
+    for name, dim in REPO_PARTS:
+        part = breakdown_panel(con, q, dim)
+        out["total"] = part["total"]
+        out[name] = part["items"]
+    step = time_dimension(q)
+    out["over_time"] = {"step": step, "items": breakdown_panel(con, q, step, top=None)["items"]}
+    return out

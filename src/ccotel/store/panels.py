@@ -62,7 +62,7 @@ def avg_response_time(con: Cursor, q: Query) -> Row:
 def latency(con: Cursor, q: Query, *, step_ms: int) -> list[Row]:
     """Duration and time-to-first-token percentiles (p50, p95) by time bucket."""
     # The latency rollup keeps only the model: other filters read raw rows.
-    whole = not (q.user or q.session or q.terminal or q.version)
+    whole = not (q.user or q.session or q.terminal or q.version or q.attrib)
     return _rows(con, "panel_latency", q, whole=whole, step_ms=step_ms)
 
 

@@ -72,10 +72,12 @@ QUERIES: dict[str, Named] = {
     "schema": _script(),
     "macros": _script(),
     "attrib_macros": _script(),
+    "attrib_rebuild_all": _script(),
     "import_bulk_macros": _script(),
     # dashboard panels (store/panels.py) and the summary (store/reader.py)
     "summary": _q(*RANGED),
     "panel_activity": _q(*RANGED, "count"),
+    "panel_attrib_breakdown": _q("from", "to", *ROLLUP, "dim", "fdims", "fvals"),
     "panel_avg_response_time": _q(*RANGED),
     "panel_edit_decisions": _q(*RANGED),
     "panel_error_rate": _q(*RANGED, "step_ms"),
@@ -89,6 +91,7 @@ QUERIES: dict[str, Named] = {
     "panel_usage_total": _q(*RANGED),
     # the dashboard's filter values, logs panel, session page (store/logs.py, sessions.py)
     "filters": _q("from", "to", *ROLLUP, "limit"),
+    "attrib_filters": _q("from", "to", *ROLLUP, "dims", "standard", "limit"),
     "logs_cursor": _q(),
     "logs_events": _q("from", "to", "filters", "after", "event", "text", "limit"),
     "logs_events_model": _q(*RANGE, "after", "event", "text", "limit"),
@@ -114,7 +117,7 @@ QUERIES: dict[str, Named] = {
     "report_sessions": _q(*REPORT),
     "report_tools": _q(*REPORT),
     "report_users": _q(*REPORT),
-    "report_waste": _q(*REPORT, "tz", "fdims", "fvals"),
+    "report_waste": _q(*REPORT, "tz", "fdims", "fvals", *ROLLUP),
     # Claude Code's metrics for Prometheus (claude/exposition.py)
     "exposition_totals": _q(),
     "exposition_labels": _q("keys"),

@@ -97,6 +97,7 @@ def run_script(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None
 ONLY_WITH = {
     "tool_calls_hourly": "tool_result",
     "api_latency_hourly": "api_request",
+    "attrib_hourly": "api_request",
     "edit_decisions_hourly": "claude_code.code_edit_tool.decision",
 }
 _TARGET = re.compile(r"^(?:\s*--[^\n]*\n|\s)*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)

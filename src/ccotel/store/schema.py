@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 # 4: outbox (serve --forward), limit_snapshots (ccotel statusline): new tables that
 # schema.sql creates in older stores
 # 5: alert_state, alert_history (new tables only: created by schema.sql on open)
-SCHEMA_VERSION = 5
+# 6: attrib_hourly (attribution's rollup), built from the stored requests on open
+SCHEMA_VERSION = 6
 
 
 class SchemaError(StoreError):
@@ -131,6 +132,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         if version is not None and version < 2:
             # 1 -> 2: the rollups are new; build them from the rows already stored.
             queries.run(con, "rollup_rebuild_all")
+        elif version is not None and version < 6:
+            # 5 -> 6: attribution's rollup is new; build it from the requests stored.
+            queries.run(con, "attrib_rebuild_all")
         # 2 -> 3, and new stores: every row so far is rolled up (schema 2 did it at each
         # commit), so the rollups start complete up to the current hour.
         queries.run(con, "rollup_until_init", hour=current_hour())

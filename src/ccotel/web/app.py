@@ -61,7 +61,7 @@ def build_app(ctx: WebContext, extra_routes: list[BaseRoute] | None = None) -> S
         q = Query.parse(dict(request.query_params))
         return ApiJSON(await ctx.read(reader.summary, q))
 
-    from ccotel.web import alerts, dashboard, export, openapi
+    from ccotel.web import alerts, attribution, dashboard, export, openapi
 
     routes: list[BaseRoute] = [
         Route("/readyz", readyz),
@@ -70,6 +70,7 @@ def build_app(ctx: WebContext, extra_routes: list[BaseRoute] | None = None) -> S
         *export.routes(ctx),
         *(extra_routes or []),
         *alerts.routes(ctx),
+        *attribution.read_routes(ctx),
         *openapi.routes(),
         # Last: the dashboard's catch-all static mount must not shadow the routes above.
         *dashboard.routes(ctx),

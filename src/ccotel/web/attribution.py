@@ -7,6 +7,10 @@
 `ccotel hook session-start` and the statusline send it (`claude/gitinfo.py` finds the facts
 where Claude Code runs). The record is written by the one writer like any event
 (`store.attribution.git_record`), and answered only once committed.
+
+    GET /repo?var-repo=<repo>&from=&to=&var-...       one repo's page
+    GET /api/v1/repo?var-repo=<repo>&from=&to=&var-... its total, people, models, branches,
+                                                       sessions and cost over time
 """
 
 from __future__ import annotations
@@ -22,9 +26,22 @@ from starlette.routing import Route
 
 from ccotel.errors import Busy, CcotelError, TooLarge, UsageError
 from ccotel.otlp.decode import decode_request
+from ccotel.query import MAX_FILTER_VALUE, BadQuery, Query
+from ccotel.store import attribution
 from ccotel.store.attribution import GIT_FIELDS, git_record
 from ccotel.store.writer import Overloaded
-from ccotel.web.openapi import COUNT, STRING, obj, operation, param
+from ccotel.web import dashboard
+from ccotel.web.openapi import (
+    COUNT,
+    NUMBER,
+    QUERY_PARAMS,
+    STRING,
+    array,
+    nullable,
+    obj,
+    operation,
+    param,
+)
 
 MAX_BODY = 16 * 1024
 
@@ -61,3 +78,34 @@ def routes(ctx: Any) -> list[Route]:
         return JSONResponse({"recorded": len(batch.events)})
 
     return [Route("/api/v1/sessions/{session_id}/git", record, methods=["POST"])]
+
+
+_PART = obj({"name": STRING, "value": NUMBER, "cost_exact": STRING, "tokens": COUNT,
+             "requests": COUNT, "sessions": nullable(COUNT)})
+REPO = obj({"repo": STRING, "total": _PART, "people": array(_PART), "models": array(_PART),
+            "branches": array(_PART), "sessions": array(_PART),
+            "over_time": obj({"step": STRING, "items": array(_PART)})})
+
+
+def _repo(request: Request) -> tuple[str, Query]:
+    repo = request.query_params.get("var-repo") or request.query_params.get("repo")
+    if not repo or repo in ("All", "$__all"):
+        raise BadQuery("var-repo is required: the repo to show")
+    return repo[:MAX_FILTER_VALUE], Query.parse(dict(request.query_params))
+
+
+def read_routes(ctx: Any) -> list[Route]:
+    """The repo page and its data, for `web.app.build_app` (needs `ctx.read`)."""
+
+    @operation("One repo's cost in the range: its people, models, branches, sessions (each "
+               "adding up exactly to `total`) and its cost over time.", REPO,
+               params=QUERY_PARAMS, errors=(400,))
+    async def repo_data(request: Request) -> Response:
+        repo, q = _repo(request)
+        return dashboard.api_json(await ctx.read(attribution.repo_page, q, repo))
+
+    async def repo_page(request: Request) -> Response:
+        repo, _ = _repo(request)
+        return dashboard.render_page(request, "repo.html", repo=repo)
+
+    return [Route("/api/v1/repo", repo_data), Route("/repo", repo_page)]

@@ -5,7 +5,9 @@ endpoints a script would use, so the page and the API cannot disagree.
 
     GET /                          the dashboard (Grafana URL parameters: from, to,
                                    refresh, var-user, var-model, var-session,
-                                   var-terminal, var-version; and lang=en|ja)
+                                   var-terminal, var-version, var-<dimension>: repo,
+                                   branch, skill, team, ...; and lang=en|ja)
+    GET /repos/<repo>              one repo: its sessions, people, models, cost over time
     GET /sessions/<id>             one session: its interactions and its timeline
     GET /api/v1/panels             the panel catalogue
     GET /api/v1/panels/<id>        one panel's data for the range and filters
@@ -30,7 +32,7 @@ from ccotel.claude.catalogue import EVENTS
 from ccotel.errors import NotFound
 from ccotel.panels import PANELS, PANELS_BY_ID
 from ccotel.query import INT64_MAX, Query, parse_int
-from ccotel.store import logs, sessions
+from ccotel.store import attribution, logs, sessions
 from ccotel.web import i18n
 from ccotel.web.jsonbody import ApiJSON
 from ccotel.web.openapi import (
@@ -74,9 +76,12 @@ _env = Environment(loader=FileSystemLoader(str(WEB.joinpath("templates"))),
 
 PANEL_ENTRY = obj({"id": STRING, "title": STRING, "kind": STRING, "unit": STRING,
                    "description": STRING, "fixed_range": nullable(STRING), "original": BOOLEAN,
-                   "width": INTEGER, "height": INTEGER, "query": STRING, "endpoint": STRING})
-_ITEM = obj({"name": nullable(STRING), "value": nullable(NUMBER), "session_id": STRING},
-            required=["name", "value"])
+                   "width": INTEGER, "height": INTEGER, "serve_only": BOOLEAN,
+                   "query": STRING, "endpoint": STRING})
+# Attribution's items (Cost by Repo, ...) carry their exact cost, tokens and requests.
+_ITEM = obj({"name": nullable(STRING), "value": nullable(NUMBER), "session_id": STRING,
+             "cost_exact": STRING, "tokens": COUNT, "requests": COUNT,
+             "sessions": nullable(COUNT)}, required=["name", "value"])
 PANEL_DATA = {"anyOf": [
     # stat (Total Tokens (Last Hour) names the hour it counted)
     obj({"value": nullable(NUMBER), **RANGE}, required=["value"]),
@@ -85,13 +90,15 @@ PANEL_DATA = {"anyOf": [
          "series": array(obj({"name": STRING, "values": array(nullable(NUMBER)),
                               "total": nullable(NUMBER)}, required=["name", "values"])),
          "errors": COUNT, "requests": COUNT}, required=["step_s", "times", "series"]),
-    obj({"items": array(_ITEM)}),  # piechart, bargauge
+    # piechart, bargauge (attribution's: with the dimension and the total of the items)
+    obj({"items": array(_ITEM), "dimension": STRING, "total": _ITEM}, required=["items"]),
     obj({"columns": array(obj({"id": STRING, "title": STRING, "unit": STRING})),  # table
-         "rows": array(ANY_OBJECT)}),
+         "rows": array(ANY_OBJECT), "total": ANY_OBJECT}, required=["columns", "rows"]),
     obj(LOG_PAGE),  # logs
 ]}
 PANEL = obj({"id": STRING, "title": STRING, "kind": STRING, "unit": STRING, **RANGE,
-             "data": PANEL_DATA})
+             "data": PANEL_DATA, "unfiltered": array(STRING)},
+            required=["id", "title", "kind", "unit", "from", "to", "data"])
 SPAN = obj({"trace_id": nullable(STRING), "span_id": nullable(STRING),
             "parent_span_id": nullable(STRING), "name": nullable(STRING),
             "kind": nullable(STRING), "start": TIME, "start_unix_nano": nullable(INTEGER),
@@ -108,7 +115,9 @@ SESSION = obj({
     "timeline": array(EVENT), "truncated": BOOLEAN, "spans": array(SPAN)})
 _VALUES = array(obj({"value": STRING, "count": COUNT}))
 FILTERS = obj({**RANGE, "users": _VALUES, "models": _VALUES, "sessions": _VALUES,
-               "terminals": _VALUES, "versions": _VALUES, "empty": BOOLEAN})
+               "terminals": _VALUES, "versions": _VALUES, "empty": BOOLEAN,
+               # var-repo, var-skill, var-team, ...: dimension -> its values
+               "dimensions": {"type": "object", "additionalProperties": _VALUES}})
 PANEL_ID = param("panel_id", {"type": "string", "enum": [p.id for p in PANELS]},
                  "A panel's id, as `/api/v1/panels` lists them.", where="path")
 LOG_PARAMS = [
@@ -150,6 +159,20 @@ def _translator(request: Request) -> i18n.Translator:
                                        request.headers.get("accept-language")))
 
 
+def api_json(data: Any) -> ApiJSON:
+    """A JSON answer of the dashboard's API (not cached)."""
+    return _json(data)
+
+
+def render_page(request: Request, template: str, **values: Any) -> HTMLResponse:
+    """A page that draws itself from the API: the template with the UI strings in the
+    request's language."""
+    t = _translator(request)
+    html = _env.get_template(template).render(
+        version=__version__, t=t, config={"lang": t.lang, "strings": t.table}, **values)
+    return HTMLResponse(html, headers=PAGE_HEADERS)
+
+
 def routes(ctx: WebContext) -> list[BaseRoute]:
     async def page(request: Request) -> Response:
         empty = await ctx.read(logs.store_empty)
@@ -163,11 +186,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         return HTMLResponse(html, headers=PAGE_HEADERS)
 
     async def session_page(request: Request) -> Response:
-        t = _translator(request)
-        html = _env.get_template("session.html").render(
-            version=__version__, session_id=request.path_params["session_id"], t=t,
-            config={"lang": t.lang, "strings": t.table})
-        return HTMLResponse(html, headers=PAGE_HEADERS)
+        return render_page(request, "session.html", session_id=request.path_params["session_id"])
 
     @operation("The panel catalogue, in layout order.", obj({"panels": array(PANEL_ENTRY)}),
                errors=())
@@ -210,7 +229,8 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
     async def filters(request: Request) -> Response:
         q = Query.parse(dict(request.query_params))
         return _json({"from": Query.iso(q.start), "to": Query.iso(q.end),
-                      **await ctx.read(logs.filters, q)})
+                      **await ctx.read(logs.filters, q),
+                      "dimensions": await ctx.read(attribution.filter_values, q)})
 
     return [
         Route("/", page),

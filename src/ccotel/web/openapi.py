@@ -97,7 +97,15 @@ FILTER_PARAMS = [
                        ("model", "model"), ("terminal", "`terminal.type`"),
                        ("version", "Claude Code version"))
 ] + [param(f"var-{name}", STRING, f"Grafana's name for `{name}`.")
-     for name in ("user", "session", "model", "terminal", "version")]
+     for name in ("user", "session", "model", "terminal", "version")
+] + [param(f"var-{name}", STRING, f"Only requests whose {what} is this (`(unknown)`: those "
+           "without one). Any other `var-<key>` filters by that attribute or resource key "
+           "(team, cost_center, ...); docs/dashboard-api.md says which panels each filters.")
+     for name, what in (("repo", "session's git repository"), ("branch", "session's branch"),
+                        ("query_source", "`query_source`"), ("effort", "`effort`"),
+                        ("speed", "`speed`"), ("skill", "`skill.name`"),
+                        ("agent", "subagent (`agent.name`)"), ("plugin", "`plugin.name`"),
+                        ("mcp", "`mcp_server.name`"), ("mcp_tool", "`mcp_tool.name`"))]
 QUERY_PARAMS = RANGE_PARAMS + FILTER_PARAMS
 
 

@@ -13,7 +13,11 @@ CREATE OR REPLACE TEMP MACRO attrib_value(dim, repo, branch, project, user_name,
     WHEN 'project' THEN project
     WHEN 'user' THEN user_name
     WHEN 'model' THEN model
+    -- the model as the dashboard's model filter names it (without -fast)
+    WHEN 'model.id' THEN CASE WHEN speed = 'fast' THEN left(model, length(model) - 5)
+                              ELSE model END
     WHEN 'session' THEN session_id
+    WHEN 'hour' THEN strftime(local_ts, '%Y-%m-%d %H:00')
     WHEN 'day' THEN strftime(local_ts, '%Y-%m-%d')
     WHEN 'week' THEN strftime(date_trunc('week', local_ts), '%Y-%m-%d')
     WHEN 'month' THEN strftime(local_ts, '%Y-%m')
@@ -34,46 +38,79 @@ CREATE OR REPLACE TEMP MACRO attrib_value(dim, repo, branch, project, user_name,
 END, '(unknown)');
 
 
--- The rows an attribution report counts: events named in `evs` (api_request for costs) in
--- [t0, t1) from source `src` (`local_ts`: the time in zone `tz`), matching the filters
--- `fdims`/`fvals`, with the repo, branch, project and user of their session, and their values
--- of dimensions `dim` (as `k`) and `sub` (as `s`).
+-- The rows an attribution report or panel counts: events named in `evs` (api_request for
+-- costs) in [t0, t1) from source `src` (`local_ts`: the time in zone `tz`), matching the
+-- filters `fdims`/`fvals`, with the repo, branch, project and user of their session, and
+-- their values of dimensions `dim` (as `k`) and `sub` (as `s`); `requests` is how many
+-- requests a row stands for.
+-- The whole hours [r0, r1) come from the attrib_hourly rollup (the dashboard's panels, in
+-- UTC: rollups.window() picks them), the rest from raw rows; with r0 NULL every row is raw
+-- (reports: any time zone, and the per-request rules of report_waste.sql). Rolled-up rows
+-- keep only the named request attributes (skill, agent, plugin, mcp, mcp_tool) and the
+-- resource, so in panels any other key is looked up in the resource.
 -- Counting rules as in report_periods.sql (a request known from telemetry and from a
--- transcript counts once, as telemetry). A session's repo and branch are the latest ones
--- recorded for it (`ccotel hook` and the statusline record `git.repo`, `git.branch`), else
--- what its transcript says (the cwd's folder name, `gitBranch`), else '(unknown)': a
+-- transcript counts once, as telemetry; the rollups hold api_request events, where the
+-- importer has already relabelled such copies). A session's repo and branch are the latest
+-- ones recorded for it (`ccotel hook` and the statusline record `git.repo`, `git.branch`),
+-- else what its transcript says (the cwd's folder name, `gitBranch`), else '(unknown)': a
 -- session without any is counted, never dropped.
-CREATE OR REPLACE TEMP MACRO attrib_requests(evs, t0, t1, tz, src, fdims, fvals, dim, sub)
+CREATE OR REPLACE TEMP MACRO attrib_requests(evs, t0, t1, tz, src, fdims, fvals, dim, sub,
+                                            r0, r1)
 AS TABLE
 WITH telemetry_requests AS (
     SELECT DISTINCT request_id FROM events
-    WHERE source = 'telemetry' AND event_name = 'api_request' AND request_id IS NOT NULL
+    WHERE r0 IS NULL AND source = 'telemetry' AND event_name = 'api_request'
+      AND request_id IS NOT NULL
 ),
 session_git AS (
-    SELECT session_id,
-           arg_max(attributes->>'$."git.repo"', ts)
-               FILTER (WHERE attributes->>'$."git.repo"' IS NOT NULL) AS repo,
-           arg_max(coalesce(attributes->>'$."git.branch"', git_branch), ts)
-               FILTER (WHERE coalesce(attributes->>'$."git.branch"', git_branch) IS NOT NULL)
-               AS branch,
-           arg_max(project, ts) FILTER (WHERE project IS NOT NULL) AS project
+    SELECT * FROM attrib_session_git()  -- macros.sql
+),
+rows AS (
+    SELECT hour AS ts, session_id, source, 'api_request' AS event_name, user_id, user_email,
+           model, speed, effort, query_source, terminal_type, service_version, project,
+           git_branch,
+           json_object('skill.name', skill, 'agent.name', agent, 'plugin.name', plugin,
+                       'mcp_server.name', mcp, 'mcp_tool.name', mcp_tool) AS attributes,
+           resource::JSON AS resource, requests, input_tokens, output_tokens,
+           cache_creation_tokens, cache_read_tokens, cost_usd
+    FROM attrib_hourly
+    WHERE r0 IS NOT NULL AND hour >= r0 AND hour < r1 AND list_contains(evs, 'api_request')
+      AND (src = 'all' OR source = src)
+    UNION ALL
+    SELECT ts, session_id, source, event_name, user_id, user_email, model, speed, effort,
+           query_source, terminal_type, service_version, project, git_branch,
+           CASE WHEN r0 IS NULL THEN attributes
+                ELSE json_object('skill.name', attributes->>'$."skill.name"',
+                                 'agent.name', attributes->>'$."agent.name"',
+                                 'plugin.name', attributes->>'$."plugin.name"',
+                                 'mcp_server.name', attributes->>'$."mcp_server.name"',
+                                 'mcp_tool.name', attributes->>'$."mcp_tool.name"') END,
+           resource, 1, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
+           cost_usd
     FROM events
-    WHERE session_id IS NOT NULL
-      AND (project IS NOT NULL OR git_branch IS NOT NULL OR event_name = 'ccotel.git')
-    GROUP BY session_id
+    WHERE list_contains(evs, event_name)
+      AND (t0 IS NULL OR ts >= t0)
+      AND (t1 IS NULL OR ts < t1)
+      AND (r0 IS NULL OR ts < r0 OR ts >= r1)
+      AND (src = 'all' OR source = src)
+      AND (source = 'telemetry' OR r0 IS NOT NULL
+           OR request_id IS NULL
+           OR request_id NOT IN (SELECT request_id FROM telemetry_requests))
 ),
 session_users AS (
+    -- the user of a row that names none (a transcript's): its session's, from telemetry
     SELECT session_id, arg_max(coalesce(user_email, user_id), ts) AS user_name
     FROM events
-    WHERE source = 'telemetry' AND session_id IS NOT NULL
-      AND coalesce(user_email, user_id) IS NOT NULL
+    WHERE source = 'telemetry' AND coalesce(user_email, user_id) IS NOT NULL
+      AND session_id IN (SELECT session_id FROM rows
+                         WHERE coalesce(user_email, user_id) IS NULL)
     GROUP BY session_id
 ),
 req AS (
     SELECT
         e.ts, (e.ts AT TIME ZONE 'UTC') AT TIME ZONE tz AS local_ts, e.session_id, e.source,
         e.event_name, e.query_source, e.effort, e.speed, e.terminal_type, e.service_version,
-        e.attributes, e.resource,
+        e.attributes, e.resource, e.requests,
         coalesce(g.repo, regexp_extract(coalesce(e.project, g.project), '([^/\\]+)[/\\]*$', 1),
                  '(unknown)') AS repo,
         coalesce(e.git_branch, g.branch, '(unknown)') AS branch,
@@ -87,19 +124,14 @@ req AS (
         coalesce(e.cache_creation_tokens, 0) AS cache_creation_tokens,
         coalesce(e.cache_read_tokens, 0) AS cache_read_tokens,
         e.cost_usd
-    FROM events e
+    FROM rows e
     LEFT JOIN session_git g ON g.session_id = e.session_id
     LEFT JOIN session_users u ON u.session_id = e.session_id
-    WHERE list_contains(evs, e.event_name)
-      AND (t0 IS NULL OR e.ts >= t0)
-      AND (t1 IS NULL OR e.ts < t1)
-      AND (src = 'all' OR e.source = src)
-      AND (e.source = 'telemetry'
-           OR e.request_id IS NULL
-           OR e.request_id NOT IN (SELECT request_id FROM telemetry_requests))
 )
-SELECT ts, session_id, source, event_name, query_source, repo, user_name, model,
-       input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd,
+SELECT ts, local_ts, session_id, source, event_name, query_source, repo, branch, project,
+       user_name, model, effort, speed, terminal_type, service_version, attributes, resource,
+       requests, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
+       cost_usd,
        attrib_value(dim, repo, branch, project, user_name, model, session_id, local_ts,
                 source, query_source, effort, speed, terminal_type, service_version, attributes,
                 resource) AS k,

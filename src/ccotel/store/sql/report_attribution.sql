@@ -8,7 +8,7 @@ SELECT
     s AS sub,
     GROUPING(k) = 1 AS is_grand,
     GROUPING(s) = 1 AS is_total,
-    count(*) AS requests,
+    coalesce(sum(requests), 0) AS requests,
     count(DISTINCT session_id) AS sessions,
     coalesce(sum(input_tokens), 0) AS input_tokens,
     coalesce(sum(output_tokens), 0) AS output_tokens,
@@ -20,6 +20,7 @@ SELECT
         AS unpriced_models,
     min(ts) AS first_ts,
     max(ts) AS last_ts
-FROM attrib_requests(['api_request'], $from, $to, $tz, $source, $fdims, $fvals, $dim, $sub)
+FROM attrib_requests(['api_request'], $from, $to, $tz, $source, $fdims, $fvals, $dim, $sub,
+                     NULL, NULL)
 GROUP BY GROUPING SETS ((k, s), (k), ())
 ORDER BY is_grand, "key", is_total DESC, cost_usd DESC, sub

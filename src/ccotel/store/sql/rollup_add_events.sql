@@ -8,6 +8,9 @@ SELECT * FROM events_hourly_of($src, '-infinity'::TIMESTAMP, $until);
 INSERT INTO tool_calls_hourly BY NAME
 SELECT * FROM tool_calls_hourly_of($src, '-infinity'::TIMESTAMP, $until);
 
+INSERT INTO attrib_hourly BY NAME
+SELECT * FROM attrib_hourly_of($src, '-infinity'::TIMESTAMP, $until);
+
 INSERT INTO api_latency_hourly BY NAME
 SELECT * FROM api_latency_hourly_of($src, '-infinity'::TIMESTAMP, $until);
 

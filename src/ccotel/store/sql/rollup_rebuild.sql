@@ -23,6 +23,14 @@ SELECT * FROM tool_calls_hourly_of('events', $start, $end)
 WHERE hour IN (SELECT hour FROM rollup_hours)
 ORDER BY hour;
 
+DELETE FROM attrib_hourly
+WHERE hour >= $start AND hour < $end AND hour IN (SELECT hour FROM rollup_hours);
+
+INSERT INTO attrib_hourly BY NAME
+SELECT * FROM attrib_hourly_of('events', $start, $end)
+WHERE hour IN (SELECT hour FROM rollup_hours)
+ORDER BY hour;
+
 DELETE FROM api_latency_hourly
 WHERE hour >= $start AND hour < $end AND hour IN (SELECT hour FROM rollup_hours);
 

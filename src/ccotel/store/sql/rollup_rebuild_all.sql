@@ -10,6 +10,11 @@ INSERT INTO tool_calls_hourly BY NAME
 SELECT * FROM tool_calls_hourly_of('events', '-infinity'::TIMESTAMP, 'infinity'::TIMESTAMP)
 ORDER BY hour;
 
+DELETE FROM attrib_hourly;
+INSERT INTO attrib_hourly BY NAME
+SELECT * FROM attrib_hourly_of('events', '-infinity'::TIMESTAMP, 'infinity'::TIMESTAMP)
+ORDER BY hour;
+
 DELETE FROM api_latency_hourly;
 INSERT INTO api_latency_hourly BY NAME
 SELECT * FROM api_latency_hourly_of('events', '-infinity'::TIMESTAMP, 'infinity'::TIMESTAMP)

@@ -3,6 +3,7 @@
 -- own hour are then rebuilt from what raw rows remain.
 DELETE FROM events_hourly WHERE hour >= $since AND hour < date_trunc('hour', $cutoff::TIMESTAMP);
 DELETE FROM tool_calls_hourly WHERE hour >= $since AND hour < date_trunc('hour', $cutoff::TIMESTAMP);
+DELETE FROM attrib_hourly WHERE hour >= $since AND hour < date_trunc('hour', $cutoff::TIMESTAMP);
 DELETE FROM api_latency_hourly WHERE hour >= $since AND hour < date_trunc('hour', $cutoff::TIMESTAMP);
 DELETE FROM points_hourly WHERE hour >= $since AND hour < date_trunc('hour', $cutoff::TIMESTAMP);
 DELETE FROM edit_decisions_hourly WHERE hour >= $since AND hour < date_trunc('hour', $cutoff::TIMESTAMP);

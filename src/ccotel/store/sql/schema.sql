@@ -294,6 +294,40 @@ CREATE TABLE IF NOT EXISTS edit_decisions_hourly (
     reject DOUBLE
 );
 
+-- api_request events by every attribution dimension of a request (schema 6): the
+-- attribution panels (store/attribution.py, attrib_macros.sql) read whole hours from here.
+-- The session's repo and branch are not here (they may be recorded later): they are joined
+-- in when read. `resource` is the record's resource (team, cost_center, ...) as JSON text.
+CREATE TABLE IF NOT EXISTS attrib_hourly (
+    hour TIMESTAMP NOT NULL,
+    session_id VARCHAR,
+    source VARCHAR,
+    user_id VARCHAR,
+    user_email VARCHAR,
+    model VARCHAR,
+    speed VARCHAR,
+    effort VARCHAR,
+    query_source VARCHAR,
+    terminal_type VARCHAR,
+    service_version VARCHAR,
+    project VARCHAR,
+    git_branch VARCHAR,
+    skill VARCHAR,
+    agent VARCHAR,
+    plugin VARCHAR,
+    mcp VARCHAR,
+    mcp_tool VARCHAR,
+    resource VARCHAR,
+    requests BIGINT NOT NULL,
+    input_tokens BIGINT,
+    output_tokens BIGINT,
+    cache_creation_tokens BIGINT,
+    cache_read_tokens BIGINT,
+    cost_usd DECIMAL(38, 12),
+    first_ts TIMESTAMP NOT NULL,
+    last_ts TIMESTAMP NOT NULL
+);
+
 -- Hours whose rollup rows may be partial (several per group), to be rewritten.
 CREATE TABLE IF NOT EXISTS rollup_dirty_hours (hour TIMESTAMP NOT NULL);
 
@@ -440,6 +474,22 @@ SELECT
     min(first_ts) AS first_ts, max(last_ts) AS last_ts
 FROM events_facts(src)
 WHERE ts >= t0 AND ts < t1
+GROUP BY ALL;
+
+CREATE OR REPLACE MACRO attrib_hourly_of(src, t0, t1) AS TABLE
+SELECT
+    date_trunc('hour', ts) AS hour,
+    session_id, source, user_id, user_email, model, speed, effort, query_source,
+    terminal_type, service_version, project, git_branch,
+    attributes->>'$."skill.name"' AS skill, attributes->>'$."agent.name"' AS agent,
+    attributes->>'$."plugin.name"' AS plugin, attributes->>'$."mcp_server.name"' AS mcp,
+    attributes->>'$."mcp_tool.name"' AS mcp_tool, resource::VARCHAR AS resource,
+    count(*) AS requests, sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens, sum(cache_creation_tokens) AS cache_creation_tokens,
+    sum(cache_read_tokens) AS cache_read_tokens, sum(cost_usd) AS cost_usd,
+    min(ts) AS first_ts, max(ts) AS last_ts
+FROM query_table(src)
+WHERE event_name = 'api_request' AND ts >= t0 AND ts < t1
 GROUP BY ALL;
 
 CREATE OR REPLACE MACRO tool_calls_hourly_of(src, t0, t1) AS TABLE

@@ -25,6 +25,9 @@ export function state() {
   const s = { from: p.get("from") || "", to: p.get("to") || "now", refresh: p.get("refresh") || "",
     lang: p.get("lang") || "" };
   for (const v of VARS) s[v] = p.get("var-" + v) || "";
+  // Every other var- is an attribution filter (repo, branch, skill, team, ...).
+  s.attrib = {};
+  for (const [k, v] of p) if (k.startsWith("var-") && !VARS.includes(k.slice(4)) && v) s.attrib[k.slice(4)] = v;
   return s;
 }
 
@@ -34,6 +37,7 @@ export function toParams(s) {
   p.set("to", s.to);
   if (s.refresh) p.set("refresh", s.refresh);
   for (const v of VARS) if (s[v]) p.set("var-" + v, s[v]);
+  for (const [k, v] of Object.entries(s.attrib || {})) if (v) p.set("var-" + k, v);
   if (s.lang) p.set("lang", s.lang);
   return p;
 }

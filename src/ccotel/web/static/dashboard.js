@@ -2,6 +2,7 @@
 import { CONFIG as config, DEFAULT_FROM, VARS, el, getJSON, isLive, query, setState, state, t, toParams } from "./api.js";
 import * as fmt from "./format.js";
 import * as render from "./render.js";
+import { attribFilters, attribPanel, markUnfiltered } from "./attribution.js";
 
 const PANELS = config.panels;
 const RANGES = ["now-15m", "now-1h", "now-6h", "now-24h", "now-7d", "now-30d"];
@@ -115,6 +116,7 @@ async function loadFilters() {
       sel.replaceChildren(el("option", { value: "", text: t("all") }), ...values.map((x) => option(v, x)));
       sel.value = S[v];
     }
+    attribFilters($("attrib-filters"), f.dimensions || {}, S.attrib, (attrib) => change({ attrib }));
     $("setup").hidden = !f.empty;
   } catch (e) {
     console.warn("filters", e);
@@ -132,12 +134,14 @@ const EMPTY = {
   cost_by_model: "empty.requests", cost_by_user: "empty.requests", session_duration: "empty.sessions",
   active_time: "empty.active_time", lines_of_code: "empty.lines_of_code",
   edit_decisions: "empty.edit_decisions", top_sessions: "empty.sessions", logs: "empty.logs",
+  waste: "empty.requests",
 };
 
 function draw(p, body, data) {
   const unit = p.unit;
   const opts = { empty: t(EMPTY[p.id] || "empty.default"), link: sessionLink,
     names: p.id === "cost_by_user" ? fmt.user : p.id === "session_duration" ? fmt.shortId : null };
+  if (p.id.startsWith("cost_by_") && data.dimension) return attribPanel(body, data, { ...opts, empty: t("empty.requests") }, S);
   switch (p.kind) {
     case "stat": return render.stat(body, data, unit);
     case "timeseries": return render.timeseries(body, data, unit,
@@ -157,6 +161,7 @@ async function loadPanel(p, gen) {
     const res = await getJSON(`${p.endpoint}?${query(S)}`);
     if (gen !== generation) return;
     draw(p, body, res.data);
+    markUnfiltered(node, res.unfiltered);
     node.querySelector(".panel-json").href = `${p.endpoint}?${query(S)}`;
     node.dataset.state = "ready";
     node.title = `${res.from} – ${res.to}`;

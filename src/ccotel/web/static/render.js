@@ -123,15 +123,18 @@ export function piechart(body, data, unit, { empty = "" } = {}) {
   ctx.fill();
 }
 
-export function bargauge(body, data, unit, { link, empty = "", names = null } = {}) {
+// `itemLink(x)` links an item elsewhere than a session; `detail(x)` is its hover text.
+export function bargauge(body, data, unit, { link, empty = "", names = null, itemLink = null, detail = null } = {}) {
   const items = data.items || [];
   if (!items.length) { body.replaceChildren(noData(empty)); return; }
   const max = Math.max(...items.map((x) => x.value || 0), 1e-12);
   const list = el("ul", { class: "bars" });
   items.forEach((x, i) => {
     const shown = names ? names(x.name) : label(x.name);
-    const name = link && x.session_id ? el("a", { href: link(x.session_id), text: shown }) : shown;
-    list.append(el("li", { class: "bar-row", dataset: { name: x.name, value: String(x.value) } },
+    const href = link && x.session_id ? link(x.session_id) : itemLink ? itemLink(x) : null;
+    const name = href ? el("a", { href, text: shown }) : shown;
+    list.append(el("li", { class: "bar-row", title: detail ? `${x.name}: ${detail(x)}` : null,
+      dataset: { name: x.name, value: String(x.value) } },
       el("span", { class: "bar-name", title: x.name }, name),
       el("span", { class: "bar-track" }, el("span", { class: "bar-fill",
         style: `width:${Math.max(0.5, (100 * (x.value || 0)) / max)}%;background:${PALETTE[i % PALETTE.length]}` })),
