@@ -4,8 +4,8 @@ Transports hand a decoded `Batch` to `Writer.submit`, which returns a future res
 only after the rows are committed, so an export is acknowledged only once it is durable.
 Several waiting batches are committed in one transaction (group commit), which also
 appends the hourly rollups of rows that arrive late for an hour already rolled up
-(`store/rollups.py`); between groups the thread expires old rows (retention), rolls up the
-hours that have ended and compacts the rollups of hours that received late rows.
+(`store/rollups.py`). Cumulative sums become deltas in `store/deltas.py`; between groups
+the thread runs `store/maintenance.py` (retention, rolling up ended hours, compaction).
 """
 
 from __future__ import annotations
@@ -18,14 +18,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from ccotel.store import rollups, schema
-from ccotel.store.rows import CUMULATIVE, Batch
+from ccotel.store.deltas import State, point_key, to_deltas
+from ccotel.store.maintenance import Maintenance
+from ccotel.store.rows import Batch
 
 log = logging.getLogger("ccotel.writer")
 
@@ -73,7 +75,6 @@ class Writer:
         self.con = con
         self.outbox = outbox  # ccotel.forward.outbox.Outbox: filled in each commit
         self.linger_s = linger_s
-        self._retained_since = datetime.min  # hours before this have had retention applied
         self._busy = False  # the last group was not alone: exports are arriving back to back
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
         # Rows (and the request bytes they came from) accepted and not yet committed,
@@ -84,22 +85,19 @@ class Writer:
         self._pending_records = self._pending_bytes = 0
         self._pending_lock = threading.Lock()
         self.max_group_records = max_group_records
-        self.retention = retention
-        self.retention_interval_s = retention_interval_s
-        self.compact_interval_s = compact_interval_s
+        self.maintenance = Maintenance(con, retention=retention,
+                                       retention_interval_s=retention_interval_s,
+                                       compact_interval_s=compact_interval_s)
         self._observe = observe or (lambda name, value: None)
         self._schemas = {t: schema.arrow_schema(con, t) for t in ("events", "points", "spans")}
-        self._state: dict[str, tuple[int | None, int, float]] = {
+        self._state: State = {
             key: (start, t, value) for key, start, t, value in
             con.execute("SELECT * FROM series_state").fetchall()
         }
-        self._until = rollups.rolled_until(con)  # see rollups.advance
         # Whether the store may hold imported requests, which telemetry would relabel.
         self._transcripts = bool(
             con.execute(schema.sql("store_has_imported_requests")).fetchall()[0][0])
         self._thread = threading.Thread(target=self._run, name="ccotel-writer", daemon=True)
-        self._last_retention = 0.0
-        self._last_compact = 0.0
         self._lock = threading.Lock()  # serialises direct (non-queued) writes with the thread
 
     # -- public -------------------------------------------------------------------------
@@ -163,8 +161,7 @@ class Writer:
             try:
                 first = self.queue.get(timeout=1.0)
             except queue.Empty:
-                self._maybe_retention()
-                self._maybe_compact()
+                self._maintain()
                 continue
             if first is _STOP:
                 break
@@ -187,8 +184,7 @@ class Writer:
                 records += nxt.batch.records
             self._busy = len(group) > 1 or not self.queue.empty()
             self._write_group(group)
-            self._maybe_retention()
-            self._maybe_compact()
+            self._maintain()
 
     def _write_group(self, group: list[_Item]) -> None:
         t0 = time.perf_counter()
@@ -218,63 +214,25 @@ class Writer:
         for it, res in zip(group, results, strict=True):
             it.future.set_result(res)
 
-    def _maybe_retention(self) -> None:
-        if self.retention is None:
-            return
-        now = time.monotonic()
-        if now - self._last_retention < self.retention_interval_s:
-            return
-        self._last_retention = now
-        try:
-            with self._lock:
-                self.apply_retention()
-        except Exception:  # retention must never stop ingestion
-            log.exception("retention failed")
+    def _maintain(self) -> None:
+        with self._lock:
+            self.maintenance.due()
 
     def apply_retention(self, now: datetime | None = None) -> int:
-        """Delete rows older than the retention period, and their rollups; return how many
-        raw rows went."""
-        assert self.retention is not None
-        cutoff = (now or datetime.now(UTC)).replace(tzinfo=None) - self.retention
-        removed = 0
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            for stmt in schema.sql("retention").split(";"):
-                if stmt.strip():
-                    row = self.con.execute(stmt, {"cutoff": cutoff}).fetchone()
-                    removed += int(row[0]) if row else 0
-            rollups.forget_before(self.con, cutoff, self._retained_since)
-            self.con.execute("COMMIT")
-            # Hours before this cutoff are settled: the next run only looks at newer ones.
-            self._retained_since = cutoff.replace(minute=0, second=0, microsecond=0)
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        self.con.execute("CHECKPOINT")
-        return removed
-
-    def _maybe_compact(self) -> None:
-        now = time.monotonic()
-        if now - self._last_compact < self.compact_interval_s:
-            return
-        self._last_compact = now
-        try:
-            with self._lock:
-                self.roll_up()
-        except Exception:  # readers use raw rows meanwhile: this can wait
-            log.exception("rollup maintenance failed")
+        """Retention now (`Maintenance.apply_retention`); return how many raw rows went."""
+        with self._lock:
+            return self.maintenance.apply_retention(now)
 
     def roll_up(self) -> None:
-        """Roll up the hours that have ended (`rollups.advance`), then compact a few hours
-        that received late rows."""
-        self._until = rollups.advance(self.con, schema.current_hour())
-        rollups.compact(self.con, before=self._until)
+        """Roll up the ended hours and compact now (`Maintenance.roll_up`)."""
+        with self._lock:
+            self.maintenance.roll_up()
 
     # -- the transaction ----------------------------------------------------------------
 
     def _commit(self, batches: list[Batch]) -> list[WriteResult]:
         con = self.con
-        new_state: dict[str, tuple[int | None, int, float]] = {}
+        new_state: State = {}
         results = [WriteResult() for _ in batches]
         seen: set[Any] = set()
         events: list[dict[str, Any]] = []
@@ -285,8 +243,8 @@ class Writer:
                 if e["event_key"] not in seen:
                     seen.add(e["event_key"])
                     events.append(e)
-            for p in self._to_deltas(b.points, new_state):  # likewise for points
-                if (k := _point_key(p)) not in seen:
+            for p in to_deltas(b.points, self._state, new_state):  # likewise for points
+                if (k := point_key(p)) not in seen:
                     seen.add(k)
                     points.append(p)
             spans.extend(b.spans)
@@ -368,12 +326,10 @@ class Writer:
             name_of = "event_name" if table == "events" else "metric_name"
             names = {n for r in rows if (n := r.get(name_of)) is not None}
             oldest = min(r["ts"] for r in rows)
-            if oldest < _micros(self._until):
-                rollups.add(con, table, name, self._until, names)
-                # A late export older than the hours retention has settled: the next run
-                # must look at its hours again, or their rollups would outlive its rows.
-                if oldest < _micros(self._retained_since):
-                    self._retained_since = _hour_of(oldest)
+            until = self.maintenance.until
+            if oldest < _micros(until):
+                rollups.add(con, table, name, until, names)
+                self.maintenance.late(_datetime(oldest))
             if table == "events" and "api_request" in names:
                 self._relabel_copies(rows)
         finally:
@@ -394,7 +350,7 @@ class Writer:
         if sessions:
             (first,) = self.con.execute(schema.sql("sessions_first"),
                                         {"sessions": sorted(sessions)}).fetchone() or (None,)
-            lo = min(lo, _micros(self._until), _micros(first) if first else lo)
+            lo = min(lo, _micros(self.maintenance.until), _micros(first) if first else lo)
             hi = _micros(datetime.max)
         return {"lo": _datetime(lo), "hi": _datetime(hi)}
 
@@ -411,52 +367,11 @@ class Writer:
             if hours:
                 rollups.rebuild(self.con, sorted(hours))
 
-    def _to_deltas(self, rows: list[dict[str, Any]],
-                   new_state: dict[str, tuple[int | None, int, float]]) -> list[dict[str, Any]]:
-        """Cumulative sums become deltas per series, with reset detection; the last
-        state is persisted with the rows, so a restart continues where it stopped."""
-        out: list[dict[str, Any]] = []
-        cumulative = []
-        for r in rows:
-            r.setdefault("raw_value", r.get("value"))  # a retried commit sees its rows again
-            if (r["kind"] == "sum" and r.get("temporality") == CUMULATIVE
-                    and r["raw_value"] is not None):
-                cumulative.append(r)
-            else:
-                out.append(r)
-        cumulative.sort(key=lambda r: (r["series_key"], r["time_unix_nano"]))
-        for r in cumulative:
-            key, start, t = r["series_key"], r.get("start_unix_nano"), r["time_unix_nano"]
-            raw = r["raw_value"]
-            prev = new_state.get(key) or self._state.get(key)
-            if prev is None:
-                delta = raw
-            else:
-                p_start, p_time, p_value = prev
-                if t <= p_time and start == p_start:
-                    continue  # already seen (a retry) or out of order: nothing new
-                if start == p_start or (start is None and p_start is None):
-                    delta = raw - p_value
-                    if r.get("is_monotonic") and raw < p_value:
-                        delta = raw  # the counter reset without a new start time
-                else:
-                    if start is not None and p_start is not None and start < p_start:
-                        continue  # a point from an older incarnation of the series
-                    delta = raw  # new start time: the series restarted
-            new_state[key] = (start, t, raw)
-            r["value"] = delta
-            out.append(r)
-        return out
-
-
-def _point_key(r: dict[str, Any]) -> tuple[Any, ...]:
-    return (r["series_key"], r.get("start_unix_nano"), r["time_unix_nano"])
-
 
 # What identifies a stored row, as insert_<table>.sql returns the ones already stored.
 _KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "events": lambda r: (r["event_key"],),
-    "points": _point_key,
+    "points": point_key,
 }
 
 _EPOCH = datetime(1970, 1, 1)
@@ -471,14 +386,6 @@ def _datetime(micros: int) -> datetime:
         return _EPOCH + timedelta(microseconds=micros)
     except OverflowError:
         return datetime.min if micros < 0 else datetime.max
-
-
-def _hour_of(micros: int) -> datetime:
-    try:
-        return (_EPOCH + timedelta(microseconds=micros)).replace(minute=0, second=0,
-                                                                microsecond=0)
-    except OverflowError:
-        return datetime.min
 
 
 def _log_failure(exc: Exception) -> None:
