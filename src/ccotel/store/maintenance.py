@@ -82,6 +82,12 @@ class Maintenance:
         con.execute("CHECKPOINT")
         return removed
 
+    def settle(self) -> None:
+        """Roll up every ended hour, compact every hour and checkpoint."""
+        self.until = rollups.advance(self.con, schema.current_hour())
+        rollups.compact(self.con, limit=None)
+        self.con.execute("CHECKPOINT")
+
     def roll_up(self) -> None:
         """Roll up the hours that have ended (`rollups.advance`), then compact a few hours
         that received late rows."""
