@@ -180,16 +180,33 @@ def test_a_write_function_runs_only_on_the_writer(tmp_path: Path) -> None:
             raise ValueError("after the insert")
         return 1
 
+    def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+        try:
+            con.execute("BEGIN TRANSACTION")
+        except duckdb.TransactionException:
+            return True
+        con.execute("ROLLBACK")
+        return False
+
     w = Writer(schema.connect(tmp_path))
     cur = w.cursors()
     with pytest.raises(writing.NotOnWriter):
         note(cur, "beside")
+    # Before start(): in the calling thread, the same way.
     assert w.write_sync(lambda con: note(con, "inline")) == 1
+    with pytest.raises(ValueError, match="after the insert"):
+        w.write_sync(lambda con: note(con, "inline rolled back", fail=True))
+    assert w.write_sync(in_transaction) is True
+    assert w.write_sync(in_transaction, transaction=False) is False
     w.start()
     try:
         assert w.write(lambda con: note(con, "queued")).result(10) == 1
         with pytest.raises(ValueError, match="after the insert"):
+            w.write(lambda con: note(con, "queued rolled back", fail=True)).result(10)
+        with pytest.raises(ValueError, match="after the insert"):
             w.write_sync(lambda con: note(con, "rolled back", fail=True))
+        assert w.write(in_transaction, transaction=False).result(10) is False
+        assert w.write_sync(in_transaction) is True
         with pytest.raises(RuntimeError, match="wait for itself"):
             w.write_sync(lambda con: w.write_sync(lambda c: note(c, "nested")))
         stored = {k for (k,) in cur.execute(
