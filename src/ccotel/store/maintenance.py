@@ -27,7 +27,7 @@ class Maintenance:
     def __init__(self, con: duckdb.DuckDBPyConnection, *, retention: timedelta | None = None,
                  retention_interval_s: float = 3600.0,
                  compact_interval_s: float = 10.0) -> None:
-        self.con = con
+        self._con = con
         self.retention = retention
         self.retention_interval_s = retention_interval_s
         self.compact_interval_s = compact_interval_s
@@ -65,7 +65,7 @@ class Maintenance:
         assert self.retention is not None
         cutoff = (now or datetime.now(UTC)).replace(tzinfo=None) - self.retention
         removed = 0
-        con = self.con
+        con = self._con
         con.execute("BEGIN TRANSACTION")
         try:
             for stmt in schema.sql("retention").split(";"):
@@ -84,12 +84,12 @@ class Maintenance:
 
     def settle(self) -> None:
         """Roll up every ended hour, compact every hour and checkpoint."""
-        self.until = rollups.advance(self.con, schema.current_hour())
-        rollups.compact(self.con, limit=None)
-        self.con.execute("CHECKPOINT")
+        self.until = rollups.advance(self._con, schema.current_hour())
+        rollups.compact(self._con, limit=None)
+        self._con.execute("CHECKPOINT")
 
     def roll_up(self) -> None:
         """Roll up the hours that have ended (`rollups.advance`), then compact a few hours
         that received late rows."""
-        self.until = rollups.advance(self.con, schema.current_hour())
-        rollups.compact(self.con, before=self.until)
+        self.until = rollups.advance(self._con, schema.current_hour())
+        rollups.compact(self._con, before=self.until)
