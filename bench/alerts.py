@@ -26,6 +26,7 @@ from ccotel.demo.generate import spec_for_events
 from ccotel.demo.load import write_bulk
 from ccotel.query import Query
 from ccotel.store import reader, schema
+from ccotel.store.writer import Writer
 
 RULES = """\
 rules:
@@ -54,18 +55,19 @@ def main() -> int:
     now = datetime.now(UTC).replace(tzinfo=None)
     try:
         con = schema.connect(data_dir, memory_limit="64MB")
-        write_bulk(con, spec_for_events(args.events, args.users, args.days, end=now))
+        write_bulk(Writer(con), spec_for_events(args.events, args.users, args.days, end=now))
         con.close()
         con = schema.connect(data_dir, memory_limit="64MB")
         events = con.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]
-        cur = con.cursor()
+        writer = Writer(con)
+        cur = writer.cursors()
         rules = parse(RULES)
         month = Query.parse({"from": str(int(period_start("month", now).replace(
             tzinfo=UTC).timestamp() * 1000)), "to": "now"})
         steps, summaries = [], []
         for _ in range(args.runs):
             t = time.perf_counter()
-            step(cur, rules, datetime.now(UTC).replace(tzinfo=None))
+            step(writer, rules, datetime.now(UTC).replace(tzinfo=None))
             steps.append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
             reader.summary(cur, month)

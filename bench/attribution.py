@@ -27,6 +27,7 @@ from ccotel.demo.load import write_bulk
 from ccotel.report import data
 from ccotel.report.query import ReportQuery
 from ccotel.store import COMMAND_MEMORY_LIMIT, schema
+from ccotel.store.writer import Writer
 
 CASES = {"repos": ("repos", {}), "skills-by-query-source": ("skills", {"breakdown":
                                                                       "query_source"}),
@@ -59,7 +60,7 @@ def main() -> int:
         events = con.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]
         if events == 0:
             now = datetime.now(UTC).replace(tzinfo=None)
-            events = write_bulk(con, spec_for_events(args.events, args.users, args.days,
+            events = write_bulk(Writer(con), spec_for_events(args.events, args.users, args.days,
                                                      end=now)).events
         baseline = median_ms(con, "projects", {}, args.runs)
         results = {case: median_ms(con, name, params, args.runs)

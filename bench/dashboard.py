@@ -30,6 +30,7 @@ from ccotel.demo.load import write_bulk
 from ccotel.panels import PANELS
 from ccotel.query import Query
 from ccotel.store import schema
+from ccotel.store.writer import Writer
 
 
 def p95(xs: list[float]) -> float:
@@ -56,7 +57,7 @@ def main() -> int:
         if stored == 0:
             spec = spec_for_events(args.events, args.users, args.days, end=now)
             t0 = time.perf_counter()
-            counts = write_bulk(con, spec, progress=lambda line: print(f"  {line}",
+            counts = write_bulk(Writer(con), spec, progress=lambda line: print(f"  {line}",
                                                                       file=sys.stderr))
             print(f"wrote {counts.events:,} events and {counts.points:,} points in "
                   f"{time.perf_counter() - t0:.0f} s to {data_dir}")

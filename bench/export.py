@@ -29,6 +29,7 @@ from ccotel.demo.generate import spec_for_events
 from ccotel.demo.load import write_bulk
 from ccotel.store import reader, schema
 from ccotel.store.export import parse_query
+from ccotel.store.writer import Writer
 
 _PEAK = (
     "import re, sys\n"
@@ -98,7 +99,7 @@ def main() -> int:
         events = con.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]
         if events == 0:
             t0 = time.perf_counter()
-            counts = write_bulk(con, spec_for_events(args.events, args.users, args.days))
+            counts = write_bulk(Writer(con), spec_for_events(args.events, args.users, args.days))
             events = counts.events
             print(f"wrote {counts.events:,} events in {time.perf_counter() - t0:.0f} s",
                   flush=True)

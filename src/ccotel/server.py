@@ -144,11 +144,7 @@ def _start_forwarders(settings: Settings, writer: Writer, metrics: ServerMetrics
         return []
     from ccotel.forward.sender import Forwarder, ForwardMetrics
 
-    cur = writer.cursor()
-    try:
-        forgotten = writer.outbox.forget_others(cur)
-    finally:
-        cur.close()
+    forgotten = writer.write_sync(writer.outbox.forget_others)
     if forgotten:
         log.warning("dropped %d forward requests waiting for targets no longer given to "
                     "--forward", forgotten)
@@ -263,6 +259,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         ("http", settings.http_port), ("ui", settings.ui_port),
         ("metrics", settings.metrics_port))}
     con = None
+    writer: Writer | None = None
     try:
         # The store holds prompts, costs and emails: a new data dir is private to its user.
         Path(settings.data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -309,7 +306,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                           socks["ui"].getsockname()[1], socks["metrics"].getsockname()[1],
                           settings.data_dir, settings.tls_cert)
         ready = False
-        ctx = WebContext(writer.cursor, info={"version": __version__}, ready=lambda: ready,
+        ctx = WebContext(writer.cursors, info={"version": __version__}, ready=lambda: ready,
                          settings=settings, running=running, writer=writer, metrics=metrics,
                          auth=authenticator, alerts=alert_rules)
         web: Any = build_app(ctx, [*import_api.routes(ctx), *report_api.routes(ctx),
@@ -341,7 +338,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         watcher = _transcript_watcher(settings, writer)
         forwarders = _start_forwarders(settings, writer, metrics, targets, forward_headers)
         # Alerts: evaluated from stored rows every --alert-interval, sent off the ingest path.
-        alert_service = alerts_runtime.AlertService(alert_rules, writer.cursor, alert_interval)
+        alert_service = alerts_runtime.AlertService(alert_rules, writer, alert_interval)
         alert_service.start()
         await grpc_server.start()
         tasks = [asyncio.create_task(s.serve(sockets=[sock])) for s, sock in servers]
@@ -371,13 +368,15 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         waiter.cancel()
         if watcher is not None:
             watcher.stop()
-        writer.stop()
-        for f in forwarders:
+        for f in forwarders:  # before the writer: they hand it what they sent
             f.stop()
+        writer.stop()
         with contextlib.suppress(FileNotFoundError):
             server_file.unlink()
     finally:
         for sock in socks.values():
             sock.close()
-        if con is not None:
+        if writer is not None:
+            writer.close()  # the readers' connections too, then the store
+        elif con is not None:
             con.close()

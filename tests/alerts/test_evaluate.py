@@ -23,6 +23,7 @@ from ccotel.alerts.evaluate import (
 )
 from ccotel.alerts.rules import parse
 from ccotel.store import rollups, schema
+from ccotel.store.writer import Writer
 
 NOW = datetime(2026, 3, 11, 15, 30)  # a Wednesday
 _n = itertools.count()
@@ -110,19 +111,19 @@ def test_state_pending_firing_repeat_resolved_is_kept_in_the_store(tmp_path: Pat
     con = schema.connect(tmp_path)
     _event(con, NOW, "api_refusal")
     t = NOW + timedelta(seconds=1)
-    assert step(con, rules, t) == []
+    assert step(Writer(con), rules, t) == []
     assert [(r["state"], r["key"]) for r in state_rows(con)] == [("pending", "")]
-    assert step(con, rules, t + timedelta(minutes=4)) == []
-    (fired,) = step(con, rules, t + timedelta(minutes=5))
+    assert step(Writer(con), rules, t + timedelta(minutes=4)) == []
+    (fired,) = step(Writer(con), rules, t + timedelta(minutes=5))
     assert (fired.status, fired.since) == ("firing", t)
     con.close()
     # A restart: the state is read back, nothing is sent again before the repeat interval.
     con = schema.connect(tmp_path)
-    assert step(con, rules, t + timedelta(minutes=30)) == []
-    (again,) = step(con, rules, t + timedelta(minutes=65))
+    assert step(Writer(con), rules, t + timedelta(minutes=30)) == []
+    (again,) = step(Writer(con), rules, t + timedelta(minutes=65))
     assert again.status == "firing"
-    assert step(con, rules, t + timedelta(minutes=90)) == []
-    (resolved,) = step(con, rules, t + timedelta(minutes=125))   # the refusal is > 2h old
+    assert step(Writer(con), rules, t + timedelta(minutes=90)) == []
+    (resolved,) = step(Writer(con), rules, t + timedelta(minutes=125))   # the refusal is > 2h old
     assert resolved.status == "resolved"
     assert state_rows(con) == []
     assert [h["state"] for h in history_rows(con)] == ["resolved", "firing", "pending"]
@@ -133,9 +134,9 @@ def test_a_condition_that_stops_while_pending_never_fires(con) -> None:  # type:
     rules = parse("rules:\n  - name: r\n    spike: {of: refusals, over: 0, window: 10m}\n"
                   "    for: 15m\n")
     _event(con, NOW, "api_refusal")
-    assert step(con, rules, NOW + timedelta(minutes=1)) == []
-    assert step(con, rules, NOW + timedelta(minutes=11)) == []
-    assert step(con, rules, NOW + timedelta(minutes=20)) == []
+    assert step(Writer(con), rules, NOW + timedelta(minutes=1)) == []
+    assert step(Writer(con), rules, NOW + timedelta(minutes=11)) == []
+    assert step(Writer(con), rules, NOW + timedelta(minutes=20)) == []
     assert state_rows(con) == [] and [h["state"] for h in history_rows(con)] == ["pending"]
 
 
@@ -154,7 +155,7 @@ rules:
     con.execute("UPDATE events SET session_id = 's1' WHERE user_id = 'alice'")
     _event(con, NOW - timedelta(minutes=5), "api_request", user="bob", cost="0.001")
     _event(con, NOW - timedelta(minutes=5), "api_refusal", user="bob")
-    step(con, rules, NOW)
+    step(Writer(con), rules, NOW)
     alice = prompt_check(con, rules, user=None, session="s1", now=NOW)
     assert alice["user"] == "alice"
     assert [b["rule"] for b in alice["block"]] == ["daily"]

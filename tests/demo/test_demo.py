@@ -19,6 +19,7 @@ from ccotel.demo.generate import Spec, chunks, spec_for_events
 from ccotel.demo.load import fill_data_dir, send, write_bulk
 from ccotel.query import Query
 from ccotel.store import reader, schema
+from ccotel.store.writer import Writer
 
 END = datetime(2026, 11, 20, 12, 0, 0)  # in the past: every event is in "from 0 to now"
 SPEC = Spec(users=5, days=3, seed=3, end=END)
@@ -102,7 +103,7 @@ def test_fill_data_dir_goes_through_the_decoder(tmp_path: Path) -> None:
 def test_bulk_is_the_same_telemetry(tmp_path: Path) -> None:
     con = schema.connect(tmp_path)
     try:
-        counts = write_bulk(con, SPEC)
+        counts = write_bulk(Writer(con), SPEC)
         q = Query.parse({"from": "0", "to": "now"})
         assert counts.events == con.execute("SELECT count(*) FROM events").fetchone()[0]
         assert panel_data.total_requests(con, q)["value"] == sum(

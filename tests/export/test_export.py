@@ -21,6 +21,7 @@ import pytest
 from ccotel.demo.generate import Spec, spec_for_events
 from ccotel.demo.load import write_bulk
 from ccotel.store import export, reader, schema
+from ccotel.store.writer import Writer
 from tests.conftest import start_server
 
 READ = {"csv": "read_csv", "parquet": "read_parquet", "jsonl": "read_json"}
@@ -30,7 +31,7 @@ READ = {"csv": "read_csv", "parquet": "read_parquet", "jsonl": "read_json"}
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("export") / "data"
     con = schema.connect(data_dir)
-    write_bulk(con, Spec(users=4, days=3, seed=5))
+    write_bulk(Writer(con), Spec(users=4, days=3, seed=5))
     con.close()
     return data_dir
 
@@ -189,7 +190,7 @@ def test_memory_stays_bounded(tmp_path: Path) -> None:
     """A 100 k-event export's peak RSS: the 10 M figure is bench/export.py's."""
     data_dir = tmp_path / "data"
     con = schema.connect(data_dir)
-    write_bulk(con, spec_for_events(100_000, users=10, days=3))
+    write_bulk(Writer(con), spec_for_events(100_000, users=10, days=3))
     con.close()
     for fmt in export.FORMATS:
         code = (

@@ -28,7 +28,7 @@ def test_a_request_is_queued_exactly_when_its_rows_are_stored(tmp_path: Path) ->
     batch = decode_request("logs", body, "json")
     batch.request = b"stored"
     w.write_now(batch)
-    rows = w.con.execute("SELECT target, signal, body FROM outbox ORDER BY id").fetchall()
+    rows = w.cursors().execute("SELECT target, signal, body FROM outbox ORDER BY id").fetchall()
     assert rows == [("http://a:4318", "logs", b"stored"), ("grpc://b:4317", "logs", b"stored")]
     # A batch whose rows cannot be stored leaves nothing to forward.
     bad = decode_request("logs", body, "json")
@@ -38,8 +38,8 @@ def test_a_request_is_queued_exactly_when_its_rows_are_stored(tmp_path: Path) ->
         e["input_tokens"] = 1 << 70
     with pytest.raises(RejectedBatch):
         w.write_now(bad)
-    assert w.con.execute("SELECT count(*) FROM outbox").fetchone() == (2,)
-    w.con.close()
+    assert w.cursors().execute("SELECT count(*) FROM outbox").fetchone() == (2,)
+    w.close()
 
 
 def test_past_the_size_limit_the_oldest_requests_are_dropped_and_counted(

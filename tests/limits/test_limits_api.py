@@ -11,6 +11,7 @@ import pytest
 from ccotel.limits import snapshot
 from ccotel.limits.ledger import window
 from ccotel.store import schema
+from ccotel.store.writer import Writer
 from tests.conftest import Server
 from tests.limits.helpers import post_snapshot, send_requests, statusline_input, utcnow
 
@@ -151,18 +152,16 @@ def test_window_projection_uses_the_recent_rate() -> None:
 
 
 def test_one_snapshot_per_session_and_minute(tmp_path: Path) -> None:
-    con = schema.connect(tmp_path)
+    w = Writer(schema.connect(tmp_path))
     t0 = datetime(2026, 1, 1, 12, 0, 5)
     for seconds, session, pct in ((0, "a", 1), (20, "a", 2), (40, "b", 3), (70, "a", 4)):
         row, _ = snapshot.parse({"input": statusline_input(session, five=(pct, 1.9e9))},
                                 now=t0 + timedelta(seconds=seconds))
-        con.execute("BEGIN TRANSACTION")
-        snapshot.insert(con, [row])
-        con.execute("COMMIT")
-    kept = con.execute("SELECT session_id, five_hour_pct FROM limit_snapshots "
-                       "ORDER BY ts").fetchall()
+        w.write_sync(lambda con, r=row: snapshot.insert(con, [r]))  # type: ignore[misc]
+    kept = w.cursors().execute("SELECT session_id, five_hour_pct FROM limit_snapshots "
+                               "ORDER BY ts").fetchall()
     assert kept == [("a", 2.0), ("b", 3.0), ("a", 4.0)]  # a's 12:00 kept its latest
-    con.close()
+    w.close()
 
 
 def test_a_schema_3_store_gains_the_snapshots_table(tmp_path: Path) -> None:

@@ -192,7 +192,7 @@ def test_out_of_range_rows_are_stored_with_the_rest(tmp_path) -> None:  # type: 
     sl.log_records.add(time_unix_nano=10).body.string_value = "claude_code.y"
     w = Writer(schema.connect(tmp_path))
     w.write_now(decode_request("logs", req.SerializeToString(), "protobuf"))
-    assert w.cursor().execute("SELECT count(*) FROM events").fetchone() == (2,)
+    assert w.cursors().execute("SELECT count(*) FROM events").fetchone() == (2,)
 
 
 def test_absurd_token_counts_and_costs_are_kept_but_not_summed() -> None:

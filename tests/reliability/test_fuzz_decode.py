@@ -60,7 +60,7 @@ def check(writer: Writer, signal: str, body: bytes, encoding: str) -> Batch | No
     except REFUSED:
         CASES["refused"] += 1
     # Whatever happened, the store still takes a plain write afterwards.
-    writer.con.execute("SELECT count(*) FROM events").fetchone()
+    writer.cursors().execute("SELECT count(*) FROM events").fetchone()
     return batch
 
 

@@ -141,7 +141,7 @@ def test_the_same_session_and_sequence_with_other_times_is_stored_once(tmp_path:
     assert write() == 0  # no time at all
     assert write(time_ns=NOW + DAY_NS) == 0
     assert write(time_ns=NOW, seq=2) == 1  # the next event of the session is new
-    (n, cost), = w.cursor().execute("SELECT count(*), sum(cost_usd) FROM events").fetchall()
+    (n, cost), = w.cursors().execute("SELECT count(*), sum(cost_usd) FROM events").fetchall()
     assert (n, float(cost)) == (2, 0.5)
 
 
@@ -165,7 +165,7 @@ def test_a_span_of_a_session_resent_with_another_start_is_stored_once(tmp_path: 
     w.roll_up()
     assert write("traces", span(session="s-3", start_ns=NOW, end_ns=NOW + 5)).spans == 0
     assert write("traces", span(session="s-3")).spans == 0  # no time at all
-    (n,) = w.cursor().execute("SELECT count(*) FROM spans").fetchone()
+    (n,) = w.cursors().execute("SELECT count(*) FROM spans").fetchone()
     assert n == 1
 
 

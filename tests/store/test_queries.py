@@ -27,7 +27,7 @@ def _store(data_dir: Path) -> str:
             w.write_now(decode_request(req["path"].split("/")[-1],
                                        json.dumps(req["body"]).encode(), "json"))
     finally:
-        w.con.close()
+        w.close()
     return str(claude_result(name)["session_id"])
 
 

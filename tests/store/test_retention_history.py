@@ -34,10 +34,10 @@ def test_old_telemetry_goes_and_imported_history_stays(tmp_path: Path) -> None:
     w.write_now(logs("bashfail", days_ago=60))
     w.write_now(logs("edit", days_ago=1))
     everything = Query(start=datetime(2000, 1, 1), end=datetime(2100, 1, 1))
-    assert reader.summary(w.cursor(), everything)["requests"] == 6
+    assert reader.summary(w.cursors(), everything)["requests"] == 6
     now = datetime(2026, 11, 27, 12)
     w.apply_retention(now=now)
-    after = reader.summary(w.cursor(), everything)
+    after = reader.summary(w.cursors(), everything)
     assert after["requests"] == 4  # basic's two (imported) + edit's two
     assert after["tool_failures"] == 0  # bashfail's telemetry is gone
     assert after["cost_usd"] == pytest.approx(
@@ -46,5 +46,5 @@ def test_old_telemetry_goes_and_imported_history_stays(tmp_path: Path) -> None:
     # A second run a day later keeps the same history and the rollups agree with raw rows.
     w.apply_retention(now=now + timedelta(days=1))
     old = Query(start=datetime(2026, 9, 1), end=datetime(2026, 10, 1))
-    assert reader.summary(w.cursor(), old)["requests"] == 2
-    assert reader.summary(w.cursor(), everything) == {**after, "to": after["to"]}
+    assert reader.summary(w.cursors(), old)["requests"] == 2
+    assert reader.summary(w.cursors(), everything) == {**after, "to": after["to"]}

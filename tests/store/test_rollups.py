@@ -18,10 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ccotel.demo.generate import Spec, chunks
+from ccotel.importer.store import delete_replaced
 from ccotel.otlp.decode import decode_request
 from ccotel.query import Query
 from ccotel.store import bulk, reader, rollups, schema
 from ccotel.store.writer import Writer
+from ccotel.store.writing import NotOnWriter
 from tests.conftest import SCENARIOS, capture_requests
 from tests.store.rollup_checks import (
     assert_close,
@@ -49,12 +51,11 @@ def _pieces(table: pa.Table, n: int, seed: int) -> list[pa.Table]:
 
 
 def _fill(con: duckdb.DuckDBPyConnection, spec: Spec) -> None:
+    w = Writer(con)
     for i, chunk in enumerate(chunks(spec)):
         for table, rows in (("events", chunk.events), ("points", chunk.points)):
             for piece in _pieces(rows, 5, i):
-                con.execute("BEGIN TRANSACTION")
-                bulk.append(con, table, piece)
-                con.execute("COMMIT")
+                w.write_sync(lambda c, t=table, p=piece: bulk.append(c, t, p))  # type: ignore[misc]
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +79,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyCo
     con.close()
 
 
-def _values(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
-    return [r[0] for r in con.execute(sql).fetchall()]
+def _values(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[Any]:
+    return [r[0] for r in con.execute(sql, params).fetchall()]
 
 
 @pytest.fixture(scope="module")
@@ -166,16 +167,16 @@ def test_a_retried_export_adds_nothing_to_the_rollups(tmp_path: Path) -> None:
     for name in SCENARIOS:
         _load(w, name)
     edge_cases(w, datetime(2026, 3, 2, 10, 4, 5))
-    once = {t: w.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+    once = {t: w.cursors().execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
             for t in ("events_hourly", "points_hourly", "tool_calls_hourly")}
-    first = assert_dashboard_matches_raw(w.cursor(), ALL_TIME)
+    first = assert_dashboard_matches_raw(w.cursors(), ALL_TIME)
     for name in SCENARIOS:  # every export sent again (a retry after a lost response)
         _load(w, name)
     edge_cases(w, datetime(2026, 3, 2, 10, 4, 5))
     for table, rows in once.items():
-        assert w.con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == rows
-    assert_rollups_match_raw(w.con)
-    assert_close(assert_dashboard_matches_raw(w.cursor(), ALL_TIME), first)
+        assert w.cursors().execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == rows
+    assert_rollups_match_raw(w.cursors())
+    assert_close(assert_dashboard_matches_raw(w.cursors(), ALL_TIME), first)
 
 
 def test_rollups_hold_only_the_deltas_of_cumulative_sums(tmp_path: Path) -> None:
@@ -185,10 +186,10 @@ def test_rollups_hold_only_the_deltas_of_cumulative_sums(tmp_path: Path) -> None
     for points in ([(100, 200, 1.0), (100, 300, 1.5)], [(100, 300, 1.5)],
                    [(400, 500, 0.25)], [(400, 600, 0.1)]):
         w.write_now(decode_request("metrics", _cumulative(points), "protobuf"))
-    (cost,) = w.con.execute("SELECT sum(cost_usd) FROM points_hourly").fetchone()  # type: ignore[misc]
+    (cost,) = w.cursors().execute("SELECT sum(cost_usd) FROM points_hourly").fetchone()  # type: ignore[misc]
     assert float(cost) == pytest.approx(1.85)
-    assert_rollups_match_raw(w.con)
-    assert reader.summary(w.cursor(), Query(start=datetime(1970, 1, 1), end=datetime(1970, 1, 2)
+    assert_rollups_match_raw(w.cursors())
+    assert reader.summary(w.cursors(), Query(start=datetime(1970, 1, 1), end=datetime(1970, 1, 2)
                                             ))["cost_usd"] == pytest.approx(1.85)
 
 
@@ -326,54 +327,56 @@ def test_the_writer_compacts_the_hours_it_wrote_to(tmp_path: Path) -> None:
         for path, body in known.requests(t):
             w.submit(decode_request(path.rsplit("/", 1)[-1],  # type: ignore[arg-type]
                                     json.dumps(body).encode(), "json")).result(30)
+        def dirty(c: duckdb.DuckDBPyConnection) -> int:
+            return c.execute("SELECT count(*) FROM rollup_dirty_hours").fetchone()[0]  # type: ignore[index,no-any-return]
+
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with w._lock:
-                if con.execute("SELECT count(*) FROM rollup_dirty_hours").fetchone()[0] == 0:  # type: ignore[index]
-                    break
+        while time.monotonic() < deadline and w.write_sync(dirty):
             time.sleep(0.05)
-        with w._lock:
-            assert con.execute("SELECT count(*) FROM rollup_dirty_hours").fetchone()[0] == 0  # type: ignore[index]
+
+        def check(c: duckdb.DuckDBPyConnection) -> None:  # in a transaction of the writer
+            assert dirty(c) == 0
             # One row per group now, as the raw rows give them.
-            rows, groups = con.execute(
+            rows, groups = c.execute(
                 "SELECT count(*), count(DISTINCT (hour, session_id, user_id, user_email, "
                 "terminal_type, service_version, app_version, model)) "
                 "FROM events_hourly").fetchone()  # type: ignore[misc]
             assert rows == groups
-            assert_rollups_match_raw(con)
-            assert_dashboard_matches_raw(con.cursor(), ALL_TIME)
+            assert_rollups_match_raw(c)
+            assert_dashboard_matches_raw(c, ALL_TIME)
+
+        w.write_sync(check)
     finally:
-        w.stop()
-        con.close()
+        w.close()
 
 
-def test_sql_that_changes_events_outside_the_writer_keeps_the_rollups(
-        demo: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    """`rollups.execute`, the importer's hook: deletes and inserts, in a transaction of its
-    own or in the caller's, and the number of rows the last statement changed."""
+def test_the_importers_delete_keeps_the_rollups(tmp_path: Path) -> None:
+    """The importer's delete, a write function the writer runs in its transaction,
+    rebuilds the hours of the rows it deleted, which its statement returns itself."""
     con = schema.connect(tmp_path)
     _fill(con, Spec(users=3, days=2, seed=2, end=END))
-    rollups.compact(con, limit=None)
-    cur = con.cursor()
-    cur.register("gone", pa.table({"k": pa.array(_values(
-        con, "SELECT event_key FROM events USING SAMPLE 3% (reservoir, 1) ORDER BY 1"))}))
-    n = rollups.execute(cur, "DELETE FROM events WHERE event_key IN (SELECT k FROM gone)"
-                        ).fetchone()
-    assert n is not None and n[0] > 0
-    assert_rollups_match_raw(con)
-    cur.execute("BEGIN TRANSACTION")
-    (inserted,) = rollups.execute(cur, """
-        -- a comment; with a semicolon
-        DELETE FROM events WHERE event_name = 'tool_decision' AND ts < $t;
-        INSERT INTO events BY NAME
-        SELECT * REPLACE (event_key || ':copy' AS event_key, ts + INTERVAL 7 MINUTE AS ts)
-        FROM events WHERE event_name = 'api_request' AND ts < $t
-        """, {"t": END - timedelta(days=1, minutes=33)}).fetchone()  # type: ignore[misc]
-    cur.execute("COMMIT")
-    assert inserted > 0
+    w = Writer(con)
+    w.settle()  # every ended hour rolled up and compacted
+    keys = _values(con, "SELECT event_key FROM events USING SAMPLE 3% (reservoir, 1) "
+                        "ORDER BY 1")
+
+    def imported(c: duckdb.DuckDBPyConnection) -> None:  # as if these came from transcripts
+        c.execute("UPDATE events SET source = 'transcript' WHERE list_contains($k, event_key)",
+                  {"k": keys})
+        rollups.run_script(c, "rollup_rebuild_all")
+
+    w.write_sync(imported)
+    hours = _values(con, "SELECT DISTINCT date_trunc('hour', ts) FROM events "
+                         "WHERE list_contains($k, event_key)", {"k": keys})
+    assert len(hours) > 1 and max(hours) < rollups.rolled_until(con)
+    assert w.write_sync(lambda c: delete_replaced(c, keys)) == len(keys)
+    assert _values(con, "SELECT count(*) FROM events WHERE list_contains($k, event_key)",
+                   {"k": keys}) == [0]
     assert_rollups_match_raw(con)
     assert_dashboard_matches_raw(con.cursor(), ALL_TIME)
-    con.close()
+    with pytest.raises(NotOnWriter):  # never beside the writer
+        delete_replaced(con.cursor(), keys)
+    w.close()
 
 
 def _import(data: Path, root: Path, engine: str) -> dict[str, Any]:
@@ -391,7 +394,7 @@ def test_imported_transcripts_are_in_the_rollups(tmp_path: Path, engine: str) ->
     # Telemetry first, so some imported requests are copies of known ones.
     w = _store(data)
     edge_cases(w, datetime(2026, 10, 2, 1, 10))
-    w.con.close()
+    w.close()
     corpus = build_test_corpus(tmp_path / "projects")
     _import(data, corpus.root, engine)
     # A later run finds a more complete copy of a stored request: it replaces it.

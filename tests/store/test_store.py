@@ -37,7 +37,7 @@ def load_capture(w: Writer, name: str) -> None:
 def test_capture_totals_equal_claude_codes_own(writer: Writer, name: str) -> None:
     load_capture(writer, name)
     result = claude_result(name)
-    s = reader.summary(writer.cursor(), Query(**ALL_TIME, session=result["session_id"]))
+    s = reader.summary(writer.cursors(), Query(**ALL_TIME, session=result["session_id"]))
     assert s["cost_usd"] == pytest.approx(result["total_cost_usd"], abs=1e-9)
     usage = result["usage"]
     assert s["tokens"] == {
@@ -50,7 +50,7 @@ def test_capture_totals_equal_claude_codes_own(writer: Writer, name: str) -> Non
     assert s["errors"] == (1 if result.get("api_error_status") else 0)
     per_model = {m: u["costUSD"] for m, u in result["modelUsage"].items()}
     for model, cost in per_model.items():
-        sm = reader.summary(writer.cursor(), Query(**ALL_TIME, session=result["session_id"],
+        sm = reader.summary(writer.cursors(), Query(**ALL_TIME, session=result["session_id"],
                                                    model=model))
         assert sm["cost_usd"] == pytest.approx(cost, abs=1e-9)
 
@@ -58,7 +58,7 @@ def test_capture_totals_equal_claude_codes_own(writer: Writer, name: str) -> Non
 def test_all_captures_together_add_up(writer: Writer) -> None:
     for name in SCENARIOS:
         load_capture(writer, name)
-    s = reader.summary(writer.cursor(), Query(**ALL_TIME))
+    s = reader.summary(writer.cursors(), Query(**ALL_TIME))
     results = [claude_result(n) for n in SCENARIOS]
     assert s["cost_usd"] == pytest.approx(sum(r["total_cost_usd"] for r in results), abs=1e-9)
     assert s["sessions"] == len({r["session_id"] for r in results})
@@ -67,14 +67,14 @@ def test_all_captures_together_add_up(writer: Writer) -> None:
 
 def test_a_retried_export_is_stored_once(writer: Writer) -> None:
     load_capture(writer, "basic")
-    counts = [writer.cursor().execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+    counts = [writer.cursors().execute(f"SELECT count(*) FROM {t}").fetchone()[0]
               for t in ("events", "points", "spans")]
     load_capture(writer, "basic")
-    again = [writer.cursor().execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+    again = [writer.cursors().execute(f"SELECT count(*) FROM {t}").fetchone()[0]
              for t in ("events", "points", "spans")]
     assert counts == again and all(counts)
     result = claude_result("basic")
-    s = reader.summary(writer.cursor(), Query(**ALL_TIME))
+    s = reader.summary(writer.cursors(), Query(**ALL_TIME))
     assert s["cost_usd"] == pytest.approx(result["total_cost_usd"], abs=1e-9)
 
 
@@ -92,7 +92,7 @@ def _cumulative(points: list[tuple[int, int, float]], *, session: str = "s1") ->
 
 
 def _deltas(w: Writer) -> list[float]:
-    return [r[0] for r in w.cursor().execute(
+    return [r[0] for r in w.cursors().execute(
         "SELECT value FROM points ORDER BY time_unix_nano").fetchall()]
 
 
@@ -106,14 +106,14 @@ def test_cumulative_sums_become_deltas_with_reset_detection(writer: Writer) -> N
     # A reset without a new start time (value went down).
     writer.write_now(decode_request("metrics", _cumulative([(400, 600, 0.1)]), "protobuf"))
     assert _deltas(writer) == pytest.approx([1.0, 0.5, 0.25, 0.1])
-    s = reader.summary(writer.cursor(), Query(start=datetime(1970, 1, 1), end=datetime(2100, 1, 1)))
+    s = reader.summary(writer.cursors(), Query(start=datetime(1970, 1, 1), end=datetime(2100, 1, 1)))
     assert s["cost_usd"] == pytest.approx(1.85)
 
 
 def test_cumulative_state_survives_a_restart(tmp_path: Path) -> None:
     w = Writer(schema.connect(tmp_path))
     w.write_now(decode_request("metrics", _cumulative([(100, 200, 2.0)]), "protobuf"))
-    w.con.close()
+    w.close()
     w2 = Writer(schema.connect(tmp_path))
     w2.write_now(decode_request("metrics", _cumulative([(100, 300, 3.5)]), "protobuf"))
     assert _deltas(w2) == pytest.approx([2.0, 1.5])
@@ -121,7 +121,7 @@ def test_cumulative_state_survives_a_restart(tmp_path: Path) -> None:
 
 def test_delta_sums_are_stored_as_sent(writer: Writer) -> None:
     load_capture(writer, "edit")
-    rows = writer.cursor().execute(
+    rows = writer.cursors().execute(
         "SELECT value, raw_value, temporality FROM points WHERE metric_name = "
         "'claude_code.cost.usage'").fetchall()
     assert rows and all(v == raw and t == 1 for v, raw, t in rows)
@@ -153,9 +153,9 @@ def test_a_retry_in_the_same_commit_is_stored_once(writer: Writer) -> None:
     body = json.dumps(req["body"]).encode()
     first, retry = decode_request("logs", body, "json"), decode_request("logs", body, "json")
     writer._commit([first, retry])  # both queued before the writer got to them
-    (n,) = writer.cursor().execute("SELECT count(*) FROM events").fetchone()
+    (n,) = writer.cursors().execute("SELECT count(*) FROM events").fetchone()
     assert n == len(first.events)
-    s = reader.summary(writer.cursor(), Query(**ALL_TIME))
+    s = reader.summary(writer.cursors(), Query(**ALL_TIME))
     assert s["cost_usd"] == pytest.approx(claude_result("basic")["total_cost_usd"], abs=1e-9)
 
 
@@ -187,7 +187,7 @@ def test_a_store_failure_refuses_the_export_and_says_so(
         assert not isinstance(got.value, RejectedBatch)
     finally:
         w.stop()
-        w.con.close()
+        w.close()
     records = [r for r in caplog.records if r.name == "ccotel.writer"]
     assert [r.levelname for r in records] == [level]
     assert says in records[0].getMessage()

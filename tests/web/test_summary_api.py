@@ -25,7 +25,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
         for req in capture_requests(name):
             w.write_now(decode_request(req["path"].split("/")[-1],
                                        json.dumps(req["body"]).encode(), "json"))
-    return TestClient(build_app(WebContext(w.cursor)))
+    return TestClient(build_app(WebContext(w.cursors)))
 
 
 def test_exactly_the_documented_keys(client: TestClient) -> None:

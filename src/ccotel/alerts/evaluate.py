@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -30,6 +30,10 @@ from ccotel.alerts.rules import (
     format_duration,
 )
 from ccotel.store import queries
+from ccotel.store.writing import writes
+
+if TYPE_CHECKING:
+    from ccotel.store.writer import Writer
 
 log = logging.getLogger("ccotel.alerts")
 
@@ -164,82 +168,84 @@ def _ago(td: timedelta) -> str:
     return f"{seconds}s"
 
 
-def step(con: duckdb.DuckDBPyConnection, rules: AlertRules, now: datetime
-         ) -> list[Notification]:
-    """One evaluation of every rule: update the stored state and history in one
-    transaction; return the notifications it decided to send."""
-    found = {rule.name: {f.key: f for f in findings(con, rule, rules, now)}
-             for rule in rules.rules}
+def step(writer: Writer, rules: AlertRules, now: datetime) -> list[Notification]:
+    """One evaluation of every rule: the findings read on a reader's cursor, then the
+    stored state and history moved on in one of the writer's transactions; return the
+    notifications it decided to send."""
+    cur = writer.cursors()
+    try:
+        found = {rule.name: {f.key: f for f in findings(cur, rule, rules, now)}
+                 for rule in rules.rules}
+    finally:
+        cur.close()
+    return writer.write_sync(lambda con: transitions(con, rules, found, now))
+
+
+@writes
+def transitions(con: duckdb.DuckDBPyConnection, rules: AlertRules,
+                found: dict[str, dict[str, Finding]], now: datetime) -> list[Notification]:
+    """Move each alert's stored state on from what was `found` (rule name -> key ->
+    finding), keeping every transition in the history; return what to send."""
     by_name = {r.name: r for r in rules.rules}
     state = {(row[0], row[1]): row for row in queries.run(con, "alerts_state").fetchall()}
     out: list[Notification] = []
-    con.execute("BEGIN TRANSACTION")
-    try:
-        def history(rule: str, key: str, status: str, value: float | None, msg: str) -> None:
-            con.execute("INSERT INTO alert_history VALUES (?, ?, ?, ?, ?, ?)",
-                        [now, rule, key, status, value, msg])
+    def history(rule: str, key: str, status: str, value: float | None, msg: str) -> None:
+        con.execute("INSERT INTO alert_history VALUES (?, ?, ?, ?, ?, ?)",
+                    [now, rule, key, status, value, msg])
 
-        for (name, key), (_, _, st, value, msg, since, _fired, _notified) in state.items():
-            rule = by_name.get(name)
-            if rule is not None and key in found[name]:
-                continue
-            con.execute("DELETE FROM alert_state WHERE rule = ? AND key = ?", [name, key])
-            if rule is not None and st == "firing":
-                history(name, key, "resolved", value, msg)
-                out.append(Notification(rule, key, "resolved", value, msg, since, now))
-        for name, keyed in found.items():
-            rule = by_name[name]
-            for key, f in keyed.items():
-                old = state.get((name, key))
-                since = old[5] if old else now
-                if old is None or old[2] == "pending":
-                    if now - since >= rule.for_:
-                        con.execute("INSERT OR REPLACE INTO alert_state VALUES "
-                                    "(?, ?, 'firing', ?, ?, ?, ?, ?)",
-                                    [name, key, f.value, f.message, since, now, now])
-                        history(name, key, "firing", f.value, f.message)
-                        out.append(Notification(rule, key, "firing", f.value, f.message,
-                                                since, now))
-                    elif old is None:
-                        con.execute("INSERT INTO alert_state VALUES "
-                                    "(?, ?, 'pending', ?, ?, ?, NULL, NULL)",
-                                    [name, key, f.value, f.message, now])
-                        history(name, key, "pending", f.value, f.message)
-                    continue
-                notified = old[7]
-                repeat = notified is None or now - notified >= rule.repeat
-                con.execute("UPDATE alert_state SET value = ?, message = ?, notified_at = ? "
-                            "WHERE rule = ? AND key = ?",
-                            [f.value, f.message, now if repeat else notified, name, key])
-                if repeat:
+    for (name, key), (_, _, st, value, msg, since, _fired, _notified) in state.items():
+        rule = by_name.get(name)
+        if rule is not None and key in found[name]:
+            continue
+        con.execute("DELETE FROM alert_state WHERE rule = ? AND key = ?", [name, key])
+        if rule is not None and st == "firing":
+            history(name, key, "resolved", value, msg)
+            out.append(Notification(rule, key, "resolved", value, msg, since, now))
+    for name, keyed in found.items():
+        rule = by_name[name]
+        for key, f in keyed.items():
+            old = state.get((name, key))
+            since = old[5] if old else now
+            if old is None or old[2] == "pending":
+                if now - since >= rule.for_:
+                    con.execute("INSERT OR REPLACE INTO alert_state VALUES "
+                                "(?, ?, 'firing', ?, ?, ?, ?, ?)",
+                                [name, key, f.value, f.message, since, now, now])
+                    history(name, key, "firing", f.value, f.message)
                     out.append(Notification(rule, key, "firing", f.value, f.message,
                                             since, now))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+                elif old is None:
+                    con.execute("INSERT INTO alert_state VALUES "
+                                "(?, ?, 'pending', ?, ?, ?, NULL, NULL)",
+                                [name, key, f.value, f.message, now])
+                    history(name, key, "pending", f.value, f.message)
+                continue
+            notified = old[7]
+            repeat = notified is None or now - notified >= rule.repeat
+            con.execute("UPDATE alert_state SET value = ?, message = ?, notified_at = ? "
+                        "WHERE rule = ? AND key = ?",
+                        [f.value, f.message, now if repeat else notified, name, key])
+            if repeat:
+                out.append(Notification(rule, key, "firing", f.value, f.message,
+                                        since, now))
     return out
 
 
 class Evaluator:
-    """Runs `step` every `interval` off the event loop, on its own cursor, and hands the
-    notifications to `send` (which must not block)."""
+    """Runs `step` every `interval` off the event loop, through the store's writer, and
+    hands the notifications to `send` (which must not block)."""
 
-    def __init__(self, rules: AlertRules, cursor: Callable[[], duckdb.DuckDBPyConnection],
+    def __init__(self, rules: AlertRules, writer: Writer,
                  send: Callable[[list[Notification]], None], interval: timedelta,
                  now: Callable[[], datetime] = utcnow) -> None:
         self.rules = rules
-        self.cursor = cursor
+        self.writer = writer
         self.send = send
         self.interval = interval
         self.now = now
 
     def evaluate(self) -> list[Notification]:
-        cur = self.cursor()
-        try:
-            return step(cur, self.rules, self.now())
-        finally:
-            cur.close()
+        return step(self.writer, self.rules, self.now())
 
     async def run(self) -> None:
         while True:

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from ccotel.alerts.evaluate import Evaluator
 from ccotel.alerts.notify import Notifier
 from ccotel.alerts.rules import AlertRules, load
 from ccotel.query import BadQuery, parse_duration
+
+if TYPE_CHECKING:
+    from ccotel.store.writer import Writer
 
 DEFAULT_FILE = "alerts.yaml"
 
@@ -46,11 +46,10 @@ def interval_of(settings: Any) -> timedelta:
 class AlertService:
     """The evaluator's loop and the notifier's deliveries, as tasks of the server's loop."""
 
-    def __init__(self, rules: AlertRules, cursor: Callable[[], duckdb.DuckDBPyConnection],
-                 interval: timedelta) -> None:
+    def __init__(self, rules: AlertRules, writer: Writer, interval: timedelta) -> None:
         self.rules = rules
         self.notifier = Notifier(rules)
-        self.evaluator = Evaluator(rules, cursor, self.notifier.send, interval)
+        self.evaluator = Evaluator(rules, writer, self.notifier.send, interval)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:

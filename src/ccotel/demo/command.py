@@ -53,14 +53,15 @@ def demo_command(users: int, days: int, seed: int, url: str | None, data_dir: Pa
             counts = send(client, spec, progress=progress)
     elif bulk:
         from ccotel.store import COMMAND_MEMORY_LIMIT, schema
+        from ccotel.store.writer import Writer
 
         target = str(data_dir)
         with private_umask():
-            con = schema.connect(data_dir, memory_limit=COMMAND_MEMORY_LIMIT)
+            writer = Writer(schema.connect(data_dir, memory_limit=COMMAND_MEMORY_LIMIT))
             try:
-                counts = write_bulk(con, spec, progress=progress)
+                counts = write_bulk(writer, spec, progress=progress)
             finally:
-                con.close()
+                writer.close()
     else:
         target = str(data_dir)
         with private_umask():

@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
 from ccotel.demo.generate import Chunk, Spec, chunks
 from ccotel.demo.otlp import requests
 from ccotel.otlp import bounds
 
 if TYPE_CHECKING:
     from ccotel.client import Client
+    from ccotel.store.writer import Writer
 
 Progress = Callable[[str], None]
 SEND_IN_FLIGHT = 4  # requests `send` keeps in flight
@@ -49,29 +48,22 @@ def _ahead(spec: Spec) -> Iterator[Chunk]:
             yield chunk
 
 
-def write_bulk(con: duckdb.DuckDBPyConnection, spec: Spec,
-               progress: Progress | None = None) -> Counts:
-    """Append the spec's events and points to the store behind `con` directly (no dedup,
-    no writer thread): the fast path for benchmarks. The store must not be in use.
-    The hourly rollups are appended with each day and compacted at the end, as a server's
-    writer would in its spare time."""
-    from ccotel.store import bulk, rollups, schema
+def write_bulk(writer: Writer, spec: Spec, progress: Progress | None = None) -> Counts:
+    """Append the spec's events and points to the store of `writer` as they are (no
+    dedup, no deltas: `store/bulk.py`), a day per transaction: the fast path for
+    benchmarks. The store must not be in use. The hourly rollups are appended with each
+    day and compacted at the end, as a server's writer would in its spare time."""
+    from ccotel.store import bulk
 
     counts = Counts()
     for chunk in _ahead(spec):
-        con.execute("BEGIN TRANSACTION")
-        try:
-            counts.add(events=bulk.append(con, "events", chunk.events),
-                       points=bulk.append(con, "points", chunk.points))
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        events, points = writer.write_sync(
+            lambda con, c=chunk: (bulk.append(con, "events", c.events),  # type: ignore[misc]
+                                  bulk.append(con, "points", c.points)))
+        counts.add(events=events, points=points)
         if progress:
             progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
-    rollups.advance(con, schema.current_hour())
-    rollups.compact(con, limit=None)
-    con.execute("CHECKPOINT")
+    writer.settle()
     return counts
 
 
@@ -79,13 +71,12 @@ def fill_data_dir(data_dir: Path, spec: Spec, progress: Progress | None = None) 
     """Write the spec into the store in `data_dir` the way `ccotel serve` would: real OTLP
     messages, decoded by ccotel's decoder, committed by its writer."""
     from ccotel.otlp.decode import decode_message
-    from ccotel.store import COMMAND_MEMORY_LIMIT, rollups, schema
+    from ccotel.store import COMMAND_MEMORY_LIMIT, schema
     from ccotel.store.rows import Batch
     from ccotel.store.writer import Writer
 
-    con = schema.connect(data_dir, memory_limit=COMMAND_MEMORY_LIMIT)
+    writer = Writer(schema.connect(data_dir, memory_limit=COMMAND_MEMORY_LIMIT))
     try:
-        writer = Writer(con)
         counts = Counts()
         for chunk in chunks(spec):
             # One transaction per day: a commit per export request would take minutes.
@@ -99,11 +90,9 @@ def fill_data_dir(data_dir: Path, spec: Spec, progress: Progress | None = None) 
             counts.add(res.events, res.points, res.spans)
             if progress:
                 progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
-        writer.roll_up()  # what a server's writer does in its spare time
-        rollups.compact(con, limit=None)
-        con.execute("CHECKPOINT")
+        writer.settle()  # what a server's writer does in its spare time
     finally:
-        con.close()
+        writer.close()
     return counts
 
 

@@ -5,7 +5,9 @@ request is in the outbox exactly when its rows are in the store: a crash before 
 leaves neither (the client retries), a crash after leaves both (the sender resumes from
 the table after a restart). Requests are kept as the OTLP protobuf that arrived (JSON
 requests re-encoded as protobuf), so the resource, attributes, timestamps and temporality
-reach the target unchanged and its dedupe recognises a request sent twice.
+reach the target unchanged and its dedupe recognises a request sent twice. Every change
+to the table is a write function run by the writer: `put` in its commit, `forget_others`,
+`sent` and `trim` handed to it by the server and the senders.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ccotel.store.schema import sql
+from ccotel.store.writing import writes
 
 if TYPE_CHECKING:
     from ccotel.store.rows import Batch
@@ -26,6 +29,7 @@ class Outbox:
     def __init__(self, targets: list[str]) -> None:
         self.targets = list(targets)
 
+    @writes
     def put(self, con: duckdb.DuckDBPyConnection, batches: list[Batch]) -> None:
         """Queue each batch's request for every target, on the writer's open transaction."""
         rows = [{"target": t, "signal": b.signal, "body": b.request}
@@ -34,6 +38,20 @@ class Outbox:
         if rows:
             con.executemany(sql("outbox_put"), rows)
 
+    @writes
     def forget_others(self, con: duckdb.DuckDBPyConnection) -> int:
         """Drop requests waiting for targets no longer configured; return how many."""
         return len(con.execute(sql("outbox_forget"), {"targets": self.targets}).fetchall())
+
+
+@writes
+def sent(con: duckdb.DuckDBPyConnection, row_id: int) -> None:
+    """A request the target took (or refused for good) leaves the outbox."""
+    con.execute(sql("outbox_delete"), {"id": row_id})
+
+
+@writes
+def trim(con: duckdb.DuckDBPyConnection, target: str, max_bytes: int) -> int:
+    """Past `max_bytes` waiting for `target`, drop the oldest requests; return how many."""
+    return len(con.execute(sql("outbox_trim"),
+                           {"target": target, "max_bytes": max_bytes}).fetchall())

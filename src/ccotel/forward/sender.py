@@ -14,6 +14,7 @@ dropped, counted in `ccotel_forward_dropped_total` and logged.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
@@ -28,6 +29,7 @@ import grpc
 import httpx
 from prometheus_client import Counter, Gauge
 
+from ccotel.forward import outbox
 from ccotel.selfmetrics import ServerMetrics
 from ccotel.store.schema import sql
 from ccotel.store.writer import Writer
@@ -134,7 +136,7 @@ class Forwarder:
     # -- the loop -----------------------------------------------------------------------
 
     def _run(self) -> None:
-        cur = self.writer.cursor()
+        cur = self.writer.cursors()  # reads; each change is handed to the writer
         try:
             self._connect()
             while not self._stop.is_set():
@@ -171,7 +173,7 @@ class Forwarder:
                 self._stop.wait(wait * random.uniform(0.8, 1.2))
                 return
             self._backoff = 0.0
-            cur.execute(sql("outbox_delete"), {"id": row_id})
+            self.writer.write_sync(functools.partial(outbox.sent, row_id=row_id))
             if outcome == "sent":
                 self.metrics.sent.labels(self.target.url).inc()
             else:
@@ -181,8 +183,8 @@ class Forwarder:
 
     def _trim(self, cur: Any) -> None:
         params = {"target": self.target.url}
-        dropped = len(cur.execute(sql("outbox_trim"),
-                                  {**params, "max_bytes": self.max_bytes}).fetchall())
+        dropped = self.writer.write_sync(
+            lambda con: outbox.trim(con, self.target.url, self.max_bytes))
         if dropped:
             self.metrics.dropped.labels(self.target.url, "outbox_full").inc(dropped)
             log.warning("forward outbox for %s is past %d bytes: dropped the %d oldest "

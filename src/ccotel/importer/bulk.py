@@ -10,7 +10,10 @@ The rules are those of `transcript.py` and `dedupe.py` (the Python path, still u
 bytes appended since the last import and when a server holds the store); the tests
 import the same corpus both ways and compare the stores row by row.
 
-Only for a store no other process writes (no server running), like `store/bulk.py`.
+Only for a store no other process writes (no server running), like `store/bulk.py`. Every
+step runs on the store's writer (`store/writer.py`), on its connection, where the working
+tables live: reading a batch of files into temporary tables, then storing its rows and
+offsets in one of the writer's transactions (`_store`), then dropping the tables.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import duckdb
 
@@ -39,6 +42,10 @@ from ccotel.importer.transcript import (
 )
 from ccotel.store import rollups
 from ccotel.store.schema import sql
+from ccotel.store.writing import writes
+
+if TYPE_CHECKING:
+    from ccotel.store.writer import Writer
 
 BATCH_BYTES = 4 << 30  # bounded anyway by DuckDB's memory_limit (it spills past it)
 _TAIL_SCAN = 1 << 16
@@ -127,11 +134,11 @@ def _batches(files: list[_File]) -> list[list[_File]]:
     return [b for b in out if b]
 
 
-def bulk_import(con: duckdb.DuckDBPyConnection, plans: list[Plan], report: Any,
+def bulk_import(writer: Writer, plans: list[Plan], report: Any,
                 progress: Callable[[int], None] | None = None,
                 rates: Callable[[list[Any]], tuple[list[Any], set[str]]] | None = None
                 ) -> None:
-    """Import whole files (every plan starts at 0) into the store on `con`. `rates`: a
+    """Import whole files (every plan starts at 0) into the store of `writer`. `rates`: a
     helper that resolves price rates elsewhere (importer/prices.py), else this process
     loads the price tables, in a thread while DuckDB reads."""
     from ccotel.importer.run import Malformed
@@ -141,6 +148,15 @@ def bulk_import(con: duckdb.DuckDBPyConnection, plans: list[Plan], report: Any,
     # this process meanwhile.
     prices = None if rates is not None else threading.Thread(
         target=_preload_prices, name="ccotel-prices", daemon=True)
+    writer.write_sync(_settings, transaction=False)
+    files = [_prepare(p, i) for i, p in enumerate(plans)]
+    for batch in _batches(files):
+        _import_batch(writer, batch, report, pricer, progress, Malformed, prices, rates)
+    report.unpriced_models = sorted(set(report.unpriced_models) | pricer.unpriced)
+
+
+def _settings(con: duckdb.DuckDBPyConnection) -> None:
+    """The writer connection's settings and macros for a bulk import."""
     con.execute("SET TimeZone = 'UTC'")  # a timestamp without offset means UTC
     # Row order never matters here (ties are broken by file and time), and keeping it
     # costs DuckDB most of its parallelism.
@@ -152,10 +168,6 @@ def bulk_import(con: duckdb.DuckDBPyConnection, plans: list[Plan], report: Any,
     # this import deleted.
     con.execute("SET max_vacuum_tasks = 0")
     con.execute(sql("import_bulk_macros"))
-    files = [_prepare(p, i) for i, p in enumerate(plans)]
-    for batch in _batches(files):
-        _import_batch(con, batch, report, pricer, progress, Malformed, prices, rates)
-    report.unpriced_models = sorted(set(report.unpriced_models) | pricer.unpriced)
 
 
 def _preload_prices() -> None:
@@ -163,22 +175,22 @@ def _preload_prices() -> None:
         preload()
 
 
-def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: Any,
-                  pricer: Pricer, progress: Callable[[int], None] | None,
-                  malformed_cls: Any, prices: threading.Thread | None,
+def _import_batch(writer: Writer, batch: list[_File], report: Any, pricer: Pricer,
+                  progress: Callable[[int], None] | None, malformed_cls: Any,
+                  prices: threading.Thread | None,
                   rates: Callable[[list[Any]], tuple[list[Any], set[str]]] | None) -> None:
-    _temp_table(con, "import_bulk_files", _FILES,
-                [{"path": str(f.plan.path), "file_index": f.index, "tail": f.tail}
-                 for f in batch])
-    if prices is not None and prices.ident is None:
-        # Only now: DuckDB's read frees the interpreter, which the loading would hold.
-        prices.start()
-    try:
-        _read_rows(con, [str(f.plan.path) for f in batch], sum(f.plan.size for f in batch),
-                   progress)
-    finally:
-        con.execute("DROP TABLE import_bulk_files")
-    try:
+    def read(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], int]:
+        _temp_table(con, "import_bulk_files", _FILES,
+                    [{"path": str(f.plan.path), "file_index": f.index, "tail": f.tail}
+                     for f in batch])
+        if prices is not None and prices.ident is None:
+            # Only now: DuckDB's read frees the interpreter, which the loading would hold.
+            prices.start()
+        try:
+            _read_rows(con, [str(f.plan.path) for f in batch],
+                       sum(f.plan.size for f in batch), progress)
+        finally:
+            con.execute("DROP TABLE import_bulk_files")
         if prices is not None:
             prices.join()
         _read_rejected_lines(con, batch, report, pricer, malformed_cls)
@@ -191,35 +203,45 @@ def _import_batch(con: duckdb.DuckDBPyConnection, batch: list[_File], report: An
         con.execute(sql("import_bulk_keep"))
         known = con.execute(sql("import_bulk_known")).fetchone()
         con.execute("DROP TABLE import_bulk_rows")
-        con.execute("BEGIN TRANSACTION")
-        try:
-            # rollups.execute: con.execute that also keeps the hourly rollups in step.
-            rollups.execute(con, sql("import_bulk_delete"))
-            inserted = con.execute(sql("import_bulk_insert")).fetchone()
-            # The inserted rows' hours, rebuilt in the same transaction.
-            rollups.rebuild(con, [h for (h,) in con.execute(sql("import_bulk_hours")).fetchall()])
-            states = [FileState(str(f.plan.path), f.plan.size, f.plan.mtime, f.end,
-                                f.head_hash) for f in batch]
-            _temp_table(con, "import_files_batch", _FILE_STATES,
-                        [s.as_dict() for s in states])
-            try:
-                con.execute(sql("import_files_put"))
-            finally:
-                con.execute("DROP TABLE import_files_batch")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        s = report.stored
-        replaced = sum(n for k, n in fates.items() if k.endswith("+stored")
-                       and not k.startswith("keep"))
-        s.replaced += replaced
-        s.inserted += int(inserted[0]) if inserted else 0
-        s.duplicates += fates.get("duplicate", 0) + fates.get("duplicate+stored", 0)
-        s.sidechain_replays += fates.get("replay", 0) + fates.get("replay+stored", 0)
-        s.in_telemetry += int(known[0]) if known else 0
+        return fates, int(known[0]) if known else 0
+
+    states = [FileState(str(f.plan.path), f.plan.size, f.plan.mtime, f.end, f.head_hash)
+              for f in batch]
+    try:
+        # Temporary tables only, on the writer's connection, where _store finds them.
+        fates, known = writer.write_sync(read, transaction=False)
+        inserted = writer.write_sync(lambda con: _store(con, states))
     finally:
-        con.execute(sql("import_bulk_cleanup"))
+        writer.write_sync(_cleanup, transaction=False)
+    s = report.stored
+    replaced = sum(n for k, n in fates.items() if k.endswith("+stored")
+                   and not k.startswith("keep"))
+    s.replaced += replaced
+    s.inserted += inserted
+    s.duplicates += fates.get("duplicate", 0) + fates.get("duplicate+stored", 0)
+    s.sidechain_replays += fates.get("replay", 0) + fates.get("replay+stored", 0)
+    s.in_telemetry += known
+
+
+@writes
+def _store(con: duckdb.DuckDBPyConnection, states: list[FileState]) -> int:
+    """In the writer's transaction: delete the stored copies that lost, insert the kept
+    rows, rebuild the rollups of every hour either touched, record the files' offsets.
+    Return how many rows were inserted."""
+    ((_, deleted),) = con.execute(sql("import_bulk_delete")).fetchall()
+    inserted = con.execute(sql("import_bulk_insert")).fetchone()
+    hours = {h for (h,) in con.execute(sql("import_bulk_hours")).fetchall()}
+    rollups.rebuild(con, hours | set(deleted or ()))
+    _temp_table(con, "import_files_batch", _FILE_STATES, [s.as_dict() for s in states])
+    try:
+        con.execute(sql("import_files_put"))
+    finally:
+        con.execute("DROP TABLE import_files_batch")
+    return int(inserted[0]) if inserted else 0
+
+
+def _cleanup(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(sql("import_bulk_cleanup"))
 
 
 # The reader's options that keep the lines it refuses aside (import_bulk_rows.sql), and

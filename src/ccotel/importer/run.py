@@ -187,29 +187,24 @@ def _malformed(rep: ImportReport, path: Path, offset: int, reason: str) -> None:
 
 
 class LocalSink:
-    """Writes the store directly: no server holds it."""
+    """Writes the store through a writer of its own: no server holds it. (Its thread is
+    not started: this command's thread is the only one writing, one write at a time.)"""
 
     def __init__(self, data_dir: Path, rates: Any = None) -> None:
         from ccotel.store import COMMAND_MEMORY_LIMIT, schema
+        from ccotel.store.writer import Writer
 
-        self.con = schema.connect(data_dir, memory_limit=COMMAND_MEMORY_LIMIT)
-        self._writer: Any = None
+        self.writer = Writer(schema.connect(data_dir, memory_limit=COMMAND_MEMORY_LIMIT))
         self._rates = rates  # importer/prices.py's helper, for a bulk import
-
-    @property
-    def writer(self) -> Any:
-        """The store's Writer, made on first use: a first import, all in DuckDB
-        (`bulk`), never needs it (nor the telemetry decoder it brings in)."""
-        if self._writer is None:
-            from ccotel.store.writer import Writer
-
-            self._writer = Writer(self.con)
-        return self._writer
 
     def file_states(self) -> dict[str, FileState]:
         from ccotel.importer.store import read_file_states
 
-        return read_file_states(self.con)
+        cur = self.writer.cursors()
+        try:
+            return read_file_states(cur)
+        finally:
+            cur.close()
 
     def apply(self, rows: list[dict[str, Any]], files: list[FileState]) -> ChunkResult:
         from ccotel.importer.store import apply_chunk
@@ -223,18 +218,22 @@ class LocalSink:
              progress: Progress | None) -> None:
         from ccotel.importer.bulk import bulk_import
 
-        bulk_import(self.con, plans, report, progress, rates=self._rates)
+        bulk_import(self.writer, plans, report, progress, rates=self._rates)
 
     def sessions_without_git(self) -> list[tuple[str, str, str | None]]:
         """Imported sessions with a folder and no repo recorded yet: what a bulk import
         (rows never in Python) leaves to record."""
-        from ccotel.store.schema import sql
+        from ccotel.store import queries
 
-        return [(r[0], r[1], r[2]) for r in
-                self.con.execute(sql("import_sessions_without_git")).fetchall()]
+        cur = self.writer.cursors()
+        try:
+            return [(r[0], r[1], r[2]) for r in
+                    queries.run(cur, "import_sessions_without_git").fetchall()]
+        finally:
+            cur.close()
 
     def close(self) -> None:
-        self.con.close()
+        self.writer.close()
 
 
 class RemoteSink:

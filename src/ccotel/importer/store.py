@@ -12,7 +12,8 @@ running, the server calls it from the import endpoint (`web/imports.py`). Either
 3. the rows go through the one Writer (`write_now`);
 4. only then are the files' offsets recorded.
 
-Each step commits on its own. A crash between steps leaves offsets behind the rows, so
+Reads take a reader's cursor; each change is a write function run by the writer, in a
+transaction of its own. A crash between steps leaves offsets behind the rows, so
 the next run reads those bytes again and dedupe finds the rows already there: the store
 never counts a request twice and never skips one.
 """
@@ -31,6 +32,7 @@ from ccotel.importer.files import FileState
 from ccotel.importer.transcript import DEDUPE_MESSAGE_ID, DEDUPE_SIDECHAIN, MAX_TOKENS
 from ccotel.store import rollups
 from ccotel.store.schema import sql
+from ccotel.store.writing import writes
 
 if TYPE_CHECKING:  # the writer and the telemetry decoder load only when rows are applied
     from ccotel.store.writer import Writer
@@ -130,34 +132,49 @@ def apply_chunk(writer: Writer, rows: list[dict[str, Any]],
     from ccotel.store.rows import Batch
 
     result = ChunkResult()
-    cur = writer.cursor()
-    try:
-        if rows:
+    if rows:
+        cur = writer.cursors()
+        try:
             stored = _stored_copies(cur, rows)
             res = resolve(stored, [Entry.of_row(r) for r in rows])
             result.duplicates, result.sidechain_replays = res.duplicates, res.sidechain_replays
             res.keep = _mark_known_from_telemetry(cur, res.keep, result)
-            if res.delete_keys:
-                _register(cur, "import_replaced", [{"event_key": k} for k in res.delete_keys],
-                          _KEYS)
-                try:
-                    rollups.execute(cur, sql("import_delete"))  # keeps the rollups in step
-                finally:
-                    cur.unregister("import_replaced")
-                result.replaced = len(res.delete_keys)
-            if res.keep:
-                written = writer.write_now(Batch(signal="logs", events=res.keep))
-                result.inserted = written.events
-                result.duplicates += written.duplicates
-        if files:
-            _register(cur, "import_files_batch", [f.as_dict() for f in files], _FILES)
-            try:
-                cur.execute(sql("import_files_put"))
-            finally:
-                cur.unregister("import_files_batch")
-    finally:
-        cur.close()
+        finally:
+            cur.close()
+        if res.delete_keys:
+            keys = res.delete_keys
+            writer.write_sync(lambda con: delete_replaced(con, keys))
+            result.replaced = len(keys)
+        if res.keep:
+            written = writer.write_now(Batch(signal="logs", events=res.keep))
+            result.inserted = written.events
+            result.duplicates += written.duplicates
+    if files:
+        writer.write_sync(lambda con: put_file_states(con, files))
     return result
+
+
+@writes
+def delete_replaced(con: duckdb.DuckDBPyConnection, keys: list[str]) -> int:
+    """Delete the stored transcript rows of `keys` and rebuild their hours' rollups;
+    return how many went."""
+    _register(con, "import_replaced", [{"event_key": k} for k in keys], _KEYS)
+    try:
+        ((count, hours),) = con.execute(sql("import_delete")).fetchall()
+    finally:
+        con.unregister("import_replaced")
+    rollups.rebuild(con, hours or ())
+    return int(count)
+
+
+@writes
+def put_file_states(con: duckdb.DuckDBPyConnection, files: list[FileState]) -> None:
+    """Record where each file's import stopped."""
+    _register(con, "import_files_batch", [f.as_dict() for f in files], _FILES)
+    try:
+        con.execute(sql("import_files_put"))
+    finally:
+        con.unregister("import_files_batch")
 
 
 def _register(cur: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]],

@@ -31,7 +31,7 @@ class WriterSink:
         self.writer = writer
 
     def file_states(self) -> dict[str, FileState]:
-        cur = self.writer.cursor()
+        cur = self.writer.cursors()
         try:
             return read_file_states(cur)
         finally:

@@ -5,12 +5,12 @@
      "user": "..." | null, "day_start": <epoch seconds of the sender's local midnight>}
 
 What the input means is read by `claude.statusline.snapshot_fields`; this module checks
-the envelope, bounds every value and builds the row.
+the envelope, bounds every value and builds the row; `insert` is the write function the
+endpoint hands the writer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ import duckdb
 
 from ccotel.claude.statusline import clip, snapshot_fields
 from ccotel.store import queries
-from ccotel.store.rows import Batch
+from ccotel.store.writing import writes
 
 MAX_BODY = 64 * 1024
 _EPOCH_MAX = 253402300799  # 9999-12-31
@@ -26,17 +26,6 @@ _EPOCH_MAX = 253402300799  # 9999-12-31
 
 class BadSnapshot(ValueError):
     """The body is not a snapshot (answered with 400)."""
-
-
-@dataclass
-class SnapshotBatch(Batch):
-    """A writer batch carrying snapshot rows (the writer inserts them with `insert`)."""
-
-    snapshots: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def records(self) -> int:
-        return super().records + len(self.snapshots)
 
 
 def _time(epoch: Any) -> datetime | None:
@@ -76,9 +65,10 @@ def parse(body: Any, now: datetime | None = None) -> tuple[dict[str, Any], float
     return row, day_start
 
 
+@writes
 def insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> int:
-    """Insert snapshot rows inside the writer's transaction, each replacing its session's
-    snapshot of the same minute."""
+    """Insert snapshot rows (in the writer's transaction: `Writer.write`), each replacing
+    its session's snapshot of the same minute."""
     for r in rows:
         queries.run(con, "limits_same_minute", session_id=r["session_id"], ts=r["ts"])
         queries.run(con, "limits_insert", **r)

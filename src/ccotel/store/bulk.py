@@ -1,7 +1,8 @@
 """Bulk append of ready-made Arrow rows, for filling a store fast (demo data, benchmarks).
 
-Ingest goes through the writer (dedup, deltas, one thread); this path skips all of that and
-is only for a store nobody else is writing to. The hourly rollups are appended by the same
+Batches of ingest go through the writer's commit (dedup, deltas); this path skips those and
+is only for a store nobody else is writing to, as a write function the writer runs
+(`Writer.write_sync`). The hourly rollups are appended by the same
 SQL as the writer's (`store/rollups.py`).
 """
 
@@ -11,10 +12,12 @@ import duckdb
 import pyarrow as pa
 
 from ccotel.store import queries, rollups
+from ccotel.store.writing import writes
 
 TABLES = ("events", "points", "spans")
 
 
+@writes
 def append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> int:
     """Append `rows` to `table` (columns matched by name; missing ones get their default)."""
     if table not in TABLES:

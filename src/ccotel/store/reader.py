@@ -1,4 +1,5 @@
-"""Read side: named queries over the store, each returning plain Python data."""
+"""Read side: where readers get their cursors, and named queries over the store, each
+returning plain Python data."""
 
 from __future__ import annotations
 
@@ -12,6 +13,23 @@ from ccotel.store import queries
 SUMMARY_KEYS = ("from", "to", "sessions", "users", "requests", "errors", "tool_calls",
                 "tool_failures", "cost_usd", "tokens", "avg_response_ms", "lines_added",
                 "lines_removed", "commits", "pull_requests")
+
+
+class Cursors:
+    """The one source of read cursors: `cursors()` is a new cursor (a connection of its own
+    to the same database, reading a consistent snapshot) for one reader at a time, made
+    from a base connection opened for the purpose, never the writer's own. Readers only
+    read: every change goes through the writer (`store/writer.py`), so a reader never
+    conflicts with it nor sees half of a commit."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._base = con.cursor()
+
+    def __call__(self) -> duckdb.DuckDBPyConnection:
+        return self._base.cursor()
+
+    def close(self) -> None:
+        self._base.close()
 
 
 def _int(v: Any) -> int:

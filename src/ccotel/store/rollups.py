@@ -3,12 +3,14 @@
 The tables and the macros that define them are in `sql/schema.sql`. The rollups hold every
 raw row before `rolled_until` (an hour start); later hours are read raw until `advance`
 rolls them up, which the writer does once an hour has ended. Each change to the raw rows
-before `rolled_until` reaches the rollups in its own transaction:
+before `rolled_until` reaches the rollups in its own transaction, always the writer's
+(`store/writer.py`: every write runs there):
 
 - inserts (the writer, `store/bulk.py`): `add` appends the partial rollup rows of the rows
   actually inserted (the writer's batch, bulk.py's temp table) that are before it;
 - any other change (the importer's deletes and inserts, retention): `rebuild` recomputes
-  the hours touched from the raw rows;
+  the hours touched from the raw rows, which the write function names (the importer's
+  statements return the hours of the rows they change);
 - `compact` rewrites the hours that received partial rows as one row per group (the writer
   runs it when it has time); readers re-aggregate, so this only keeps the rollups small.
 
@@ -34,12 +36,6 @@ SOURCES = ("events", "points")  # the raw tables that have rollups
 HOUR = timedelta(hours=1)
 COMPACT_HOURS = 6  # hours rewritten per compaction round: bounds the writer's pause
 REBUILD_ROWS = 1_000_000  # raw rows rebuilt per statement: bounds the memory it needs
-_RETRIES = 3  # attempts of `execute` when the writer compacts the same hours meanwhile
-
-# A statement that changes `events` (the importer's SQL), and the comments before it.
-_CHANGES_EVENTS = re.compile(r"^(?:\s*--[^\n]*\n|\s)*(?:INSERT\s+INTO|DELETE\s+FROM)\s+events\b",
-                             re.IGNORECASE)
-
 
 _raw_only: ContextVar[bool] = ContextVar("ccotel_rollups_raw_only", default=False)
 
@@ -213,77 +209,3 @@ def forget_before(con: duckdb.DuckDBPyConnection, cutoff: datetime,
         kept.add(hour)
     if kept:
         rebuild(con, sorted(kept))
-
-
-def execute(con: duckdb.DuckDBPyConnection, script: str,
-            params: dict[str, Any] | None = None) -> Changed:
-    """`con.execute(script, params)` for SQL that inserts into or deletes from `events`
-    outside the writer (the importer's), keeping the rollups in step: the hours of the rows
-    changed are rebuilt in the same transaction (the caller's, or one of its own, retried
-    if the writer thread compacts the same hours at that moment).
-
-    Like `con.execute`, returns the last statement's result (fetchone, fetchall): for an
-    INSERT or DELETE on events, its row count."""
-    if _in_transaction(con):
-        last = _execute(con, script, params)
-    else:
-        for attempt in range(_RETRIES):
-            con.execute("BEGIN TRANSACTION")
-            try:
-                last = _execute(con, script, params)
-                con.execute("COMMIT")
-                break
-            except duckdb.TransactionException:
-                con.execute("ROLLBACK")
-                if attempt == _RETRIES - 1:
-                    raise
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-    return Changed(last)
-
-
-class Changed:
-    """What `execute` returns: like DuckDB's result of the script's last statement, which
-    for an INSERT or DELETE on events is one row holding its row count."""
-
-    def __init__(self, count: int | None) -> None:
-        self.count = count
-
-    def fetchall(self) -> list[tuple[int]]:
-        return [] if self.count is None else [(self.count,)]
-
-    def fetchone(self) -> tuple[int] | None:
-        rows = self.fetchall()
-        return rows[0] if rows else None
-
-
-def _execute(con: duckdb.DuckDBPyConnection, script: str,
-             params: dict[str, Any] | None) -> int | None:
-    hours: set[datetime] = set()
-    last: int | None = None
-    for stmt in duckdb.extract_statements(script):
-        query = stmt.query.strip().removesuffix(";")
-        wanted = {k: v for k, v in (params or {}).items() if f"${k}" in query}
-        if _CHANGES_EVENTS.match(query):
-            # RETURNING tells which rows changed, whatever the statement selects.
-            row = con.execute(
-                f"WITH changed AS (\n{query}\nRETURNING ts\n)\n"
-                "SELECT count(*), list(DISTINCT date_trunc('hour', ts)) FILTER "
-                "(WHERE ts IS NOT NULL) FROM changed", wanted).fetchone()
-            assert row is not None
-            last, changed = int(row[0]), row[1] or []
-            hours.update(changed)
-        else:
-            con.execute(query, wanted)
-            last = None
-    rebuild(con, hours)
-    return last
-
-
-def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
-    # Outside a transaction each statement runs in its own, with its own id. (A BEGIN to
-    # find out would abort the caller's transaction when there is one.)
-    first = con.execute("SELECT txid_current()").fetchone()
-    second = con.execute("SELECT txid_current()").fetchone()
-    return first == second

@@ -1,11 +1,20 @@
-"""The one writer: every row reaches DuckDB through this thread.
+"""The one writer: every change to the store is made on this thread.
 
 Transports hand a decoded `Batch` to `Writer.submit`, which returns a future resolved
 only after the rows are committed, so an export is acknowledged only once it is durable.
 Several waiting batches are committed in one transaction (group commit), which also
 appends the hourly rollups of rows that arrive late for an hour already rolled up
-(`store/rollups.py`); between groups the thread expires old rows (retention), rolls up the
-hours that have ended and compacts the rollups of hours that received late rows.
+(`store/rollups.py`); each batch's `WriteResult` counts its own rows. Cumulative sums
+become deltas in `store/deltas.py`; between groups the thread runs `store/maintenance.py`
+(retention, rolling up ended hours, compaction).
+
+Every other write is a function of the write connection (datasette's `execute_write_fn`):
+`write(fn)` queues it and returns a future, `write_sync(fn)` waits for it; the thread runs
+it in a transaction of its own (committed when it returns, rolled back when it raises),
+in queue order with the batches. Such functions are marked `@writes` (`store/writing.py`).
+Nothing else holds the write connection: readers take cursors from `Writer.cursors`
+(`store/reader.py`). Until `start()` (a command without a server), `write_now` and
+`write_sync` run in the calling thread, one at a time, in the same way.
 """
 
 from __future__ import annotations
@@ -15,19 +24,24 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
 
-from ccotel.store import rollups, schema
-from ccotel.store.rows import CUMULATIVE, Batch
+from ccotel.store import rollups, schema, writing
+from ccotel.store.deltas import State, point_key, to_deltas
+from ccotel.store.maintenance import Maintenance
+from ccotel.store.reader import Cursors
+from ccotel.store.rows import Batch
 
 log = logging.getLogger("ccotel.writer")
+T = TypeVar("T")
+WriteFn = Callable[[duckdb.DuckDBPyConnection], T]
 
 
 class Overloaded(RuntimeError):
@@ -55,6 +69,13 @@ class _Item:
     enqueued: float
 
 
+@dataclass
+class _Call:
+    fn: Callable[[duckdb.DuckDBPyConnection], Any]
+    future: Future[Any]
+    transaction: bool
+
+
 _STOP = object()
 _EMPTY_STATE = pa.schema([("series_key", pa.string()), ("start_unix_nano", pa.int64()),
                           ("time_unix_nano", pa.int64()), ("value", pa.float64())])
@@ -70,10 +91,11 @@ class Writer:
                  compact_interval_s: float = 10.0, linger_s: float = 0.005,
                  observe: Callable[[str, float], None] | None = None,
                  outbox: Any = None) -> None:
-        self.con = con
+        self._con = con
+        # Where readers get their cursors: connections of their own, never this one.
+        self.cursors = Cursors(con)
         self.outbox = outbox  # ccotel.forward.outbox.Outbox: filled in each commit
         self.linger_s = linger_s
-        self._retained_since = datetime.min  # hours before this have had retention applied
         self._busy = False  # the last group was not alone: exports are arriving back to back
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
         # Rows (and the request bytes they came from) accepted and not yet committed,
@@ -84,23 +106,24 @@ class Writer:
         self._pending_records = self._pending_bytes = 0
         self._pending_lock = threading.Lock()
         self.max_group_records = max_group_records
-        self.retention = retention
-        self.retention_interval_s = retention_interval_s
-        self.compact_interval_s = compact_interval_s
+        self.maintenance = Maintenance(con, retention=retention,
+                                       retention_interval_s=retention_interval_s,
+                                       compact_interval_s=compact_interval_s)
         self._observe = observe or (lambda name, value: None)
         self._schemas = {t: schema.arrow_schema(con, t) for t in ("events", "points", "spans")}
-        self._state: dict[str, tuple[int | None, int, float]] = {
+        self._state: State = {
             key: (start, t, value) for key, start, t, value in
             con.execute("SELECT * FROM series_state").fetchall()
         }
-        self._until = rollups.rolled_until(con)  # see rollups.advance
         # Whether the store may hold imported requests, which telemetry would relabel.
         self._transcripts = bool(
             con.execute(schema.sql("store_has_imported_requests")).fetchall()[0][0])
         self._thread = threading.Thread(target=self._run, name="ccotel-writer", daemon=True)
-        self._last_retention = 0.0
-        self._last_compact = 0.0
-        self._lock = threading.Lock()  # serialises direct (non-queued) writes with the thread
+        # Until the thread runs (and once it stopped), callers write in their own thread,
+        # one at a time.
+        self._lock = threading.Lock()
+        self._stopping = threading.Lock()  # held while stopping: nothing queued after _STOP
+        self._stopped = False
 
     # -- public -------------------------------------------------------------------------
 
@@ -114,31 +137,50 @@ class Writer:
         if batch.records == 0:
             fut.set_result(WriteResult())
             return fut
-        records = batch.records
-        with self._pending_lock:
-            # A batch larger than the whole bound still gets in alone, when nothing waits.
-            if self._pending_records and (
-                    self._pending_records + records > self.max_queue_records
-                    or self._pending_bytes + size > self.max_queue_bytes):
-                raise Overloaded("write queue full")
-            try:
-                self.queue.put_nowait(_Item(batch, fut, time.monotonic()))
-            except queue.Full:
-                raise Overloaded("write queue full") from None
-            self._pending_records += records
-            self._pending_bytes += size
-        fut.add_done_callback(lambda _: self._release(records, size))
+        self._enqueue(_Item(batch, fut, time.monotonic()), batch.records, size, block=False)
         return fut
 
-    def _release(self, records: int, size: int) -> None:
-        with self._pending_lock:
-            self._pending_records -= records
-            self._pending_bytes -= size
-
     def write_now(self, batch: Batch) -> WriteResult:
-        """Write synchronously from the calling thread (CLI tools without a server)."""
-        with self._lock:
-            return self._commit([batch])[0]
+        """Store `batch` and wait for it (a thread that may wait: the importer, a
+        command). Waits for room in the queue rather than refusing."""
+        if batch.records == 0:
+            return WriteResult()
+        self._not_from_writer()
+        fut: Future[WriteResult] = Future()
+        with self._stopping:
+            queued = self._running()
+            if queued:
+                self._enqueue(_Item(batch, fut, time.monotonic()), batch.records, 0,
+                              block=True)
+        if not queued:
+            with self._lock:
+                return self._commit([batch])[0]
+        return fut.result()
+
+    def write(self, fn: WriteFn[T], *, transaction: bool = True) -> Future[T]:
+        """Queue `fn(con)` to run on the writer thread, in a transaction of its own unless
+        `transaction` is false (then `fn` must change nothing but temporary tables: the
+        bulk importer's reading). Raise `Overloaded` at once when the queue is full."""
+        fut: Future[T] = Future()
+        try:
+            self.queue.put_nowait(_Call(fn, fut, transaction))
+        except queue.Full:
+            raise Overloaded("write queue full") from None
+        return fut
+
+    def write_sync(self, fn: WriteFn[T], *, transaction: bool = True) -> T:
+        """`write(fn)` and wait for its result (or exception), waiting for room in the
+        queue. Never from a write function: the writer would wait for itself."""
+        self._not_from_writer()
+        fut: Future[T] = Future()
+        with self._stopping:
+            queued = self._running()
+            if queued:
+                self.queue.put(_Call(fn, fut, transaction))
+        if not queued:
+            with self._lock:
+                return self._call(fn, transaction)
+        return fut.result()
 
     def depth(self) -> int:
         return self.queue.qsize()
@@ -148,26 +190,87 @@ class Writer:
         return self._pending_records
 
     def stop(self, timeout: float = 30.0) -> None:
-        if self._thread.is_alive():
-            self.queue.put(_STOP)
+        """Write what is queued, then end the thread."""
+        with self._stopping:
+            running = self._running()
+            self._stopped = True
+            if running:
+                self.queue.put(_STOP)
+        if running:
             self._thread.join(timeout)
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        return self.con.cursor()
+    def close(self) -> None:
+        """Stop the thread, then close the readers' connections and the store."""
+        self.stop()
+        self.cursors.close()
+        self._con.close()
+
+    def apply_retention(self, now: datetime | None = None) -> int:
+        """Retention now (`Maintenance.apply_retention`); return how many raw rows went."""
+        return self.write_sync(lambda _: self.maintenance.apply_retention(now),
+                               transaction=False)
+
+    def roll_up(self) -> None:
+        """Roll up the ended hours and compact now (`Maintenance.roll_up`)."""
+        self.write_sync(lambda _: self.maintenance.roll_up(), transaction=False)
+
+    def settle(self) -> None:
+        """Roll up every ended hour, compact them all and checkpoint: all the spare-time
+        work at once, for a command that has just filled a store."""
+        self.write_sync(lambda _: self.maintenance.settle(), transaction=False)
+
+    # -- queue --------------------------------------------------------------------------
+
+    def _enqueue(self, item: _Item, records: int, size: int, *, block: bool) -> None:
+        with self._pending_lock:
+            # A batch larger than the whole bound still gets in alone, when nothing waits.
+            if not block and self._pending_records and (
+                    self._pending_records + records > self.max_queue_records
+                    or self._pending_bytes + size > self.max_queue_bytes):
+                raise Overloaded("write queue full")
+            if not block:
+                try:
+                    self.queue.put_nowait(item)
+                except queue.Full:
+                    raise Overloaded("write queue full") from None
+            self._pending_records += records
+            self._pending_bytes += size
+        if block:
+            self.queue.put(item)  # outside the lock: the thread releases while it waits
+        item.future.add_done_callback(lambda _: self._release(records, size))
+
+    def _release(self, records: int, size: int) -> None:
+        with self._pending_lock:
+            self._pending_records -= records
+            self._pending_bytes -= size
+
+    def _running(self) -> bool:
+        return self._thread.is_alive() and not self._stopped
+
+    def _not_from_writer(self) -> None:
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("a write function waited on the writer: it would wait for "
+                               "itself; write on the connection it was given instead")
 
     # -- thread -------------------------------------------------------------------------
 
     def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            try:
-                first = self.queue.get(timeout=1.0)
-            except queue.Empty:
-                self._maybe_retention()
-                self._maybe_compact()
-                continue
+        held: Any = None  # what ended the last group: run next
+        while True:
+            if held is not None:
+                first, held = held, None
+            else:
+                try:
+                    first = self.queue.get(timeout=1.0)
+                except queue.Empty:
+                    self._maintain()
+                    continue
             if first is _STOP:
                 break
+            if isinstance(first, _Call):
+                self._run_call(first)
+                self._maintain()
+                continue
             group = [first]
             records = first.batch.records
             # Each commit has a fixed cost (WAL sync, rollups): when exports are arriving
@@ -180,25 +283,56 @@ class Writer:
                            else self.queue.get_nowait())
                 except queue.Empty:
                     break
-                if nxt is _STOP:
-                    stopping = True
+                if nxt is _STOP or isinstance(nxt, _Call):  # in queue order, after these
+                    held = nxt
                     break
                 group.append(nxt)
                 records += nxt.batch.records
             self._busy = len(group) > 1 or not self.queue.empty()
-            self._write_group(group)
-            self._maybe_retention()
-            self._maybe_compact()
+            # A request whose client went away (its future cancelled) was never
+            # acknowledged: it is not written (the client retries); the others can no
+            # longer be cancelled, and are answered once committed.
+            group = [it for it in group if it.future.set_running_or_notify_cancel()]
+            if group:
+                self._write_group(group)
+            self._maintain()
+
+    def _run_call(self, item: _Call) -> None:
+        if not item.future.set_running_or_notify_cancel():
+            return
+        try:
+            item.future.set_result(self._call(item.fn, item.transaction))
+        except Exception as exc:  # the caller's to report, as raised (see `classify`)
+            item.future.set_exception(exc)
+
+    def _call(self, fn: WriteFn[T], transaction: bool) -> T:
+        if not transaction:
+            with writing.running():
+                return fn(self._con)
+        with self._transaction() as con, writing.running():
+            return fn(con)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            # A failed COMMIT has ended the transaction already: the error that matters
+            # is the one raised, not ROLLBACK's "no transaction is active".
+            with contextlib.suppress(duckdb.TransactionException):
+                con.execute("ROLLBACK")
+            raise
 
     def _write_group(self, group: list[_Item]) -> None:
         t0 = time.perf_counter()
         try:
-            with self._lock:
-                results = self._commit([it.batch for it in group])
+            results = self._commit([it.batch for it in group])
         except Exception:
             if len(group) > 1:
-                # Isolate the bad batch: the others must not fail with it. (Outside the
-                # lock, which is not reentrant: holding it here stalled the writer.)
+                # Isolate the bad batch: the others must not fail with it.
                 for it in group:
                     self._write_group([it])
                 return
@@ -207,10 +341,9 @@ class Writer:
         self._observe("commit_seconds", elapsed)
         if results is None:
             try:
-                with self._lock:
-                    self._commit([group[0].batch])
+                self._commit([group[0].batch])
             except Exception as exc:  # reported to the client
-                err = _classify(exc)
+                err = classify(exc)
                 if not isinstance(err, RejectedBatch):  # the store's trouble, not the data's
                     _log_failure(exc)
                 group[0].future.set_exception(err)
@@ -218,91 +351,45 @@ class Writer:
         for it, res in zip(group, results, strict=True):
             it.future.set_result(res)
 
-    def _maybe_retention(self) -> None:
-        if self.retention is None:
-            return
-        now = time.monotonic()
-        if now - self._last_retention < self.retention_interval_s:
-            return
-        self._last_retention = now
-        try:
-            with self._lock:
-                self.apply_retention()
-        except Exception:  # retention must never stop ingestion
-            log.exception("retention failed")
-
-    def apply_retention(self, now: datetime | None = None) -> int:
-        """Delete rows older than the retention period, and their rollups; return how many
-        raw rows went."""
-        assert self.retention is not None
-        cutoff = (now or datetime.now(UTC)).replace(tzinfo=None) - self.retention
-        removed = 0
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            for stmt in schema.sql("retention").split(";"):
-                if stmt.strip():
-                    row = self.con.execute(stmt, {"cutoff": cutoff}).fetchone()
-                    removed += int(row[0]) if row else 0
-            rollups.forget_before(self.con, cutoff, self._retained_since)
-            self.con.execute("COMMIT")
-            # Hours before this cutoff are settled: the next run only looks at newer ones.
-            self._retained_since = cutoff.replace(minute=0, second=0, microsecond=0)
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        self.con.execute("CHECKPOINT")
-        return removed
-
-    def _maybe_compact(self) -> None:
-        now = time.monotonic()
-        if now - self._last_compact < self.compact_interval_s:
-            return
-        self._last_compact = now
-        try:
-            with self._lock:
-                self.roll_up()
-        except Exception:  # readers use raw rows meanwhile: this can wait
-            log.exception("rollup maintenance failed")
-
-    def roll_up(self) -> None:
-        """Roll up the hours that have ended (`rollups.advance`), then compact a few hours
-        that received late rows."""
-        self._until = rollups.advance(self.con, schema.current_hour())
-        rollups.compact(self.con, before=self._until)
+    def _maintain(self) -> None:
+        with writing.running():
+            self.maintenance.due()
 
     # -- the transaction ----------------------------------------------------------------
 
     def _commit(self, batches: list[Batch]) -> list[WriteResult]:
-        con = self.con
-        new_state: dict[str, tuple[int | None, int, float]] = {}
-        results = [WriteResult() for _ in batches]
+        """Store `batches` in one transaction; each one's result counts the rows it brought
+        that were stored, the rest (already stored, earlier in the group, or dropped as
+        deltas) as its duplicates."""
+        new_state: State = {}
         seen: set[Any] = set()
+        seen_spans: set[tuple[Any, Any]] = set()
         events: list[dict[str, Any]] = []
         points: list[dict[str, Any]] = []
         spans: list[dict[str, Any]] = []
+        owned: list[tuple[list[Any], list[Any], list[Any]]] = []  # each batch's own keys
         for b in batches:
+            mine: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
             for e in b.events:  # a key twice in one transaction: keep the first
                 if e["event_key"] not in seen:
                     seen.add(e["event_key"])
                     events.append(e)
-            for p in self._to_deltas(b.points, new_state):  # likewise for points
-                if (k := _point_key(p)) not in seen:
+                    mine[0].append(e["event_key"])
+            for p in to_deltas(b.points, self._state, new_state):  # likewise for points
+                if (k := point_key(p)) not in seen:
                     seen.add(k)
                     points.append(p)
+                    mine[1].append(k)
+            for sp in b.spans:  # likewise (insert_spans.sql keeps one of each)
+                if (ks := (sp.get("trace_id"), sp.get("span_id"))) not in seen_spans:
+                    seen_spans.add(ks)
+                    mine[2].append(ks)
             spans.extend(b.spans)
-        # Plan-limit snapshots from the statusline (limits.snapshot.SnapshotBatch).
-        snapshots = [s for b in batches for s in getattr(b, "snapshots", ())]
-        con.execute("BEGIN TRANSACTION")
-        try:
-            counts = {
-                "events": self._insert("events", events),
-                "points": self._insert("points", points),
-                "spans": self._insert("spans", spans),
-            }
-            if snapshots:
-                from ccotel.limits.snapshot import insert as insert_snapshots
-
-                counts["snapshots"] = insert_snapshots(con, snapshots)
+            owned.append(mine)
+        with self._transaction() as con, writing.running():
+            stored_events = self._insert("events", events)
+            stored_points = self._insert("points", points)
+            new_spans = self._insert_spans(spans)
             if new_state:
                 tbl = pa.Table.from_pylist(
                     [{"series_key": k, "start_unix_nano": s, "time_unix_nano": t, "value": v}
@@ -312,21 +399,18 @@ class Writer:
                 con.unregister("batch_state")
             if self.outbox is not None:  # forwarded exactly when stored
                 self.outbox.put(con, batches)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         self._state.update(new_state)
-        # Stored counts are per transaction; attribute them to batches in proportion.
-        if len(batches) == 1:
-            r = results[0]
-            r.events, r.points, r.spans = counts["events"], counts["points"], counts["spans"]
-            r.duplicates = batches[0].records - sum(counts.values())
+        results = []
+        for b, (mine_events, mine_points, mine_spans) in zip(batches, owned, strict=True):
+            r = WriteResult(events=_new(mine_events, {k for (k,) in stored_events}),
+                            points=_new(mine_points, stored_points),
+                            spans=sum(1 for k in mine_spans if k in new_spans))
+            r.duplicates = b.records - r.events - r.points - r.spans
+            results.append(r)
         return results
 
-    def _insert(self, table: str, rows: list[dict[str, Any]]) -> int:
-        if not rows:
-            return 0
+    def _table(self, table: str, rows: list[dict[str, Any]]) -> pa.Table:
+        """`rows` as an Arrow table of `table`'s columns, with their derived columns."""
         for r in rows:
             if "ts" not in r:  # set by the decoder for a record without a time of its own
                 r["ts"] = r["time_unix_nano" if table != "spans" else "start_unix_nano"] // 1000
@@ -335,18 +419,35 @@ class Writer:
                 start, end = r["start_unix_nano"], r["end_unix_nano"]
                 r["duration_ms"] = (end - start) / 1e6 if start and end else None
         try:
-            tbl = pa.Table.from_pylist(rows, schema=self._schemas[table])
+            return pa.Table.from_pylist(rows, schema=self._schemas[table])
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
             raise RejectedBatch(f"{table}: {exc}") from None
+
+    def _insert_spans(self, rows: list[dict[str, Any]]) -> set[tuple[Any, Any]]:
+        """Insert the spans not stored yet; return the (trace, span) ids inserted."""
+        if not rows:
+            return set()
+        tbl = self._table("spans", rows)
+        con = self._con
+        con.register("batch_spans", tbl)
+        try:
+            sessions = {r["session_id"] for r in rows if r.get("session_id") is not None}
+            return set(con.execute(schema.sql("insert_spans"),
+                                   self._repeat_range(rows, sessions)).fetchall())
+        finally:
+            with contextlib.suppress(duckdb.TransactionException):  # see _insert
+                con.unregister("batch_spans")
+
+    def _insert(self, table: str, rows: list[dict[str, Any]]) -> set[Any]:
+        """Insert the events or points of `rows` not stored yet; return the keys of those
+        left out as already stored (`_KEYS`)."""
+        if not rows:
+            return set()
+        tbl = self._table(table, rows)
         name = f"batch_{table}"
-        con = self.con
+        con = self._con
         con.register(name, tbl)
         try:
-            if table == "spans":
-                sessions = {r["session_id"] for r in rows if r.get("session_id") is not None}
-                row = con.execute(schema.sql("insert_spans"),
-                                  self._repeat_range(rows, sessions)).fetchone()
-                return int(row[0]) if row else 0
             # Rows already stored (a retried export) are left out; the rest go in straight
             # from the batch. Live rows fall in the current hour, after rolled_until: only
             # late ones need rolling up now.
@@ -361,19 +462,17 @@ class Writer:
                 keep = [key(r) not in stored for r in rows]
                 rows = [r for r, k in zip(rows, keep, strict=True) if k]
                 if not rows:
-                    return 0
+                    return stored
                 con.unregister(name)
                 con.register(name, tbl.filter(pa.array(keep)))
-            row = con.execute(schema.sql("append_batch").replace("{table}", table)).fetchone()
+            con.execute(schema.sql("append_batch").replace("{table}", table))
             name_of = "event_name" if table == "events" else "metric_name"
             names = {n for r in rows if (n := r.get(name_of)) is not None}
             oldest = min(r["ts"] for r in rows)
-            if oldest < _micros(self._until):
-                rollups.add(con, table, name, self._until, names)
-                # A late export older than the hours retention has settled: the next run
-                # must look at its hours again, or their rollups would outlive its rows.
-                if oldest < _micros(self._retained_since):
-                    self._retained_since = _hour_of(oldest)
+            until = self.maintenance.until
+            if oldest < _micros(until):
+                rollups.add(con, table, name, until, names)
+                self.maintenance.late(_datetime(oldest))
             if table == "events" and "api_request" in names:
                 self._relabel_copies(rows)
         finally:
@@ -381,7 +480,7 @@ class Writer:
             # and hide the real error, and the ROLLBACK that follows drops the view anyway.
             with contextlib.suppress(duckdb.TransactionException):
                 con.unregister(name)
-        return int(row[0]) if row else 0
+        return stored
 
     def _repeat_range(self, rows: list[dict[str, Any]], sessions: set[str]
                       ) -> dict[str, datetime]:
@@ -392,9 +491,9 @@ class Writer:
         lo = min(r["ts"] for r in rows)
         hi = max(r["ts"] for r in rows)
         if sessions:
-            (first,) = self.con.execute(schema.sql("sessions_first"),
+            (first,) = self._con.execute(schema.sql("sessions_first"),
                                         {"sessions": sorted(sessions)}).fetchone() or (None,)
-            lo = min(lo, _micros(self._until), _micros(first) if first else lo)
+            lo = min(lo, _micros(self.maintenance.until), _micros(first) if first else lo)
             hi = _micros(datetime.max)
         return {"lo": _datetime(lo), "hi": _datetime(hi)}
 
@@ -406,57 +505,21 @@ class Writer:
         if sources - {"telemetry"}:
             self._transcripts = True
         if self._transcripts and "telemetry" in sources:
-            hours = {h for (h,) in self.con.execute(
+            hours = {h for (h,) in self._con.execute(
                 schema.sql("relabel_transcript_copies")).fetchall()}
             if hours:
-                rollups.rebuild(self.con, sorted(hours))
-
-    def _to_deltas(self, rows: list[dict[str, Any]],
-                   new_state: dict[str, tuple[int | None, int, float]]) -> list[dict[str, Any]]:
-        """Cumulative sums become deltas per series, with reset detection; the last
-        state is persisted with the rows, so a restart continues where it stopped."""
-        out: list[dict[str, Any]] = []
-        cumulative = []
-        for r in rows:
-            r.setdefault("raw_value", r.get("value"))  # a retried commit sees its rows again
-            if (r["kind"] == "sum" and r.get("temporality") == CUMULATIVE
-                    and r["raw_value"] is not None):
-                cumulative.append(r)
-            else:
-                out.append(r)
-        cumulative.sort(key=lambda r: (r["series_key"], r["time_unix_nano"]))
-        for r in cumulative:
-            key, start, t = r["series_key"], r.get("start_unix_nano"), r["time_unix_nano"]
-            raw = r["raw_value"]
-            prev = new_state.get(key) or self._state.get(key)
-            if prev is None:
-                delta = raw
-            else:
-                p_start, p_time, p_value = prev
-                if t <= p_time and start == p_start:
-                    continue  # already seen (a retry) or out of order: nothing new
-                if start == p_start or (start is None and p_start is None):
-                    delta = raw - p_value
-                    if r.get("is_monotonic") and raw < p_value:
-                        delta = raw  # the counter reset without a new start time
-                else:
-                    if start is not None and p_start is not None and start < p_start:
-                        continue  # a point from an older incarnation of the series
-                    delta = raw  # new start time: the series restarted
-            new_state[key] = (start, t, raw)
-            r["value"] = delta
-            out.append(r)
-        return out
+                rollups.rebuild(self._con, sorted(hours))
 
 
-def _point_key(r: dict[str, Any]) -> tuple[Any, ...]:
-    return (r["series_key"], r.get("start_unix_nano"), r["time_unix_nano"])
+def _new(keys: list[Any], stored: set[Any]) -> int:
+    """How many of `keys` were inserted: those not among the ones already `stored`."""
+    return sum(1 for k in keys if k not in stored) if stored else len(keys)
 
 
 # What identifies a stored row, as insert_<table>.sql returns the ones already stored.
 _KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "events": lambda r: (r["event_key"],),
-    "points": _point_key,
+    "points": point_key,
 }
 
 _EPOCH = datetime(1970, 1, 1)
@@ -473,14 +536,6 @@ def _datetime(micros: int) -> datetime:
         return datetime.min if micros < 0 else datetime.max
 
 
-def _hour_of(micros: int) -> datetime:
-    try:
-        return (_EPOCH + timedelta(microseconds=micros)).replace(minute=0, second=0,
-                                                                microsecond=0)
-    except OverflowError:
-        return datetime.min
-
-
 def _log_failure(exc: Exception) -> None:
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, duckdb.FatalException):
@@ -491,7 +546,9 @@ def _log_failure(exc: Exception) -> None:
         log.error("could not store an export (the client was asked to retry): %s", first)
 
 
-def _classify(exc: Exception) -> Exception:
+def classify(exc: Exception) -> Exception:
+    """`exc` as a `RejectedBatch` when it says the store refuses the data (a value out of
+    range, a bad conversion): the client's error, not the store's."""
     if isinstance(exc, RejectedBatch):
         return exc
     if isinstance(exc, (duckdb.ConversionException, duckdb.InvalidInputException,

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from ccotel.errors import Busy, CcotelError, TooLarge, UsageError
 from ccotel.limits import ledger, snapshot
-from ccotel.store.writer import Overloaded, RejectedBatch
+from ccotel.store.writer import Overloaded, RejectedBatch, classify
 from ccotel.web.jsonbody import ApiJSON
 from ccotel.web.openapi import ANY_OBJECT, NUMBER, STRING, nullable, obj, operation, param
 
@@ -68,13 +68,15 @@ def routes(ctx: Any) -> list[Route]:
         except (ValueError, RecursionError) as exc:
             raise UsageError(f"bad snapshot: {str(exc)[:200]}") from None
         try:
-            fut = ctx.writer.submit(snapshot.SnapshotBatch("logs", snapshots=[row]))
+            fut = ctx.writer.write(lambda con: snapshot.insert(con, [row]))
         except Overloaded:
             raise Busy("busy: retry later", retry_after=1) from None
         try:
             await asyncio.wrap_future(fut)
-        except RejectedBatch as exc:
-            raise UsageError(f"bad snapshot: {exc}") from None
+        except Exception as exc:
+            if isinstance(err := classify(exc), RejectedBatch):
+                raise UsageError(f"bad snapshot: {err}") from None
+            raise
         answer = await ctx.read(ledger.statusline_answer, row, day_start)
         return ApiJSON(answer, headers=HEADERS)
 

@@ -1,7 +1,7 @@
--- Insert a batch of spans (registered as `batch_spans`); a span id already stored is skipped:
--- looked for from $lo to $hi (the batch's times, widened to every hour its sessions have
--- events in) and among the spans that came without a start time (placed at their receive
--- time).
+-- Insert a batch of spans (registered as `batch_spans`) and return the ids inserted; a span
+-- id already stored is skipped: looked for from $lo to $hi (the batch's times, widened to
+-- every hour its sessions have events in) and among the spans that came without a start
+-- time (placed at their receive time).
 INSERT INTO spans BY NAME
 WITH b AS (
     SELECT DISTINCT ON (trace_id, span_id) * FROM batch_spans
@@ -14,3 +14,4 @@ existing AS (
     WHERE start_unix_nano IS NULL
 )
 SELECT b.* FROM b ANTI JOIN existing USING (trace_id, span_id)
+RETURNING trace_id, span_id
