@@ -1,27 +1,50 @@
-"""Ingest throughput: Claude-shaped event batches over OTLP/gRPC into a live `ccotel serve`.
+"""Ingest throughput: Claude-shaped exports into a live `ccotel serve`, against the rate one
+Python core merely parses and flattens the same exports, measured in the same run.
 
-A separate sender process keeps several exports in flight for a fixed time; only events
+A separate sender process keeps several exports in flight for a fixed time; only records
 acknowledged (committed) count, and the store is checked afterwards to hold them all.
 
-    python bench/ingest.py [--seconds 20] [--batch 500] [--inflight 8]
+The ceiling is one core doing the least any decoder must: parse each export
+(protobuf `ParseFromString`; for OTLP/JSON `json.loads`) and flatten every record (walk its
+attributes into one key -> value dict). It is measured in this process before the server
+starts and after it stops (the mean of both), so a change of load on the machine during the
+run shows as a gap between the two (printed, with the CPU seconds the server and the
+sender used).
 
-Last line: events_per_s=<N> rss_mb=<M>  (M: peak RSS of the server process)
+    python bench/ingest.py [--seconds 20] [--batch 500] [--inflight 8]
+                           [--transport grpc|http-protobuf|http-json] [--signal logs|metrics]
+                           [--cumulative]
+
+Last line: events_per_s=<N> ceiling_per_s=<C> ratio=<N/C> rss_mb=<M>
+(N: records committed per second; M: peak RSS of the server process)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.client
+import json
 import multiprocessing as mp
+import os
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import grpc
 import psutil
+from google.protobuf import json_format
+from google.protobuf.message import Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package
@@ -29,37 +52,43 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests pac
 from tests.conftest import start_server
 
 PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
-METHOD = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+METHODS = {"logs": "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+           "metrics": "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"}
+RESOURCE = (("service.name", "claude-code"), ("service.version", "2.1.332"),
+            ("os.type", "linux"), ("host.arch", "amd64"))
+STANDARD = (("user.id", "667539a78244cc62d069b06779959dcd419769e91f51ec8a"),
+            ("session.id", PLACEHOLDER), ("terminal.type", "xterm"),
+            ("anthropic.provider", "firstParty"))
 
 
-def template(batch: int, now: int | None = None) -> bytes:
+def _kvs(target: Any, pairs: Any) -> None:
+    for k, v in pairs:
+        target.append(KeyValue(key=k, value=v if isinstance(v, AnyValue)
+                               else AnyValue(string_value=v)))
+
+
+def logs_template(batch: int, now: int) -> Message:
     """One export of `batch` events shaped like Claude Code's (api_request, tool_result,
     user_prompt), all in a placeholder session replaced per request."""
     req = ExportLogsServiceRequest()
     rl = req.resource_logs.add()
-    for k, v in (("service.name", "claude-code"), ("service.version", "2.1.332"),
-                 ("os.type", "linux"), ("host.arch", "amd64")):
-        rl.resource.attributes.append(KeyValue(key=k, value=AnyValue(string_value=v)))
+    _kvs(rl.resource.attributes, RESOURCE)
     sl = rl.scope_logs.add()
     sl.scope.name = "com.anthropic.claude_code.events"
-    now = now or time.time_ns()
     for seq in range(batch):
         kind = ("api_request", "tool_result", "user_prompt")[seq % 3]
         rec = sl.log_records.add(time_unix_nano=now + seq * 1000,
                                  observed_time_unix_nano=now + seq * 1000)
         rec.body.string_value = f"claude_code.{kind}"
-        attrs: list[tuple[str, AnyValue]] = [
-            ("user.id", AnyValue(string_value="667539a78244cc62d069b06779959dcd419769e91f51ec8a")),
-            ("session.id", AnyValue(string_value=PLACEHOLDER)),
-            ("terminal.type", AnyValue(string_value="xterm")),
-            ("anthropic.provider", AnyValue(string_value="firstParty")),
-            ("event.name", AnyValue(string_value=kind)),
-            ("event.timestamp", AnyValue(string_value="2026-11-27T04:18:49.641Z")),
+        attrs: list[tuple[str, Any]] = [
+            *STANDARD,
+            ("event.name", kind),
+            ("event.timestamp", "2026-11-27T04:18:49.641Z"),
             ("event.sequence", AnyValue(int_value=seq)),
-            ("prompt.id", AnyValue(string_value="0733b361-b87c-4498-988f-561910c9c017")),
+            ("prompt.id", "0733b361-b87c-4498-988f-561910c9c017"),
         ]
         if kind == "api_request":
-            attrs += [("model", AnyValue(string_value="claude-opus-5-5")),
+            attrs += [("model", "claude-opus-5-5"),
                       ("input_tokens", AnyValue(int_value=1200)),
                       ("output_tokens", AnyValue(int_value=42)),
                       ("cache_read_tokens", AnyValue(int_value=5000)),
@@ -68,58 +97,218 @@ def template(batch: int, now: int | None = None) -> bytes:
                       ("cost_usd_micros", AnyValue(int_value=8140)),
                       ("duration_ms", AnyValue(int_value=33)),
                       ("ttft_ms", AnyValue(int_value=9)),
-                      ("request_id", AnyValue(string_value=f"req_{seq}")),
-                      ("speed", AnyValue(string_value="normal")),
-                      ("query_source", AnyValue(string_value="sdk")),
-                      ("effort", AnyValue(string_value="medium"))]
+                      ("request_id", f"req_{seq}"),
+                      ("speed", "normal"), ("query_source", "sdk"), ("effort", "medium")]
         elif kind == "tool_result":
-            attrs += [("tool_name", AnyValue(string_value="Bash")),
-                      ("tool_use_id", AnyValue(string_value=f"toolu_{seq}")),
-                      ("success", AnyValue(string_value="true")),
-                      ("duration_ms", AnyValue(string_value="23")),
-                      ("tool_input_size_bytes", AnyValue(string_value="60")),
-                      ("tool_result_size_bytes", AnyValue(string_value="15"))]
+            attrs += [("tool_name", "Bash"), ("tool_use_id", f"toolu_{seq}"),
+                      ("success", "true"), ("duration_ms", "23"),
+                      ("tool_input_size_bytes", "60"), ("tool_result_size_bytes", "15")]
         else:
-            attrs += [("prompt_length", AnyValue(string_value="14")),
-                      ("prompt", AnyValue(string_value="<REDACTED>"))]
-        for k, v in attrs:
-            rec.attributes.append(KeyValue(key=k, value=v))
-    return req.SerializeToString()
+            attrs += [("prompt_length", "14"), ("prompt", "<REDACTED>")]
+        _kvs(rec.attributes, attrs)
+    return req
 
 
-def sender(target: str, seconds: float, batch: int, inflight: int, out: mp.Queue) -> None:
+_SERIES = (("claude_code.token.usage", "tokens", "input"),
+           ("claude_code.token.usage", "tokens", "output"),
+           ("claude_code.token.usage", "tokens", "cacheRead"),
+           ("claude_code.token.usage", "tokens", "cacheCreation"),
+           ("claude_code.cost.usage", "USD", None))
+
+
+def metrics_template(batch: int, now: int, temporality: int) -> Message:
+    """One export of `batch` sum points shaped like Claude Code's token and cost counters
+    (its attributes, its scope), for one placeholder session: each series gets a point
+    every millisecond of the export's span (distinct times, so every point is stored)."""
+    req = ExportMetricsServiceRequest()
+    rm = req.resource_metrics.add()
+    _kvs(rm.resource.attributes, RESOURCE)
+    sm = rm.scope_metrics.add()
+    sm.scope.name, sm.scope.version = "com.anthropic.claude_code", "2.1.332"
+    per_series = -(-batch // len(_SERIES))
+    made = 0
+    for name, unit, typ in _SERIES:
+        m = sm.metrics.add(name=name, unit=unit)
+        m.sum.aggregation_temporality = temporality
+        m.sum.is_monotonic = True
+        for i in range(min(per_series, batch - made)):
+            dp = m.sum.data_points.add(start_time_unix_nano=now - 10**9,
+                                       time_unix_nano=now + i * 1_000_000)
+            dp.as_double = float(i + 1) * (0.01 if typ is None else 100)
+            attrs: list[tuple[str, Any]] = [
+                *STANDARD, ("anthropic.custom_base_url", AnyValue(bool_value=True)),
+                ("model", "claude-opus-5-5"), ("query_source", "main"), ("effort", "medium")]
+            if typ is not None:
+                attrs.append(("type", typ))
+            _kvs(dp.attributes, attrs)
+            made += 1
+    return req
+
+
+# --- the ceiling: parse + walk every attribute, one core ----------------------------------
+
+
+def _walk_value(v: AnyValue) -> Any:
+    kind = v.WhichOneof("value")
+    if kind == "array_value":
+        return [_walk_value(x) for x in v.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: _walk_value(kv.value) for kv in v.kvlist_value.values}
+    return getattr(v, kind) if kind else None
+
+
+def _walk_protobuf(signal: str, body: bytes) -> int:
+    """Parse one export and flatten every record: its attributes as one dict (key ->
+    value) and its body; returns the records."""
+    if signal == "logs":
+        logs = ExportLogsServiceRequest()
+        logs.ParseFromString(body)
+        n = 0
+        for rl in logs.resource_logs:
+            for kv in rl.resource.attributes:
+                _walk_value(kv.value)
+            for sl in rl.scope_logs:
+                for rec in sl.log_records:
+                    n += 1
+                    _walk_value(rec.body)
+                    {kv.key: _walk_value(kv.value) for kv in rec.attributes}
+        return n
+    metrics = ExportMetricsServiceRequest()
+    metrics.ParseFromString(body)
+    n = 0
+    for rm in metrics.resource_metrics:
+        for kv in rm.resource.attributes:
+            _walk_value(kv.value)
+        for sm in rm.scope_metrics:
+            for m in sm.metrics:
+                kind = m.WhichOneof("data")
+                for dp in getattr(m, kind).data_points if kind else ():
+                    n += 1
+                    dp.as_double  # noqa: B018  (the value is read as the attributes are)
+                    {kv.key: _walk_value(kv.value) for kv in dp.attributes}
+    return n
+
+
+def _walk_json_value(v: dict[str, Any]) -> Any:
+    for kind, val in v.items():
+        if kind == "arrayValue":
+            return [_walk_json_value(x) for x in val.get("values", ())]
+        if kind == "kvlistValue":
+            return {kv["key"]: _walk_json_value(kv.get("value", {}))
+                    for kv in val.get("values", ())}
+        return val
+    return None
+
+
+def _walk_json(signal: str, body: bytes) -> int:
+    """`json.loads` one OTLP/JSON export and flatten every record, as `_walk_protobuf`."""
+    data = json.loads(body)
+    n = 0
+    if signal == "logs":
+        for rl in data.get("resourceLogs", ()):
+            for kv in rl.get("resource", {}).get("attributes", ()):
+                _walk_json_value(kv["value"])
+            for sl in rl.get("scopeLogs", ()):
+                for rec in sl.get("logRecords", ()):
+                    n += 1
+                    _walk_json_value(rec.get("body", {}))
+                    {kv["key"]: _walk_json_value(kv["value"]) for kv in rec.get("attributes", ())}
+        return n
+    for rm in data.get("resourceMetrics", ()):
+        for kv in rm.get("resource", {}).get("attributes", ()):
+            _walk_json_value(kv["value"])
+        for sm in rm.get("scopeMetrics", ()):
+            for m in sm.get("metrics", ()):
+                for kind in ("sum", "gauge", "histogram"):
+                    for dp in m.get(kind, {}).get("dataPoints", ()):
+                        n += 1
+                        dp.get("asDouble")
+                        {kv["key"]: _walk_json_value(kv["value"])
+                         for kv in dp.get("attributes", ())}
+    return n
+
+
+def ceiling(signal: str, bodies: list[bytes], encoding: str, seconds: float
+            ) -> tuple[float, float]:
+    """Records one core parses and flattens, cycling through `bodies`: per second, and
+    per CPU second (what the core does when it is not shared)."""
+    walk: Callable[[str, bytes], int] = _walk_json if encoding == "json" else _walk_protobuf
+    done = i = 0
+    t0, c0 = time.perf_counter(), time.process_time()
+    while (elapsed := time.perf_counter() - t0) < seconds:
+        done += walk(signal, bodies[i % len(bodies)])
+        i += 1
+    return done / elapsed, done / (time.process_time() - c0)
+
+
+# --- the sender ---------------------------------------------------------------------------
+
+
+def make_bodies(signal: str, transport: str, count: int, batch: int, temporality: int
+                ) -> list[bytes]:
+    """`count` export bodies in time order, each of its own session, made before the
+    clock starts (the sender must not be what limits the measurement). Time moves on as
+    it does for real clients: every 20 requests start 50 ms later."""
     ph = PLACEHOLDER.encode()
-    # Unique sessions per request, made before the clock starts: the sender must not be
-    # what limits the measurement (60k events/s worth of requests). Time moves on as it
-    # does for real clients: every 20 requests start 50 ms later.
-    count = int(60_000 * seconds / batch) + inflight
     t0 = time.time_ns()
-    templates = [template(batch, t0 + i * 50_000_000) for i in range(count // 20 + 1)]
-    bodies = [templates[i // 20].replace(ph, str(uuid.uuid4()).encode()) for i in range(count)]
+    templates = []
+    for i in range(count // 20 + 1):
+        now = t0 + i * 50_000_000
+        msg = (logs_template(batch, now) if signal == "logs"
+               else metrics_template(batch, now, temporality))
+        templates.append(json_format.MessageToJson(msg, indent=None).encode()
+                         if transport == "http-json" else msg.SerializeToString())
+    return [templates[i // 20].replace(ph, str(uuid.uuid4()).encode()) for i in range(count)]
+
+
+def sender(signal: str, transport: str, target: str, seconds: float, batch: int,
+           inflight: int, temporality: int, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    count = int(80_000 * seconds / batch) + inflight
+    bodies = make_bodies(signal, transport, count, batch, temporality)
     bodies.reverse()  # pop() from the end sends them in time order
     acked = refused = 0
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
-    def loop() -> None:
+    def take() -> bytes | None:
+        with lock:
+            return bodies.pop() if bodies and time.monotonic() < deadline else None
+
+    def tally(ok: bool) -> None:
         nonlocal acked, refused
+        with lock:
+            if ok:
+                acked += batch
+            else:
+                refused += batch
+
+    def grpc_loop() -> None:
         with grpc.insecure_channel(target) as ch:
-            call = ch.unary_unary(METHOD)
-            while time.monotonic() < deadline:
-                with lock:
-                    if not bodies:
-                        return
-                    data = bodies.pop()
+            call = ch.unary_unary(METHODS[signal])
+            while (data := take()) is not None:
                 try:
                     call(data, timeout=30)
-                    with lock:
-                        acked += batch
+                    tally(True)
                 except grpc.RpcError as exc:
-                    with lock:
-                        refused += batch
+                    tally(False)
                     if exc.code() == grpc.StatusCode.UNAVAILABLE:
                         time.sleep(0.05)
 
+    def http_loop() -> None:
+        url = urlsplit(target)
+        ctype = "application/json" if transport == "http-json" else "application/x-protobuf"
+        conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
+        while (data := take()) is not None:
+            conn.request("POST", f"/v1/{signal}", body=data,
+                         headers={"Content-Type": ctype})
+            resp = conn.getresponse()
+            resp.read()
+            tally(resp.status == 200)
+            if resp.status == 503:
+                time.sleep(0.05)
+        conn.close()
+
+    loop = grpc_loop if transport == "grpc" else http_loop
     threads = [threading.Thread(target=loop) for _ in range(inflight)]
     t0 = time.monotonic()
     for t in threads:
@@ -129,37 +318,93 @@ def sender(target: str, seconds: float, batch: int, inflight: int, out: mp.Queue
     out.put((acked, refused, time.monotonic() - t0))
 
 
+def _memory_mb(proc: psutil.Process, cpu: dict[int, float]) -> tuple[float, float]:
+    """(the server's RSS plus what any child process holds alone, its USS; the plain sum
+    of their RSS, which counts the libraries they share once per process), MB; notes the
+    CPU seconds each has used so far in `cpu`."""
+    own = rss = 0
+    for p in (proc, *proc.children(recursive=True)):
+        with contextlib.suppress(psutil.Error):
+            if p.pid == proc.pid:
+                mem = p.memory_info()
+                own += mem.rss
+            else:
+                mem = p.memory_full_info()
+                own += mem.uss
+            rss += mem.rss
+            times = p.cpu_times()
+            cpu[p.pid] = times.user + times.system
+    return own / 2**20, rss / 2**20
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--inflight", type=int, default=8)
+    ap.add_argument("--transport", choices=("grpc", "http-protobuf", "http-json"),
+                    default="grpc")
+    ap.add_argument("--signal", choices=("logs", "metrics"), default="logs")
+    ap.add_argument("--cumulative", action="store_true",
+                    help="metrics as cumulative sums (Claude Code sends deltas)")
+    ap.add_argument("--ceiling-seconds", type=float, default=3.0,
+                    help="how long the ceiling is measured, before and after")
     args = ap.parse_args()
+    temporality = 2 if args.cumulative else 1
+    encoding = "json" if args.transport == "http-json" else "protobuf"
+    sample = make_bodies(args.signal, args.transport, 40, args.batch, temporality)
+    before, before_cpu = ceiling(args.signal, sample, encoding, args.ceiling_seconds)
+    table = "events" if args.signal == "logs" else "points"
     with tempfile.TemporaryDirectory() as tmp:
         srv = start_server(Path(tmp) / "data")
         proc = psutil.Process(srv.proc.pid)
-        peak = 0.0
-        out: mp.Queue = mp.Queue()
-        p = mp.Process(target=sender, args=(srv.grpc, args.seconds, args.batch, args.inflight, out))
+        peak = peak_rss = 0.0
+        cpu: dict[int, float] = {}
+        out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
+        target = srv.grpc if args.transport == "grpc" else srv.http
+        p = mp.Process(target=sender, args=(args.signal, args.transport, target, args.seconds,
+                                            args.batch, args.inflight, temporality, out))
+        time.sleep(1)  # the server settled
+        _memory_mb(proc, cpu)
+        cpu_start = dict(cpu)  # the server's start is no part of the run
         p.start()
+        sender_proc = psutil.Process(p.pid)
+        sender_cpu = 0.0
         while p.is_alive():
-            peak = max(peak, proc.memory_info().rss / 2**20)
+            own, rss = _memory_mb(proc, cpu)
+            peak, peak_rss = max(peak, own), max(peak_rss, rss)
+            with contextlib.suppress(psutil.Error):
+                sender_cpu = sum(sender_proc.cpu_times()[:2])
             time.sleep(0.2)
         acked, refused, elapsed = out.get()
         p.join()
-        peak = max(peak, proc.memory_info().rss / 2**20)
+        own, rss = _memory_mb(proc, cpu)
+        peak, peak_rss = max(peak, own), max(peak_rss, rss)
         srv.stop()
         from ccotel.store import schema
 
         con = schema.connect(Path(tmp) / "data", read_only=True)
-        (stored,) = con.execute("SELECT count(*) FROM events").fetchone()
+        (stored,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
         con.close()
-        print(f"acked={acked} refused={refused} stored={stored} seconds={elapsed:.1f}",
-              file=sys.stderr)
-        if stored != acked:
-            print(f"MISMATCH: {acked} events acknowledged, {stored} stored", file=sys.stderr)
-            sys.exit(1)
-        print(f"events_per_s={stored / elapsed:.0f} rss_mb={peak:.0f}")
+    after, after_cpu = ceiling(args.signal, sample, encoding, args.ceiling_seconds)
+    ceil = (before + after) / 2
+    # CPU cost beside the wall-clock rates: records per CPU second of the server, against
+    # the ceiling's per CPU second (less sensitive to a shared machine).
+    used = {pid: t - cpu_start.get(pid, 0.0) for pid, t in cpu.items()}
+    server_cpu = sum(used.values())
+    print(f"{args.transport} {args.signal}: acked={acked} refused={refused} stored={stored} "
+          f"seconds={elapsed:.1f} ceiling_before={before:.0f} ceiling_after={after:.0f} "
+          f"ceiling_per_cpu_s={(before_cpu + after_cpu) / 2:.0f} "
+          f"server_per_cpu_s={stored / server_cpu:.0f} "
+          f"server_cpu_s={server_cpu:.1f} "
+          f"sender_cpu_s={sender_cpu:.1f} "
+          f"rss_sum_mb={peak_rss:.0f} load={os.getloadavg()[0]:.1f}", file=sys.stderr)
+    if stored != acked:
+        print(f"MISMATCH: {acked} records acknowledged, {stored} stored", file=sys.stderr)
+        sys.exit(1)
+    rate = stored / elapsed
+    print(f"events_per_s={rate:.0f} ceiling_per_s={ceil:.0f} ratio={rate / ceil:.2f} "
+          f"rss_mb={peak:.0f}")
 
 
 if __name__ == "__main__":

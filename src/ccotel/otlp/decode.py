@@ -12,7 +12,7 @@ import math
 import time
 from typing import Any, Literal
 
-from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 from google.protobuf.message import Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -20,7 +20,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.metrics.v1.metrics_pb2 import NumberDataPoint
 
 from ccotel.claude import catalogue
@@ -193,41 +193,170 @@ def _ns(*candidates: int) -> int:
 
 _ID_FIELDS = {"traceId": 16, "spanId": 8, "parentSpanId": 8, "trace_id": 16, "span_id": 8,
               "parent_span_id": 8}
+_MAX_DEPTH = 64  # messages within messages in one export (AnyValue nests)
+_MSG, _INT, _FLOAT, _BOOL, _STR, _BYTES, _ENUM = range(7)
+_KINDS = {
+    FieldDescriptor.TYPE_MESSAGE: _MSG, FieldDescriptor.TYPE_DOUBLE: _FLOAT,
+    FieldDescriptor.TYPE_FLOAT: _FLOAT, FieldDescriptor.TYPE_BOOL: _BOOL,
+    FieldDescriptor.TYPE_STRING: _STR, FieldDescriptor.TYPE_BYTES: _BYTES,
+    FieldDescriptor.TYPE_ENUM: _ENUM,
+}
+# JSON name (and proto name) -> (proto name, kind, repeated, message or enum type, oneof,
+# size of a hex id): one table per message type, from its descriptor.
+_JsonField = tuple[str, int, bool, Any, "str | None", "int | None"]
+_JSON_TABLES: dict[str, dict[str, _JsonField]] = {}
 
 
-def _hex_ids_to_base64(node: Any, depth: int = 0) -> None:
-    """OTLP/JSON carries ids as hex; protobuf's JSON parser expects base64 and would
-    silently produce garbage bytes, so convert in place (and reject what is not hex)."""
-    if depth > 64:
+def _json_table(desc: Descriptor) -> dict[str, _JsonField]:
+    table = _JSON_TABLES.get(desc.full_name)
+    if table is None:
+        table = {}
+        for f in desc.fields:
+            kind = _KINDS.get(f.type, _INT)
+            entry: _JsonField = (
+                f.name, kind, f.is_repeated,
+                f.message_type if kind == _MSG else f.enum_type,
+                f.containing_oneof.name if f.containing_oneof else None,
+                _ID_FIELDS.get(f.json_name) if kind == _BYTES else None)
+            table[f.json_name] = table[f.name] = entry
+        _JSON_TABLES[desc.full_name] = table
+    return table
+
+
+def _json_message(node: Any, desc: Descriptor, depth: int) -> dict[str, Any]:
+    """OTLP/JSON object -> the keyword arguments of `desc`'s message (nested as dicts),
+    following the protobuf JSON mapping as OTLP uses it: lowerCamelCase or proto names,
+    64-bit integers as numbers or strings, enums as numbers (or names), ids as hex
+    (OTLP's exception to base64), unknown fields and nulls ignored. One pass, then the
+    message is built in C: a tenth of what `json_format.ParseDict` costs."""
+    if depth > _MAX_DEPTH:
         raise DecodeError("JSON nested too deeply")
-    if isinstance(node, dict):
-        for key, value in node.items():
-            size = _ID_FIELDS.get(key)
-            if size is not None and isinstance(value, str):
-                if value == "":
+    if not isinstance(node, dict):
+        raise DecodeError(f"{desc.name} must be a JSON object, got {type(node).__name__}")
+    table = _json_table(desc)
+    out: dict[str, Any] = {}
+    oneofs: set[str] = set()
+    for key, value in node.items():
+        field = table.get(key)
+        if field is None or value is None:
+            continue
+        name, _, repeated, _, oneof, _ = field
+        if name in out or oneof in oneofs:
+            raise DecodeError(f"{desc.name}: {key} given twice (or with another of "
+                              f"{oneof or name})")
+        if oneof is not None:
+            oneofs.add(oneof)
+        if repeated:
+            if not isinstance(value, list):
+                raise DecodeError(f"{desc.name}.{key} must be a JSON array")
+            out[name] = (_json_attributes(value, field, key, depth)
+                         if field[3] is _KEY_VALUE else
+                         [_json_value(v, field, key, depth) for v in value])
+        else:
+            out[name] = _json_value(value, field, key, depth)
+    return out
+
+
+_KEY_VALUE = KeyValue.DESCRIPTOR
+# The attribute values almost every attribute holds, and their keyword names.
+_PLAIN = {"stringValue": "string_value", "string_value": "string_value",
+          "intValue": "int_value", "int_value": "int_value"}
+
+
+def _json_attributes(values: list[Any], field: _JsonField, key: str, depth: int
+                     ) -> list[Any]:
+    """A list of KeyValue (attributes): a string or integer value taken as it is, without
+    the general walk (most attributes); any other through `_json_value`."""
+    out: list[Any] = []
+    for kv in values:
+        if type(kv) is dict and len(kv) == 2:
+            k, v = kv.get("key"), kv.get("value")
+            if type(k) is str and type(v) is dict and len(v) == 1:
+                ((vk, vv),) = v.items()
+                name = _PLAIN.get(vk)
+                if name == "string_value" and type(vv) is str:
+                    out.append({"key": k, "value": {name: vv}})
                     continue
-                try:
-                    raw = bytes.fromhex(value)
-                except ValueError as exc:
-                    raise DecodeError(f"{key} {value[:40]!r} is not hex") from exc
-                if len(raw) != size:
-                    raise DecodeError(f"{key} must be {size * 2} hex digits, got {len(value)}")
-                node[key] = base64.b64encode(raw).decode("ascii")
-            elif isinstance(value, (dict, list)):
-                _hex_ids_to_base64(value, depth + 1)
-    elif isinstance(node, list):
-        for item in node:
-            if isinstance(item, (dict, list)):
-                _hex_ids_to_base64(item, depth + 1)
+                if name == "int_value" and (type(vv) is int or (type(vv) is str
+                                            and vv.isdigit() and len(vv) < 19)):
+                    out.append({"key": k, "value": {name: int(vv)}})
+                    continue
+        out.append(_json_value(kv, field, key, depth))
+    return out
+
+
+def _json_value(value: Any, field: _JsonField, key: str, depth: int) -> Any:
+    kind, sub, id_size = field[1], field[3], field[5]
+    if kind == _MSG:
+        return _json_message(value, sub, depth + 1)
+    if kind == _STR:
+        if isinstance(value, str):
+            return value
+    elif kind == _INT:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str | float) and not isinstance(value, bool):
+            number = value if isinstance(value, float) else _number(value, key)
+            if isinstance(number, int):
+                return number
+            if math.isfinite(number) and number.is_integer():
+                return int(number)
+    elif kind == _FLOAT:
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            return float(_number(value, key))
+    elif kind == _BOOL:
+        if isinstance(value, bool):
+            return value
+    elif kind == _BYTES:
+        if isinstance(value, str):
+            return _json_bytes(value, key, id_size)
+    elif kind == _ENUM:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):  # a name; one this version does not know is the default
+            known = sub.values_by_name.get(value)
+            return known.number if known is not None else 0
+    raise DecodeError(f"{key}: {str(value)[:40]!r} is not a valid value")
+
+
+def _number(text: str, key: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)  # also "NaN", "Infinity", "-Infinity"
+    except ValueError:
+        raise DecodeError(f"{key}: {text[:40]!r} is not a number") from None
+
+
+def _json_bytes(text: str, key: str, id_size: int | None) -> bytes:
+    if id_size is not None:  # OTLP/JSON ids are hex
+        if not text:
+            return b""
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError:
+            raise DecodeError(f"{key} {text[:40]!r} is not hex") from None
+        if len(raw) != id_size:
+            raise DecodeError(f"{key} must be {id_size * 2} hex digits, got {len(text)}")
+        return raw
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_")
+    except ValueError:
+        raise DecodeError(f"{key}: not base64") from None
 
 
 def parse_message(signal: Signal, body: bytes, encoding: Encoding) -> Message:
-    msg = REQUEST_TYPES[signal]()
+    cls = REQUEST_TYPES[signal]
     if encoding == "protobuf":
+        msg = cls()
         try:
             msg.ParseFromString(body)
         except (ProtobufDecodeError, RecursionError, ValueError) as exc:
-            raise DecodeError(f"invalid protobuf {type(msg).__name__}: {exc}") from None
+            raise DecodeError(f"invalid protobuf {cls.__name__}: {exc}") from None
         return msg
     try:
         data = json.loads(body)
@@ -235,12 +364,10 @@ def parse_message(signal: Signal, body: bytes, encoding: Encoding) -> Message:
         raise DecodeError(f"invalid JSON: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
         raise DecodeError("OTLP/JSON body must be a JSON object")
-    _hex_ids_to_base64(data)
     try:
-        json_format.ParseDict(data, msg, ignore_unknown_fields=True)
-    except (json_format.ParseError, RecursionError, ValueError, TypeError) as exc:
-        raise DecodeError(f"invalid OTLP/JSON {type(msg).__name__}: {str(exc)[:300]}") from None
-    return msg
+        return cls(**_json_message(data, cls.DESCRIPTOR, 0))
+    except (RecursionError, ValueError, TypeError, OverflowError) as exc:
+        raise DecodeError(f"invalid OTLP/JSON {cls.__name__}: {str(exc)[:300]}") from None
 
 
 # --- rows --------------------------------------------------------------------------------
