@@ -47,9 +47,19 @@ def changes_store(text: str) -> bool:
     return any(m.group(1).lower() in STORE_TABLES for m in _CHANGE.finditer(text))
 
 
+# The store's query runner (store/queries.py): where each function takes the query's name.
+_NAME_AT = {"run": 1, "run_template": 1, "rows": 1, "text": 0, "statements": 0}
+
+
+def _on_queries(f: ast.expr) -> bool:
+    return isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
+        and f.value.id == "queries"
+
+
 def _sql_text(node: ast.expr) -> str | None:
     """The SQL an `execute` argument holds, as far as the source says: literals, f-string
-    parts, `sql("name")` files (with `.replace(...)` applied to them ignored)."""
+    parts, `sql("name")` files (with `.replace(...)` applied to them ignored), and the
+    files the query runner runs (`queries.run(con, "name")`, `queries.text("name")`)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
@@ -63,8 +73,9 @@ def _sql_text(node: ast.expr) -> str | None:
         if isinstance(f, ast.Attribute) and f.attr in ("replace", "format", "strip"):
             return _sql_text(f.value)
         name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
-        if name == "sql" and node.args:
-            arg = node.args[0]
+        at = _NAME_AT.get(name) if _on_queries(f) else 0 if name == "sql" else None
+        if at is not None and len(node.args) > at:
+            arg = node.args[at]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 return (SQL_DIR / f"{arg.value}.sql").read_text()
             if isinstance(arg, ast.JoinedStr):  # sql(f"insert_{table}"): every match
@@ -105,6 +116,10 @@ class _Finder(ast.NodeVisitor):
                     else _sql_text(arg))
             if text is not None and changes_store(text):
                 what = ast.unparse(arg)[:60]
+        elif _on_queries(f) and f.attr in ("run", "run_template", "rows", "statements"):
+            text = _sql_text(node)
+            if text is not None and changes_store(text):
+                what = ast.unparse(node)[:60]
         elif (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
               and f.value.id == "rollups" and f.attr in ROLLUP_WRITES):
             what = f"rollups.{f.attr}"
@@ -145,13 +160,15 @@ def test_the_check_sees_a_write_outside_the_writer(tmp_path: Path) -> None:
         "    cur.execute(sql('outbox_delete'), {'id': i})\n"
         "def fix(con):\n"
         "    rollups.rebuild(con, [])\n"
+        "def drop(cur, i):\n"
+        "    queries.run(cur, 'outbox_delete', id=i)\n"
         "def read(cur):\n"
         "    return cur.execute('SELECT * FROM events').fetchall()\n"
         "@writes\n"
         "def ok(con):\n"
         "    con.execute(\"INSERT INTO alert_history VALUES (1)\")\n")
     assert [f.split(": ", 1)[1] for f in unowned_writes(pkg)] == [
-        "sql('outbox_delete')", "rollups.rebuild"]
+        "sql('outbox_delete')", "rollups.rebuild", "queries.run(cur, 'outbox_delete', id=i)"]
 
 
 @pytest.mark.parametrize("text, changes", [

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from ccotel.store.schema import sql
+from ccotel.store import queries
 from ccotel.store.writing import writes
 
 if TYPE_CHECKING:
@@ -36,22 +36,23 @@ class Outbox:
                 for b in batches if b.request is not None and b.records
                 for t in self.targets]
         if rows:
-            con.executemany(sql("outbox_put"), rows)
+            queries.check("outbox_put", rows[0])
+            con.executemany(queries.text("outbox_put"), rows)
 
     @writes
     def forget_others(self, con: duckdb.DuckDBPyConnection) -> int:
         """Drop requests waiting for targets no longer configured; return how many."""
-        return len(con.execute(sql("outbox_forget"), {"targets": self.targets}).fetchall())
+        return len(queries.run(con, "outbox_forget", targets=self.targets).fetchall())
 
 
 @writes
 def sent(con: duckdb.DuckDBPyConnection, row_id: int) -> None:
     """A request the target took (or refused for good) leaves the outbox."""
-    con.execute(sql("outbox_delete"), {"id": row_id})
+    queries.run(con, "outbox_delete", id=row_id)
 
 
 @writes
 def trim(con: duckdb.DuckDBPyConnection, target: str, max_bytes: int) -> int:
     """Past `max_bytes` waiting for `target`, drop the oldest requests; return how many."""
-    return len(con.execute(sql("outbox_trim"),
-                           {"target": target, "max_bytes": max_bytes}).fetchall())
+    return len(queries.run(con, "outbox_trim", target=target,
+                           max_bytes=max_bytes).fetchall())

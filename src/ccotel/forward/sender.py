@@ -31,7 +31,7 @@ from prometheus_client import Counter, Gauge
 
 from ccotel.forward import outbox
 from ccotel.selfmetrics import ServerMetrics
-from ccotel.store.schema import sql
+from ccotel.store import queries
 from ccotel.store.writer import Writer
 
 log = logging.getLogger("ccotel.forward")
@@ -159,8 +159,8 @@ class Forwarder:
         if time.monotonic() - self._last_trim > TRIM_EVERY_S:
             self._last_trim = time.monotonic()
             self._trim(cur)
-        rows = cur.execute(sql("outbox_next"),
-                           {"target": self.target.url, "limit": BATCH}).fetchall()
+        rows = queries.run(cur, "outbox_next", target=self.target.url,
+                           limit=BATCH).fetchall()
         if not rows:
             self._stop.wait(POLL_S)
             return
@@ -182,14 +182,13 @@ class Forwarder:
                 return
 
     def _trim(self, cur: Any) -> None:
-        params = {"target": self.target.url}
         dropped = self.writer.write_sync(
             lambda con: outbox.trim(con, self.target.url, self.max_bytes))
         if dropped:
             self.metrics.dropped.labels(self.target.url, "outbox_full").inc(dropped)
             log.warning("forward outbox for %s is past %d bytes: dropped the %d oldest "
                         "requests", self.target.url, self.max_bytes, dropped)
-        row = cur.execute(sql("outbox_size"), params).fetchone()
+        row = queries.run(cur, "outbox_size", target=self.target.url).fetchone()
         self.metrics.waiting.labels(self.target.url).set(row[1] if row else 0)
 
     # -- transports ---------------------------------------------------------------------

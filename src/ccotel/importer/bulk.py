@@ -40,8 +40,7 @@ from ccotel.importer.transcript import (
     parse_line,
     usage_total,
 )
-from ccotel.store import rollups
-from ccotel.store.schema import sql
+from ccotel.store import queries, rollups
 from ccotel.store.writing import writes
 
 if TYPE_CHECKING:
@@ -167,7 +166,7 @@ def _settings(con: duckdb.DuckDBPyConnection) -> None:
     # same; a later checkpoint (another process) may still merge them, or reclaim rows
     # this import deleted.
     con.execute("SET max_vacuum_tasks = 0")
-    con.execute(sql("import_bulk_macros"))
+    queries.run(con, "import_bulk_macros")
 
 
 def _preload_prices() -> None:
@@ -196,12 +195,12 @@ def _import_batch(writer: Writer, batch: list[_File], report: Any, pricer: Price
         _read_rejected_lines(con, batch, report, pricer, malformed_cls)
         _collect_stats(con, batch, report, malformed_cls)
         _price(con, pricer, rates)
-        con.execute(sql("import_bulk_resolve"))
-        fates = dict(con.execute(sql("import_bulk_fates")).fetchall())
+        queries.run(con, "import_bulk_resolve")
+        fates = dict(queries.run(con, "import_bulk_fates").fetchall())
         # The rows to insert, made before the transaction (no other process writes the
         # store): the candidates are dropped first, so DuckDB has the memory to insert.
-        con.execute(sql("import_bulk_keep"))
-        known = con.execute(sql("import_bulk_known")).fetchone()
+        queries.run(con, "import_bulk_keep")
+        known = queries.run(con, "import_bulk_known").fetchone()
         con.execute("DROP TABLE import_bulk_rows")
         return fates, int(known[0]) if known else 0
 
@@ -228,20 +227,20 @@ def _store(con: duckdb.DuckDBPyConnection, states: list[FileState]) -> int:
     """In the writer's transaction: delete the stored copies that lost, insert the kept
     rows, rebuild the rollups of every hour either touched, record the files' offsets.
     Return how many rows were inserted."""
-    ((_, deleted),) = con.execute(sql("import_bulk_delete")).fetchall()
-    inserted = con.execute(sql("import_bulk_insert")).fetchone()
-    hours = {h for (h,) in con.execute(sql("import_bulk_hours")).fetchall()}
+    ((_, deleted),) = queries.run(con, "import_bulk_delete").fetchall()
+    inserted = queries.run(con, "import_bulk_insert").fetchone()
+    hours = {h for (h,) in queries.run(con, "import_bulk_hours").fetchall()}
     rollups.rebuild(con, hours | set(deleted or ()))
     _temp_table(con, "import_files_batch", _FILE_STATES, [s.as_dict() for s in states])
     try:
-        con.execute(sql("import_files_put"))
+        queries.run(con, "import_files_put")
     finally:
         con.execute("DROP TABLE import_files_batch")
     return int(inserted[0]) if inserted else 0
 
 
 def _cleanup(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(sql("import_bulk_cleanup"))
+    queries.run(con, "import_bulk_cleanup")
 
 
 # The reader's options that keep the lines it refuses aside (import_bulk_rows.sql), and
@@ -257,12 +256,14 @@ def _read_rows(con: duckdb.DuckDBPyConnection, paths: list[str], total: int,
     reader by a third, and parsing under TRY costs 5 %; almost no history has a line the
     reader refuses or that is not JSON: the files are read strictly first (either raises),
     and again, leniently, only then."""
-    lenient = sql("import_bulk_rows")
+    params = {"files": paths}
+    queries.check("import_bulk_rows", params)
+    lenient = queries.text("import_bulk_rows")
     strict, n = _KEEP_REJECTS.subn("ignore_errors = false", lenient)
     assert n == 1, "import_bulk_rows.sql: reader options not found"
     strict, n = _TRY_PARSE.subn("(json_transform(line", strict)
     assert n == 1, "import_bulk_rows.sql: the parse under TRY not found"
-    _run_with_progress(con, [strict, lenient], {"files": paths}, total, progress)
+    _run_with_progress(con, [strict, lenient], params, total, progress)
 
 
 def _run_with_progress(con: duckdb.DuckDBPyConnection, statements: list[str],
@@ -319,7 +320,7 @@ def _collect_stats(con: duckdb.DuckDBPyConnection, batch: list[_File], report: A
     report.files_read += len(batch)
     report.bytes_read += sum(f.end for f in batch)
     report.partial_lines += sum(1 for f in batch if f.tail is not None)
-    for skip, event, n in con.execute(sql("import_bulk_counts")).fetchall():
+    for skip, event, n in queries.run(con, "import_bulk_counts").fetchall():
         if skip is None and event == "api_request":
             report.requests += n
         elif skip is None:
@@ -328,7 +329,7 @@ def _collect_stats(con: duckdb.DuckDBPyConnection, batch: list[_File], report: A
             report.synthetic += n
         elif skip == "invalid":
             report.invalid += n
-    for index, excerpt in con.execute(sql("import_bulk_malformed")).fetchall():
+    for index, excerpt in queries.run(con, "import_bulk_malformed").fetchall():
         _malformed(report, malformed_cls, str(by_index[index].plan.path), None,
                    f"not a JSON object: {excerpt!r}")
 
@@ -339,7 +340,7 @@ def _read_rejected_lines(con: duckdb.DuckDBPyConnection, batch: list[_File], rep
     control character) are read one by one by the Python parser, which decides: rows,
     malformed, or nothing to count."""
     try:
-        rejects = con.execute(sql("import_bulk_rejected")).fetchall()
+        rejects = queries.run(con, "import_bulk_rejected").fetchall()
     except duckdb.CatalogException:
         return  # nothing was rejected
     by_path = {str(f.plan.path): f for f in batch}
@@ -376,7 +377,7 @@ def _read_rejected_lines(con: duckdb.DuckDBPyConnection, batch: list[_File], rep
 
         con.register("import_bulk_extra", pa.Table.from_pylist(extra))
         try:
-            con.execute(sql("import_bulk_add_rows"))
+            queries.run(con, "import_bulk_add_rows")
         finally:
             con.unregister("import_bulk_extra")
 
@@ -398,7 +399,7 @@ def _malformed(report: Any, cls: Any, path: str, offset: int | None, reason: str
 def _price(con: duckdb.DuckDBPyConnection, pricer: Pricer,
            helper: Callable[[list[Any]], tuple[list[Any], set[str]]] | None = None) -> None:
     """Cost of every request without a recorded one: linear tables in SQL, the rest here."""
-    combos = con.execute(sql("import_bulk_unpriced")).fetchall()
+    combos = queries.run(con, "import_bulk_unpriced").fetchall()
     resolved: list[Any] | None = None
     if helper is not None:
         try:
@@ -427,12 +428,12 @@ def _price(con: duckdb.DuckDBPyConnection, pricer: Pricer,
     if linear:
         _temp_table(con, "import_bulk_rates", _RATES, linear)
         try:
-            con.execute(sql("import_bulk_price"))
+            queries.run(con, "import_bulk_price")
         finally:
             con.execute("DROP TABLE import_bulk_rates")
     for model, fast, day in library:
-        rows = con.execute(sql("import_bulk_library_rows"),
-                           {"model": model, "fast": fast, "day": day}).fetchall()
+        rows = queries.run(con, "import_bulk_library_rows",
+                           model=model, fast=fast, day=day).fetchall()
         costs = []
         for row_id, ns, i, o, cr, c5, c1 in rows:
             when = datetime.fromtimestamp(ns / 1e9, tz=UTC)
@@ -441,6 +442,6 @@ def _price(con: duckdb.DuckDBPyConnection, pricer: Pricer,
             costs.append({"row_id": row_id, "cost": None if cost is None else float(cost)})
         _temp_table(con, "import_bulk_costs", _COSTS, costs)
         try:
-            con.execute(sql("import_bulk_set_costs"))
+            queries.run(con, "import_bulk_set_costs")
         finally:
             con.execute("DROP TABLE import_bulk_costs")

@@ -30,8 +30,7 @@ import duckdb
 from ccotel.importer.dedupe import Entry, resolve
 from ccotel.importer.files import FileState
 from ccotel.importer.transcript import DEDUPE_MESSAGE_ID, DEDUPE_SIDECHAIN, MAX_TOKENS
-from ccotel.store import rollups
-from ccotel.store.schema import sql
+from ccotel.store import queries, rollups
 from ccotel.store.writing import writes
 
 if TYPE_CHECKING:  # the writer and the telemetry decoder load only when rows are applied
@@ -122,7 +121,7 @@ def check_rows(rows: list[dict[str, Any]]) -> None:
 
 
 def read_file_states(con: duckdb.DuckDBPyConnection) -> dict[str, FileState]:
-    cur = con.execute(sql("import_files_get"))
+    cur = queries.run(con, "import_files_get")
     return {r[0]: FileState(r[0], r[1], r[2], r[3], r[4]) for r in cur.fetchall()}
 
 
@@ -160,7 +159,7 @@ def delete_replaced(con: duckdb.DuckDBPyConnection, keys: list[str]) -> int:
     return how many went."""
     _register(con, "import_replaced", [{"event_key": k} for k in keys], _KEYS)
     try:
-        ((count, hours),) = con.execute(sql("import_delete")).fetchall()
+        ((count, hours),) = queries.run(con, "import_delete").fetchall()
     finally:
         con.unregister("import_replaced")
     rollups.rebuild(con, hours or ())
@@ -172,7 +171,7 @@ def put_file_states(con: duckdb.DuckDBPyConnection, files: list[FileState]) -> N
     """Record where each file's import stopped."""
     _register(con, "import_files_batch", [f.as_dict() for f in files], _FILES)
     try:
-        con.execute(sql("import_files_put"))
+        queries.run(con, "import_files_put")
     finally:
         con.unregister("import_files_batch")
 
@@ -204,7 +203,7 @@ def _mark_known_from_telemetry(cur: duckdb.DuckDBPyConnection, rows: list[dict[s
         return rows
     _candidates(cur, rows)
     try:
-        known = cur.execute(sql("import_in_telemetry")).fetchall()
+        known = queries.run(cur, "import_in_telemetry").fetchall()
     finally:
         cur.unregister("import_candidates")
     if not known:
@@ -226,7 +225,7 @@ def _stored_copies(cur: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -
         return []
     _candidates(cur, rows)
     try:
-        found = cur.execute(sql("import_existing")).fetchall()
+        found = queries.run(cur, "import_existing").fetchall()
     finally:
         cur.unregister("import_candidates")
     entries = []

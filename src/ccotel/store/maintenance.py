@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from ccotel.store import rollups, schema
+from ccotel.store import queries, rollups, schema
 
 log = logging.getLogger("ccotel.writer")
 
@@ -68,10 +68,9 @@ class Maintenance:
         con = self._con
         con.execute("BEGIN TRANSACTION")
         try:
-            for stmt in schema.sql("retention").split(";"):
-                if stmt.strip():
-                    row = con.execute(stmt, {"cutoff": cutoff}).fetchone()
-                    removed += int(row[0]) if row else 0
+            for query, bound in queries.statements("retention", cutoff=cutoff):
+                row = con.execute(query, bound).fetchone()
+                removed += int(row[0]) if row else 0
             rollups.forget_before(con, cutoff, self.retained_since)
             con.execute("COMMIT")
             # Hours before this cutoff are settled: the next run only looks at newer ones.

@@ -18,7 +18,7 @@ Range queries take `RANGED`: `Query.params()` (range, model, the other filters a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -248,13 +248,22 @@ def run(con: Cursor, name: str, /, **params: Any) -> Cursor:
 def run_template(con: Cursor, name: str, template: dict[str, str], /,
                  **params: Any) -> Cursor:
     """`run` for a template file: `template` fills its {placeholders} (`text`)."""
-    spec = named(name)
-    check(name, params)
-    if not spec.script:
+    if not named(name).script:
+        check(name, params)
         return con.execute(text(name, **template), params)
-    for query, wanted in _statements(name, frozenset(template.items())):
-        con.execute(query, {k: params[k] for k in wanted})
+    for query, bound in statements(name, template, **params):
+        con.execute(query, bound)
     return con
+
+
+def statements(name: str, template: dict[str, str] | None = None, /,
+               **params: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The statements of script `name`, each with the declared parameters it uses, for a
+    caller that needs each statement's result or runs only some of them (retention,
+    `rollups.add`); the parameters are checked as `run` checks them."""
+    check(name, params)
+    for query, wanted in _statements(name, frozenset((template or {}).items())):
+        yield query, {k: params[k] for k in wanted}
 
 
 def rows(con: Cursor, name: str, /, **params: Any) -> list[dict[str, Any]]:

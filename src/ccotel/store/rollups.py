@@ -25,12 +25,11 @@ from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 import duckdb
 
-from ccotel.store.schema import sql
+from ccotel.store import queries
 
 SOURCES = ("events", "points")  # the raw tables that have rollups
 HOUR = timedelta(hours=1)
@@ -53,7 +52,7 @@ def raw_only() -> Iterator[None]:
 
 def rolled_until(con: duckdb.DuckDBPyConnection) -> datetime:
     """The hour before which the rollups hold every raw row (see `advance`)."""
-    return con.execute(sql("rollup_until")).fetchall()[0][0] or datetime.min
+    return queries.run(con, "rollup_until").fetchall()[0][0] or datetime.min
 
 
 def window(start: datetime, end: datetime, until: datetime, *,
@@ -75,17 +74,10 @@ def window(start: datetime, end: datetime, until: datetime, *,
     return first, last
 
 
-@cache
-def _statements(name: str) -> tuple[tuple[str, frozenset[str]], ...]:
-    """The statements of `sql/<name>.sql`, each with the parameters it uses (DuckDB
-    prepares one statement at a time and refuses parameters a statement does not use)."""
-    return tuple((s.query, frozenset(re.findall(r"\$([a-z_]+)", s.query)))
-                 for s in duckdb.extract_statements(sql(name)))
-
-
 def run_script(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
-    for query, wanted in _statements(name):
-        con.execute(query, {k: v for k, v in params.items() if k in wanted})
+    """Run the rollup script `name` (`queries.run`): the one way rollups are rewritten
+    from their raw rows, named so that the store's write-owner check sees it."""
+    queries.run(con, name, **params)
 
 
 # Rollup tables fed only by some rows: `add` skips their statement when a batch has none
@@ -107,11 +99,11 @@ def add(con: duckdb.DuckDBPyConnection, table: str, src: str, until: datetime,
     that rollups none of them feed are skipped."""
     if table not in SOURCES:
         raise ValueError(f"{table!r} has no rollups")
-    for query, _ in _statements(f"rollup_add_{table}"):
+    for query, bound in queries.statements(f"rollup_add_{table}", src=src, until=until):
         m = _TARGET.match(query)
         needs = ONLY_WITH.get(m.group(1)) if m else None
         if needs is None or names is None or needs in names:
-            con.execute(query, {"src": src, "until": until})
+            con.execute(query, bound)
 
 
 def advance(con: duckdb.DuckDBPyConnection, to: datetime) -> datetime:
@@ -124,7 +116,7 @@ def advance(con: duckdb.DuckDBPyConnection, to: datetime) -> datetime:
         if start < to:
             first = max(start, min(_first_row_hour(con, start), to))
             rebuild(con, _hours(first, to))
-            con.execute(sql("rollup_until_set"), {"to": to})
+            queries.run(con, "rollup_until_set", to=to)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -133,7 +125,7 @@ def advance(con: duckdb.DuckDBPyConnection, to: datetime) -> datetime:
 
 
 def _first_row_hour(con: duckdb.DuckDBPyConnection, since: datetime) -> datetime:
-    row = con.execute(sql("rollup_first_row_hour"), {"since": since}).fetchall()[0]
+    row = queries.run(con, "rollup_first_row_hour", since=since).fetchall()[0]
     return (row[0] or datetime.max).replace(minute=0, second=0, microsecond=0)
 
 
@@ -160,8 +152,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, hours: Iterable[datetime]) -> int:
 def _parts(con: duckdb.DuckDBPyConnection, hours: list[datetime]) -> list[list[datetime]]:
     if len(hours) <= COMPACT_HOURS:  # the writer's rounds: no need to count
         return [hours] if hours else []
-    rows = dict(con.execute(sql("rollup_hour_rows"), {
-        "hours": hours, "start": hours[0], "end": hours[-1] + HOUR}).fetchall())
+    rows = dict(queries.run(con, "rollup_hour_rows", hours=hours, start=hours[0],
+                            end=hours[-1] + HOUR).fetchall())
     parts: list[list[datetime]] = [[]]
     size = 0
     for h in hours:
@@ -184,8 +176,9 @@ def compact(con: duckdb.DuckDBPyConnection, limit: int | None = COMPACT_HOURS,
     partial rows cost readers little. It is compacted once, after it ends."""
     con.execute("BEGIN TRANSACTION")
     try:
-        hours = [r[0] for r in con.execute(sql("rollup_dirty"), {
-            "limit": 1 << 62 if limit is None else limit, "before": before}).fetchall()]
+        hours = [r[0] for r in queries.run(
+            con, "rollup_dirty", limit=1 << 62 if limit is None else limit,
+            before=before).fetchall()]
         done = rebuild(con, hours)
         con.execute("COMMIT")
     except BaseException:

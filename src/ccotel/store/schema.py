@@ -108,7 +108,9 @@ def install_macros(con: duckdb.DuckDBPyConnection, *, temp: bool = False) -> Non
     """Define the macros the queries share (`sql/macros.sql`): stored in the file, or
     `temp` (a read-only connection: the file may come from an older ccotel without them;
     temporary macros come first in DuckDB's lookup)."""
-    text = sql("macros")
+    from ccotel.store import queries  # here: queries needs this module's `sql`
+
+    text = queries.text("macros")
     if temp:
         text = text.replace("CREATE OR REPLACE MACRO", "CREATE OR REPLACE TEMP MACRO")
     con.execute(text)

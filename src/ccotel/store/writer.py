@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from ccotel.store import rollups, schema, writing
+from ccotel.store import queries, rollups, schema, writing
 from ccotel.store.deltas import State, point_key, to_deltas
 from ccotel.store.maintenance import Maintenance
 from ccotel.store.reader import Cursors
@@ -117,7 +117,7 @@ class Writer:
         }
         # Whether the store may hold imported requests, which telemetry would relabel.
         self._transcripts = bool(
-            con.execute(schema.sql("store_has_imported_requests")).fetchall()[0][0])
+            queries.run(con, "store_has_imported_requests").fetchall()[0][0])
         self._thread = threading.Thread(target=self._run, name="ccotel-writer", daemon=True)
         # Until the thread runs (and once it stopped), callers write in their own thread,
         # one at a time.
@@ -395,7 +395,7 @@ class Writer:
                     [{"series_key": k, "start_unix_nano": s, "time_unix_nano": t, "value": v}
                      for k, (s, t, v) in new_state.items()], schema=_EMPTY_STATE)
                 con.register("batch_state", tbl)
-                con.execute(schema.sql("upsert_series_state"))
+                queries.run(con, "upsert_series_state")
                 con.unregister("batch_state")
             if self.outbox is not None:  # forwarded exactly when stored
                 self.outbox.put(con, batches)
@@ -432,8 +432,8 @@ class Writer:
         con.register("batch_spans", tbl)
         try:
             sessions = {r["session_id"] for r in rows if r.get("session_id") is not None}
-            return set(con.execute(schema.sql("insert_spans"),
-                                   self._repeat_range(rows, sessions)).fetchall())
+            return set(queries.run(con, "insert_spans",
+                                  **self._repeat_range(rows, sessions)).fetchall())
         finally:
             with contextlib.suppress(duckdb.TransactionException):  # see _insert
                 con.unregister("batch_spans")
@@ -451,12 +451,12 @@ class Writer:
             # Rows already stored (a retried export) are left out; the rest go in straight
             # from the batch. Live rows fall in the current hour, after rolled_until: only
             # late ones need rolling up now.
-            params = None
+            params: dict[str, datetime] = {}
             if table == "events":
                 params = self._repeat_range(rows, {
                     r["session_id"] for r in rows
                     if r.get("session_id") is not None and r.get("event_sequence") is not None})
-            stored = set(con.execute(schema.sql(f"insert_{table}"), params).fetchall())
+            stored = set(queries.run(con, f"insert_{table}", **params).fetchall())
             if stored:
                 key = _KEYS[table]
                 keep = [key(r) not in stored for r in rows]
@@ -465,7 +465,7 @@ class Writer:
                     return stored
                 con.unregister(name)
                 con.register(name, tbl.filter(pa.array(keep)))
-            con.execute(schema.sql("append_batch").replace("{table}", table))
+            queries.run_template(con, "append_batch", {"table": table})
             name_of = "event_name" if table == "events" else "metric_name"
             names = {n for r in rows if (n := r.get(name_of)) is not None}
             oldest = min(r["ts"] for r in rows)
@@ -491,8 +491,8 @@ class Writer:
         lo = min(r["ts"] for r in rows)
         hi = max(r["ts"] for r in rows)
         if sessions:
-            (first,) = self._con.execute(schema.sql("sessions_first"),
-                                        {"sessions": sorted(sessions)}).fetchone() or (None,)
+            (first,) = queries.run(self._con, "sessions_first",
+                                  sessions=sorted(sessions)).fetchone() or (None,)
             lo = min(lo, _micros(self.maintenance.until), _micros(first) if first else lo)
             hi = _micros(datetime.max)
         return {"lo": _datetime(lo), "hi": _datetime(hi)}
@@ -505,8 +505,8 @@ class Writer:
         if sources - {"telemetry"}:
             self._transcripts = True
         if self._transcripts and "telemetry" in sources:
-            hours = {h for (h,) in self._con.execute(
-                schema.sql("relabel_transcript_copies")).fetchall()}
+            hours = {h for (h,) in queries.run(
+                self._con, "relabel_transcript_copies").fetchall()}
             if hours:
                 rollups.rebuild(self._con, sorted(hours))
 
