@@ -165,13 +165,15 @@ class Query:
         """The filters SQL applies with the `filters_match` macro (`store/sql/macros.sql`),
         as one STRUCT parameter: every filter but the model. The session-level attribution
         filters (repo, branch, team, ...) are `sdims`/`svals`, matched through the sessions
-        with telemetry in [t0, t1)."""
+        with telemetry in [t0, t1): the store's runner finds those sessions once per query
+        and passes them as `sessions` (`queries.bind_sessions`; NULL: no such filter)."""
         from ccotel.store.attribution import session_level  # the store imports this module
 
         session = [(d, v) for d, v in self.attrib if session_level(d)]
         return {"user": self.user, "session": self.session, "terminal": self.terminal,
                 "version": self.version, "sdims": [d for d, _ in session],
-                "svals": [v for _, v in session], "t0": self.start, "t1": self.end}
+                "svals": [v for _, v in session], "t0": self.start, "t1": self.end,
+                "sessions": None}
 
     @staticmethod
     def iso(dt: datetime) -> str:

@@ -60,6 +60,7 @@ def write(con: duckdb.DuckDBPyConnection, kind: str, fmt: str, q: Query, path: P
     check(kind, fmt)
     name, params = f"export_{kind}", q.params()
     queries.check(name, params)
+    params = queries.bind_sessions(con, params)
     text = queries.text(name).strip().rstrip(";")
     # The path goes into the statement as a string literal: quote it as SQL does.
     target = str(path).replace("'", "''")

@@ -248,8 +248,9 @@ def run(con: Cursor, name: str, /, **params: Any) -> Cursor:
 def run_template(con: Cursor, name: str, template: dict[str, str], /,
                  **params: Any) -> Cursor:
     """`run` for a template file: `template` fills its {placeholders} (`text`)."""
+    check(name, params)
+    params = bind_sessions(con, params)
     if not named(name).script:
-        check(name, params)
         return con.execute(text(name, **template), params)
     for query, bound in statements(name, template, **params):
         con.execute(query, bound)
@@ -264,6 +265,20 @@ def statements(name: str, template: dict[str, str] | None = None, /,
     check(name, params)
     for query, wanted in _statements(name, frozenset((template or {}).items())):
         yield query, {k: params[k] for k in wanted}
+
+
+def bind_sessions(con: Cursor, params: dict[str, Any]) -> dict[str, Any]:
+    """`params` with the sessions its session-level attribution filters select (repo,
+    branch, team, ...: `attrib_sessions` in macros.sql), found once, as the `sessions` of
+    its `$filters`; `filters_match` then tests a list, where a subquery in every row's
+    condition would be planned, and run, by every query even with no such filter."""
+    f = params.get("filters")
+    if not isinstance(f, dict) or not f.get("sdims") or f.get("sessions") is not None:
+        return params
+    found = con.execute("SELECT session_id FROM attrib_sessions($dims, $vals, $t0, $t1)",
+                        {"dims": f["sdims"], "vals": f["svals"], "t0": f["t0"],
+                         "t1": f["t1"]}).fetchall()
+    return {**params, "filters": {**f, "sessions": [s for (s,) in found]}}
 
 
 def rows(con: Cursor, name: str, /, **params: Any) -> list[dict[str, Any]]:

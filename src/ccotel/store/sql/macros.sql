@@ -13,12 +13,9 @@ CREATE OR REPLACE MACRO filters_match(f, user_id, user_email, session_id, termin
     AND (f.session IS NULL OR session_id = f.session)
     AND (f.terminal IS NULL OR terminal_type = f.terminal)
     AND (f.version IS NULL OR service_version = f.version OR app_version = f.version)
-    -- session-level attribution filters (repo, branch, team, ...: attrib_sessions below)
-    AND (len(f.sdims::VARCHAR[]) = 0 OR session_id IN (
-        SELECT session_id FROM attrib_sessions(struct_extract(f, 'sdims')::VARCHAR[],
-                                               struct_extract(f, 'svals')::VARCHAR[],
-                                               struct_extract(f, 't0'),
-                                               struct_extract(f, 't1'))));
+    -- session-level attribution filters (repo, branch, team, ...): the sessions they
+    -- select, found once per query by queries.bind_sessions (attrib_sessions below), or NULL
+    AND (f.sessions IS NULL OR list_contains(f.sessions::VARCHAR[], session_id));
 
 -- The rows the cost and token numbers add up, for the range [t0, t1) whose whole hours
 -- [r0, r1) are read from the hourly rollups (queries.ranged() picks them; the rest comes
