@@ -28,3 +28,24 @@ def launched() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+# What a page that never became ready was waiting for: every panel not ready in the page's
+# current generation, with its state and any error it shows.
+NOT_READY = """() => {
+  const gen = document.body.dataset.generation;
+  return [...document.querySelectorAll('[data-panel], #session')]
+    .filter((p) => p.dataset.generation !== gen || p.dataset.state !== 'ready')
+    .map((p) => `${p.dataset.panel || p.id}: state=${p.dataset.state} generation=${p.dataset.generation}/${gen}`
+      + ` ${(p.querySelector('.panel-error') || {}).textContent || ''}`.trimEnd());
+}"""
+
+
+def wait_ready(page: Any, ready: str, timeout: float = 30_000) -> None:
+    """Wait until `ready` holds on `page`; when it never does, fail naming what was not."""
+    error = pytest.importorskip("playwright.sync_api").TimeoutError
+    try:
+        page.wait_for_function(ready, timeout=timeout)
+    except error:
+        pending = page.evaluate(NOT_READY)
+        pytest.fail(f"{page.url} not ready after {timeout / 1000:.0f} s: {pending}", pytrace=False)

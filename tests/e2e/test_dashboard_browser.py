@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import Server, start_server
-from tests.e2e.chromium import launched
+from tests.e2e.chromium import launched, wait_ready
 from tests.web import known
 
 pytestmark = pytest.mark.e2e
@@ -56,7 +56,7 @@ def page(browser: Any) -> Iterator[Any]:
 
 def open_dashboard(page: Any, server: Server, query: str) -> None:
     page.goto(f"{server.ui}/?{query}")
-    page.wait_for_function(READY, timeout=20_000)
+    wait_ready(page, READY, 20_000)
 
 
 def stat(page: Any, panel_id: str) -> float | None:

@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import Server, start_server
 from tests.e2e import cli_data
-from tests.e2e.chromium import launched
+from tests.e2e.chromium import launched, wait_ready
 from tests.e2e.layout import PROBLEMS
 from tests.e2e.test_dashboard_browser import READY
 
@@ -61,7 +61,7 @@ def open_page(chromium: Any, url: str, width: int, ready: str = READY, **ctx: An
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.goto(url)
-    page.wait_for_function(ready, timeout=30_000)
+    wait_ready(page, ready)
     page.wait_for_timeout(300)  # charts size themselves to their panels
     return page
 
