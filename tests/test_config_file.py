@@ -64,6 +64,22 @@ def test_every_command_with_the_setting_reads_it(home: Path) -> None:
     assert result.exit_code != 0 and str(home / "team-store") in result.stderr
 
 
+def test_relative_paths_in_the_file_are_relative_to_the_file(home: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """`data-dir = "store"` means the folder beside the config file, wherever the command
+    is started from; absolute and `~` paths are kept as written."""
+    path = _config(home, 'data-dir = "store"\nalerts = "rules/alerts.yaml"\n')
+    elsewhere = home / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert read_config(path) == {"data_dir": str(path.parent / "store"),
+                                 "alerts": str(path.parent / "rules" / "alerts.yaml")}
+    result = invoke(["report", "summary"])
+    assert result.exit_code != 0 and str(path.parent / "store") in result.stderr
+    _config(home, f'data-dir = "{home / "abs"}"\ntls-cert = "~/cert.pem"\n')
+    assert read_config(path) == {"data_dir": str(home / "abs"), "tls_cert": "~/cert.pem"}
+
+
 def _toml(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\x00", "\\u0000") \
         .replace("\n", "\\n") + '"'

@@ -366,7 +366,8 @@ def read_config(path: Path) -> dict[str, Any]:
     Keys are the settings' option names (`watch-transcripts = true`, `ui-port = 3031`,
     `forward = ["https://..."]`); an unknown key or a value of the wrong kind (a table, a
     list for a single value, text for a flag) is a `ConfigError`. The values themselves
-    are checked later by each option's click type, like those from the command line."""
+    are checked later by each option's click type, like those from the command line; a
+    relative path is taken relative to the file's folder."""
     values: dict[str, Any] = {}
     for key, value in _parse_config(path).items():
         s = _BY_NAME.get(key)
@@ -383,6 +384,11 @@ def read_config(path: Path) -> dict[str, Any]:
                 raise ConfigError(f"{where} must be a string or a list of strings")
         elif isinstance(value, bool) or not isinstance(value, str | int | float):
             raise ConfigError(f"{where} must be a string or a number")
+        if isinstance(value, str) and isinstance(s.type, DataDir | PemFile | click.Path):
+            # A relative path in the file is relative to the file, not to wherever the
+            # command happens to be started.
+            given = Path(value).expanduser()
+            value = value if not value or given.is_absolute() else str(path.parent / given)
         values[s.attr] = value
     return values
 
