@@ -76,6 +76,11 @@ class Busy(CcotelError):
         self.retry_after = retry_after
 
 
+class OutOfMemory(Busy):
+    """A query found no room under the store's memory limit (`--memory-limit`), taken
+    for now by other work: asked again, it may fit."""
+
+
 class Unreachable(CcotelError):
     """A running server was found but could not be talked to."""
 

@@ -47,5 +47,11 @@ def wait_ready(page: Any, ready: str, timeout: float = 30_000) -> None:
     try:
         page.wait_for_function(ready, timeout=timeout)
     except error:
-        pending = page.evaluate(NOT_READY)
+        # Asked with a timeout of its own: a page whose script never returns (a loop that
+        # does not end) cannot answer an evaluate, which would wait forever.
+        try:
+            pending = page.wait_for_function(f"() => JSON.stringify(({NOT_READY})())",
+                                             timeout=5_000).json_value()
+        except error:
+            pending = "the page's script does not answer (busy in a loop that does not end?)"
         pytest.fail(f"{page.url} not ready after {timeout / 1000:.0f} s: {pending}", pytrace=False)

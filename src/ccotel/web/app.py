@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import duckdb
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ccotel import errors
 from ccotel.auth import Authenticator
 from ccotel.query import Query
 from ccotel.store import reader
@@ -19,6 +20,12 @@ from ccotel.web.errors import EXCEPTION_HANDLERS
 from ccotel.web.jsonbody import ApiJSON
 
 CursorFactory = Callable[[], duckdb.DuckDBPyConnection]
+
+# Queries run at once on the UI port. Each already uses the store's two threads, and all
+# share one memory limit (`--memory-limit`): a dashboard asking for its 36 panels at once
+# would otherwise have DuckDB run some forty queries side by side and run out of memory, where
+# three at a time finish as soon and fit.
+READERS = 3
 
 
 class WebContext:
@@ -37,16 +44,23 @@ class WebContext:
         self.metrics = metrics    # ccotel.selfmetrics.ServerMetrics
         self.auth = auth or Authenticator(None)  # the server's one token check (none: open)
         self.alerts = alerts      # ccotel.alerts.rules.AlertRules that the server evaluates
+        self._readers = anyio.CapacityLimiter(READERS)
 
     async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run a reader function on its own cursor, off the event loop."""
+        """Run a reader function on its own cursor, off the event loop, at most `READERS`
+        at a time. A query that still finds no memory (other work on the store, a low
+        `--memory-limit`) is answered 503 with Retry-After, never 500: asked again, it
+        fits."""
         def call() -> Any:
             cur = self.cursor()
             try:
                 return fn(cur, *args)
+            except duckdb.OutOfMemoryException:
+                raise errors.OutOfMemory("the store's memory (--memory-limit) is in use by other "
+                                  "queries: retry shortly", retry_after=1) from None
             finally:
                 cur.close()
-        return await run_in_threadpool(call)
+        return await anyio.to_thread.run_sync(call, limiter=self._readers)
 
 
 def build_app(ctx: WebContext, extra_routes: list[BaseRoute] | None = None) -> Starlette:

@@ -15,13 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ccotel.errors import Busy
+from ccotel.errors import Busy, OutOfMemory
 from ccotel.store import export
 from ccotel.web.openapi import QUERY_PARAMS, STRING, operation, param
 
@@ -76,7 +75,7 @@ def routes(ctx: Any) -> list[Route]:
             await ctx.read(export.write, kind, fmt, q, path)
         except BaseException as exc:
             shutil.rmtree(directory, ignore_errors=True)
-            if isinstance(exc, duckdb.OutOfMemoryException):
+            if isinstance(exc, OutOfMemory):
                 raise Busy("the export needs more memory than --memory-limit allows: "
                            "narrow the range, or raise --memory-limit", retry_after=60) from None
             if isinstance(exc, OSError):

@@ -56,8 +56,17 @@ export function query(s, extra = {}) {
   return p.toString();
 }
 
+// A 503 (the server busy for a moment) is asked again after its Retry-After, a few times.
+const RETRIES_503 = 4;
+
 export async function getJSON(path) {
-  const r = await fetch(path, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+  let r;
+  for (let attempt = 0; ; attempt++) {
+    r = await fetch(path, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (r.status !== 503 || attempt >= RETRIES_503) break;
+    const wait = Math.min(Number(r.headers.get("Retry-After")) || 1, 5);
+    await new Promise((done) => setTimeout(done, wait * 1000));
+  }
   let body = null;
   try { body = await r.json(); } catch { body = null; }
   if (!r.ok) {
