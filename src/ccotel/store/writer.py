@@ -119,6 +119,10 @@ class Writer:
             key: (start, t, value) for key, start, t, value in
             con.execute("SELECT * FROM series_state").fetchall()
         }
+        # The sessions with events or spans in the hours not rolled up yet -> the first
+        # time of each there (µs), for the `until` it was made for (`_recent_sessions`).
+        self._recent: dict[str, int] | None = None
+        self._recent_for: datetime | None = None
         # Whether the store may hold imported requests, which telemetry would relabel.
         self._transcripts = bool(
             queries.run(con, "store_has_imported_requests").fetchall()[0][0])
@@ -310,6 +314,8 @@ class Writer:
             item.future.set_exception(exc)
 
     def _call(self, fn: WriteFn[T], transaction: bool) -> T:
+        # A write function may store events of any session: read them again when needed.
+        self._recent_for = None
         if not transaction:
             with writing.running():
                 return fn(self._con)
@@ -404,6 +410,7 @@ class Writer:
             if self.outbox is not None:  # forwarded exactly when stored
                 self.outbox.put(con, batches)
         self._state.update(new_state)
+        self._note_sessions(events, spans)
         results = []
         for b, (mine_events, mine_points, mine_spans) in zip(batches, owned, strict=True):
             r = WriteResult(events=_new(mine_events, {k for (k,) in stored_events}),
@@ -489,17 +496,62 @@ class Writer:
     def _repeat_range(self, rows: list[dict[str, Any]], sessions: set[str]
                       ) -> dict[str, datetime]:
         """Where rows of a batch may already be stored (insert_events.sql, insert_spans.sql):
-        at the batch's own times; and, for rows of `sessions`, wherever those sessions have
-        events, however different the time a repeat came with: from their first rolled-up
-        hour (events_hourly), or the hours not rolled up yet, to the end."""
+        at the batch's own times; and, for rows of `sessions` that have events (or spans)
+        stored, wherever those are, however different the time a repeat came with: from
+        their first rolled-up hour (events_hourly) or their first time in the hours not
+        rolled up yet (`_recent_sessions`; all those hours when it keeps too many), to the
+        end. A session with none stored has no repeat at another time, so a live stream of
+        new sessions is checked against its own seconds, not against the whole hour."""
         lo = min(r["ts"] for r in rows)
         hi = max(r["ts"] for r in rows)
         if sessions:
             (first,) = queries.run(self._con, "sessions_first",
                                   sessions=sorted(sessions)).fetchone() or (None,)
-            lo = min(lo, _micros(self.maintenance.until), _micros(first) if first else lo)
-            hi = _micros(datetime.max)
+            recent = self._recent_sessions()
+            starts = [_micros(first)] if first else []
+            if recent is None:
+                starts.append(_micros(self.maintenance.until))
+            else:
+                starts.extend(recent[s] for s in sessions if s in recent)
+            if starts:
+                lo = min(lo, *starts)
+                hi = _micros(datetime.max)
         return {"lo": _datetime(lo), "hi": _datetime(hi)}
+
+    def _recent_sessions(self) -> dict[str, int] | None:
+        """The sessions with events or spans in the hours not rolled up yet, and the first
+        time of each there (µs); None when there are more than `_MAX_RECENT`. Read from the
+        store after a write function ran (or at first), kept up by each commit
+        (`_note_sessions`), and thinned when the rolled-up hours move on (a session's first
+        time before them is `sessions_first`'s to find)."""
+        until = self.maintenance.until
+        if self._recent_for != until:
+            if (self._recent is not None and self._recent_for is not None
+                    and until > self._recent_for):
+                cut = _micros(until)
+                self._recent = {s: t for s, t in self._recent.items() if t >= cut}
+            else:
+                found = queries.run(self._con, "sessions_recent", since=until,
+                                    most=_MAX_RECENT + 1).fetchall()
+                self._recent = ({s: _micros(t) for s, t in found}
+                                if len(found) <= _MAX_RECENT else None)
+            self._recent_for = until
+        return self._recent
+
+    def _note_sessions(self, events: list[dict[str, Any]], spans: list[dict[str, Any]]
+                       ) -> None:
+        """After a commit: the sessions its rows brought, into `_recent_sessions`."""
+        recent = self._recent
+        if recent is None or self._recent_for is None:
+            return  # read from the store when next needed, or too many to keep
+        for r in (*events, *spans):
+            sid = r.get("session_id")
+            if isinstance(sid, str):
+                t = r["ts"]
+                if t < recent.get(sid, t + 1):
+                    recent[sid] = t
+        if len(recent) > _MAX_RECENT:
+            self._recent = None
 
     def _relabel_copies(self, rows: list[dict[str, Any]]) -> None:
         """Transcript rows of requests that telemetry just brought become copies (see
@@ -513,6 +565,11 @@ class Writer:
                 self._con, "relabel_transcript_copies").fetchall()}
             if hours:
                 rollups.rebuild(self._con, sorted(hours))
+
+
+# The most sessions `_recent_sessions` keeps (about 150 bytes each): past them, repeats of
+# a session are looked for through every hour not rolled up yet.
+_MAX_RECENT = 200_000
 
 
 def _new(keys: list[Any], stored: set[Any]) -> int:
