@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ccotel.store import queries, rollups, schema, writing
 from ccotel.store.deltas import State, point_key, to_deltas
@@ -123,6 +124,7 @@ class Writer:
         # time of each there (µs), for the `until` it was made for (`_recent_sessions`).
         self._recent: dict[str, int] | None = None
         self._recent_for: datetime | None = None
+        self._batch_sessions: dict[str, int] = {}  # the transaction's (`_sessions`)
         # Whether the store may hold imported requests, which telemetry would relabel.
         self._transcripts = bool(
             queries.run(con, "store_has_imported_requests").fetchall()[0][0])
@@ -372,6 +374,7 @@ class Writer:
         that were stored, the rest (already stored, earlier in the group, or dropped as
         deltas) as its duplicates."""
         new_state: State = {}
+        self._batch_sessions = {}
         seen: set[Any] = set()
         seen_spans: set[tuple[Any, Any]] = set()
         events: list[dict[str, Any]] = []
@@ -380,11 +383,18 @@ class Writer:
         owned: list[tuple[list[Any], list[Any], list[Any]]] = []  # each batch's own keys
         for b in batches:
             mine: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
-            for e in b.events:  # a key twice in one transaction: keep the first
-                if e["event_key"] not in seen:
-                    seen.add(e["event_key"])
-                    events.append(e)
-                    mine[0].append(e["event_key"])
+            keys = [e["event_key"] for e in b.events]
+            fresh = set(keys)
+            if len(fresh) == len(keys) and seen.isdisjoint(fresh):  # the usual: all new
+                seen |= fresh
+                events.extend(b.events)
+                mine[0].extend(keys)
+            else:
+                for e in b.events:  # a key twice in one transaction: keep the first
+                    if e["event_key"] not in seen:
+                        seen.add(e["event_key"])
+                        events.append(e)
+                        mine[0].append(e["event_key"])
             for p in to_deltas(b.points, self._state, new_state):  # likewise for points
                 if (k := point_key(p)) not in seen:
                     seen.add(k)
@@ -410,7 +420,7 @@ class Writer:
             if self.outbox is not None:  # forwarded exactly when stored
                 self.outbox.put(con, batches)
         self._state.update(new_state)
-        self._note_sessions(events, spans)
+        self._note_sessions()
         results = []
         for b, (mine_events, mine_points, mine_spans) in zip(batches, owned, strict=True):
             r = WriteResult(events=_new(mine_events, {k for (k,) in stored_events}),
@@ -442,9 +452,9 @@ class Writer:
         con = self._con
         con.register("batch_spans", tbl)
         try:
-            sessions = {r["session_id"] for r in rows if r.get("session_id") is not None}
+            sessions = self._sessions(tbl)
             return set(queries.run(con, "insert_spans",
-                                  **self._repeat_range(rows, sessions)).fetchall())
+                                  **self._repeat_range(tbl, set(sessions))).fetchall())
         finally:
             with contextlib.suppress(duckdb.TransactionException):  # see _insert
                 con.unregister("batch_spans")
@@ -464,28 +474,30 @@ class Writer:
             # late ones need rolling up now.
             params: dict[str, datetime] = {}
             if table == "events":
-                params = self._repeat_range(rows, {
-                    r["session_id"] for r in rows
-                    if r.get("session_id") is not None and r.get("event_sequence") is not None})
+                # Events only: a point has no repeat at another time.
+                self._sessions(tbl)
+                keyed = tbl.filter(pc.is_valid(tbl["event_sequence"]))
+                params = self._repeat_range(tbl, set(
+                    pc.unique(keyed["session_id"]).drop_null().to_pylist()))
             stored = set(queries.run(con, f"insert_{table}", **params).fetchall())
             if stored:
                 key = _KEYS[table]
                 keep = [key(r) not in stored for r in rows]
-                rows = [r for r, k in zip(rows, keep, strict=True) if k]
-                if not rows:
+                if not any(keep):
                     return stored
+                tbl = tbl.filter(pa.array(keep))
                 con.unregister(name)
-                con.register(name, tbl.filter(pa.array(keep)))
+                con.register(name, tbl)
             queries.run_template(con, "append_batch", {"table": table})
             name_of = "event_name" if table == "events" else "metric_name"
-            names = {n for r in rows if (n := r.get(name_of)) is not None}
-            oldest = min(r["ts"] for r in rows)
+            names = set(pc.unique(tbl[name_of]).drop_null().to_pylist())
+            oldest = _micros_of(pc.min(tbl["ts"]))
             until = self.maintenance.until
             if oldest < _micros(until):
                 rollups.add(con, table, name, until, names)
                 self.maintenance.late(_datetime(oldest))
             if table == "events" and "api_request" in names:
-                self._relabel_copies(rows)
+                self._relabel_copies(tbl)
         finally:
             # After a failed statement the transaction is aborted: unregistering would raise
             # and hide the real error, and the ROLLBACK that follows drops the view anyway.
@@ -493,8 +505,7 @@ class Writer:
                 con.unregister(name)
         return stored
 
-    def _repeat_range(self, rows: list[dict[str, Any]], sessions: set[str]
-                      ) -> dict[str, datetime]:
+    def _repeat_range(self, tbl: pa.Table, sessions: set[str]) -> dict[str, datetime]:
         """Where rows of a batch may already be stored (insert_events.sql, insert_spans.sql):
         at the batch's own times; and, for rows of `sessions` that have events (or spans)
         stored, wherever those are, however different the time a repeat came with: from
@@ -502,8 +513,8 @@ class Writer:
         rolled up yet (`_recent_sessions`; all those hours when it keeps too many), to the
         end. A session with none stored has no repeat at another time, so a live stream of
         new sessions is checked against its own seconds, not against the whole hour."""
-        lo = min(r["ts"] for r in rows)
-        hi = max(r["ts"] for r in rows)
+        bounds = pc.min_max(tbl["ts"])
+        lo, hi = _micros_of(bounds["min"]), _micros_of(bounds["max"])
         if sessions:
             (first,) = queries.run(self._con, "sessions_first",
                                   sessions=sorted(sessions)).fetchone() or (None,)
@@ -538,26 +549,37 @@ class Writer:
             self._recent_for = until
         return self._recent
 
-    def _note_sessions(self, events: list[dict[str, Any]], spans: list[dict[str, Any]]
-                       ) -> None:
-        """After a commit: the sessions its rows brought, into `_recent_sessions`."""
+    def _sessions(self, tbl: pa.Table) -> dict[str, int]:
+        """The sessions of a batch's rows and the first time of each (µs), also noted for
+        `_note_sessions`."""
+        firsts = tbl.select(["session_id", "ts"]).group_by("session_id").aggregate(
+            [("ts", "min")])
+        found = {s: t for s, t in zip(firsts["session_id"].to_pylist(),
+                                      firsts["ts_min"].cast(pa.int64()).to_pylist(),
+                                      strict=True) if s is not None}
+        for s, t in found.items():
+            if t < self._batch_sessions.get(s, t + 1):
+                self._batch_sessions[s] = t
+        return found
+
+    def _note_sessions(self) -> None:
+        """After a commit: the sessions its rows brought (`_sessions`), into
+        `_recent_sessions`."""
         recent = self._recent
         if recent is None or self._recent_for is None:
             return  # read from the store when next needed, or too many to keep
-        for r in (*events, *spans):
-            sid = r.get("session_id")
-            if isinstance(sid, str):
-                t = r["ts"]
-                if t < recent.get(sid, t + 1):
-                    recent[sid] = t
+        for s, t in self._batch_sessions.items():
+            if t < recent.get(s, t + 1):
+                recent[s] = t
         if len(recent) > _MAX_RECENT:
             self._recent = None
 
-    def _relabel_copies(self, rows: list[dict[str, Any]]) -> None:
+    def _relabel_copies(self, tbl: pa.Table) -> None:
         """Transcript rows of requests that telemetry just brought become copies (see
         relabel_transcript_copies.sql). Only once the store holds any: a store fed by
         telemetry alone skips the query."""
-        sources = {r.get("source") for r in rows if r.get("event_name") == "api_request"}
+        requests = tbl.filter(pc.equal(tbl["event_name"], "api_request"))
+        sources = set(pc.unique(requests["source"]).to_pylist())
         if sources - {"telemetry"}:
             self._transcripts = True
         if self._transcripts and "telemetry" in sources:
@@ -584,6 +606,11 @@ _KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
 }
 
 _EPOCH = datetime(1970, 1, 1)
+
+
+def _micros_of(value: pa.Scalar) -> int:
+    """An Arrow timestamp (µs) as a number."""
+    return int(value.cast(pa.int64()).as_py())
 
 
 def _micros(t: datetime) -> int:
