@@ -549,18 +549,17 @@ class Writer:
             self._recent_for = until
         return self._recent
 
-    def _sessions(self, tbl: pa.Table) -> dict[str, int]:
-        """The sessions of a batch's rows and the first time of each (µs), also noted for
-        `_note_sessions`."""
-        firsts = tbl.select(["session_id", "ts"]).group_by("session_id").aggregate(
-            [("ts", "min")])
-        found = {s: t for s, t in zip(firsts["session_id"].to_pylist(),
-                                      firsts["ts_min"].cast(pa.int64()).to_pylist(),
-                                      strict=True) if s is not None}
-        for s, t in found.items():
-            if t < self._batch_sessions.get(s, t + 1):
-                self._batch_sessions[s] = t
-        return found
+    def _sessions(self, tbl: pa.Table) -> list[str]:
+        """The sessions of a batch's rows, noted with the batch's first time (their own
+        first, or earlier) for `_note_sessions`. (Arrow's compute kernels only: its
+        group_by would load a query engine and its threads for this.)"""
+        sessions: list[str] = pc.unique(tbl["session_id"]).drop_null().to_pylist()
+        first = _micros_of(pc.min(tbl["ts"]))
+        noted = self._batch_sessions
+        for s in sessions:
+            if first < noted.get(s, first + 1):
+                noted[s] = first
+        return sessions
 
     def _note_sessions(self) -> None:
         """After a commit: the sessions its rows brought (`_sessions`), into
