@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import operator
 import queue
 import threading
 import time
@@ -32,7 +33,6 @@ from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ccotel.store import queries, rollups, schema, writing
 from ccotel.store.deltas import State, point_key, to_deltas
@@ -452,9 +452,10 @@ class Writer:
         con = self._con
         con.register("batch_spans", tbl)
         try:
-            sessions = self._sessions(tbl)
+            times = [r["ts"] for r in rows]
+            sessions = self._sessions(rows, min(times))
             return set(queries.run(con, "insert_spans",
-                                  **self._repeat_range(tbl, set(sessions))).fetchall())
+                                  **self._repeat_range(times, sessions)).fetchall())
         finally:
             with contextlib.suppress(duckdb.TransactionException):  # see _insert
                 con.unregister("batch_spans")
@@ -473,31 +474,32 @@ class Writer:
             # from the batch. Live rows fall in the current hour, after rolled_until: only
             # late ones need rolling up now.
             params: dict[str, datetime] = {}
-            if table == "events":
-                # Events only: a point has no repeat at another time.
-                self._sessions(tbl)
-                keyed = tbl.filter(pc.is_valid(tbl["event_sequence"]))
-                params = self._repeat_range(tbl, set(
-                    pc.unique(keyed["session_id"]).drop_null().to_pylist()))
+            times = [r["ts"] for r in rows]
+            if table == "events":  # (a point has no repeat at another time)
+                self._sessions(rows, min(times))
+                params = self._repeat_range(times, {
+                    r["session_id"] for r in rows
+                    if r.get("event_sequence") is not None and r.get("session_id") is not None})
             stored = set(queries.run(con, f"insert_{table}", **params).fetchall())
             if stored:
                 key = _KEYS[table]
                 keep = [key(r) not in stored for r in rows]
-                if not any(keep):
+                rows = [r for r, k in zip(rows, keep, strict=True) if k]
+                if not rows:
                     return stored
-                tbl = tbl.filter(pa.array(keep))
+                times = [r["ts"] for r in rows]
                 con.unregister(name)
-                con.register(name, tbl)
+                con.register(name, tbl.filter(pa.array(keep)))
             queries.run_template(con, "append_batch", {"table": table})
-            name_of = "event_name" if table == "events" else "metric_name"
-            names = set(pc.unique(tbl[name_of]).drop_null().to_pylist())
-            oldest = _micros_of(pc.min(tbl["ts"]))
+            names = set(map(_NAME_OF[table], rows))
+            names.discard(None)
+            oldest = min(times)
             until = self.maintenance.until
             if oldest < _micros(until):
                 rollups.add(con, table, name, until, names)
                 self.maintenance.late(_datetime(oldest))
             if table == "events" and "api_request" in names:
-                self._relabel_copies(tbl)
+                self._relabel_copies(rows)
         finally:
             # After a failed statement the transaction is aborted: unregistering would raise
             # and hide the real error, and the ROLLBACK that follows drops the view anyway.
@@ -505,7 +507,7 @@ class Writer:
                 con.unregister(name)
         return stored
 
-    def _repeat_range(self, tbl: pa.Table, sessions: set[str]) -> dict[str, datetime]:
+    def _repeat_range(self, times: list[int], sessions: set[str]) -> dict[str, datetime]:
         """Where rows of a batch may already be stored (insert_events.sql, insert_spans.sql):
         at the batch's own times; and, for rows of `sessions` that have events (or spans)
         stored, wherever those are, however different the time a repeat came with: from
@@ -513,8 +515,7 @@ class Writer:
         rolled up yet (`_recent_sessions`; all those hours when it keeps too many), to the
         end. A session with none stored has no repeat at another time, so a live stream of
         new sessions is checked against its own seconds, not against the whole hour."""
-        bounds = pc.min_max(tbl["ts"])
-        lo, hi = _micros_of(bounds["min"]), _micros_of(bounds["max"])
+        lo, hi = min(times), max(times)
         if sessions:
             (first,) = queries.run(self._con, "sessions_first",
                                   sessions=sorted(sessions)).fetchone() or (None,)
@@ -549,12 +550,11 @@ class Writer:
             self._recent_for = until
         return self._recent
 
-    def _sessions(self, tbl: pa.Table) -> list[str]:
-        """The sessions of a batch's rows, noted with the batch's first time (their own
-        first, or earlier) for `_note_sessions`. (Arrow's compute kernels only: its
-        group_by would load a query engine and its threads for this.)"""
-        sessions: list[str] = pc.unique(tbl["session_id"]).drop_null().to_pylist()
-        first = _micros_of(pc.min(tbl["ts"]))
+    def _sessions(self, rows: list[dict[str, Any]], first: int) -> set[str]:
+        """The sessions of a batch's rows, noted with the batch's `first` time (their own
+        first, or earlier) for `_note_sessions`."""
+        sessions = set(map(_SESSION_OF, rows))
+        sessions.discard(None)
         noted = self._batch_sessions
         for s in sessions:
             if first < noted.get(s, first + 1):
@@ -573,12 +573,11 @@ class Writer:
         if len(recent) > _MAX_RECENT:
             self._recent = None
 
-    def _relabel_copies(self, tbl: pa.Table) -> None:
+    def _relabel_copies(self, rows: list[dict[str, Any]]) -> None:
         """Transcript rows of requests that telemetry just brought become copies (see
         relabel_transcript_copies.sql). Only once the store holds any: a store fed by
         telemetry alone skips the query."""
-        requests = tbl.filter(pc.equal(tbl["event_name"], "api_request"))
-        sources = set(pc.unique(requests["source"]).to_pylist())
+        sources = {r.get("source") for r in rows if r.get("event_name") == "api_request"}
         if sources - {"telemetry"}:
             self._transcripts = True
         if self._transcripts and "telemetry" in sources:
@@ -598,6 +597,11 @@ def _new(keys: list[Any], stored: set[Any]) -> int:
     return sum(1 for k in keys if k not in stored) if stored else len(keys)
 
 
+# A row's name and session, read over a batch's rows in C (`map`), not a Python loop.
+_NAME_OF = {"events": operator.methodcaller("get", "event_name"),
+            "points": operator.methodcaller("get", "metric_name")}
+_SESSION_OF = operator.methodcaller("get", "session_id")
+
 # What identifies a stored row, as insert_<table>.sql returns the ones already stored.
 _KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "events": lambda r: (r["event_key"],),
@@ -605,11 +609,6 @@ _KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
 }
 
 _EPOCH = datetime(1970, 1, 1)
-
-
-def _micros_of(value: pa.Scalar) -> int:
-    """An Arrow timestamp (µs) as a number."""
-    return int(value.cast(pa.int64()).as_py())
 
 
 def _micros(t: datetime) -> int:
