@@ -587,9 +587,9 @@ class Writer:
                 rollups.rebuild(self._con, sorted(hours))
 
 
-# The most sessions `_recent_sessions` keeps (about 150 bytes each): past them, repeats of
-# a session are looked for through every hour not rolled up yet.
-_MAX_RECENT = 200_000
+# The most sessions `_recent_sessions` keeps (about 200 bytes each, 10 MB at most): past
+# them, repeats of a session are looked for through every hour not rolled up yet.
+_MAX_RECENT = 50_000
 
 
 def _new(keys: list[Any], stored: set[Any]) -> int:
