@@ -292,6 +292,10 @@ def _json_attributes(values: list[Any], field: _JsonField, key: str, depth: int
         if type(kv) is dict and len(kv) == 2:
             k, v = kv.get("key"), kv.get("value")
             if type(k) is str and type(v) is dict and len(v) == 1:
+                text = v.get("stringValue")  # most values: a string, as JSON spells it
+                if type(text) is str:
+                    out.append({"key": k, "value": {"string_value": text}})
+                    continue
                 ((vk, vv),) = v.items()
                 name = _PLAIN.get(vk)
                 if name == "string_value" and type(vv) is str:
