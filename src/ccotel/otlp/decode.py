@@ -24,7 +24,14 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.metrics.v1.metrics_pb2 import NumberDataPoint
 
 from ccotel.claude import catalogue
-from ccotel.store.rows import Batch, Signal, event_key, series_digest, to_json
+from ccotel.store.rows import (
+    Batch,
+    Signal,
+    event_key,
+    series_digest_of,
+    series_hasher,
+    to_json,
+)
 
 Encoding = Literal["protobuf", "json"]
 
@@ -75,13 +82,13 @@ def attributes(kvs: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kv in kvs:
         v = kv.value
-        kind = v.WhichOneof("value")
-        if kind == "string_value":
-            val: Any = v.string_value
-        elif kind == "int_value":
-            val = v.int_value
-        else:
-            val = any_value(v)
+        val: Any = v.string_value  # most values are strings: one call fewer for them
+        if not val:
+            kind = v.WhichOneof("value")
+            if kind == "int_value":
+                val = v.int_value
+            elif kind != "string_value":
+                val = any_value(v)
         key = kv.key
         fn = _COERCERS.get(key)
         out[key] = val if fn is None else fn(val)
@@ -109,7 +116,8 @@ def _split(attrs: dict[str, Any], columns: dict[str, str], types: dict[str, type
 _Spec = tuple[Any, "str | None", "type[Any] | None", "tuple[float, float] | None"]
 
 
-def _split_kvs(kvs: Any, specs: dict[str, _Spec], row: dict[str, Any]) -> dict[str, Any]:
+def _split_kvs(kvs: Any, specs: dict[str, str | _Spec], row: dict[str, Any]
+               ) -> dict[str, Any]:
     """`_split(attributes(kvs), ...)` and `_bound` in one pass, for the hot path (log
     records); `specs` from `_specs`. A key that repeats stays whole: its first value in a
     column, the last in the JSON."""
@@ -127,26 +135,38 @@ def _split_kvs(kvs: Any, specs: dict[str, _Spec], row: dict[str, Any]) -> dict[s
         spec = specs.get(key)
         if spec is None:
             extra[key] = val
-            continue
-        fn, col, typ, bounds = spec
-        if fn is not None:
-            val = fn(val)
-        if (col is None or type(val) is not typ or col in row
-                or (bounds is not None and not bounds[0] <= val <= bounds[1])):  # NaN fails too
-            extra[key] = val
+        elif isinstance(spec, str):  # a text column, taken as sent (most hot attributes)
+            if type(val) is str and spec not in row:
+                row[spec] = val
+            else:
+                extra[key] = val
         else:
-            row[col] = val
+            fn, col, typ, bounds = spec
+            if fn is not None:
+                val = fn(val)
+            if (col is None or type(val) is not typ or col in row
+                    or (bounds is not None and not bounds[0] <= val <= bounds[1])):  # NaN too
+                extra[key] = val
+            else:
+                row[col] = val
     return extra
 
 
 def _specs(columns: dict[str, str], types: dict[str, type],
-           bounds: dict[str, tuple[float, float]]) -> dict[str, _Spec]:
+           bounds: dict[str, tuple[float, float]]) -> dict[str, str | _Spec]:
     """attribute name -> (coercer, column, column type, bounds of the column), for the
-    names that have any."""
-    return {key: (_COERCERS.get(key), columns.get(key),
-                  types[columns[key]] if key in columns else None,
-                  bounds.get(columns.get(key, "")))
-            for key in {*_COERCERS, *columns}}
+    names that have any; just the column's name for a text column without a coercer or
+    bounds (`_split_kvs` takes those in fewer steps)."""
+    specs: dict[str, str | _Spec] = {}
+    for key in {*_COERCERS, *columns}:
+        col = columns.get(key)
+        fn = _COERCERS.get(key)
+        if col is not None and fn is None and types[col] is str and col not in bounds:
+            specs[key] = col
+        else:
+            specs[key] = (fn, col, types[col] if col is not None else None,
+                          bounds.get(col or ""))
+    return specs
 
 
 def export_response(signal: Signal, batch: Batch) -> Message:
@@ -272,6 +292,10 @@ def _json_attributes(values: list[Any], field: _JsonField, key: str, depth: int
         if type(kv) is dict and len(kv) == 2:
             k, v = kv.get("key"), kv.get("value")
             if type(k) is str and type(v) is dict and len(v) == 1:
+                text = v.get("stringValue")  # most values: a string, as JSON spells it
+                if type(text) is str:
+                    out.append({"key": k, "value": {"string_value": text}})
+                    continue
                 ((vk, vv),) = v.items()
                 name = _PLAIN.get(vk)
                 if name == "string_value" and type(vv) is str:
@@ -375,6 +399,7 @@ def parse_message(signal: Signal, body: bytes, encoding: Encoding) -> Message:
 
 def _logs(msg: ExportLogsServiceRequest, batch: Batch) -> None:
     now = batch.received_ns
+    event_name = catalogue.event_name
     for rl in msg.resource_logs:
         res = attributes(rl.resource.attributes)
         res_json = to_json(res)
@@ -382,22 +407,31 @@ def _logs(msg: ExportLogsServiceRequest, batch: Batch) -> None:
         for sl in rl.scope_logs:
             scope_name, scope_version = sl.scope.name or None, sl.scope.version or None
             for rec in sl.log_records:
-                body = any_value(rec.body) if rec.HasField("body") else None
-                row: dict[str, Any] = dict(res_cols)
+                row: dict[str, Any] = res_cols.copy()
                 extra = _split_kvs(rec.attributes, _EVENT_SPECS, row)
-                row["event_name"] = catalogue.event_name(row.get("event_name"), body)
+                value = rec.body
+                body = value.string_value or (any_value(value) if rec.HasField("body")
+                                              else None)
+                # event.name, else the body's (only a text value ever takes the column)
+                row["event_name"] = row.get("event_name") or event_name(None, body)
                 # The time as sent (else the observed time, else 0): identity and the
                 # stored time. Only a record with neither is placed at its receive time.
-                t = _ns(rec.time_unix_nano, rec.observed_time_unix_nano, 0)
+                t, observed = rec.time_unix_nano, rec.observed_time_unix_nano
+                if not 0 < observed <= _MAX_NS:
+                    observed = 0
+                if not 0 < t <= _MAX_NS:
+                    t = observed
+                    if not t:
+                        row["ts"] = now // 1000  # else the writer's: time_unix_nano
                 row["time_unix_nano"] = t
-                if not t:
-                    row["ts"] = now // 1000  # else the writer's: time_unix_nano
-                row["observed_unix_nano"] = _ns(rec.observed_time_unix_nano, 0) or None
+                row["observed_unix_nano"] = observed or None
                 row["severity_number"] = rec.severity_number or None
                 row["severity_text"] = rec.severity_text or None
-                row["body"] = body if isinstance(body, str) or body is None else to_json(body)
-                row["trace_id"] = _hexid(rec.trace_id)
-                row["span_id"] = _hexid(rec.span_id)
+                row["body"] = body if body.__class__ is str or body is None else to_json(body)
+                ident = rec.trace_id
+                row["trace_id"] = ident.hex() if ident else None
+                ident = rec.span_id
+                row["span_id"] = ident.hex() if ident else None
                 row["scope_name"] = scope_name
                 row["scope_version"] = scope_version
                 row["resource"] = res_json
@@ -450,31 +484,28 @@ def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
                 if kind is None:
                     continue
                 data = getattr(m, kind)
-                temporality = getattr(data, "aggregation_temporality", 0) or None
-                monotonic = getattr(data, "is_monotonic", None)
+                series = series_hasher(m.name, kind, res_json, scope_name)
+                # What every point of the metric holds alike, made once.
+                base = {**res_cols, "metric_name": m.name,
+                        "description": m.description or None, "unit": m.unit or None,
+                        "kind": kind,
+                        "temporality": getattr(data, "aggregation_temporality", 0) or None,
+                        "is_monotonic": getattr(data, "is_monotonic", None),
+                        "scope_name": scope_name, "scope_version": scope_version,
+                        "resource": res_json}
                 for dp in data.data_points:
-                    t = _ns(dp.time_unix_nano, 0)
-                    if t == 0:  # OTLP: a point without a time is invalid, not "now"
+                    t = dp.time_unix_nano
+                    if not 0 < t <= _MAX_NS:  # OTLP: a point without a time is invalid
                         batch.reject("a data point without a valid time_unix_nano is "
                                      "refused (OTLP requires it)")
                         continue
                     attrs = attributes(dp.attributes)
-                    row: dict[str, Any] = dict(res_cols)
+                    row: dict[str, Any] = base.copy()
                     extra = _split(attrs, catalogue.POINT_COLUMNS, _POINT_TYPES, row)
-                    row.update(
-                        metric_name=m.name,
-                        description=m.description or None,
-                        unit=m.unit or None,
-                        kind=kind,
-                        temporality=temporality,
-                        is_monotonic=monotonic,
-                        start_unix_nano=_ns(dp.start_time_unix_nano, 0) or None,
-                        time_unix_nano=t,
-                        scope_name=scope_name,
-                        scope_version=scope_version,
-                        resource=res_json,
-                        attributes=to_json(dict(sorted(extra.items()))),
-                    )
+                    start = dp.start_time_unix_nano
+                    row["start_unix_nano"] = start if 0 < start <= _MAX_NS else None
+                    row["time_unix_nano"] = t
+                    row["attributes"] = to_json(dict(sorted(extra.items())))
                     if kind in ("sum", "gauge"):
                         v = _num(dp)
                         row["value"] = v if v is None or math.isfinite(v) else None
@@ -501,8 +532,7 @@ def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
                                                     for q in dp.quantile_values]}
                         row["detail"] = to_json(detail)
                     # Identity of the series, independent of the point's time and value.
-                    row["series_key"] = series_digest(m.name, kind, res_json, scope_name,
-                                                       attrs)
+                    row["series_key"] = series_digest_of(series, attrs)
                     batch.points.append(row)
 
 

@@ -149,6 +149,7 @@ QUERIES: dict[str, Named] = {
     "insert_spans": _q("lo", "hi"),
     "upsert_series_state": _q(),
     "sessions_first": _q("sessions"),
+    "sessions_recent": _q("since", "most"),
     "store_has_imported_requests": _q(),
     "relabel_transcript_copies": _q(),
     "retention": _script("cutoff"),

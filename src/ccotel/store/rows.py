@@ -97,6 +97,25 @@ def series_digest(name: str, kind: str, res_json: str, scope_name: str | None,
     return _digest(name, kind, res_json, scope_name or "", to_json(sorted(attrs.items())))
 
 
+def series_hasher(name: str, kind: str, res_json: str, scope_name: str | None
+                  ) -> hashlib.blake2b:
+    """What the series of one metric share in their digest, hashed once: the decoder
+    finishes each point's with `series_digest_of` (the same digest as `series_digest`)."""
+    h = hashlib.blake2b(digest_size=16)
+    for p in (name, kind, res_json, scope_name or ""):
+        h.update(p.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h
+
+
+def series_digest_of(prefix: hashlib.blake2b, attrs: dict[str, Any]) -> str:
+    """`series_digest` of a point whose metric `series_hasher` hashed."""
+    h = prefix.copy()
+    h.update(to_json(sorted(attrs.items())).encode("utf-8", "surrogatepass"))
+    h.update(b"\x00")
+    return h.hexdigest()
+
+
 def series_key(row: dict[str, Any]) -> str:
     """The identity of a point's series, independent of its time and value, from the row
     as stored (after redaction): what the decoder (`ccotel.otlp.decode`) computes from the

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import operator
 import queue
 import threading
 import time
@@ -110,11 +111,20 @@ class Writer:
                                        retention_interval_s=retention_interval_s,
                                        compact_interval_s=compact_interval_s)
         self._observe = observe or (lambda name, value: None)
-        self._schemas = {t: schema.arrow_schema(con, t) for t in ("events", "points", "spans")}
+        # Each table's columns as one Arrow struct: a batch's rows (dicts) become its columns
+        # in one call of Arrow's C++ converter (`_table`), a quarter of what
+        # `Table.from_pylist` costs, which walks the rows in Python once per column.
+        self._structs = {t: pa.struct(list(schema.arrow_schema(con, t)))
+                         for t in ("events", "points", "spans")}
         self._state: State = {
             key: (start, t, value) for key, start, t, value in
             con.execute("SELECT * FROM series_state").fetchall()
         }
+        # The sessions with events or spans in the hours not rolled up yet -> the first
+        # time of each there (µs), for the `until` it was made for (`_recent_sessions`).
+        self._recent: dict[str, int] | None = None
+        self._recent_for: datetime | None = None
+        self._batch_sessions: dict[str, int] = {}  # the transaction's (`_sessions`)
         # Whether the store may hold imported requests, which telemetry would relabel.
         self._transcripts = bool(
             queries.run(con, "store_has_imported_requests").fetchall()[0][0])
@@ -306,6 +316,8 @@ class Writer:
             item.future.set_exception(exc)
 
     def _call(self, fn: WriteFn[T], transaction: bool) -> T:
+        # A write function may store events of any session: read them again when needed.
+        self._recent_for = None
         if not transaction:
             with writing.running():
                 return fn(self._con)
@@ -362,6 +374,7 @@ class Writer:
         that were stored, the rest (already stored, earlier in the group, or dropped as
         deltas) as its duplicates."""
         new_state: State = {}
+        self._batch_sessions = {}
         seen: set[Any] = set()
         seen_spans: set[tuple[Any, Any]] = set()
         events: list[dict[str, Any]] = []
@@ -370,11 +383,18 @@ class Writer:
         owned: list[tuple[list[Any], list[Any], list[Any]]] = []  # each batch's own keys
         for b in batches:
             mine: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
-            for e in b.events:  # a key twice in one transaction: keep the first
-                if e["event_key"] not in seen:
-                    seen.add(e["event_key"])
-                    events.append(e)
-                    mine[0].append(e["event_key"])
+            keys = [e["event_key"] for e in b.events]
+            fresh = set(keys)
+            if len(fresh) == len(keys) and seen.isdisjoint(fresh):  # the usual: all new
+                seen |= fresh
+                events.extend(b.events)
+                mine[0].extend(keys)
+            else:
+                for e in b.events:  # a key twice in one transaction: keep the first
+                    if e["event_key"] not in seen:
+                        seen.add(e["event_key"])
+                        events.append(e)
+                        mine[0].append(e["event_key"])
             for p in to_deltas(b.points, self._state, new_state):  # likewise for points
                 if (k := point_key(p)) not in seen:
                     seen.add(k)
@@ -400,6 +420,7 @@ class Writer:
             if self.outbox is not None:  # forwarded exactly when stored
                 self.outbox.put(con, batches)
         self._state.update(new_state)
+        self._note_sessions()
         results = []
         for b, (mine_events, mine_points, mine_spans) in zip(batches, owned, strict=True):
             r = WriteResult(events=_new(mine_events, {k for (k,) in stored_events}),
@@ -419,7 +440,7 @@ class Writer:
                 start, end = r["start_unix_nano"], r["end_unix_nano"]
                 r["duration_ms"] = (end - start) / 1e6 if start and end else None
         try:
-            return pa.Table.from_pylist(rows, schema=self._schemas[table])
+            return pa.Table.from_struct_array(pa.array(rows, type=self._structs[table]))
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
             raise RejectedBatch(f"{table}: {exc}") from None
 
@@ -431,9 +452,10 @@ class Writer:
         con = self._con
         con.register("batch_spans", tbl)
         try:
-            sessions = {r["session_id"] for r in rows if r.get("session_id") is not None}
+            times = [r["ts"] for r in rows]
+            sessions = self._sessions(rows, min(times))
             return set(queries.run(con, "insert_spans",
-                                  **self._repeat_range(rows, sessions)).fetchall())
+                                  **self._repeat_range(times, sessions)).fetchall())
         finally:
             with contextlib.suppress(duckdb.TransactionException):  # see _insert
                 con.unregister("batch_spans")
@@ -452,10 +474,12 @@ class Writer:
             # from the batch. Live rows fall in the current hour, after rolled_until: only
             # late ones need rolling up now.
             params: dict[str, datetime] = {}
-            if table == "events":
-                params = self._repeat_range(rows, {
+            times = [r["ts"] for r in rows]
+            if table == "events":  # (a point has no repeat at another time)
+                self._sessions(rows, min(times))
+                params = self._repeat_range(times, {
                     r["session_id"] for r in rows
-                    if r.get("session_id") is not None and r.get("event_sequence") is not None})
+                    if r.get("event_sequence") is not None and r.get("session_id") is not None})
             stored = set(queries.run(con, f"insert_{table}", **params).fetchall())
             if stored:
                 key = _KEYS[table]
@@ -463,12 +487,13 @@ class Writer:
                 rows = [r for r, k in zip(rows, keep, strict=True) if k]
                 if not rows:
                     return stored
+                times = [r["ts"] for r in rows]
                 con.unregister(name)
                 con.register(name, tbl.filter(pa.array(keep)))
             queries.run_template(con, "append_batch", {"table": table})
-            name_of = "event_name" if table == "events" else "metric_name"
-            names = {n for r in rows if (n := r.get(name_of)) is not None}
-            oldest = min(r["ts"] for r in rows)
+            names = set(map(_NAME_OF[table], rows))
+            names.discard(None)
+            oldest = min(times)
             until = self.maintenance.until
             if oldest < _micros(until):
                 rollups.add(con, table, name, until, names)
@@ -482,20 +507,71 @@ class Writer:
                 con.unregister(name)
         return stored
 
-    def _repeat_range(self, rows: list[dict[str, Any]], sessions: set[str]
-                      ) -> dict[str, datetime]:
+    def _repeat_range(self, times: list[int], sessions: set[str]) -> dict[str, datetime]:
         """Where rows of a batch may already be stored (insert_events.sql, insert_spans.sql):
-        at the batch's own times; and, for rows of `sessions`, wherever those sessions have
-        events, however different the time a repeat came with: from their first rolled-up
-        hour (events_hourly), or the hours not rolled up yet, to the end."""
-        lo = min(r["ts"] for r in rows)
-        hi = max(r["ts"] for r in rows)
+        at the batch's own times; and, for rows of `sessions` that have events (or spans)
+        stored, wherever those are, however different the time a repeat came with: from
+        their first rolled-up hour (events_hourly) or their first time in the hours not
+        rolled up yet (`_recent_sessions`; all those hours when it keeps too many), to the
+        end. A session with none stored has no repeat at another time, so a live stream of
+        new sessions is checked against its own seconds, not against the whole hour."""
+        lo, hi = min(times), max(times)
         if sessions:
             (first,) = queries.run(self._con, "sessions_first",
                                   sessions=sorted(sessions)).fetchone() or (None,)
-            lo = min(lo, _micros(self.maintenance.until), _micros(first) if first else lo)
-            hi = _micros(datetime.max)
+            recent = self._recent_sessions()
+            starts = [_micros(first)] if first else []
+            if recent is None:
+                starts.append(_micros(self.maintenance.until))
+            else:
+                starts.extend(recent[s] for s in sessions if s in recent)
+            if starts:
+                lo = min(lo, *starts)
+                hi = _micros(datetime.max)
         return {"lo": _datetime(lo), "hi": _datetime(hi)}
+
+    def _recent_sessions(self) -> dict[str, int] | None:
+        """The sessions with events or spans in the hours not rolled up yet, and the first
+        time of each there (µs); None when there are more than `_MAX_RECENT`. Read from the
+        store after a write function ran (or at first), kept up by each commit
+        (`_note_sessions`), and thinned when the rolled-up hours move on (a session's first
+        time before them is `sessions_first`'s to find)."""
+        until = self.maintenance.until
+        if self._recent_for != until:
+            if (self._recent is not None and self._recent_for is not None
+                    and until > self._recent_for):
+                cut = _micros(until)
+                self._recent = {s: t for s, t in self._recent.items() if t >= cut}
+            else:
+                found = queries.run(self._con, "sessions_recent", since=until,
+                                    most=_MAX_RECENT + 1).fetchall()
+                self._recent = ({s: _micros(t) for s, t in found}
+                                if len(found) <= _MAX_RECENT else None)
+            self._recent_for = until
+        return self._recent
+
+    def _sessions(self, rows: list[dict[str, Any]], first: int) -> set[str]:
+        """The sessions of a batch's rows, noted with the batch's `first` time (their own
+        first, or earlier) for `_note_sessions`."""
+        sessions = set(map(_SESSION_OF, rows))
+        sessions.discard(None)
+        noted = self._batch_sessions
+        for s in sessions:
+            if first < noted.get(s, first + 1):
+                noted[s] = first
+        return sessions
+
+    def _note_sessions(self) -> None:
+        """After a commit: the sessions its rows brought (`_sessions`), into
+        `_recent_sessions`."""
+        recent = self._recent
+        if recent is None or self._recent_for is None:
+            return  # read from the store when next needed, or too many to keep
+        for s, t in self._batch_sessions.items():
+            if t < recent.get(s, t + 1):
+                recent[s] = t
+        if len(recent) > _MAX_RECENT:
+            self._recent = None
 
     def _relabel_copies(self, rows: list[dict[str, Any]]) -> None:
         """Transcript rows of requests that telemetry just brought become copies (see
@@ -511,10 +587,20 @@ class Writer:
                 rollups.rebuild(self._con, sorted(hours))
 
 
+# The most sessions `_recent_sessions` keeps (about 200 bytes each, 10 MB at most): past
+# them, repeats of a session are looked for through every hour not rolled up yet.
+_MAX_RECENT = 50_000
+
+
 def _new(keys: list[Any], stored: set[Any]) -> int:
     """How many of `keys` were inserted: those not among the ones already `stored`."""
     return sum(1 for k in keys if k not in stored) if stored else len(keys)
 
+
+# A row's name and session, read over a batch's rows in C (`map`), not a Python loop.
+_NAME_OF = {"events": operator.methodcaller("get", "event_name"),
+            "points": operator.methodcaller("get", "metric_name")}
+_SESSION_OF = operator.methodcaller("get", "session_id")
 
 # What identifies a stored row, as insert_<table>.sql returns the ones already stored.
 _KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
