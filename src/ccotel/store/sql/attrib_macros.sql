@@ -7,7 +7,8 @@
 -- such as team, department, cost_center are found this way, from the data).
 CREATE OR REPLACE TEMP MACRO attrib_value(dim, repo, branch, project, user_name, model,
         session_id, local_ts, source, query_source, effort, speed, terminal_type,
-        service_version, attributes, resource) AS coalesce(CASE dim
+        service_version, skill, agent, plugin, mcp, mcp_tool, attributes, resource)
+AS coalesce(CASE dim
     WHEN 'repo' THEN repo
     WHEN 'branch' THEN branch
     WHEN 'project' THEN project
@@ -29,11 +30,11 @@ CREATE OR REPLACE TEMP MACRO attrib_value(dim, repo, branch, project, user_name,
     WHEN 'terminal.type' THEN terminal_type
     WHEN 'version' THEN service_version
     WHEN 'service.version' THEN service_version
-    WHEN 'skill' THEN attributes->>'$."skill.name"'
-    WHEN 'agent' THEN attributes->>'$."agent.name"'
-    WHEN 'plugin' THEN attributes->>'$."plugin.name"'
-    WHEN 'mcp' THEN attributes->>'$."mcp_server.name"'
-    WHEN 'mcp_tool' THEN attributes->>'$."mcp_tool.name"'
+    WHEN 'skill' THEN skill
+    WHEN 'agent' THEN agent
+    WHEN 'plugin' THEN plugin
+    WHEN 'mcp' THEN mcp
+    WHEN 'mcp_tool' THEN mcp_tool
     ELSE coalesce(attributes->>('$."' || dim || '"'), resource->>('$."' || dim || '"'))
 END, '(unknown)');
 
@@ -42,12 +43,15 @@ END, '(unknown)');
 -- costs) in [t0, t1) from source `src` (`local_ts`: the time in zone `tz`), matching the
 -- filters `fdims`/`fvals`, with the repo, branch, project and user of their session, and
 -- their values of dimensions `dim` (as `k`) and `sub` (as `s`); `requests` is how many
--- requests a row stands for.
+-- events a row stands for, `first_ts` the time of its first and
+-- `first_cache_creation_tokens` the cache-creation tokens of those at that time (a raw
+-- row: its own).
 -- The whole hours [r0, r1) come from the attrib_hourly rollup (the dashboard's panels, in
 -- UTC: rollups.window() picks them), the rest from raw rows; with r0 NULL every row is raw
--- (reports: any time zone, and the per-request rules of report_waste.sql). Rolled-up rows
--- keep only the named request attributes (skill, agent, plugin, mcp, mcp_tool) and the
--- resource, so in panels any other key is looked up in the resource.
+-- (reports: any time zone). Rolled-up rows keep only the named request attributes (skill,
+-- agent, plugin, mcp, mcp_tool: columns of their own, as JSON is slow to build and read)
+-- and the resource (JSON text), so in panels (raw rows too) any other key is looked up in
+-- the resource; reports look it up in the record's attributes first.
 -- Counting rules as in report_periods.sql (a request known from telemetry and from a
 -- transcript counts once, as telemetry; the rollups hold api_request events, where the
 -- importer has already relabelled such copies). A session's repo and branch are the latest
@@ -62,31 +66,27 @@ WITH telemetry_requests AS (
     WHERE r0 IS NULL AND source = 'telemetry' AND event_name = 'api_request'
       AND request_id IS NOT NULL
 ),
-session_git AS (
+git AS (
     SELECT * FROM attrib_session_git()  -- macros.sql
 ),
 rows AS (
-    SELECT hour AS ts, session_id, source, 'api_request' AS event_name, user_id, user_email,
+    SELECT hour AS ts, session_id, source, event_name, user_id, user_email,
            model, speed, effort, query_source, terminal_type, service_version, project,
-           git_branch,
-           json_object('skill.name', skill, 'agent.name', agent, 'plugin.name', plugin,
-                       'mcp_server.name', mcp, 'mcp_tool.name', mcp_tool) AS attributes,
-           resource::JSON AS resource, requests, input_tokens, output_tokens,
-           cache_creation_tokens, cache_read_tokens, cost_usd
+           git_branch, skill, agent, plugin, mcp, mcp_tool, NULL::JSON AS attributes,
+           resource, requests, input_tokens, output_tokens,
+           cache_creation_tokens, cache_read_tokens, cost_usd, first_ts,
+           first_cache_creation_tokens
     FROM attrib_hourly
-    WHERE r0 IS NOT NULL AND hour >= r0 AND hour < r1 AND list_contains(evs, 'api_request')
+    WHERE r0 IS NOT NULL AND hour >= r0 AND hour < r1 AND list_contains(evs, event_name)
       AND (src = 'all' OR source = src)
     UNION ALL
     SELECT ts, session_id, source, event_name, user_id, user_email, model, speed, effort,
            query_source, terminal_type, service_version, project, git_branch,
-           CASE WHEN r0 IS NULL THEN attributes
-                ELSE json_object('skill.name', attributes->>'$."skill.name"',
-                                 'agent.name', attributes->>'$."agent.name"',
-                                 'plugin.name', attributes->>'$."plugin.name"',
-                                 'mcp_server.name', attributes->>'$."mcp_server.name"',
-                                 'mcp_tool.name', attributes->>'$."mcp_tool.name"') END,
-           resource, 1, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
-           cost_usd
+           attributes->>'$."skill.name"', attributes->>'$."agent.name"',
+           attributes->>'$."plugin.name"', attributes->>'$."mcp_server.name"',
+           attributes->>'$."mcp_tool.name"', CASE WHEN r0 IS NULL THEN attributes END,
+           resource::VARCHAR, 1, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
+           cost_usd, ts, cache_creation_tokens
     FROM events
     WHERE list_contains(evs, event_name)
       AND (t0 IS NULL OR ts >= t0)
@@ -110,7 +110,7 @@ req AS (
     SELECT
         e.ts, (e.ts AT TIME ZONE 'UTC') AT TIME ZONE tz AS local_ts, e.session_id, e.source,
         e.event_name, e.query_source, e.effort, e.speed, e.terminal_type, e.service_version,
-        e.attributes, e.resource, e.requests,
+        e.skill, e.agent, e.plugin, e.mcp, e.mcp_tool, e.attributes, e.resource, e.requests,
         coalesce(g.repo, regexp_extract(coalesce(e.project, g.project), '([^/\\]+)[/\\]*$', 1),
                  '(unknown)') AS repo,
         coalesce(e.git_branch, g.branch, '(unknown)') AS branch,
@@ -123,24 +123,40 @@ req AS (
         coalesce(e.output_tokens, 0) AS output_tokens,
         coalesce(e.cache_creation_tokens, 0) AS cache_creation_tokens,
         coalesce(e.cache_read_tokens, 0) AS cache_read_tokens,
-        e.cost_usd
+        e.cost_usd, e.first_ts,
+        coalesce(e.first_cache_creation_tokens, 0) AS first_cache_creation_tokens
     FROM rows e
-    LEFT JOIN session_git g ON g.session_id = e.session_id
+    LEFT JOIN git g ON g.session_id = e.session_id
     LEFT JOIN session_users u ON u.session_id = e.session_id
 )
 SELECT ts, local_ts, session_id, source, event_name, query_source, repo, branch, project,
-       user_name, model, effort, speed, terminal_type, service_version, attributes, resource,
-       requests, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
-       cost_usd,
+       user_name, model, effort, speed, terminal_type, service_version, skill, agent, plugin,
+       mcp, mcp_tool, attributes, resource, requests, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
+       cost_usd, first_ts, first_cache_creation_tokens,
        attrib_value(dim, repo, branch, project, user_name, model, session_id, local_ts,
-                source, query_source, effort, speed, terminal_type, service_version, attributes,
-                resource) AS k,
+                source, query_source, effort, speed, terminal_type, service_version, skill,
+                agent, plugin, mcp, mcp_tool, attributes, resource) AS k,
        attrib_value(sub, repo, branch, project, user_name, model, session_id, local_ts,
-                source, query_source, effort, speed, terminal_type, service_version, attributes,
-                resource) AS s
+                source, query_source, effort, speed, terminal_type, service_version, skill,
+                agent, plugin, mcp, mcp_tool, attributes, resource) AS s
 FROM req
-WHERE len(fdims) = 0
-   OR len(list_filter(range(len(fdims)), lambda i: attrib_value(fdims[i + 1], repo, branch,
-          project, user_name, model, session_id, local_ts, source, query_source, effort,
-          speed, terminal_type, service_version, attributes, resource)
-      IS DISTINCT FROM fvals[i + 1])) = 0;
+-- The first three filters one by one (their dimensions are constants: cheap per row), any
+-- further ones through a list (a lambda per row costs several times more).
+WHERE (len(fdims) < 1 OR attrib_value(fdims[1], repo, branch, project, user_name, model,
+        session_id, local_ts, source, query_source, effort, speed, terminal_type,
+        service_version, skill, agent, plugin, mcp, mcp_tool, attributes, resource)
+        IS NOT DISTINCT FROM fvals[1])
+  AND (len(fdims) < 2 OR attrib_value(fdims[2], repo, branch, project, user_name, model,
+        session_id, local_ts, source, query_source, effort, speed, terminal_type,
+        service_version, skill, agent, plugin, mcp, mcp_tool, attributes, resource)
+        IS NOT DISTINCT FROM fvals[2])
+  AND (len(fdims) < 3 OR attrib_value(fdims[3], repo, branch, project, user_name, model,
+        session_id, local_ts, source, query_source, effort, speed, terminal_type,
+        service_version, skill, agent, plugin, mcp, mcp_tool, attributes, resource)
+        IS NOT DISTINCT FROM fvals[3])
+  AND (len(fdims) <= 3
+       OR len(list_filter(range(len(fdims)), lambda i: attrib_value(fdims[i + 1], repo,
+              branch, project, user_name, model, session_id, local_ts, source,
+              query_source, effort, speed, terminal_type, service_version, skill, agent,
+              plugin, mcp, mcp_tool, attributes, resource)
+          IS DISTINCT FROM fvals[i + 1])) = 0);
