@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from ccotel.query import BadQuery, Query
-from ccotel.store import queries
+from ccotel.store import queries, schema
 
 DIMENSIONS: dict[str, str] = {
     "repo": "git repository of the session (host/owner/name of its remote, else its folder)",
@@ -85,11 +85,17 @@ def unfiltered(q: Query) -> list[str]:
 
 def rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
          ) -> list[dict[str, Any]]:
-    """Rows of query `name`, with the attribution macros defined on this connection (temp
-    macros: they work on a read-only store too)."""
-    queries.run(con, "attrib_macros")
+    """Rows of query `name`. The attribution macros are stored with the others
+    (`schema.install_macros`); a connection that lacks them (a cursor of a read-only
+    connection, which has them as its own temp macros) gets them as temp macros first."""
     # No rollup window unless given (reports: raw rows, any time zone).
     defaults = {k: None for k in queries.ROLLUP if k in queries.named(name).params}
+    try:
+        return queries.rows(con, name, **{**defaults, **params})
+    except duckdb.CatalogException as exc:
+        if "attrib_" not in str(exc):
+            raise
+    schema.install_macros(con, temp=True)
     return queries.rows(con, name, **{**defaults, **params})
 
 

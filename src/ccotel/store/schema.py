@@ -106,16 +106,21 @@ def check_version(con: duckdb.DuckDBPyConnection) -> None:
             "--data-dir")
 
 
+MACRO_FILES = ("macros", "attrib_macros")
+
+
 def install_macros(con: duckdb.DuckDBPyConnection, *, temp: bool = False) -> None:
-    """Define the macros the queries share (`sql/macros.sql`): stored in the file, or
-    `temp` (a read-only connection: the file may come from an older ccotel without them;
-    temporary macros come first in DuckDB's lookup)."""
+    """Define the macros the queries share (`sql/macros.sql`, attribution's
+    `sql/attrib_macros.sql`): stored in the file, or `temp` (a read-only connection: the
+    file may come from an older ccotel without them; temporary macros come first in
+    DuckDB's lookup, and belong to that connection alone)."""
     from ccotel.store import queries  # here: queries needs this module's `sql`
 
-    text = queries.text("macros")
-    if temp:
-        text = text.replace("CREATE OR REPLACE MACRO", "CREATE OR REPLACE TEMP MACRO")
-    con.execute(text)
+    for name in MACRO_FILES:
+        text = queries.text(name)
+        if temp:
+            text = text.replace("CREATE OR REPLACE MACRO", "CREATE OR REPLACE TEMP MACRO")
+        con.execute(text)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

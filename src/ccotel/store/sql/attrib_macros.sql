@@ -5,7 +5,7 @@
 -- disagree. Named dimensions come first; any other name is
 -- looked up in the record's attributes, then in its resource (OTEL_RESOURCE_ATTRIBUTES keys
 -- such as team, department, cost_center are found this way, from the data).
-CREATE OR REPLACE TEMP MACRO attrib_value(dim, repo, branch, project, user_name, model,
+CREATE OR REPLACE MACRO attrib_value(dim, repo, branch, project, user_name, model,
         session_id, local_ts, source, query_source, effort, speed, terminal_type,
         service_version, skill, agent, plugin, mcp, mcp_tool, attributes, resource)
 AS coalesce(CASE dim
@@ -58,7 +58,7 @@ END, '(unknown)');
 -- ones recorded for it (`ccotel hook` and the statusline record `git.repo`, `git.branch`),
 -- else what its transcript says (the cwd's folder name, `gitBranch`), else '(unknown)': a
 -- session without any is counted, never dropped.
-CREATE OR REPLACE TEMP MACRO attrib_requests(evs, t0, t1, tz, src, fdims, fvals, dim, sub,
+CREATE OR REPLACE MACRO attrib_requests(evs, t0, t1, tz, src, fdims, fvals, dim, sub,
                                             r0, r1)
 AS TABLE
 WITH telemetry_requests AS (
@@ -97,13 +97,27 @@ rows AS (
            OR request_id IS NULL
            OR request_id NOT IN (SELECT request_id FROM telemetry_requests))
 ),
+needs_user AS (
+    -- the sessions of rows that name no user (a transcript's), looked up apart from `rows`
+    -- (which would otherwise be held in memory for a second reader); a few more than
+    -- counted at most, which only costs their lookup
+    SELECT session_id FROM attrib_hourly
+    WHERE r0 IS NOT NULL AND hour >= r0 AND hour < r1 AND list_contains(evs, event_name)
+      AND user_email IS NULL AND user_id IS NULL
+    UNION
+    SELECT session_id FROM events
+    WHERE list_contains(evs, event_name)
+      AND (t0 IS NULL OR ts >= t0)
+      AND (t1 IS NULL OR ts < t1)
+      AND (r0 IS NULL OR ts < r0 OR ts >= r1)
+      AND user_email IS NULL AND user_id IS NULL
+),
 session_users AS (
     -- the user of a row that names none (a transcript's): its session's, from telemetry
     SELECT session_id, arg_max(coalesce(user_email, user_id), ts) AS user_name
     FROM events
     WHERE source = 'telemetry' AND coalesce(user_email, user_id) IS NOT NULL
-      AND session_id IN (SELECT session_id FROM rows
-                         WHERE coalesce(user_email, user_id) IS NULL)
+      AND session_id IN (SELECT session_id FROM needs_user)
     GROUP BY session_id
 ),
 req AS (
@@ -140,22 +154,15 @@ SELECT ts, local_ts, session_id, source, event_name, query_source, repo, branch,
                 source, query_source, effort, speed, terminal_type, service_version, skill,
                 agent, plugin, mcp, mcp_tool, attributes, resource) AS s
 FROM req
--- The first three filters one by one (their dimensions are constants: cheap per row), any
--- further ones through a list (a lambda per row costs several times more).
+-- The first filter by itself (its dimension is a constant: cheap per row; the repo page's),
+-- any further ones through a list (a lambda per row costs several times more, and each
+-- copy of attrib_value costs every query its planning).
 WHERE (len(fdims) < 1 OR attrib_value(fdims[1], repo, branch, project, user_name, model,
         session_id, local_ts, source, query_source, effort, speed, terminal_type,
         service_version, skill, agent, plugin, mcp, mcp_tool, attributes, resource)
         IS NOT DISTINCT FROM fvals[1])
-  AND (len(fdims) < 2 OR attrib_value(fdims[2], repo, branch, project, user_name, model,
-        session_id, local_ts, source, query_source, effort, speed, terminal_type,
-        service_version, skill, agent, plugin, mcp, mcp_tool, attributes, resource)
-        IS NOT DISTINCT FROM fvals[2])
-  AND (len(fdims) < 3 OR attrib_value(fdims[3], repo, branch, project, user_name, model,
-        session_id, local_ts, source, query_source, effort, speed, terminal_type,
-        service_version, skill, agent, plugin, mcp, mcp_tool, attributes, resource)
-        IS NOT DISTINCT FROM fvals[3])
-  AND (len(fdims) <= 3
-       OR len(list_filter(range(len(fdims)), lambda i: attrib_value(fdims[i + 1], repo,
+  AND (len(fdims) <= 1
+       OR len(list_filter(range(1, len(fdims)), lambda i: attrib_value(fdims[i + 1], repo,
               branch, project, user_name, model, session_id, local_ts, source,
               query_source, effort, speed, terminal_type, service_version, skill, agent,
               plugin, mcp, mcp_tool, attributes, resource)
