@@ -23,10 +23,17 @@ firsts AS (
     GROUP BY session_id
 ),
 r AS (
-    SELECT a.*,
-           CASE WHEN a.first_ts = f.first_ts THEN a.first_cache_creation_tokens ELSE 0 END
-               AS first_tokens
+    -- summed per group and kind of request first: the filtered sums below then read a few
+    -- rows per group
+    SELECT a.day, a."user", a.repo, a.event_name, a.query_source,
+           sum(a.requests) AS requests, sum(a.cost_usd) AS cost_usd,
+           sum(CASE WHEN a.event_name = 'api_request'
+                    THEN a.cache_creation_tokens
+                         - CASE WHEN a.first_ts = f.first_ts
+                                THEN a.first_cache_creation_tokens ELSE 0 END END)
+               AS rewrite_tokens
     FROM a LEFT JOIN firsts f ON f.session_id IS NOT DISTINCT FROM a.session_id
+    GROUP BY ALL
 )
 SELECT
     day, "user", repo,
@@ -41,8 +48,7 @@ SELECT
         AS subagent_requests,
     coalesce(sum(cost_usd) FILTER (WHERE query_source = 'subagent'), 0)::DECIMAL(38, 12)
         AS subagent_cost,
-    coalesce(sum(cache_creation_tokens - first_tokens)
-             FILTER (WHERE event_name = 'api_request'), 0)::BIGINT AS cache_rewrite_tokens,
+    coalesce(sum(rewrite_tokens), 0)::BIGINT AS cache_rewrite_tokens,
     coalesce(sum(requests) FILTER (WHERE event_name = 'api_error'), 0)::BIGINT AS api_errors,
     coalesce(sum(requests) FILTER (WHERE event_name = 'api_retries_exhausted'), 0)::BIGINT
         AS retries_exhausted,
