@@ -306,10 +306,11 @@ def repo_page(con: duckdb.DuckDBPyConnection, q: Query, repo: str) -> dict[str, 
     """One repo in the range, under the query's other filters: its total, its people,
     models, branches and sessions (each adding up to the total), and its cost over time;
     all from one query (panel_attrib_page.sql), each part as `breakdown_panel` gives it."""
-    q = replace(q, attrib=tuple(sorted({**dict(q.attrib), "repo": repo}.items())))
+    others = replace(q, attrib=tuple((d, v) for d, v in q.attrib if d != "repo"))
     step = time_dimension(q)
     found = rows(con, "panel_attrib_page", {"from": q.start, "to": q.end, "step": step,
-                                            **panel_filters(q), **_window(con, q)})
+                                            "repo": repo, **panel_filters(others),
+                                            **_window(con, q)})
     by_part: dict[str, list[dict[str, Any]]] = {}
     for r in found:
         by_part.setdefault(r["part"], []).append(r)

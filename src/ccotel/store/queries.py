@@ -78,7 +78,7 @@ QUERIES: dict[str, Named] = {
     "summary": _q(*RANGED),
     "panel_activity": _q(*RANGED, "count"),
     "panel_attrib_breakdown": _q("from", "to", *ROLLUP, "dim", "fdims", "fvals"),
-    "panel_attrib_page": _q("from", "to", *ROLLUP, "step", "fdims", "fvals"),
+    "panel_attrib_page": _q("from", "to", *ROLLUP, "step", "repo", "fdims", "fvals"),
     "panel_avg_response_time": _q(*RANGED),
     "panel_edit_decisions": _q(*RANGED),
     "panel_error_rate": _q(*RANGED, "step_ms"),

@@ -39,9 +39,10 @@ AS coalesce(CASE dim
 END, '(unknown)');
 
 
--- The rows an attribution report or panel counts: events named in `evs` (api_request for
--- costs) in [t0, t1) from source `src` (`local_ts`: the time in zone `tz`), matching the
--- filters `fdims`/`fvals`, with the repo, branch, project and user of their session, and
+-- The rows an attribution report or panel counts, before any filter (attrib_requests
+-- below applies them): events named in `evs` (api_request for
+-- costs) in [t0, t1) from source `src` (`local_ts`: the time in zone `tz`),
+-- with the repo, branch, project and user of their session, and
 -- their values of dimensions `dim` (as `k`) and `sub` (as `s`); `requests` is how many
 -- events a row stands for, `first_ts` the time of its first and
 -- `first_cache_creation_tokens` the cache-creation tokens of those at that time (a raw
@@ -58,8 +59,7 @@ END, '(unknown)');
 -- ones recorded for it (`ccotel hook` and the statusline record `git.repo`, `git.branch`),
 -- else what its transcript says (the cwd's folder name, `gitBranch`), else '(unknown)': a
 -- session without any is counted, never dropped.
-CREATE OR REPLACE MACRO attrib_requests(evs, t0, t1, tz, src, fdims, fvals, dim, sub,
-                                            r0, r1)
+CREATE OR REPLACE MACRO attrib_rows(evs, t0, t1, tz, src, dim, sub, r0, r1)
 AS TABLE
 WITH telemetry_requests AS (
     SELECT DISTINCT request_id FROM events
@@ -145,25 +145,27 @@ req AS (
 )
 SELECT ts, local_ts, session_id, source, event_name, query_source, repo, branch, project,
        user_name, model, effort, speed, terminal_type, service_version, skill, agent, plugin,
-       mcp, mcp_tool, attributes, resource, requests, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
-       cost_usd, first_ts, first_cache_creation_tokens,
+       mcp, mcp_tool, attributes, resource, requests, input_tokens, output_tokens,
+       cache_creation_tokens, cache_read_tokens, cost_usd, first_ts,
+       first_cache_creation_tokens,
        attrib_value(dim, repo, branch, project, user_name, model, session_id, local_ts,
                 source, query_source, effort, speed, terminal_type, service_version, skill,
                 agent, plugin, mcp, mcp_tool, attributes, resource) AS k,
        attrib_value(sub, repo, branch, project, user_name, model, session_id, local_ts,
                 source, query_source, effort, speed, terminal_type, service_version, skill,
                 agent, plugin, mcp, mcp_tool, attributes, resource) AS s
-FROM req
--- The first filter by itself (its dimension is a constant: cheap per row; the repo page's),
--- any further ones through a list (a lambda per row costs several times more, and each
--- copy of attrib_value costs every query its planning).
-WHERE (len(fdims) < 1 OR attrib_value(fdims[1], repo, branch, project, user_name, model,
-        session_id, local_ts, source, query_source, effort, speed, terminal_type,
-        service_version, skill, agent, plugin, mcp, mcp_tool, attributes, resource)
-        IS NOT DISTINCT FROM fvals[1])
-  AND (len(fdims) <= 1
-       OR len(list_filter(range(1, len(fdims)), lambda i: attrib_value(fdims[i + 1], repo,
-              branch, project, user_name, model, session_id, local_ts, source,
-              query_source, effort, speed, terminal_type, service_version, skill, agent,
-              plugin, mcp, mcp_tool, attributes, resource)
-          IS DISTINCT FROM fvals[i + 1])) = 0);
+FROM req;
+
+-- attrib_rows matching the filters `fdims`/`fvals`: for each i, the row's value of
+-- dimension fdims[i] is fvals[i]. (The filters in a list: one copy of attrib_value for any
+-- number of them, as each copy costs every query its planning; a filter known in advance,
+-- as the repo page's repo, is best a condition of its own: panel_attrib_page.sql.)
+CREATE OR REPLACE MACRO attrib_requests(evs, t0, t1, tz, src, fdims, fvals, dim, sub, r0, r1)
+AS TABLE
+SELECT * FROM attrib_rows(evs, t0, t1, tz, src, dim, sub, r0, r1)
+WHERE len(fdims) = 0
+   OR len(list_filter(range(len(fdims)), lambda i: attrib_value(fdims[i + 1], repo, branch,
+          project, user_name, model, session_id, local_ts, source, query_source, effort,
+          speed, terminal_type, service_version, skill, agent, plugin, mcp, mcp_tool,
+          attributes, resource)
+      IS DISTINCT FROM fvals[i + 1])) = 0;

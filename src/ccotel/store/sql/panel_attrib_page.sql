@@ -1,9 +1,9 @@
 -- A repo page's parts in one pass (store/attribution.py: repo_page): tokens and cost of API
--- requests per person, model, branch, session and time bucket ($step: hour, day or month),
--- and the total, under the filters $fdims/$fvals (the repo among them), as
--- panel_attrib_breakdown.sql gives each of them (the same macro, the same sums; `part`
--- names the breakdown, 'total' the total). The whole hours [$rollup_from, $rollup_to) come
--- from attrib_hourly.
+-- requests of repo $repo per person, model, branch, session and time bucket ($step: hour,
+-- day or month), and the total, under the other filters $fdims/$fvals, as
+-- panel_attrib_breakdown.sql gives each of them with the repo as a filter (the same rows,
+-- the same sums; `part` names the breakdown, 'total' the total). The whole hours
+-- [$rollup_from, $rollup_to) come from attrib_hourly.
 WITH per AS (
     SELECT
         k AS people, s AS models,
@@ -25,6 +25,10 @@ WITH per AS (
         sum(cost_usd) AS cost_usd
     FROM attrib_requests(['api_request'], $from, $to, 'UTC', 'all', $fdims, $fvals, 'user',
                          'model', $rollup_from, $rollup_to)
+    WHERE attrib_value('repo', repo, branch, project, user_name, model, session_id,
+                       local_ts, source, query_source, effort, speed, terminal_type,
+                       service_version, skill, agent, plugin, mcp, mcp_tool, attributes,
+                       resource) = $repo
     GROUP BY ALL
 )
 SELECT
