@@ -1,16 +1,21 @@
 """Benchmark: every dashboard panel's query over a 100-person team's 30 days.
 
 Writes ~10 M events plus their metric points straight into a fresh store with the demo
-generator (`ccotel.demo.load.write_bulk`), then times each panel's data function (the one
-behind `/api/v1/panels/<id>`) for the 30-day view and the 1-hour view, on a cursor of a
-connection opened the way `ccotel serve` opens it.
+generator (`ccotel.demo.load.write_bulk`), then times, for the 30-day view and the 1-hour
+view, on a cursor of a connection opened the way `ccotel serve` opens it: each panel's data
+function (the one behind `/api/v1/panels/<id>`: every panel of `ccotel.panels.PANELS`, the
+attribution panels and Where the Money Went included), the repo page's data
+(`/api/v1/repo`, for the repo with the most cost) and the filter values the page loads
+with (`/api/v1/filters`).
 
     python bench/dashboard.py                       # 10 M events, ~3 minutes on 2 cores
     python bench/dashboard.py --events 1000000      # quicker
     python bench/dashboard.py --data-dir /tmp/bench --keep   # reuse the store next time
 
-Last line: dashboard_30d_ms=<sum of panel medians, 30-day view> worst_panel_ms=<highest
-p95 of any panel in either view> events=<events in the store>
+Last line: dashboard_30d_ms=<sum of the medians of every panel, the repo page and the
+filters, 30-day view> worst_panel_ms=<highest p95 of any of them in either view>
+worst=<its name> timed=<how many were timed per view> failed=<how many failed, e.g. out of
+memory: listed above it, and nan in the sum> events=<events in the store>
 """
 
 from __future__ import annotations
@@ -21,21 +26,37 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import duckdb
 
 from ccotel import panel_data
 from ccotel.demo.generate import spec_for_events
 from ccotel.demo.load import write_bulk
 from ccotel.panels import PANELS
 from ccotel.query import Query
-from ccotel.store import schema
+from ccotel.store import attribution, logs, schema
 from ccotel.store.writer import Writer
 
 
 def p95(xs: list[float]) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
+
+
+def timed(cur: Any, q: Query) -> dict[str, Callable[[], object]]:
+    """What the dashboard asks for in view `q`, by name: each panel, the repo page (the
+    repo with the most cost in the range) and the filter values."""
+    out: dict[str, Callable[[], object]] = {
+        p.id: (lambda pid=p.id: panel_data.panel_data(cur, pid, q)) for p in PANELS}
+    repos = attribution.breakdown_panel(cur, q, "repo")["items"]
+    repo = repos[0]["name"] if repos else attribution.UNKNOWN
+    out["repo_page"] = lambda: attribution.repo_page(cur, q, repo)
+    out["filters"] = lambda: (logs.filters(cur, q), attribution.filter_values(cur, q))
+    return out
 
 
 def main() -> int:
@@ -71,25 +92,36 @@ def main() -> int:
         views = {"30d": Query.parse({"from": f"now-{args.days}d", "to": "now"}),
                  "1h": Query.parse({"from": "now-1h", "to": "now"})}
         results: dict[str, dict[str, tuple[float, float]]] = {}
+        failed: dict[str, str] = {}
         for view, q in views.items():
             results[view] = {}
-            for p in PANELS:
-                panel_data.panel_data(cur, p.id, q)  # warm: first use reads from disk
+            for name, fn in timed(cur, q).items():
+                try:
+                    fn()  # warm: first use reads from disk
+                except duckdb.Error as exc:  # e.g. out of memory at the server's limit
+                    failed[f"{view}:{name}"] = type(exc).__name__
+                    results[view][name] = (float("nan"), float("nan"))
+                    continue
                 times = []
                 for _ in range(args.runs):
                     t = time.perf_counter()
-                    panel_data.panel_data(cur, p.id, q)
+                    fn()
                     times.append((time.perf_counter() - t) * 1000)
-                results[view][p.id] = (statistics.median(times), p95(times))
+                results[view][name] = (statistics.median(times), p95(times))
         print(f"{'panel':<26} {'30d p50':>9} {'30d p95':>9} {'1h p50':>9} {'1h p95':>9}  (ms)")
-        for p in PANELS:
-            a, b = results["30d"][p.id], results["1h"][p.id]
-            print(f"{p.id:<26} {a[0]:9.1f} {a[1]:9.1f} {b[0]:9.1f} {b[1]:9.1f}")
+        for name in results["30d"]:
+            a, b = results["30d"][name], results["1h"][name]
+            print(f"{name:<26} {a[0]:9.1f} {a[1]:9.1f} {b[0]:9.1f} {b[1]:9.1f}")
         total_30d = sum(m for m, _ in results["30d"].values())
         total_1h = sum(m for m, _ in results["1h"].values())
-        worst = max(x for view in results.values() for _, x in view.values())
+        worst, worst_name = max((x, name) for view in results.values()
+                                for name, (_, x) in view.items() if x == x)
+        for name, error in failed.items():
+            print(f"FAILED {name}: {error}")
         print(f"dashboard_1h_ms={total_1h:.1f}")
-        print(f"dashboard_30d_ms={total_30d:.1f} worst_panel_ms={worst:.1f} events={events}")
+        print(f"dashboard_30d_ms={total_30d:.1f} worst_panel_ms={worst:.1f} "
+              f"worst={worst_name} timed={len(results['30d'])} failed={len(failed)} "
+              f"events={events}")
         con.close()
     finally:
         if not args.keep and args.data_dir is None:

@@ -321,6 +321,7 @@ def test_a_version_5_store_gets_the_rollup_on_upgrade(tmp_path: Path) -> None:
     record_git(tmp_path, "s2", "github.com/acme/web", "feature/x")
     con = schema.connect(tmp_path)
     con.execute("DROP TABLE attrib_hourly")
+    con.execute("DROP TABLE session_git")
     con.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
     con.close()
     with pytest.raises(SchemaError, match="schema version 5"):
@@ -328,7 +329,7 @@ def test_a_version_5_store_gets_the_rollup_on_upgrade(tmp_path: Path) -> None:
     schema.connect(tmp_path).close()  # what `ccotel serve` does on open
     con = schema.connect(tmp_path, read_only=True)
     try:
-        assert schema.stored_version(con) == schema.SCHEMA_VERSION == 6
+        assert schema.stored_version(con) == schema.SCHEMA_VERSION == 7
         assert con.execute("SELECT sum(requests), sum(cost_usd) FROM attrib_hourly"
                            ).fetchone() == (4, Decimal("0.600000000007"))
         q = Query.parse(RANGE)

@@ -24,9 +24,13 @@ ROLLUPS = {"events_hourly": "events", "tool_calls_hourly": "events",
 KEYS = {"hour", "session_id", "user_id", "user_email", "terminal_type", "service_version",
         "app_version", "model", "tool_name", "language", "kind", "cell",
         # attrib_hourly's
-        "source", "speed", "effort", "query_source", "project", "git_branch", "skill", "agent",
-        "plugin", "mcp", "mcp_tool", "resource"}
-MERGE = {"first_ts": "min", "min_ms": "min", "last_ts": "max", "max_ms": "max"}
+        "event_name", "source", "speed", "effort", "query_source", "project", "git_branch",
+        "skill", "agent", "plugin", "mcp", "mcp_tool", "resource"}
+# How a group's partial rows merge (default: sum); `_first` is the group's first_ts.
+MERGE = {"first_ts": "min({c})", "min_ms": "min({c})", "last_ts": "max({c})",
+         "max_ms": "max({c})",
+         # the tokens at the group's first time: the partial rows that start then
+         "first_cache_creation_tokens": "sum(CASE WHEN first_ts = _first THEN {c} ELSE 0 END)"}
 # The one panel whose range is not the query's: "now" moves between two reads.
 NOW_DEPENDENT = {"total_tokens_last_hour"}
 
@@ -68,8 +72,11 @@ def assert_rollups_match_raw(con: duckdb.DuckDBPyConnection) -> None:
         cols = _columns(con, table)
         keys = [c for c in cols if c in KEYS]
         values = [c for c in cols if c not in KEYS]
-        merged = ", ".join(f"{MERGE.get(c, 'sum')}({c})" for c in values)
-        stored = con.execute(f"SELECT {', '.join(keys)}, {merged} FROM {table} "
+        merged = ", ".join(MERGE.get(c, "sum({c})").format(c=c) for c in values)
+        first = (f"min(first_ts) OVER (PARTITION BY {', '.join(keys)})"
+                 if "first_ts" in values else "NULL")
+        stored = con.execute(f"SELECT {', '.join(keys)}, {merged} FROM "
+                             f"(SELECT *, {first} AS _first FROM {table}) "
                              "WHERE hour < $until GROUP BY ALL", {"until": until}).fetchall()
         fresh = con.execute(
             f"SELECT {', '.join(keys)}, {', '.join(values)} FROM {table}_of("

@@ -29,7 +29,8 @@ SQL_DIR = SRC / "store" / "sql"
 # store (creating or migrating the schema, before any writer exists).
 OWNERS = {"store/writer.py", "store/maintenance.py", "store/rollups.py", "store/schema.py"}
 # Rollup functions that rewrite the rollup tables.
-ROLLUP_WRITES = {"add", "rebuild", "advance", "compact", "forget_before", "run_script"}
+ROLLUP_WRITES = {"add", "rebuild", "advance", "compact", "forget_before", "run_script", "add_git",
+                 "refresh_git", "rebuild_stored"}
 
 STORE_TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", sql("schema")))
 _CHANGE = re.compile(

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from ccotel.query import BadQuery, Query
-from ccotel.store import queries
+from ccotel.store import queries, schema
 
 DIMENSIONS: dict[str, str] = {
     "repo": "git repository of the session (host/owner/name of its remote, else its folder)",
@@ -85,11 +85,17 @@ def unfiltered(q: Query) -> list[str]:
 
 def rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
          ) -> list[dict[str, Any]]:
-    """Rows of query `name`, with the attribution macros defined on this connection (temp
-    macros: they work on a read-only store too)."""
-    queries.run(con, "attrib_macros")
+    """Rows of query `name`. The attribution macros are stored with the others
+    (`schema.install_macros`); a connection that lacks them (a cursor of a read-only
+    connection, which has them as its own temp macros) gets them as temp macros first."""
     # No rollup window unless given (reports: raw rows, any time zone).
     defaults = {k: None for k in queries.ROLLUP if k in queries.named(name).params}
+    try:
+        return queries.rows(con, name, **{**defaults, **params})
+    except duckdb.CatalogException as exc:
+        if "attrib_" not in str(exc):
+            raise
+    schema.install_macros(con, temp=True)
     return queries.rows(con, name, **{**defaults, **params})
 
 
@@ -175,9 +181,14 @@ def breakdown_panel(con: duckdb.DuckDBPyConnection, q: Query, dim: str,
                  {"from": q.start, "to": q.end, "dim": dim, **panel_filters(q),
                   **_window(con, q)})
     total = found[0] if found and found[0]["is_total"] else None
-    parts = [r for r in found if not r["is_total"]]
+    return _breakdown(dim, [r for r in found if not r["is_total"]], total, top)
+
+
+def _breakdown(dim: str, parts: list[dict[str, Any]], total: dict[str, Any] | None,
+               top: int | None) -> dict[str, Any]:
+    """A breakdown's JSON from its rows (largest cost first) and its total row."""
     if top is None:
-        parts.sort(key=lambda r: r["key"])
+        parts = sorted(parts, key=lambda r: r["key"])
     shown, rest = parts[:top], parts[top:] if top is not None else []
     if rest:
         shown.append({"key": OTHER, "requests": sum(r["requests"] for r in rest),
@@ -213,10 +224,11 @@ TOP_WASTE = 20
 def waste_panel(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
     """Where the money went (`report_waste.sql`, as `ccotel report waste`), per user and
     repo over the range, those with the most spent on compactions, subagents and failed
-    requests first; `total` is the whole range's row from the same sums."""
+    requests first; `total` is the whole range's row from the same sums. The whole hours
+    of the range come from attrib_hourly."""
     found = rows(con, "report_waste", {"from": q.start, "to": q.end, "tz": "UTC",
                                        "source": "all", **panel_filters(q),
-                                       "rollup_from": q.end, "rollup_to": q.end})
+                                       **_window(con, q)})
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     total: dict[str, Any] = {"user": None, "repo": None, **{k: 0 for k in _WASTE_SUMS}}
     for r in found:
@@ -263,6 +275,9 @@ def filter_values(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, list[di
     found = rows(con, "attrib_filters", {"from": q.start, "to": q.end, **_window(con, q),
                                          "dims": list(FILTER_DIMENSIONS),
                                          "standard": list(_STANDARD_RESOURCE),
+                                         # what attrib_value names itself
+                                         "named": [*DIMENSIONS, "model.id", "terminal.type",
+                                                   "service.version"],
                                          "limit": FILTER_VALUES})
     out: dict[str, list[dict[str, Any]]] = {}
     for r in found:
@@ -274,6 +289,8 @@ def filter_values(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, list[di
 
 # -- a repo's page ----------------------------------------------------------------------------
 
+# The repo page's parts and the dimensions they break the repo's cost down by
+# (panel_attrib_page.sql: people by user, models by model, in its `k` and `s`).
 REPO_PARTS = (("people", "user"), ("models", "model"), ("branches", "branch"),
               ("sessions", "session"))
 
@@ -287,13 +304,23 @@ def time_dimension(q: Query) -> str:
 
 def repo_page(con: duckdb.DuckDBPyConnection, q: Query, repo: str) -> dict[str, Any]:
     """One repo in the range, under the query's other filters: its total, its people,
-    models, branches and sessions (each adding up to the total), and its cost over time."""
-    q = replace(q, attrib=tuple(sorted({**dict(q.attrib), "repo": repo}.items())))
+    models, branches and sessions (each adding up to the total), and its cost over time;
+    all from one query (panel_attrib_page.sql), each part as `breakdown_panel` gives it."""
+    others = replace(q, attrib=tuple((d, v) for d, v in q.attrib if d != "repo"))
+    step = time_dimension(q)
+    found = rows(con, "panel_attrib_page", {"from": q.start, "to": q.end, "step": step,
+                                            "repo": repo, **panel_filters(others),
+                                            **_window(con, q)})
+    by_part: dict[str, list[dict[str, Any]]] = {}
+    for r in found:
+        by_part.setdefault(r["part"], []).append(r)
+    total = next(iter(by_part.get("total", [])), None)
     out: dict[str, Any] = {"repo": repo}
     for name, dim in REPO_PARTS:
-        part = breakdown_panel(con, q, dim)
+        part = _breakdown(dim, by_part.get(name, []), total, TOP_ITEMS)
         out["total"] = part["total"]
         out[name] = part["items"]
-    step = time_dimension(q)
-    out["over_time"] = {"step": step, "items": breakdown_panel(con, q, step, top=None)["items"]}
+    out["over_time"] = {"step": step,
+                        "items": _breakdown(step, by_part.get("over_time", []), total,
+                                            None)["items"]}
     return out

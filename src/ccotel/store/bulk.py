@@ -31,6 +31,8 @@ def append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> int:
                                    {"table": table, "columns": columns}).fetchone()
         if table in rollups.SOURCES:
             rollups.add(con, table, f"new_{table}", rollups.rolled_until(con))
+        if table == "events":
+            rollups.add_git(con, "new_events")
         con.execute(f"DROP TABLE new_{table}")
     finally:
         con.unregister("bulk_rows")

@@ -78,6 +78,7 @@ QUERIES: dict[str, Named] = {
     "summary": _q(*RANGED),
     "panel_activity": _q(*RANGED, "count"),
     "panel_attrib_breakdown": _q("from", "to", *ROLLUP, "dim", "fdims", "fvals"),
+    "panel_attrib_page": _q("from", "to", *ROLLUP, "step", "repo", "fdims", "fvals"),
     "panel_avg_response_time": _q(*RANGED),
     "panel_edit_decisions": _q(*RANGED),
     "panel_error_rate": _q(*RANGED, "step_ms"),
@@ -91,7 +92,7 @@ QUERIES: dict[str, Named] = {
     "panel_usage_total": _q(*RANGED),
     # the dashboard's filter values, logs panel, session page (store/logs.py, sessions.py)
     "filters": _q("from", "to", *ROLLUP, "limit"),
-    "attrib_filters": _q("from", "to", *ROLLUP, "dims", "standard", "limit"),
+    "attrib_filters": _q("from", "to", *ROLLUP, "dims", "standard", "named", "limit"),
     "logs_cursor": _q(),
     "logs_events": _q("from", "to", "filters", "after", "event", "text", "limit"),
     "logs_events_model": _q(*RANGE, "after", "event", "text", "limit"),
@@ -165,6 +166,9 @@ QUERIES: dict[str, Named] = {
     "rollup_until": _q(),
     "rollup_until_init": _q("hour"),
     "rollup_until_set": _q("to"),
+    "attrib_git_add": _script("src"),
+    "attrib_git_changed": _script("start", "end", "hours"),
+    "attrib_git_refresh": _script(),
     # forwarding's outbox (forward/)
     "outbox_delete": _q("id"),
     "outbox_forget": _q("targets"),

@@ -14,6 +14,10 @@ before `rolled_until` reaches the rollups in its own transaction, always the wri
 - `compact` rewrites the hours that received partial rows as one row per group (the writer
   runs it when it has time); readers re-aggregate, so this only keeps the rollups small.
 
+`session_git` (each session's repo, branch and project: the latest ones recorded) is kept
+the same way, whatever the hour: `add_git` merges the facts of every inserted batch that
+has any, `rebuild` and `forget_before` recompute the sessions whose rows changed.
+
 Readers (`store/panels.py`, `store/reader.py`) take the whole hours of a range before
 `rolled_until` from the rollups and the rest from raw rows; `window` says which hours.
 """
@@ -83,10 +87,10 @@ def run_script(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None
 # Rollup tables fed only by some rows: `add` skips their statement when a batch has none
 # (an empty GROUP BY still costs a commit a couple of milliseconds).
 ONLY_WITH = {
-    "tool_calls_hourly": "tool_result",
-    "api_latency_hourly": "api_request",
-    "attrib_hourly": "api_request",
-    "edit_decisions_hourly": "claude_code.code_edit_tool.decision",
+    "tool_calls_hourly": ("tool_result",),
+    "api_latency_hourly": ("api_request",),
+    "attrib_hourly": ("api_request", "api_error", "api_refusal", "api_retries_exhausted"),
+    "edit_decisions_hourly": ("claude_code.code_edit_tool.decision",),
 }
 _TARGET = re.compile(r"^(?:\s*--[^\n]*\n|\s)*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 
@@ -102,8 +106,35 @@ def add(con: duckdb.DuckDBPyConnection, table: str, src: str, until: datetime,
     for query, bound in queries.statements(f"rollup_add_{table}", src=src, until=until):
         m = _TARGET.match(query)
         needs = ONLY_WITH.get(m.group(1)) if m else None
-        if needs is None or names is None or needs in names:
+        if needs is None or names is None or any(n in names for n in needs):
             con.execute(query, bound)
+
+
+GIT_EVENT = "ccotel.git"  # a session's git record (store/attribution.py)
+
+
+def has_git_facts(rows: Iterable[dict[str, Any]]) -> bool:
+    """Whether any of the event `rows` names its session's repo, branch or project (what
+    session_git_of in schema.sql reads): only such batches need `add_git`."""
+    return any(r.get("session_id") is not None
+               and (r.get("project") is not None or r.get("git_branch") is not None
+                    or r.get("event_name") == GIT_EVENT) for r in rows)
+
+
+def add_git(con: duckdb.DuckDBPyConnection, src: str) -> None:
+    """Merge the git facts of the events just inserted, which the table or view named
+    `src` holds, into session_git (attrib_git_add.sql), whatever their hour."""
+    run_script(con, "attrib_git_add", src=src)
+
+
+def refresh_git(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                hours: list[datetime] | None = None) -> int:
+    """Recompute the git facts of the sessions whose raw events in [start, end) (only the
+    hours `hours`, when given) changed otherwise than by `add_git`; return how many."""
+    (n,) = queries.run(con, "attrib_git_changed", start=start, end=end,
+                       hours=hours).fetchone() or (0,)
+    run_script(con, "attrib_git_refresh")
+    return int(n)
 
 
 def advance(con: duckdb.DuckDBPyConnection, to: datetime) -> datetime:
@@ -115,7 +146,7 @@ def advance(con: duckdb.DuckDBPyConnection, to: datetime) -> datetime:
         start = rolled_until(con)
         if start < to:
             first = max(start, min(_first_row_hour(con, start), to))
-            rebuild(con, _hours(first, to))
+            rebuild(con, _hours(first, to), changed=False)
             queries.run(con, "rollup_until_set", to=to)
         con.execute("COMMIT")
     except BaseException:
@@ -137,8 +168,12 @@ def _hours(start: datetime, end: datetime) -> list[datetime]:
     return out
 
 
-def rebuild(con: duckdb.DuckDBPyConnection, hours: Iterable[datetime]) -> int:
+def rebuild(con: duckdb.DuckDBPyConnection, hours: Iterable[datetime], *,
+            changed: bool = True) -> int:
     """Recompute the rollups of `hours` (hour starts) from the raw rows; return how many.
+    `changed`: the raw events of those hours changed (deleted, relabelled, or inserted
+    without `add_git`), so the git facts of their sessions are recomputed too; false when
+    only rolling up or compacting.
 
     In parts of about REBUILD_ROWS raw rows: a month of a busy team's rows grouped at once
     needs more memory than the server's DuckDB limit allows (DuckDB may fail rather than
@@ -146,7 +181,21 @@ def rebuild(con: duckdb.DuckDBPyConnection, hours: Iterable[datetime]) -> int:
     todo = sorted(set(hours))
     for part in _parts(con, todo):
         run_script(con, "rollup_rebuild", hours=part, start=part[0], end=part[-1] + HOUR)
+    if changed and todo:
+        refresh_git(con, todo[0], todo[-1] + HOUR, todo)
     return len(todo)
+
+
+def rebuild_stored(con: duckdb.DuckDBPyConnection) -> int:
+    """Rebuild every rollup of every stored hour before `rolled_until` from its raw rows,
+    in parts (`rebuild`): the migration to schema 7, whose attrib_hourly starts empty and
+    whose other rollups had counted git records as events; return how many hours."""
+    until = rolled_until(con)
+    todo = [h for (h,) in con.execute(
+        "SELECT DISTINCT date_trunc('hour', ts) AS h FROM events WHERE ts < $until "
+        "UNION SELECT DISTINCT date_trunc('hour', ts) FROM points WHERE ts < $until "
+        "ORDER BY h", {"until": until}).fetchall()]
+    return rebuild(con, todo, changed=False)
 
 
 def _parts(con: duckdb.DuckDBPyConnection, hours: list[datetime]) -> list[list[datetime]]:
@@ -179,7 +228,7 @@ def compact(con: duckdb.DuckDBPyConnection, limit: int | None = COMPACT_HOURS,
         hours = [r[0] for r in queries.run(
             con, "rollup_dirty", limit=1 << 62 if limit is None else limit,
             before=before).fetchall()]
-        done = rebuild(con, hours)
+        done = rebuild(con, hours, changed=False)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -193,6 +242,7 @@ def forget_before(con: duckdb.DuckDBPyConnection, cutoff: datetime,
     drop the rollups of the hours in [since, cutoff) and rebuild those that still hold
     imported history, and the cutoff's own hour."""
     run_script(con, "rollup_retention", cutoff=cutoff, since=since)
+    refresh_git(con, since, cutoff)
     hour = cutoff.replace(minute=0, second=0, microsecond=0)
     kept = {h for (h,) in con.execute(
         "SELECT DISTINCT date_trunc('hour', ts) FROM events "
@@ -201,4 +251,4 @@ def forget_before(con: duckdb.DuckDBPyConnection, cutoff: datetime,
     if hour != cutoff:
         kept.add(hour)
     if kept:
-        rebuild(con, sorted(kept))
+        rebuild(con, sorted(kept), changed=False)  # their sessions' facts: refreshed above

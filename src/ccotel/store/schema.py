@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 # schema.sql creates in older stores
 # 5: alert_state, alert_history (new tables only: created by schema.sql on open)
 # 6: attrib_hourly (attribution's rollup), built from the stored requests on open
-SCHEMA_VERSION = 6
+# 7: attrib_hourly with failed requests and first_cache_creation_tokens (Where the Money
+# Went from rollups), session_git (each session's repo and branch): both rebuilt on open,
+# with every other rollup (which had counted sessions' git records as events)
+SCHEMA_VERSION = 7
 
 
 class SchemaError(StoreError):
@@ -104,16 +107,21 @@ def check_version(con: duckdb.DuckDBPyConnection) -> None:
             "--data-dir")
 
 
+MACRO_FILES = ("macros", "attrib_macros")
+
+
 def install_macros(con: duckdb.DuckDBPyConnection, *, temp: bool = False) -> None:
-    """Define the macros the queries share (`sql/macros.sql`): stored in the file, or
-    `temp` (a read-only connection: the file may come from an older ccotel without them;
-    temporary macros come first in DuckDB's lookup)."""
+    """Define the macros the queries share (`sql/macros.sql`, attribution's
+    `sql/attrib_macros.sql`): stored in the file, or `temp` (a read-only connection: the
+    file may come from an older ccotel without them; temporary macros come first in
+    DuckDB's lookup, and belong to that connection alone)."""
     from ccotel.store import queries  # here: queries needs this module's `sql`
 
-    text = queries.text("macros")
-    if temp:
-        text = text.replace("CREATE OR REPLACE MACRO", "CREATE OR REPLACE TEMP MACRO")
-    con.execute(text)
+    for name in MACRO_FILES:
+        text = queries.text(name)
+        if temp:
+            text = text.replace("CREATE OR REPLACE MACRO", "CREATE OR REPLACE TEMP MACRO")
+        con.execute(text)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -129,14 +137,22 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                           "use another --data-dir")
     con.execute("BEGIN TRANSACTION")
     try:
+        if version is not None and version < 7:
+            # 6 -> 7: attrib_hourly has new columns; schema.sql creates it anew.
+            con.execute("DROP TABLE IF EXISTS attrib_hourly")
         queries.run(con, "schema")
         install_macros(con)
         if version is not None and version < 2:
             # 1 -> 2: the rollups are new; build them from the rows already stored.
             queries.run(con, "rollup_rebuild_all")
-        elif version is not None and version < 6:
-            # 5 -> 6: attribution's rollup is new; build it from the requests stored.
+        elif version is not None and version < 7:
+            # 5 -> 7: attribution's rollup and session_git are new (again); build them
+            # from the events stored. Every other rollup is rebuilt too: before 7 they
+            # counted a session's git record (`ccotel.git`) as an event.
+            from ccotel.store import rollups
+
             queries.run(con, "attrib_rebuild_all")
+            rollups.rebuild_stored(con)
         # 2 -> 3, and new stores: every row so far is rolled up (schema 2 did it at each
         # commit), so the rollups start complete up to the current hour.
         queries.run(con, "rollup_until_init", hour=current_hour())

@@ -498,6 +498,8 @@ class Writer:
             if oldest < _micros(until):
                 rollups.add(con, table, name, until, names)
                 self.maintenance.late(_datetime(oldest))
+            if table == "events" and rollups.has_git_facts(rows):
+                rollups.add_git(con, name)  # a session's repo and branch, whatever the hour
             if table == "events" and "api_request" in names:
                 self._relabel_copies(rows)
         finally:

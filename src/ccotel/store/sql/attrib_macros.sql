@@ -5,9 +5,10 @@
 -- disagree. Named dimensions come first; any other name is
 -- looked up in the record's attributes, then in its resource (OTEL_RESOURCE_ATTRIBUTES keys
 -- such as team, department, cost_center are found this way, from the data).
-CREATE OR REPLACE TEMP MACRO attrib_value(dim, repo, branch, project, user_name, model,
+CREATE OR REPLACE MACRO attrib_value(dim, repo, branch, project, user_name, model,
         session_id, local_ts, source, query_source, effort, speed, terminal_type,
-        service_version, attributes, resource) AS coalesce(CASE dim
+        service_version, skill, agent, plugin, mcp, mcp_tool, attributes, resource)
+AS coalesce(CASE dim
     WHEN 'repo' THEN repo
     WHEN 'branch' THEN branch
     WHEN 'project' THEN project
@@ -29,64 +30,63 @@ CREATE OR REPLACE TEMP MACRO attrib_value(dim, repo, branch, project, user_name,
     WHEN 'terminal.type' THEN terminal_type
     WHEN 'version' THEN service_version
     WHEN 'service.version' THEN service_version
-    WHEN 'skill' THEN attributes->>'$."skill.name"'
-    WHEN 'agent' THEN attributes->>'$."agent.name"'
-    WHEN 'plugin' THEN attributes->>'$."plugin.name"'
-    WHEN 'mcp' THEN attributes->>'$."mcp_server.name"'
-    WHEN 'mcp_tool' THEN attributes->>'$."mcp_tool.name"'
+    WHEN 'skill' THEN skill
+    WHEN 'agent' THEN agent
+    WHEN 'plugin' THEN plugin
+    WHEN 'mcp' THEN mcp
+    WHEN 'mcp_tool' THEN mcp_tool
     ELSE coalesce(attributes->>('$."' || dim || '"'), resource->>('$."' || dim || '"'))
 END, '(unknown)');
 
 
--- The rows an attribution report or panel counts: events named in `evs` (api_request for
--- costs) in [t0, t1) from source `src` (`local_ts`: the time in zone `tz`), matching the
--- filters `fdims`/`fvals`, with the repo, branch, project and user of their session, and
+-- The rows an attribution report or panel counts, before any filter (attrib_requests
+-- below applies them): events named in `evs` (api_request for
+-- costs) in [t0, t1) from source `src` (`local_ts`: the time in zone `tz`),
+-- with the repo, branch, project and user of their session, and
 -- their values of dimensions `dim` (as `k`) and `sub` (as `s`); `requests` is how many
--- requests a row stands for.
+-- events a row stands for, `first_ts` the time of its first and
+-- `first_cache_creation_tokens` the cache-creation tokens of those at that time (a raw
+-- row: its own).
 -- The whole hours [r0, r1) come from the attrib_hourly rollup (the dashboard's panels, in
 -- UTC: rollups.window() picks them), the rest from raw rows; with r0 NULL every row is raw
--- (reports: any time zone, and the per-request rules of report_waste.sql). Rolled-up rows
--- keep only the named request attributes (skill, agent, plugin, mcp, mcp_tool) and the
--- resource, so in panels any other key is looked up in the resource.
+-- (reports: any time zone). Rolled-up rows keep only the named request attributes (skill,
+-- agent, plugin, mcp, mcp_tool: columns of their own, as JSON is slow to build and read)
+-- and the resource (JSON text), so in panels (raw rows too) any other key is looked up in
+-- the resource; reports look it up in the record's attributes first.
 -- Counting rules as in report_periods.sql (a request known from telemetry and from a
 -- transcript counts once, as telemetry; the rollups hold api_request events, where the
 -- importer has already relabelled such copies). A session's repo and branch are the latest
 -- ones recorded for it (`ccotel hook` and the statusline record `git.repo`, `git.branch`),
 -- else what its transcript says (the cwd's folder name, `gitBranch`), else '(unknown)': a
 -- session without any is counted, never dropped.
-CREATE OR REPLACE TEMP MACRO attrib_requests(evs, t0, t1, tz, src, fdims, fvals, dim, sub,
-                                            r0, r1)
+CREATE OR REPLACE MACRO attrib_rows(evs, t0, t1, tz, src, dim, sub, r0, r1)
 AS TABLE
 WITH telemetry_requests AS (
     SELECT DISTINCT request_id FROM events
     WHERE r0 IS NULL AND source = 'telemetry' AND event_name = 'api_request'
       AND request_id IS NOT NULL
 ),
-session_git AS (
+git AS (
     SELECT * FROM attrib_session_git()  -- macros.sql
 ),
 rows AS (
-    SELECT hour AS ts, session_id, source, 'api_request' AS event_name, user_id, user_email,
+    SELECT hour AS ts, session_id, source, event_name, user_id, user_email,
            model, speed, effort, query_source, terminal_type, service_version, project,
-           git_branch,
-           json_object('skill.name', skill, 'agent.name', agent, 'plugin.name', plugin,
-                       'mcp_server.name', mcp, 'mcp_tool.name', mcp_tool) AS attributes,
-           resource::JSON AS resource, requests, input_tokens, output_tokens,
-           cache_creation_tokens, cache_read_tokens, cost_usd
+           git_branch, skill, agent, plugin, mcp, mcp_tool, NULL::JSON AS attributes,
+           resource, requests, input_tokens, output_tokens,
+           cache_creation_tokens, cache_read_tokens, cost_usd, first_ts,
+           first_cache_creation_tokens
     FROM attrib_hourly
-    WHERE r0 IS NOT NULL AND hour >= r0 AND hour < r1 AND list_contains(evs, 'api_request')
+    WHERE r0 IS NOT NULL AND hour >= r0 AND hour < r1 AND list_contains(evs, event_name)
       AND (src = 'all' OR source = src)
     UNION ALL
     SELECT ts, session_id, source, event_name, user_id, user_email, model, speed, effort,
            query_source, terminal_type, service_version, project, git_branch,
-           CASE WHEN r0 IS NULL THEN attributes
-                ELSE json_object('skill.name', attributes->>'$."skill.name"',
-                                 'agent.name', attributes->>'$."agent.name"',
-                                 'plugin.name', attributes->>'$."plugin.name"',
-                                 'mcp_server.name', attributes->>'$."mcp_server.name"',
-                                 'mcp_tool.name', attributes->>'$."mcp_tool.name"') END,
-           resource, 1, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
-           cost_usd
+           attributes->>'$."skill.name"', attributes->>'$."agent.name"',
+           attributes->>'$."plugin.name"', attributes->>'$."mcp_server.name"',
+           attributes->>'$."mcp_tool.name"', CASE WHEN r0 IS NULL THEN attributes END,
+           resource::VARCHAR, 1, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
+           cost_usd, ts, cache_creation_tokens
     FROM events
     WHERE list_contains(evs, event_name)
       AND (t0 IS NULL OR ts >= t0)
@@ -97,20 +97,34 @@ rows AS (
            OR request_id IS NULL
            OR request_id NOT IN (SELECT request_id FROM telemetry_requests))
 ),
+needs_user AS (
+    -- the sessions of rows that name no user (a transcript's), looked up apart from `rows`
+    -- (which would otherwise be held in memory for a second reader); a few more than
+    -- counted at most, which only costs their lookup
+    SELECT session_id FROM attrib_hourly
+    WHERE r0 IS NOT NULL AND hour >= r0 AND hour < r1 AND list_contains(evs, event_name)
+      AND user_email IS NULL AND user_id IS NULL
+    UNION
+    SELECT session_id FROM events
+    WHERE list_contains(evs, event_name)
+      AND (t0 IS NULL OR ts >= t0)
+      AND (t1 IS NULL OR ts < t1)
+      AND (r0 IS NULL OR ts < r0 OR ts >= r1)
+      AND user_email IS NULL AND user_id IS NULL
+),
 session_users AS (
     -- the user of a row that names none (a transcript's): its session's, from telemetry
     SELECT session_id, arg_max(coalesce(user_email, user_id), ts) AS user_name
     FROM events
     WHERE source = 'telemetry' AND coalesce(user_email, user_id) IS NOT NULL
-      AND session_id IN (SELECT session_id FROM rows
-                         WHERE coalesce(user_email, user_id) IS NULL)
+      AND session_id IN (SELECT session_id FROM needs_user)
     GROUP BY session_id
 ),
 req AS (
     SELECT
         e.ts, (e.ts AT TIME ZONE 'UTC') AT TIME ZONE tz AS local_ts, e.session_id, e.source,
         e.event_name, e.query_source, e.effort, e.speed, e.terminal_type, e.service_version,
-        e.attributes, e.resource, e.requests,
+        e.skill, e.agent, e.plugin, e.mcp, e.mcp_tool, e.attributes, e.resource, e.requests,
         coalesce(g.repo, regexp_extract(coalesce(e.project, g.project), '([^/\\]+)[/\\]*$', 1),
                  '(unknown)') AS repo,
         coalesce(e.git_branch, g.branch, '(unknown)') AS branch,
@@ -123,24 +137,35 @@ req AS (
         coalesce(e.output_tokens, 0) AS output_tokens,
         coalesce(e.cache_creation_tokens, 0) AS cache_creation_tokens,
         coalesce(e.cache_read_tokens, 0) AS cache_read_tokens,
-        e.cost_usd
+        e.cost_usd, e.first_ts,
+        coalesce(e.first_cache_creation_tokens, 0) AS first_cache_creation_tokens
     FROM rows e
-    LEFT JOIN session_git g ON g.session_id = e.session_id
+    LEFT JOIN git g ON g.session_id = e.session_id
     LEFT JOIN session_users u ON u.session_id = e.session_id
 )
 SELECT ts, local_ts, session_id, source, event_name, query_source, repo, branch, project,
-       user_name, model, effort, speed, terminal_type, service_version, attributes, resource,
-       requests, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
-       cost_usd,
+       user_name, model, effort, speed, terminal_type, service_version, skill, agent, plugin,
+       mcp, mcp_tool, attributes, resource, requests, input_tokens, output_tokens,
+       cache_creation_tokens, cache_read_tokens, cost_usd, first_ts,
+       first_cache_creation_tokens,
        attrib_value(dim, repo, branch, project, user_name, model, session_id, local_ts,
-                source, query_source, effort, speed, terminal_type, service_version, attributes,
-                resource) AS k,
+                source, query_source, effort, speed, terminal_type, service_version, skill,
+                agent, plugin, mcp, mcp_tool, attributes, resource) AS k,
        attrib_value(sub, repo, branch, project, user_name, model, session_id, local_ts,
-                source, query_source, effort, speed, terminal_type, service_version, attributes,
-                resource) AS s
-FROM req
+                source, query_source, effort, speed, terminal_type, service_version, skill,
+                agent, plugin, mcp, mcp_tool, attributes, resource) AS s
+FROM req;
+
+-- attrib_rows matching the filters `fdims`/`fvals`: for each i, the row's value of
+-- dimension fdims[i] is fvals[i]. (The filters in a list: one copy of attrib_value for any
+-- number of them, as each copy costs every query its planning; a filter known in advance,
+-- as the repo page's repo, is best a condition of its own: panel_attrib_page.sql.)
+CREATE OR REPLACE MACRO attrib_requests(evs, t0, t1, tz, src, fdims, fvals, dim, sub, r0, r1)
+AS TABLE
+SELECT * FROM attrib_rows(evs, t0, t1, tz, src, dim, sub, r0, r1)
 WHERE len(fdims) = 0
    OR len(list_filter(range(len(fdims)), lambda i: attrib_value(fdims[i + 1], repo, branch,
           project, user_name, model, session_id, local_ts, source, query_source, effort,
-          speed, terminal_type, service_version, attributes, resource)
+          speed, terminal_type, service_version, skill, agent, plugin, mcp, mcp_tool,
+          attributes, resource)
       IS DISTINCT FROM fvals[i + 1])) = 0;

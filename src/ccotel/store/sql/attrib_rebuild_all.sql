@@ -1,8 +1,11 @@
--- Schema 5 -> 6: attrib_hourly is new; roll up the api_request events already stored (the
--- hours from rolled_until on are rolled up as they end, like every rollup's).
+-- Schema 5 or 6 -> 7: attrib_hourly is new (schema 6), with failed requests and the
+-- cache-creation tokens at each row's first time (schema 7: store/schema.py drops the
+-- older table first, then rebuilds every rollup of the stored hours in parts:
+-- rollups.rebuild_stored);
+-- session_git is new: each session's git facts from every stored row.
 DELETE FROM attrib_hourly;
-INSERT INTO attrib_hourly BY NAME
-SELECT * FROM attrib_hourly_of('events', '-infinity'::TIMESTAMP,
-                               (SELECT coalesce(max(rolled_until), 'infinity'::TIMESTAMP)
-                                FROM rollup_state))
-ORDER BY hour;
+
+DELETE FROM session_git;
+
+INSERT INTO session_git BY NAME
+SELECT * FROM session_git_of('events')

@@ -147,24 +147,10 @@ WHERE ts >= t0 AND ts < t1
 
 -- Each session's repo, branch and project: the latest ones recorded for it (`ccotel hook`
 -- and the statusline record `git.repo`, `git.branch` as a `ccotel.git` event), else what its
--- transcript says (cwd, gitBranch). Attribution's one definition (attrib_macros.sql).
--- (JSON is parsed for the git records only: transcript rows with a cwd are many.)
+-- transcript says (cwd, gitBranch). Attribution's one definition (attrib_macros.sql), kept
+-- per session as rows arrive in session_git (schema.sql: session_git_of, store/rollups.py).
 CREATE OR REPLACE MACRO attrib_session_git() AS TABLE
-WITH facts AS (
-    SELECT session_id, ts, project,
-           CASE WHEN event_name = 'ccotel.git' THEN attributes->>'$."git.repo"' END AS repo,
-           coalesce(CASE WHEN event_name = 'ccotel.git'
-                         THEN attributes->>'$."git.branch"' END, git_branch) AS branch
-    FROM events
-    WHERE session_id IS NOT NULL
-      AND (project IS NOT NULL OR git_branch IS NOT NULL OR event_name = 'ccotel.git')
-)
-SELECT session_id,
-       arg_max(repo, ts) FILTER (WHERE repo IS NOT NULL) AS repo,
-       arg_max(branch, ts) FILTER (WHERE branch IS NOT NULL) AS branch,
-       arg_max(project, ts) FILTER (WHERE project IS NOT NULL) AS project
-FROM facts
-GROUP BY session_id;
+SELECT session_id, repo, branch, project FROM session_git;
 
 -- The sessions with telemetry in [t0, t1) whose session-level attribution values match
 -- every (dims[i], vals[i]): repo (the recorded remote, else the folder of its project),
@@ -186,6 +172,7 @@ seen AS (
     UNION ALL
     SELECT session_id, resource, last_ts FROM attrib_hourly
     WHERE hour >= date_trunc('hour', t0) AND hour < t1 AND hour < (SELECT u FROM until)
+      AND event_name = 'api_request'
     UNION ALL
     -- ccotel's own git records carry ccotel's resource, not Claude Code's
     SELECT session_id, CASE WHEN event_name = 'api_request' THEN resource::VARCHAR END, ts

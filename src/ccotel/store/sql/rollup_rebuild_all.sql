@@ -15,6 +15,10 @@ INSERT INTO attrib_hourly BY NAME
 SELECT * FROM attrib_hourly_of('events', '-infinity'::TIMESTAMP, 'infinity'::TIMESTAMP)
 ORDER BY hour;
 
+DELETE FROM session_git;
+INSERT INTO session_git BY NAME
+SELECT * FROM session_git_of('events');
+
 DELETE FROM api_latency_hourly;
 INSERT INTO api_latency_hourly BY NAME
 SELECT * FROM api_latency_hourly_of('events', '-infinity'::TIMESTAMP, 'infinity'::TIMESTAMP)

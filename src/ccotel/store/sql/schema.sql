@@ -294,12 +294,18 @@ CREATE TABLE IF NOT EXISTS edit_decisions_hourly (
     reject DOUBLE
 );
 
--- api_request events by every attribution dimension of a request (schema 6): the
--- attribution panels (store/attribution.py, attrib_macros.sql) read whole hours from here.
--- The session's repo and branch are not here (they may be recorded later): they are joined
--- in when read. `resource` is the record's resource (team, cost_center, ...) as JSON text.
+-- API requests, and the failures Where the Money Went counts (api_error, api_refusal,
+-- api_retries_exhausted: `event_name`), by every attribution dimension of a request
+-- (schema 6; event_name and first_cache_creation_tokens schema 7): the attribution panels
+-- (store/attribution.py, attrib_macros.sql) read whole hours from here. The session's repo
+-- and branch are not here (they may be recorded later): they are joined in when read
+-- (session_git). `resource` is the record's resource (team, cost_center, ...) as JSON text.
+-- `first_cache_creation_tokens`: the cache-creation tokens of the row's requests at its
+-- first_ts, so that the tokens re-paid after a session's first request in any range of
+-- whole hours are known (report_waste.sql).
 CREATE TABLE IF NOT EXISTS attrib_hourly (
     hour TIMESTAMP NOT NULL,
+    event_name VARCHAR NOT NULL,
     session_id VARCHAR,
     source VARCHAR,
     user_id VARCHAR,
@@ -325,7 +331,25 @@ CREATE TABLE IF NOT EXISTS attrib_hourly (
     cache_read_tokens BIGINT,
     cost_usd DECIMAL(38, 12),
     first_ts TIMESTAMP NOT NULL,
-    last_ts TIMESTAMP NOT NULL
+    last_ts TIMESTAMP NOT NULL,
+    first_cache_creation_tokens BIGINT
+);
+
+-- Each session's git facts (schema 7): its repo, branch and project, each the latest one
+-- recorded for it with that record's time (`ccotel hook` and the statusline record
+-- `git.repo`, `git.branch` as a `ccotel.git` event; transcripts carry cwd and gitBranch),
+-- one row per session. Kept by the writer as rows arrive (attrib_git_add.sql), refreshed
+-- for the sessions whose rows change otherwise (attrib_git_refresh.sql), rebuilt with the
+-- rollups; read by attrib_session_git (macros.sql), so that attribution never reads the
+-- raw events to find a session's repo.
+CREATE TABLE IF NOT EXISTS session_git (
+    session_id VARCHAR NOT NULL,
+    repo VARCHAR,
+    repo_ts TIMESTAMP,
+    branch VARCHAR,
+    branch_ts TIMESTAMP,
+    project VARCHAR,
+    project_ts TIMESTAMP
 );
 
 -- Hours whose rollup rows may be partial (several per group), to be rewritten.
@@ -476,21 +500,61 @@ FROM events_facts(src)
 WHERE ts >= t0 AND ts < t1
 GROUP BY ALL;
 
+-- Each group is a STRUCT (`g`; its NULL fields compare equal), so that its first time can
+-- be joined back to its rows: the cache-creation tokens at that time are summed (grouping by
+-- group and time instead holds a row per request: more than the server's memory limit).
 CREATE OR REPLACE MACRO attrib_hourly_of(src, t0, t1) AS TABLE
+WITH r AS (
+    SELECT
+        {'hour': date_trunc('hour', ts), 'event_name': event_name,
+         'session_id': session_id, 'source': source, 'user_id': user_id,
+         'user_email': user_email, 'model': model, 'speed': speed, 'effort': effort,
+         'query_source': query_source, 'terminal_type': terminal_type,
+         'service_version': service_version, 'project': project, 'git_branch': git_branch,
+         'skill': attributes->>'$."skill.name"', 'agent': attributes->>'$."agent.name"',
+         'plugin': attributes->>'$."plugin.name"', 'mcp': attributes->>'$."mcp_server.name"',
+         'mcp_tool': attributes->>'$."mcp_tool.name"', 'resource': resource::VARCHAR} AS g,
+        ts, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd
+    FROM query_table(src)
+    WHERE event_name IN ('api_request', 'api_error', 'api_refusal', 'api_retries_exhausted')
+      AND ts >= t0 AND ts < t1
+),
+firsts AS (
+    SELECT g, min(ts) AS first_ts FROM r GROUP BY g
+)
 SELECT
-    date_trunc('hour', ts) AS hour,
-    session_id, source, user_id, user_email, model, speed, effort, query_source,
-    terminal_type, service_version, project, git_branch,
-    attributes->>'$."skill.name"' AS skill, attributes->>'$."agent.name"' AS agent,
-    attributes->>'$."plugin.name"' AS plugin, attributes->>'$."mcp_server.name"' AS mcp,
-    attributes->>'$."mcp_tool.name"' AS mcp_tool, resource::VARCHAR AS resource,
+    unnest(r.g),
     count(*) AS requests, sum(input_tokens) AS input_tokens,
     sum(output_tokens) AS output_tokens, sum(cache_creation_tokens) AS cache_creation_tokens,
     sum(cache_read_tokens) AS cache_read_tokens, sum(cost_usd) AS cost_usd,
-    min(ts) AS first_ts, max(ts) AS last_ts
-FROM query_table(src)
-WHERE event_name = 'api_request' AND ts >= t0 AND ts < t1
-GROUP BY ALL;
+    min(ts) AS first_ts, max(ts) AS last_ts,
+    coalesce(sum(cache_creation_tokens) FILTER (WHERE r.ts = f.first_ts), 0)
+        AS first_cache_creation_tokens
+FROM r JOIN firsts f ON f.g = r.g
+GROUP BY r.g;
+
+-- Each session's git facts (session_git) from the `src` rows: the latest repo, branch and
+-- project among them, with their times. (JSON is parsed for the git records only:
+-- transcript rows with a cwd are many.)
+CREATE OR REPLACE MACRO session_git_of(src) AS TABLE
+WITH facts AS (
+    SELECT session_id, ts, project,
+           CASE WHEN event_name = 'ccotel.git' THEN attributes->>'$."git.repo"' END AS repo,
+           coalesce(CASE WHEN event_name = 'ccotel.git'
+                         THEN attributes->>'$."git.branch"' END, git_branch) AS branch
+    FROM query_table(src)
+    WHERE session_id IS NOT NULL
+      AND (project IS NOT NULL OR git_branch IS NOT NULL OR event_name = 'ccotel.git')
+)
+SELECT session_id,
+       arg_max(repo, ts) FILTER (WHERE repo IS NOT NULL) AS repo,
+       max(ts) FILTER (WHERE repo IS NOT NULL) AS repo_ts,
+       arg_max(branch, ts) FILTER (WHERE branch IS NOT NULL) AS branch,
+       max(ts) FILTER (WHERE branch IS NOT NULL) AS branch_ts,
+       arg_max(project, ts) FILTER (WHERE project IS NOT NULL) AS project,
+       max(ts) FILTER (WHERE project IS NOT NULL) AS project_ts
+FROM facts
+GROUP BY session_id;
 
 CREATE OR REPLACE MACRO tool_calls_hourly_of(src, t0, t1) AS TABLE
 SELECT

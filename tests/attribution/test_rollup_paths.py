@@ -1,0 +1,189 @@
+"""Where the Money Went and the repo and branch panels read whole hours from rollups
+(attrib_hourly, session_git) and the rest raw: the same numbers as from raw rows alone, for
+ranges that cut sessions in two, under filters, with partial and compacted rollup rows; and
+session_git says what every stored row says, through late and out-of-order git records,
+retention and the migration from schema 6."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from ccotel.otlp.decode import decode_request
+from ccotel.query import Query
+from ccotel.store import attribution, rollups, schema
+from ccotel.store.writer import Writer
+from tests.attribution.helpers import T0, Req, body
+from tests.store.rollup_checks import assert_rollups_match_raw
+
+A, B = "github.com/acme/a", "github.com/acme/b"
+WEB = {"team": "web"}
+
+
+def _req(session: str, cost: str, seq: int, cache: int = 0, event: str = "api_request",
+         resource: dict[str, str] | None = None, **attrs: Any) -> Req:
+    return Req(session, Decimal(cost), cache_creation=cache, event=event,
+               resource=resource or {}, attrs={"event.sequence": seq, **attrs})
+
+
+# Three hours of requests (9:10, 10:10, 11:10), one second apart within each.
+HOURS = [
+    [_req("s1", "0.5", 1, 1000, query_source="main"),
+     _req("s1", "0.25", 2, 300, query_source="main"),
+     _req("s2", "0.125", 1, 70, resource=WEB, query_source="main"),
+     _req("s1", "0.0625", 3, query_source="compact"),
+     _req("s1", "0", 4, event="api_error")],
+    [_req("s1", "0.03125", 5, 200, query_source="main"),
+     _req("s1", "0.015625", 6, 10, query_source="subagent", **{"agent.name": "explore"}),
+     _req("s2", "0.5", 2, 40, resource=WEB, query_source="main"),
+     _req("s3", "0.75", 1, 500, query_source="main"),
+     _req("s3", "0", 2, event="api_refusal"),
+     _req("s2", "0.001", 3, event="api_retries_exhausted", resource=WEB)],
+    [_req("s3", "0.375", 3, 60, query_source="main"),
+     _req("s4", "0.0078125", 1, 5, query_source="main"),
+     _req("s1", "0.2", 7, 7, query_source="main")],
+]
+# (session, repo, branch, minutes after T0), in the order they arrive: the last s1 record
+# is the oldest and must not win.
+GIT = [("s1", A, "main", 5), ("s1", A, "feature", 100), ("s2", B, "dev", 200),
+       ("s1", A, "old", 1)]
+
+
+def _git(con: duckdb.DuckDBPyConnection, session: str, repo: str, branch: str,
+         minutes: int) -> None:
+    rec = attribution.git_record(session, {"repo": repo, "branch": branch},
+                                 now_ns=int((T0 + timedelta(minutes=minutes)).timestamp() * 1e9))
+    Writer(con).write_now(decode_request("logs", rec, "json"))
+
+
+@pytest.fixture()
+def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    c = schema.connect(tmp_path)
+    w = Writer(c)
+    for i, reqs in enumerate(HOURS):
+        w.write_now(decode_request("logs", body(reqs, T0 + timedelta(minutes=10 + 60 * i)),
+                                   "json"))
+    for g in GIT:
+        _git(c, *g)
+    yield c
+    c.close()
+
+
+def _q(start_min: int, end_min: int, **filters: str) -> Query:
+    return Query.parse({"from": (T0 + timedelta(minutes=start_min)).isoformat(),
+                        "to": (T0 + timedelta(minutes=end_min)).isoformat(), **filters})
+
+
+def _read(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
+    return {"waste": attribution.waste_panel(con, q),
+            "repo": attribution.breakdown_panel(con, q, "repo"),
+            "branch": attribution.breakdown_panel(con, q, "branch"),
+            "repo_page": attribution.repo_page(con, q, A)}
+
+
+def _report_total(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
+    """`ccotel report waste`'s grand total for q: raw rows only, every attribute kept."""
+    found = attribution.rows(con, "report_waste", {
+        "from": q.start, "to": q.end, "tz": "UTC", "source": "all",
+        **attribution.panel_filters(q), "rollup_from": None, "rollup_to": None})
+    return next(r for r in found if r["is_grand"])
+
+
+RANGES = [(0, 240), (30, 210), (60, 180), (70, 130)]
+FILTERS = [{}, {"var-repo": A}, {"var-team": "web"}, {"var-query_source": "main"},
+           {"var-branch": "feature"}]
+
+
+@pytest.mark.parametrize("compacted", [False, True], ids=["partial", "compacted"])
+def test_rollups_and_raw_rows_give_the_same_waste_and_repos(
+        con: duckdb.DuckDBPyConnection, compacted: bool) -> None:
+    if compacted:
+        rollups.compact(con, limit=None)
+    assert con.execute("SELECT count(DISTINCT event_name) FROM attrib_hourly").fetchone() == (4,)
+    for start, end in RANGES:
+        for filters in FILTERS:
+            q = _q(start, end, **filters)
+            with rollups.raw_only():
+                raw = _read(con, q)
+            assert _read(con, q) == raw, (start, end, filters)
+            report = _report_total(con, q)
+            total = raw["waste"]["total"]
+            assert (total["requests"], total["cache_rewrite_tokens"], total["api_errors"],
+                    total["refusals"], total["retries_exhausted"]) == (
+                report["requests"], report["cache_rewrite_tokens"], report["api_errors"],
+                report["refusals"], report["retries_exhausted"]), (start, end, filters)
+            assert Decimal(str(total["cost_usd"])) == report["cost_usd"]
+
+
+def test_cache_repaid_counts_from_each_sessions_first_request_in_the_range(
+        con: duckdb.DuckDBPyConnection) -> None:
+    # All three hours: s1 pays 300 + 200 + 10 + 7 again, s2 40, s3 60, s4 nothing.
+    whole = attribution.waste_panel(con, _q(0, 240))["total"]
+    assert whole["cache_rewrite_tokens"] == 617
+    # From 9:30: s1's first request in the range is at 10:10 (200), s2's too (40).
+    assert attribution.waste_panel(con, _q(30, 210))["total"]["cache_rewrite_tokens"] == 77
+    repos = attribution.breakdown_panel(con, _q(0, 240), "branch")["items"]
+    assert {i["name"] for i in repos} == {"feature", "dev", "(unknown)"}
+
+
+def test_the_repo_page_is_its_breakdowns(con: duckdb.DuckDBPyConnection) -> None:
+    """The page's one query gives each part as the breakdown panel gives it, filtered to the
+    repo."""
+    for start, end in RANGES:
+        q = _q(start, end)
+        page = attribution.repo_page(con, q, A)
+        only = _q(start, end, **{"var-repo": A})
+        for name, dim in attribution.REPO_PARTS:
+            part = attribution.breakdown_panel(con, only, dim)
+            assert page[name] == part["items"] and page["total"] == part["total"], name
+        step = page["over_time"]["step"]
+        assert page["over_time"]["items"] == attribution.breakdown_panel(
+            con, only, step, top=None)["items"]
+        assert page["total"]["requests"] > 0
+
+
+def _facts(con: duckdb.DuckDBPyConnection) -> tuple[list[Any], list[Any]]:
+    stored = con.execute("SELECT * FROM session_git ORDER BY session_id").fetchall()
+    fresh = con.execute("SELECT * FROM session_git_of('events') ORDER BY session_id").fetchall()
+    return stored, fresh
+
+
+def test_session_git_says_what_every_row_says(con: duckdb.DuckDBPyConnection) -> None:
+    stored, fresh = _facts(con)
+    assert stored == fresh
+    assert [(s, repo, branch) for s, repo, _, branch, *_ in stored] == [
+        ("s1", A, "feature"), ("s2", B, "dev")]
+    # Retention takes s1's git records (and its requests): it falls back to none.
+    w = Writer(con, retention=timedelta(minutes=1))
+    w.apply_retention(now=T0 + timedelta(minutes=151))
+    stored, fresh = _facts(con)
+    assert stored == fresh
+    assert [s for s, *_ in stored] == ["s2"]
+
+
+def test_a_version_6_store_gets_session_git_and_the_new_rollup(
+        con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    with rollups.raw_only():
+        raw = _read(con, _q(30, 210))
+    con.execute("DROP TABLE session_git")
+    con.execute("ALTER TABLE attrib_hourly DROP COLUMN first_cache_creation_tokens")
+    con.execute("ALTER TABLE attrib_hourly DROP COLUMN event_name")
+    con.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    # Version 6 counted a session's git record as an event in the other rollups.
+    assert con.execute("UPDATE events_hourly SET events = events + 1").fetchone()[0] > 0
+    con.close()
+    migrated = schema.connect(tmp_path)
+    try:
+        assert schema.stored_version(migrated) == schema.SCHEMA_VERSION == 7
+        stored, fresh = _facts(migrated)
+        assert stored == fresh and len(stored) == 2
+        assert_rollups_match_raw(migrated)
+        assert _read(migrated, _q(30, 210)) == raw
+    finally:
+        migrated.close()
+        # the fixture closes its connection again: harmless
