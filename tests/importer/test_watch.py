@@ -75,3 +75,51 @@ def test_appended_lines_are_imported_live_and_survive_deletion(tmp_path: Path) -
         assert again.summary()["tokens"] == summary["tokens"]
     finally:
         again.stop()
+
+
+def test_a_line_appended_while_catching_up_is_imported(tmp_path: Path) -> None:
+    """Claude Code may append while the watcher catches up at start: the folders are
+    watched before the catch-up reads them, so the append is seen then, not at the file's
+    next change (which may never come)."""
+    from ccotel.importer.watch import TranscriptWatcher
+    from ccotel.store import reader, schema
+    from ccotel.store.writer import Writer
+
+    projects = tmp_path / "projects"
+    corpus = Corpus(projects, seed=7)
+    _, path, lines = corpus.session(datetime.now(UTC) - timedelta(hours=2), 6)
+    half = len(lines) // 2
+    corpus.write(path, lines[:half])
+    writer = Writer(schema.connect(tmp_path / "data"))
+    writer.start()
+
+    class Appending(TranscriptWatcher):
+        def import_paths(self, paths: list[Path]) -> None:
+            super().import_paths(paths)
+            if paths == self.roots:  # the catch-up: Claude Code writes the rest now
+                corpus.write(path, lines[half:])
+
+    watcher = Appending(writer, [projects], debounce_ms=50)
+    watcher.start()
+    try:
+        total = len(corpus.truth.requests)
+        deadline = time.monotonic() + 10
+        while True:
+            cur = writer.cursors()
+            try:
+                stored = reader.summary(cur, _everything())["requests"]
+            finally:
+                cur.close()
+            if stored == total or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert stored == total
+    finally:
+        watcher.stop()
+        writer.close()
+
+
+def _everything() -> Any:
+    from ccotel.query import Query
+
+    return Query.parse({"from": "now-30d", "to": "now"})

@@ -1,9 +1,9 @@
 """`ccotel serve --watch-transcripts`: import transcript lines as Claude Code writes them.
 
 Claude Code deletes transcripts after `cleanupPeriodDays` (30 by default); a server that
-imports each line as it is appended keeps that history for good. The watcher catches up
-once at start (as `ccotel import` would), then waits on the folders with watchfiles and
-imports the files that changed. It goes through exactly what the import API does
+imports each line as it is appended keeps that history for good. The watcher watches the
+folders with watchfiles, catches up once they are watched (as `ccotel import` would), then
+imports the files that change. It goes through exactly what the import API does
 (`apply_chunk` on the server's writer, one chunk at a time under `CHUNK_LOCK`), so rows
 are deduplicated against telemetry and against `ccotel import` runs the same way.
 """
@@ -22,6 +22,8 @@ from ccotel.store.writer import Writer
 log = logging.getLogger("ccotel.watch")
 # Wait this long after a change for more: Claude Code writes a turn as several lines.
 DEBOUNCE_MS = 300
+# How long the watcher waits for a change before it looks up (at start: the catch-up).
+TICK_MS = 500
 
 
 class WriterSink:
@@ -87,16 +89,23 @@ class TranscriptWatcher:
     def _run(self) -> None:
         import watchfiles
 
-        self.import_paths(self.roots)
         while not self._stop.is_set():
+            caught_up = False
             try:
+                # The catch-up runs once the folders are watched (the first yield, after
+                # at most TICK_MS), never before: a line appended between the two would
+                # otherwise wait for the file's next change.
                 for changes in watchfiles.watch(
                         *self.roots, watch_filter=_jsonl, debounce=self.debounce_ms,
-                        stop_event=self._stop, raise_interrupt=False):
+                        stop_event=self._stop, raise_interrupt=False,
+                        yield_on_timeout=True, rust_timeout=TICK_MS):
+                    if not caught_up:
+                        self.import_paths(self.roots)
+                        caught_up = True
+                        continue
                     changed = sorted({Path(p) for _, p in changes if Path(p).is_file()})
                     if changed:
                         self.import_paths(changed)
             except Exception:  # e.g. a watched folder was removed
                 log.exception("watching %s failed; retrying", ", ".join(map(str, self.roots)))
                 self._stop.wait(5)
-                self.import_paths(self.roots)
