@@ -1,9 +1,12 @@
-"""A query that finds no memory (a low `--memory-limit`, other queries) is a 503 to retry,
-never a 500."""
+"""The UI port's reads: a query that finds no memory (a low `--memory-limit`, other
+queries) is a 503 to retry, never a 500; health checks and panels are not held up by
+whatever else reads the store."""
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +14,7 @@ from starlette.testclient import TestClient
 
 from ccotel.panel_data import DATA
 from ccotel.store import schema
-from ccotel.web.app import WebContext, build_app
+from ccotel.web.app import READERS, WebContext, build_app
 from tests.web import known
 
 LOW = "4MB"  # enough to open the store, not for most panels' queries
@@ -34,3 +37,34 @@ def test_a_query_without_memory_is_a_503_to_retry(tmp_path: Path) -> None:
     for r in busy:
         assert r.headers["Retry-After"] == "1"
         assert "--memory-limit" in json.loads(r.text)["error"]["message"]
+
+
+def test_health_and_panels_answer_while_every_reader_is_busy(tmp_path: Path) -> None:
+    """Every panel reader taken (slow queries) and an export running: /readyz still
+    answers at once; with only the export running, panels do too."""
+    known.write(tmp_path, datetime.now(UTC).replace(tzinfo=None))
+    con = schema.connect(tmp_path)
+    release, export_done = threading.Event(), threading.Event()
+    ctx = WebContext(con.cursor)
+    try:
+        with TestClient(build_app(ctx)) as client:
+            busy = [client.portal.start_task_soon(ctx.read, lambda cur: release.wait(30))
+                    for _ in range(READERS)]
+            export = client.portal.start_task_soon(
+                lambda: ctx.read(lambda cur: export_done.wait(30), long=True))
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            assert client.get("/readyz").status_code == 200
+            assert time.monotonic() - t0 < 2
+            release.set()
+            for f in busy:
+                f.result(10)
+            t0 = time.monotonic()
+            assert client.get(f"/api/v1/panels/total_requests?{VIEW}").status_code == 200
+            assert time.monotonic() - t0 < 5, "a panel waited for the export"
+            export_done.set()
+            export.result(10)
+    finally:
+        release.set()
+        export_done.set()
+        con.close()

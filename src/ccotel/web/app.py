@@ -45,12 +45,17 @@ class WebContext:
         self.auth = auth or Authenticator(None)  # the server's one token check (none: open)
         self.alerts = alerts      # ccotel.alerts.rules.AlertRules that the server evaluates
         self._readers = anyio.CapacityLimiter(READERS)
+        self._exports = anyio.CapacityLimiter(1)
+        self._probes = anyio.CapacityLimiter(READERS)
 
-    async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def read(self, fn: Callable[..., Any], *args: Any, long: bool = False,
+                   probe: bool = False) -> Any:
         """Run a reader function on its own cursor, off the event loop, at most `READERS`
-        at a time. A query that still finds no memory (other work on the store, a low
-        `--memory-limit`) is answered 503 with Retry-After, never 500: asked again, it
-        fits."""
+        at a time; a `long` one (a whole-table export) one at a time apart from them, so
+        exports never hold up the dashboard; a `probe` (the health check's `SELECT 1`)
+        whenever asked. A query that still finds no memory (other work on the store, a
+        low `--memory-limit`) is answered 503 with Retry-After, never 500: asked again,
+        it fits."""
         def call() -> Any:
             cur = self.cursor()
             try:
@@ -60,7 +65,8 @@ class WebContext:
                                   "queries: retry shortly", retry_after=1) from None
             finally:
                 cur.close()
-        return await anyio.to_thread.run_sync(call, limiter=self._readers)
+        limiter = self._probes if probe else self._exports if long else self._readers
+        return await anyio.to_thread.run_sync(call, limiter=limiter)
 
 
 def build_app(ctx: WebContext, extra_routes: list[BaseRoute] | None = None) -> Starlette:
@@ -68,7 +74,7 @@ def build_app(ctx: WebContext, extra_routes: list[BaseRoute] | None = None) -> S
     async def readyz(request: Request) -> Response:
         if not ctx.ready():
             return JSONResponse({"status": "starting"}, status_code=503)
-        await ctx.read(lambda cur: cur.execute("SELECT 1").fetchone())
+        await ctx.read(lambda cur: cur.execute("SELECT 1").fetchone(), probe=True)
         return JSONResponse({"status": "ok", **ctx.info})
 
     async def summary(request: Request) -> Response:

@@ -72,7 +72,7 @@ def routes(ctx: Any) -> list[Route]:
             tempfile.mkdtemp, SUFFIX, PREFIX, None if parent is None else str(parent)))
         path = directory / f"{kind}.{fmt}"
         try:
-            await ctx.read(export.write, kind, fmt, q, path)
+            await ctx.read(export.write, kind, fmt, q, path, long=True)
         except BaseException as exc:
             shutil.rmtree(directory, ignore_errors=True)
             if isinstance(exc, OutOfMemory):
