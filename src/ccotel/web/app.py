@@ -22,8 +22,8 @@ from ccotel.web.jsonbody import ApiJSON
 CursorFactory = Callable[[], duckdb.DuckDBPyConnection]
 
 # Queries run at once on the UI port. Each already uses the store's two threads, and all
-# share one memory limit (`--memory-limit`): a dashboard asking for its 36 panels at once
-# would otherwise have DuckDB run some forty queries side by side and run out of memory, where
+# share one memory limit (`--memory-limit`): a dashboard asking for all its panels at once
+# would otherwise have DuckDB run every query side by side and run out of memory, where
 # three at a time finish as soon and fit.
 READERS = 3
 
@@ -53,7 +53,7 @@ class WebContext:
         """Run a reader function on its own cursor, off the event loop, at most `READERS`
         at a time; a `long` one (a whole-table export) one at a time apart from them, so
         exports never hold up the dashboard; a `probe` (the health check's `SELECT 1`)
-        whenever asked. A query that still finds no memory (other work on the store, a
+        apart from both. A query that still finds no memory (other work on the store, a
         low `--memory-limit`) is answered 503 with Retry-After, never 500: asked again,
         it fits."""
         def call() -> Any:
@@ -61,8 +61,9 @@ class WebContext:
             try:
                 return fn(cur, *args)
             except duckdb.OutOfMemoryException:
-                raise errors.OutOfMemory("the store's memory (--memory-limit) is in use by other "
-                                  "queries: retry shortly", retry_after=1) from None
+                raise errors.OutOfMemory("the store's memory (--memory-limit) is in use by "
+                                         "other queries: retry shortly",
+                                         retry_after=1) from None
             finally:
                 cur.close()
         limiter = self._probes if probe else self._exports if long else self._readers
