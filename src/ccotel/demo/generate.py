@@ -70,8 +70,15 @@ class Spec:
     end: datetime | None = None
     intensity: float = 1.0   # scales sessions and prompts (the benchmark turns it up)
 
+    def __post_init__(self) -> None:
+        # "Now" is taken once, when the spec is made: generating the same spec twice
+        # (to send it, then to count what was sent) must give the same events.
+        if self.end is None:
+            object.__setattr__(self, "end", datetime.now(UTC).replace(tzinfo=None))
+
     def end_time(self) -> datetime:
-        return self.end or datetime.now(UTC).replace(tzinfo=None)
+        assert self.end is not None
+        return self.end
 
 
 @dataclass
@@ -165,7 +172,7 @@ def spec_for_events(events: int, users: int, days: int, seed: int = 1,
     spec = Spec(users=users, days=days, seed=seed, end=end)
     for _ in range(3):
         got = expected_events(spec)
-        spec = Spec(users=users, days=days, seed=seed, end=end,
+        spec = Spec(users=users, days=days, seed=seed, end=spec.end,
                     intensity=spec.intensity * events / max(got, 1.0))
     return spec
 
