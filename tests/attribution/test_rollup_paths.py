@@ -6,6 +6,8 @@ retention and the migration from schema 6."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -187,3 +189,77 @@ def test_a_version_6_store_gets_session_git_and_the_new_rollup(
     finally:
         migrated.close()
         # the fixture closes its connection again: harmless
+
+
+def _breakdown_rows(con: duckdb.DuckDBPyConnection, name: str, q: Query, dim: str,
+                    **extra: Any) -> list[dict[str, Any]]:
+    return attribution.rows(con, name, {"from": q.start, "to": q.end, "dim": dim,
+                                        **attribution._window(con, q), **extra})
+
+
+@pytest.mark.parametrize("compacted", [False, True], ids=["partial", "compacted"])
+def test_unfiltered_panels_read_the_same_rows_as_the_general_path(
+        con: duckdb.DuckDBPyConnection, compacted: bool) -> None:
+    """panel_attrib_fast.sql (a panel without filters) gives, row for row, what
+    panel_attrib_breakdown.sql gives for every dimension it takes, resource keys too."""
+    late = [_req("s5", "0.3", 1, 9, query_source="main", effort="high", speed="fast",
+                 **{"skill.name": "pdf", "mcp_server.name": "github", "plugin.name": "p",
+                    "mcp_tool.name": "search"}),
+            _req("s1", "0.7", 8, 3, resource={"team": "ops", "cost_center": "42"},
+                 **{"skill.name": "pdf"})]
+    Writer(con).write_now(decode_request("logs", body(late, T0 + timedelta(minutes=190)),
+                                         "json"))
+    if compacted:
+        rollups.compact(con, limit=None)
+    dims = [*attribution.FAST_DIMENSIONS, "team", "cost_center", "nothing.here"]
+    assert all(attribution.fast(d) for d in dims)
+    assert not any(attribution.fast(d) for d in ("user", "model", "model.id", "session", "day"))
+    for start, end in RANGES:
+        q = _q(start, end)
+        for dim in dims:
+            for raw in (False, True):
+                with rollups.raw_only() if raw else _nothing():
+                    fast = _breakdown_rows(con, "panel_attrib_fast", q, dim)
+                    general = _breakdown_rows(con, "panel_attrib_breakdown", q, dim,
+                                              fdims=[], fvals=[])
+                assert fast == general, (start, end, dim, raw)
+            assert len(fast) > 1
+    skills = attribution.breakdown_panel(con, _q(0, 240), "skill")["items"]
+    assert {i["name"]: i["requests"] for i in skills} == {"pdf": 2, "(unknown)": 11}
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _waste_groups(found: list[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
+    """Where the Money Went's sums per (user, repo), and the grand total, from query rows."""
+    out: dict[Any, dict[str, Any]] = {}
+    for r in found:
+        g = out.setdefault("total" if r["is_grand"] else (r["user"], r["repo"]),
+                           {k: 0 for k in attribution._WASTE_SUMS})
+        for k in attribution._WASTE_SUMS:
+            g[k] += r[k]
+    return out
+
+
+@pytest.mark.parametrize("compacted", [False, True], ids=["partial", "compacted"])
+def test_the_unfiltered_waste_panel_sums_what_the_report_sums(
+        con: duckdb.DuckDBPyConnection, compacted: bool) -> None:
+    """panel_attrib_waste.sql (the panel without filters) gives per user and repo the sums
+    of report_waste.sql's days."""
+    if compacted:
+        rollups.compact(con, limit=None)
+    for start, end in RANGES:
+        q = _q(start, end)
+        for raw in (False, True):
+            with rollups.raw_only() if raw else _nothing():
+                window = attribution._window(con, q)
+                fast = attribution.rows(con, "panel_attrib_waste",
+                                        {"from": q.start, "to": q.end, **window})
+                general = attribution.rows(con, "report_waste", {
+                    "from": q.start, "to": q.end, "tz": "UTC", "source": "all", "fdims": [],
+                    "fvals": [], **window})
+            assert _waste_groups(fast) == _waste_groups(general), (start, end, raw)
+            assert len(_waste_groups(fast)) > 2

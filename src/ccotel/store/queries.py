@@ -78,6 +78,8 @@ QUERIES: dict[str, Named] = {
     "summary": _q(*RANGED),
     "panel_activity": _q(*RANGED, "count"),
     "panel_attrib_breakdown": _q("from", "to", *ROLLUP, "dim", "fdims", "fvals"),
+    "panel_attrib_fast": _q("from", "to", *ROLLUP, "dim"),
+    "panel_attrib_waste": _q("from", "to", *ROLLUP),
     "panel_attrib_page": _q("from", "to", *ROLLUP, "step", "repo", "fdims", "fvals"),
     "panel_avg_response_time": _q(*RANGED),
     "panel_edit_decisions": _q(*RANGED),
