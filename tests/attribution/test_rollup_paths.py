@@ -133,20 +133,41 @@ def test_cache_repaid_counts_from_each_sessions_first_request_in_the_range(
     assert {i["name"] for i in repos} == {"feature", "dev", "(unknown)"}
 
 
-def test_the_repo_page_is_its_breakdowns(con: duckdb.DuckDBPyConnection) -> None:
+@pytest.mark.parametrize("more", [False, True], ids=["few", "more_than_shown"])
+def test_the_repo_page_is_its_breakdowns(con: duckdb.DuckDBPyConnection, more: bool) -> None:
     """The page's one query gives each part as the breakdown panel gives it, filtered to the
-    repo."""
+    repo: without other filters (panel_attrib_repo.sql: the first values and the rest as
+    the total less those) as with them (panel_attrib_page.sql), from rollups or raw."""
+    if more:  # 14 sessions without a repo, people and models beyond the 10 shown
+        extra = [_req(f"x{i:02}", f"0.0{i + 1}", 1, i, query_source="main") for i in range(12)]
+        for i, r in enumerate(extra):
+            r.model = f"model-{i % 11}"
+        Writer(con).write_now(decode_request("logs", body(extra, T0 + timedelta(minutes=70)),
+                                             "json"))
     for start, end in RANGES:
-        q = _q(start, end)
-        page = attribution.repo_page(con, q, A)
-        only = _q(start, end, **{"var-repo": A})
-        for name, dim in attribution.REPO_PARTS:
-            part = attribution.breakdown_panel(con, only, dim)
-            assert page[name] == part["items"] and page["total"] == part["total"], name
-        step = page["over_time"]["step"]
-        assert page["over_time"]["items"] == attribution.breakdown_panel(
-            con, only, step, top=None)["items"]
-        assert page["total"]["requests"] > 0
+        for repo in (A, B, attribution.UNKNOWN, "no/such/repo"):
+            for raw in (False, True):
+                with rollups.raw_only() if raw else _nothing():
+                    page = attribution.repo_page(con, _q(start, end), repo)
+                    main = {"var-query_source": "main"}
+                    filtered = attribution.repo_page(con, _q(start, end, **main), repo)
+                    filtered_total = attribution.breakdown_panel(
+                        con, _q(start, end, **main, **{"var-repo": repo}), "user")["total"]
+                    only = _q(start, end, **{"var-repo": repo})
+                    parts = {name: attribution.breakdown_panel(con, only, dim)
+                             for name, dim in attribution.REPO_PARTS}
+                    step = page["over_time"]["step"]
+                    over_time = attribution.breakdown_panel(con, only, step, top=None)
+                for name, part in parts.items():
+                    assert page[name] == part["items"], (name, repo, start, end, raw)
+                    assert page["total"] == part["total"], (repo, start, end, raw)
+                assert page["over_time"]["items"] == over_time["items"]
+                assert filtered["total"] == filtered_total
+    page = attribution.repo_page(con, _q(0, 240), attribution.UNKNOWN)
+    assert page["total"]["requests"] > 0
+    if more:
+        assert [i["name"] for i in page["sessions"]][-1] == attribution.OTHER
+        assert len(page["sessions"]) == attribution.TOP_ITEMS + 1
 
 
 def _facts(con: duckdb.DuckDBPyConnection) -> tuple[list[Any], list[Any]]:

@@ -328,12 +328,16 @@ def time_dimension(q: Query) -> str:
 def repo_page(con: duckdb.DuckDBPyConnection, q: Query, repo: str) -> dict[str, Any]:
     """One repo in the range, under the query's other filters: its total, its people,
     models, branches and sessions (each adding up to the total), and its cost over time;
-    all from one query (panel_attrib_page.sql), each part as `breakdown_panel` gives it."""
-    others = replace(q, attrib=tuple((d, v) for d, v in q.attrib if d != "repo"))
+    all from one query (panel_attrib_page.sql; without other filters panel_attrib_repo.sql),
+    each part as `breakdown_panel` gives it."""
+    others = panel_filters(replace(q, attrib=tuple((d, v) for d, v in q.attrib
+                                                   if d != "repo")))
     step = time_dimension(q)
-    found = rows(con, "panel_attrib_page", {"from": q.start, "to": q.end, "step": step,
-                                            "repo": repo, **panel_filters(others),
-                                            **_window(con, q)})
+    params = {"from": q.start, "to": q.end, "step": step, "repo": repo, **_window(con, q)}
+    if others["fdims"]:
+        found = rows(con, "panel_attrib_page", {**params, **others})
+    else:  # the same parts, only what the page shows (panel_attrib_repo.sql)
+        found = rows(con, "panel_attrib_repo", {**params, "top": TOP_ITEMS})
     by_part: dict[str, list[dict[str, Any]]] = {}
     for r in found:
         by_part.setdefault(r["part"], []).append(r)

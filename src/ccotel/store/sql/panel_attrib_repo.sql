@@ -1,0 +1,100 @@
+-- A repo's page without other filters (store/attribution.py: repo_page): what
+-- panel_attrib_page.sql gives, read without attrib_requests (its general shape costs more
+-- to plan than this costs to run), and only what the page shows: each part's first $top
+-- values (people, models, branches, sessions; largest cost first) and the rest of it as
+-- one row (`key` NULL, the total less those), every time bucket ($step: hour, day or
+-- month) and the total. API requests of repo $repo in [$from, $to), the whole hours
+-- [$rollup_from, $rollup_to) from attrib_hourly; each request's user, model, branch and
+-- repo as attrib_rows gives them (attrib_macros.sql).
+-- Summed per session and value of every part first: the parts then read far fewer rows.
+WITH rows AS (
+    SELECT hour AS ts, session_id, source, user_id, user_email, model, speed, project,
+           git_branch, requests, input_tokens, output_tokens, cache_creation_tokens,
+           cache_read_tokens, cost_usd
+    FROM attrib_hourly
+    WHERE hour >= $rollup_from AND hour < $rollup_to AND event_name = 'api_request'
+    UNION ALL
+    SELECT ts, session_id, source, user_id, user_email, model, speed, project, git_branch, 1,
+           input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd
+    FROM events
+    WHERE event_name = 'api_request' AND ts >= $from AND ts < $to
+      AND (ts < $rollup_from OR ts >= $rollup_to)
+),
+per AS (
+    SELECT attrib_user(e.user_email, e.user_id, u.user_name, e.source) AS people,
+           CASE WHEN e.speed = 'fast' THEN e.model || '-fast' ELSE e.model END AS models,
+           coalesce(e.git_branch, g.branch, '(unknown)') AS branches,
+           date_trunc($step, e.ts) AS bucket,
+           e.session_id, sum(e.requests) AS requests,
+           sum(coalesce(e.input_tokens, 0) + coalesce(e.output_tokens, 0)
+               + coalesce(e.cache_creation_tokens, 0) + coalesce(e.cache_read_tokens, 0))
+               AS tokens,
+           sum(e.cost_usd) AS cost_usd
+    FROM rows e
+    LEFT JOIN session_git g ON g.session_id = e.session_id
+    LEFT JOIN attrib_session_users(['api_request'], $from, $to, $rollup_from, $rollup_to) u
+        ON u.session_id = e.session_id
+    WHERE attrib_repo(g.repo, e.project, g.project) = $repo
+    GROUP BY ALL
+),
+-- each part's values, largest cost first: the first $top + 1 (the page shows $top, and
+-- whether there are more), every time bucket, the total
+parts AS (
+    (SELECT 'people' AS part, people AS "key", sum(requests) AS requests,
+            count(DISTINCT session_id) AS sessions, sum(tokens) AS tokens,
+            sum(cost_usd) AS cost_usd
+     FROM per GROUP BY people
+     ORDER BY cost_usd DESC, tokens DESC, "key" LIMIT $top + 1)
+    UNION ALL
+    (SELECT 'models', models, sum(requests), count(DISTINCT session_id), sum(tokens),
+            sum(cost_usd) AS cost_usd
+     FROM per GROUP BY models
+     ORDER BY cost_usd DESC, sum(tokens) DESC, models LIMIT $top + 1)
+    UNION ALL
+    (SELECT 'branches', branches, sum(requests), count(DISTINCT session_id), sum(tokens),
+            sum(cost_usd) AS cost_usd
+     FROM per GROUP BY branches
+     ORDER BY cost_usd DESC, sum(tokens) DESC, branches LIMIT $top + 1)
+    UNION ALL
+    -- a session's own row: one session, none when it has no id
+    (SELECT 'sessions', coalesce(session_id, '(unknown)') AS "key", sum(requests),
+            (session_id IS NOT NULL)::BIGINT, sum(tokens), sum(cost_usd) AS cost_usd
+     FROM per GROUP BY session_id
+     ORDER BY cost_usd DESC, sum(tokens) DESC, "key" LIMIT $top + 1)
+    UNION ALL
+    SELECT 'over_time',
+           strftime(bucket, CASE $step WHEN 'hour' THEN '%Y-%m-%d %H:00'
+                                       WHEN 'day' THEN '%Y-%m-%d' ELSE '%Y-%m' END),
+           sum(requests), count(DISTINCT session_id), sum(tokens), sum(cost_usd)
+    FROM per GROUP BY bucket
+    UNION ALL
+    SELECT 'total', NULL, sum(requests), count(DISTINCT session_id), sum(tokens),
+           sum(cost_usd)
+    FROM per
+),
+ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY part ORDER BY cost_usd DESC, tokens DESC,
+                                                         "key") AS rank
+    FROM parts
+),
+total AS (SELECT * FROM parts WHERE part = 'total'),
+-- the rest of a part beyond its first $top values: the total less those (each part
+-- divides the same rows)
+rest AS (
+    SELECT s.part, NULL AS "key", (SELECT requests FROM total) - sum(s.requests) AS requests,
+           NULL::BIGINT AS sessions, (SELECT tokens FROM total) - sum(s.tokens) AS tokens,
+           (SELECT cost_usd FROM total) - sum(s.cost_usd) AS cost_usd, 2 AS place
+    FROM ranked s
+    WHERE s.part NOT IN ('over_time', 'total') AND s.rank <= $top
+      AND s.part IN (SELECT part FROM ranked WHERE rank > $top)
+    GROUP BY s.part
+)
+SELECT part, "key", part = 'total' AS is_total,
+       coalesce(requests, 0)::BIGINT AS requests, sessions,
+       coalesce(tokens, 0)::BIGINT AS tokens,
+       coalesce(cost_usd, 0)::DECIMAL(38, 12) AS cost_usd
+FROM (SELECT part, "key", requests, sessions, tokens, cost_usd, 1 AS place FROM ranked
+      WHERE part IN ('over_time', 'total') OR rank <= $top
+      UNION ALL
+      SELECT * FROM rest)
+ORDER BY part, place, cost_usd DESC, tokens DESC, "key"
