@@ -284,3 +284,19 @@ def test_the_unfiltered_waste_panel_sums_what_the_report_sums(
                     "fvals": [], **window})
             assert _waste_groups(fast) == _waste_groups(general), (start, end, raw)
             assert len(_waste_groups(fast)) > 2
+
+
+def test_filter_values_are_the_breakdowns_values(con: duckdb.DuckDBPyConnection) -> None:
+    """Each filter offers the values its breakdown shows, with their requests: resource keys
+    (team) found in the data, from rollups or raw."""
+    for start, end in RANGES:
+        q = _q(start, end)
+        for raw in (False, True):
+            with rollups.raw_only() if raw else _nothing():
+                offered = attribution.filter_values(con, q)
+                breakdowns = {dim: attribution.breakdown_panel(con, q, dim, top=None)
+                              for dim in offered}
+            assert {"repo", "branch", "query_source", "team"} <= set(offered), (start, end)
+            for dim, values in offered.items():
+                assert {v["value"]: v["count"] for v in values} == {
+                    i["name"]: i["requests"] for i in breakdowns[dim]["items"]}, (dim, raw)
