@@ -47,13 +47,13 @@ per AS (
     FROM r LEFT JOIN session_git g ON g.session_id = r.session_id
     GROUP BY ALL
 )
-SELECT
-    k AS "key",
-    GROUPING(k) = 1 AS is_total,
-    coalesce(sum(requests), 0)::BIGINT AS requests,
-    count(DISTINCT session_id) AS sessions,
-    coalesce(sum(tokens), 0)::BIGINT AS tokens,
-    coalesce(sum(cost_usd), 0)::DECIMAL(38, 12) AS cost_usd
+-- each value's row (its sessions: its rows, one per session), then the total
+SELECT k AS "key", false AS is_total, sum(requests)::BIGINT AS requests,
+       count(session_id) AS sessions, sum(tokens)::BIGINT AS tokens,
+       sum(cost_usd)::DECIMAL(38, 12) AS cost_usd
+FROM per GROUP BY k
+UNION ALL
+SELECT NULL, true, coalesce(sum(requests), 0)::BIGINT, count(DISTINCT session_id),
+       coalesce(sum(tokens), 0)::BIGINT, coalesce(sum(cost_usd), 0)::DECIMAL(38, 12)
 FROM per
-GROUP BY GROUPING SETS ((k), ())
 ORDER BY is_total DESC, cost_usd DESC, tokens DESC, "key"
