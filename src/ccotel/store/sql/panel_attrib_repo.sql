@@ -6,7 +6,9 @@
 -- month) and the total. API requests of repo $repo in [$from, $to), the whole hours
 -- [$rollup_from, $rollup_to) from attrib_hourly; each request's user, model, branch and
 -- repo as attrib_rows gives them (attrib_macros.sql).
--- Summed per session and value of every part first: the parts then read far fewer rows.
+-- Summed per session and value of every part first: the parts then read far fewer rows;
+-- each part's sessions are its rows per session (no DISTINCT per part), the sessions' part
+-- and the total come from the sums per session.
 WITH rows AS (
     SELECT hour AS ts, session_id, source, user_id, user_email, model, speed, project,
            git_branch, requests, input_tokens, output_tokens, cache_creation_tokens,
@@ -37,40 +39,45 @@ per AS (
     WHERE attrib_repo(g.repo, e.project, g.project) = $repo
     GROUP BY ALL
 ),
+by_session AS (
+    SELECT session_id, sum(requests) AS requests, sum(tokens) AS tokens,
+           sum(cost_usd) AS cost_usd
+    FROM per GROUP BY session_id
+),
+by_value AS (
+    SELECT part, "key", sum(requests) AS requests, count(session_id) AS sessions,
+           sum(tokens) AS tokens, sum(cost_usd) AS cost_usd
+    FROM (SELECT v.part, v.key AS "key", session_id, sum(requests) AS requests,
+                 sum(tokens) AS tokens, sum(cost_usd) AS cost_usd
+          FROM (SELECT unnest([{'part': 'people', 'key': people},
+                               {'part': 'models', 'key': models},
+                               {'part': 'branches', 'key': branches},
+                               {'part': 'over_time',
+                                'key': strftime(bucket, CASE $step
+                                    WHEN 'hour' THEN '%Y-%m-%d %H:00'
+                                    WHEN 'day' THEN '%Y-%m-%d' ELSE '%Y-%m' END)}]) AS v,
+                       session_id, requests, tokens, cost_usd
+                FROM per)
+          GROUP BY ALL)
+    GROUP BY part, "key"
+),
 -- each part's values, largest cost first: the first $top + 1 (the page shows $top, and
 -- whether there are more), every time bucket, the total
 parts AS (
-    (SELECT 'people' AS part, people AS "key", sum(requests) AS requests,
-            count(DISTINCT session_id) AS sessions, sum(tokens) AS tokens,
-            sum(cost_usd) AS cost_usd
-     FROM per GROUP BY people
-     ORDER BY cost_usd DESC, tokens DESC, "key" LIMIT $top + 1)
+    SELECT * FROM by_value WHERE part = 'over_time'
     UNION ALL
-    (SELECT 'models', models, sum(requests), count(DISTINCT session_id), sum(tokens),
-            sum(cost_usd) AS cost_usd
-     FROM per GROUP BY models
-     ORDER BY cost_usd DESC, sum(tokens) DESC, models LIMIT $top + 1)
-    UNION ALL
-    (SELECT 'branches', branches, sum(requests), count(DISTINCT session_id), sum(tokens),
-            sum(cost_usd) AS cost_usd
-     FROM per GROUP BY branches
-     ORDER BY cost_usd DESC, sum(tokens) DESC, branches LIMIT $top + 1)
+    SELECT * FROM by_value WHERE part <> 'over_time'
+    QUALIFY row_number() OVER (PARTITION BY part ORDER BY cost_usd DESC, tokens DESC,
+                                                       "key") <= $top + 1
     UNION ALL
     -- a session's own row: one session, none when it has no id
-    (SELECT 'sessions', coalesce(session_id, '(unknown)') AS "key", sum(requests),
-            (session_id IS NOT NULL)::BIGINT, sum(tokens), sum(cost_usd) AS cost_usd
-     FROM per GROUP BY session_id
-     ORDER BY cost_usd DESC, sum(tokens) DESC, "key" LIMIT $top + 1)
+    (SELECT 'sessions', coalesce(session_id, '(unknown)') AS "key", requests,
+            (session_id IS NOT NULL)::BIGINT, tokens, cost_usd
+     FROM by_session
+     ORDER BY cost_usd DESC, tokens DESC, "key" LIMIT $top + 1)
     UNION ALL
-    SELECT 'over_time',
-           strftime(bucket, CASE $step WHEN 'hour' THEN '%Y-%m-%d %H:00'
-                                       WHEN 'day' THEN '%Y-%m-%d' ELSE '%Y-%m' END),
-           sum(requests), count(DISTINCT session_id), sum(tokens), sum(cost_usd)
-    FROM per GROUP BY bucket
-    UNION ALL
-    SELECT 'total', NULL, sum(requests), count(DISTINCT session_id), sum(tokens),
-           sum(cost_usd)
-    FROM per
+    SELECT 'total', NULL, sum(requests), count(session_id), sum(tokens), sum(cost_usd)
+    FROM by_session
 ),
 ranked AS (
     SELECT *, row_number() OVER (PARTITION BY part ORDER BY cost_usd DESC, tokens DESC,
