@@ -227,7 +227,8 @@ def test_unfiltered_panels_read_the_same_rows_as_the_general_path(
                  **{"skill.name": "pdf", "mcp_server.name": "github", "plugin.name": "p",
                     "mcp_tool.name": "search"}),
             _req("s1", "0.7", 8, 3, resource={"team": "ops", "cost_center": "42"},
-                 **{"skill.name": "pdf"})]
+                 **{"skill.name": "pdf"}),
+            _req("s6", "0", 1, effort="low", cost_usd="")]  # a request without a cost
     Writer(con).write_now(decode_request("logs", body(late, T0 + timedelta(minutes=190)),
                                          "json"))
     if compacted:
@@ -246,7 +247,9 @@ def test_unfiltered_panels_read_the_same_rows_as_the_general_path(
                 assert fast == general, (start, end, dim, raw)
             assert len(fast) > 1
     skills = attribution.breakdown_panel(con, _q(0, 240), "skill")["items"]
-    assert {i["name"]: i["requests"] for i in skills} == {"pdf": 2, "(unknown)": 11}
+    assert {i["name"]: i["requests"] for i in skills} == {"pdf": 2, "(unknown)": 12}
+    efforts = attribution.breakdown_panel(con, _q(0, 240), "effort")["items"]
+    assert {i["name"]: i["value"] for i in efforts}["low"] == 0
 
 
 @contextmanager

@@ -48,9 +48,9 @@ per AS (
     GROUP BY ALL
 )
 -- each value's row (its sessions: its rows, one per session), then the total
-SELECT k AS "key", false AS is_total, sum(requests)::BIGINT AS requests,
-       count(session_id) AS sessions, sum(tokens)::BIGINT AS tokens,
-       sum(cost_usd)::DECIMAL(38, 12) AS cost_usd
+SELECT k AS "key", false AS is_total, coalesce(sum(requests), 0)::BIGINT AS requests,
+       count(session_id) AS sessions, coalesce(sum(tokens), 0)::BIGINT AS tokens,
+       coalesce(sum(cost_usd), 0)::DECIMAL(38, 12) AS cost_usd
 FROM per GROUP BY k
 UNION ALL
 SELECT NULL, true, coalesce(sum(requests), 0)::BIGINT, count(DISTINCT session_id),

@@ -88,9 +88,14 @@ total AS (SELECT * FROM parts WHERE part = 'total'),
 -- the rest of a part beyond its first $top values: the total less those (each part
 -- divides the same rows)
 rest AS (
-    SELECT s.part, NULL AS "key", (SELECT requests FROM total) - sum(s.requests) AS requests,
-           NULL::BIGINT AS sessions, (SELECT tokens FROM total) - sum(s.tokens) AS tokens,
-           (SELECT cost_usd FROM total) - sum(s.cost_usd) AS cost_usd, 2 AS place
+    SELECT s.part, NULL AS "key",
+           (SELECT coalesce(requests, 0) FROM total) - coalesce(sum(s.requests), 0)
+               AS requests,
+           NULL::BIGINT AS sessions,
+           (SELECT coalesce(tokens, 0) FROM total) - coalesce(sum(s.tokens), 0) AS tokens,
+           (SELECT coalesce(cost_usd, 0) FROM total) - coalesce(sum(s.cost_usd), 0)
+               AS cost_usd,
+           2 AS place
     FROM ranked s
     WHERE s.part NOT IN ('over_time', 'total') AND s.rank <= $top
       AND s.part IN (SELECT part FROM ranked WHERE rank > $top)
