@@ -6,6 +6,7 @@ retention and the migration from schema 6."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -144,6 +145,12 @@ def test_the_repo_page_is_its_breakdowns(con: duckdb.DuckDBPyConnection, more: b
             r.model = f"model-{i % 11}"
         Writer(con).write_now(decode_request("logs", body(extra, T0 + timedelta(minutes=70)),
                                              "json"))
+        # and a request that names no model
+        raw = json.loads(body([_req("x99", "0.5", 1)], T0 + timedelta(minutes=75)))
+        for resource in raw["resourceLogs"]:
+            for record in resource["scopeLogs"][0]["logRecords"]:
+                record["attributes"] = [a for a in record["attributes"] if a["key"] != "model"]
+        Writer(con).write_now(decode_request("logs", json.dumps(raw).encode(), "json"))
     for start, end in RANGES:
         for repo in (A, B, attribution.UNKNOWN, "no/such/repo"):
             for raw in (False, True):
@@ -168,6 +175,7 @@ def test_the_repo_page_is_its_breakdowns(con: duckdb.DuckDBPyConnection, more: b
     if more:
         assert [i["name"] for i in page["sessions"]][-1] == attribution.OTHER
         assert len(page["sessions"]) == attribution.TOP_ITEMS + 1
+        assert attribution.UNKNOWN in {i["name"] for i in page["models"]}
 
 
 def _facts(con: duckdb.DuckDBPyConnection) -> tuple[list[Any], list[Any]]:

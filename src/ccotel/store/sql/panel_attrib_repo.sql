@@ -24,7 +24,8 @@ WITH rows AS (
 ),
 per AS (
     SELECT attrib_user(e.user_email, e.user_id, u.user_name, e.source) AS people,
-           CASE WHEN e.speed = 'fast' THEN e.model || '-fast' ELSE e.model END AS models,
+           coalesce(CASE WHEN e.speed = 'fast' THEN e.model || '-fast' ELSE e.model END,
+                    '(unknown)') AS models,
            coalesce(e.git_branch, g.branch, '(unknown)') AS branches,
            date_trunc($step, e.ts) AS bucket,
            e.session_id, sum(e.requests) AS requests,
