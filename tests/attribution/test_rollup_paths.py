@@ -6,6 +6,9 @@ retention and the migration from schema 6."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -131,20 +134,48 @@ def test_cache_repaid_counts_from_each_sessions_first_request_in_the_range(
     assert {i["name"] for i in repos} == {"feature", "dev", "(unknown)"}
 
 
-def test_the_repo_page_is_its_breakdowns(con: duckdb.DuckDBPyConnection) -> None:
+@pytest.mark.parametrize("more", [False, True], ids=["few", "more_than_shown"])
+def test_the_repo_page_is_its_breakdowns(con: duckdb.DuckDBPyConnection, more: bool) -> None:
     """The page's one query gives each part as the breakdown panel gives it, filtered to the
-    repo."""
+    repo: without other filters (panel_attrib_repo.sql: the first values and the rest as
+    the total less those) as with them (panel_attrib_page.sql), from rollups or raw."""
+    if more:  # 14 sessions without a repo, people and models beyond the 10 shown
+        extra = [_req(f"x{i:02}", f"0.0{i + 1}", 1, i, query_source="main") for i in range(12)]
+        for i, r in enumerate(extra):
+            r.model = f"model-{i % 11}"
+        Writer(con).write_now(decode_request("logs", body(extra, T0 + timedelta(minutes=70)),
+                                             "json"))
+        # and a request that names no model
+        raw = json.loads(body([_req("x99", "0.5", 1)], T0 + timedelta(minutes=75)))
+        for resource in raw["resourceLogs"]:
+            for record in resource["scopeLogs"][0]["logRecords"]:
+                record["attributes"] = [a for a in record["attributes"] if a["key"] != "model"]
+        Writer(con).write_now(decode_request("logs", json.dumps(raw).encode(), "json"))
     for start, end in RANGES:
-        q = _q(start, end)
-        page = attribution.repo_page(con, q, A)
-        only = _q(start, end, **{"var-repo": A})
-        for name, dim in attribution.REPO_PARTS:
-            part = attribution.breakdown_panel(con, only, dim)
-            assert page[name] == part["items"] and page["total"] == part["total"], name
-        step = page["over_time"]["step"]
-        assert page["over_time"]["items"] == attribution.breakdown_panel(
-            con, only, step, top=None)["items"]
-        assert page["total"]["requests"] > 0
+        for repo in (A, B, attribution.UNKNOWN, "no/such/repo"):
+            for raw in (False, True):
+                with rollups.raw_only() if raw else _nothing():
+                    page = attribution.repo_page(con, _q(start, end), repo)
+                    main = {"var-query_source": "main"}
+                    filtered = attribution.repo_page(con, _q(start, end, **main), repo)
+                    filtered_total = attribution.breakdown_panel(
+                        con, _q(start, end, **main, **{"var-repo": repo}), "user")["total"]
+                    only = _q(start, end, **{"var-repo": repo})
+                    parts = {name: attribution.breakdown_panel(con, only, dim)
+                             for name, dim in attribution.REPO_PARTS}
+                    step = page["over_time"]["step"]
+                    over_time = attribution.breakdown_panel(con, only, step, top=None)
+                for name, part in parts.items():
+                    assert page[name] == part["items"], (name, repo, start, end, raw)
+                    assert page["total"] == part["total"], (repo, start, end, raw)
+                assert page["over_time"]["items"] == over_time["items"]
+                assert filtered["total"] == filtered_total
+    page = attribution.repo_page(con, _q(0, 240), attribution.UNKNOWN)
+    assert page["total"]["requests"] > 0
+    if more:
+        assert [i["name"] for i in page["sessions"]][-1] == attribution.OTHER
+        assert len(page["sessions"]) == attribution.TOP_ITEMS + 1
+        assert attribution.UNKNOWN in {i["name"] for i in page["models"]}
 
 
 def _facts(con: duckdb.DuckDBPyConnection) -> tuple[list[Any], list[Any]]:
@@ -187,3 +218,96 @@ def test_a_version_6_store_gets_session_git_and_the_new_rollup(
     finally:
         migrated.close()
         # the fixture closes its connection again: harmless
+
+
+def _breakdown_rows(con: duckdb.DuckDBPyConnection, name: str, q: Query, dim: str,
+                    **extra: Any) -> list[dict[str, Any]]:
+    return attribution.rows(con, name, {"from": q.start, "to": q.end, "dim": dim,
+                                        **attribution._window(con, q), **extra})
+
+
+@pytest.mark.parametrize("compacted", [False, True], ids=["partial", "compacted"])
+def test_unfiltered_panels_read_the_same_rows_as_the_general_path(
+        con: duckdb.DuckDBPyConnection, compacted: bool) -> None:
+    """panel_attrib_fast.sql (a panel without filters) gives, row for row, what
+    panel_attrib_breakdown.sql gives for every dimension it takes, resource keys too."""
+    late = [_req("s5", "0.3", 1, 9, query_source="main", effort="high", speed="fast",
+                 **{"skill.name": "pdf", "mcp_server.name": "github", "plugin.name": "p",
+                    "mcp_tool.name": "search"}),
+            _req("s1", "0.7", 8, 3, resource={"team": "ops", "cost_center": "42"},
+                 **{"skill.name": "pdf"}),
+            _req("s6", "0", 1, effort="low", cost_usd="")]  # a request without a cost
+    Writer(con).write_now(decode_request("logs", body(late, T0 + timedelta(minutes=190)),
+                                         "json"))
+    if compacted:
+        rollups.compact(con, limit=None)
+    dims = [*attribution.FAST_DIMENSIONS, "team", "cost_center", "nothing.here"]
+    assert all(attribution.fast(d) for d in dims)
+    assert not any(attribution.fast(d) for d in ("user", "model", "model.id", "session", "day"))
+    for start, end in RANGES:
+        q = _q(start, end)
+        for dim in dims:
+            for raw in (False, True):
+                with rollups.raw_only() if raw else _nothing():
+                    fast = _breakdown_rows(con, "panel_attrib_fast", q, dim)
+                    general = _breakdown_rows(con, "panel_attrib_breakdown", q, dim,
+                                              fdims=[], fvals=[])
+                assert fast == general, (start, end, dim, raw)
+            assert len(fast) > 1
+    skills = attribution.breakdown_panel(con, _q(0, 240), "skill")["items"]
+    assert {i["name"]: i["requests"] for i in skills} == {"pdf": 2, "(unknown)": 12}
+    efforts = attribution.breakdown_panel(con, _q(0, 240), "effort")["items"]
+    assert {i["name"]: i["value"] for i in efforts}["low"] == 0
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _waste_groups(found: list[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
+    """Where the Money Went's sums per (user, repo), and the grand total, from query rows."""
+    out: dict[Any, dict[str, Any]] = {}
+    for r in found:
+        g = out.setdefault("total" if r["is_grand"] else (r["user"], r["repo"]),
+                           {k: 0 for k in attribution._WASTE_SUMS})
+        for k in attribution._WASTE_SUMS:
+            g[k] += r[k]
+    return out
+
+
+@pytest.mark.parametrize("compacted", [False, True], ids=["partial", "compacted"])
+def test_the_unfiltered_waste_panel_sums_what_the_report_sums(
+        con: duckdb.DuckDBPyConnection, compacted: bool) -> None:
+    """panel_attrib_waste.sql (the panel without filters) gives per user and repo the sums
+    of report_waste.sql's days."""
+    if compacted:
+        rollups.compact(con, limit=None)
+    for start, end in RANGES:
+        q = _q(start, end)
+        for raw in (False, True):
+            with rollups.raw_only() if raw else _nothing():
+                window = attribution._window(con, q)
+                fast = attribution.rows(con, "panel_attrib_waste",
+                                        {"from": q.start, "to": q.end, **window})
+                general = attribution.rows(con, "report_waste", {
+                    "from": q.start, "to": q.end, "tz": "UTC", "source": "all", "fdims": [],
+                    "fvals": [], **window})
+            assert _waste_groups(fast) == _waste_groups(general), (start, end, raw)
+            assert len(_waste_groups(fast)) > 2
+
+
+def test_filter_values_are_the_breakdowns_values(con: duckdb.DuckDBPyConnection) -> None:
+    """Each filter offers the values its breakdown shows, with their requests: resource keys
+    (team) found in the data, from rollups or raw."""
+    for start, end in RANGES:
+        q = _q(start, end)
+        for raw in (False, True):
+            with rollups.raw_only() if raw else _nothing():
+                offered = attribution.filter_values(con, q)
+                breakdowns = {dim: attribution.breakdown_panel(con, q, dim, top=None)
+                              for dim in offered}
+            assert {"repo", "branch", "query_source", "team"} <= set(offered), (start, end)
+            for dim, values in offered.items():
+                assert {v["value"]: v["count"] for v in values} == {
+                    i["name"]: i["requests"] for i in breakdowns[dim]["items"]}, (dim, raw)

@@ -171,15 +171,33 @@ def _money(v: Decimal) -> float:
     return round(float(v), 12)
 
 
+# The dimensions panel_attrib_fast.sql breaks an unfiltered panel down by (any resource
+# key too): those of a request's own row or of its session, not its user, model or time.
+FAST_DIMENSIONS = ("repo", "branch", "project", "query_source", "effort", "speed", "terminal",
+                   "version", "skill", "agent", "plugin", "mcp", "mcp_tool")
+
+
+def fast(dim: str) -> bool:
+    """Whether panel_attrib_fast.sql breaks an unfiltered panel down by `dim` (a dimension
+    `dimension()` accepted)."""
+    return dim in FAST_DIMENSIONS or (
+        dim not in DIMENSIONS and dim not in ("model.id", "terminal.type", "service.version"))
+
+
 def breakdown_panel(con: duckdb.DuckDBPyConnection, q: Query, dim: str,
                     top: int | None = TOP_ITEMS) -> dict[str, Any]:
     """Cost, tokens, requests and sessions per value of `dim` in the range, largest cost
     first: the `top` ones, then one "(other)" item for the rest, so the items add up
     exactly to `total` (DECIMAL sums; `cost_exact` keeps every digit). With `top` None,
     every value, in the order of their names (times)."""
-    found = rows(con, "panel_attrib_breakdown",
-                 {"from": q.start, "to": q.end, "dim": dim, **panel_filters(q),
-                  **_window(con, q)})
+    filters = panel_filters(q)
+    if fast(dim) and not filters["fdims"]:
+        found = rows(con, "panel_attrib_fast", {"from": q.start, "to": q.end, "dim": dim,
+                                                **_window(con, q)})
+    else:
+        found = rows(con, "panel_attrib_breakdown",
+                     {"from": q.start, "to": q.end, "dim": dim, **filters,
+                      **_window(con, q)})
     total = found[0] if found and found[0]["is_total"] else None
     return _breakdown(dim, [r for r in found if not r["is_total"]], total, top)
 
@@ -222,13 +240,18 @@ TOP_WASTE = 20
 
 
 def waste_panel(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
-    """Where the money went (`report_waste.sql`, as `ccotel report waste`), per user and
-    repo over the range, those with the most spent on compactions, subagents and failed
+    """Where the money went (`report_waste.sql`, as `ccotel report waste`; without filters
+    its sums per user and repo alone, `panel_attrib_waste.sql`), per user and repo over the
+    range, those with the most spent on compactions, subagents and failed
     requests first; `total` is the whole range's row from the same sums. The whole hours
     of the range come from attrib_hourly."""
-    found = rows(con, "report_waste", {"from": q.start, "to": q.end, "tz": "UTC",
-                                       "source": "all", **panel_filters(q),
-                                       **_window(con, q)})
+    filters = panel_filters(q)
+    if filters["fdims"]:
+        found = rows(con, "report_waste", {"from": q.start, "to": q.end, "tz": "UTC",
+                                           "source": "all", **filters, **_window(con, q)})
+    else:  # the same sums, per user and repo only (panel_attrib_waste.sql)
+        found = rows(con, "panel_attrib_waste", {"from": q.start, "to": q.end,
+                                                 **_window(con, q)})
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     total: dict[str, Any] = {"user": None, "repo": None, **{k: 0 for k in _WASTE_SUMS}}
     for r in found:
@@ -305,12 +328,16 @@ def time_dimension(q: Query) -> str:
 def repo_page(con: duckdb.DuckDBPyConnection, q: Query, repo: str) -> dict[str, Any]:
     """One repo in the range, under the query's other filters: its total, its people,
     models, branches and sessions (each adding up to the total), and its cost over time;
-    all from one query (panel_attrib_page.sql), each part as `breakdown_panel` gives it."""
-    others = replace(q, attrib=tuple((d, v) for d, v in q.attrib if d != "repo"))
+    all from one query (panel_attrib_page.sql; without other filters panel_attrib_repo.sql),
+    each part as `breakdown_panel` gives it."""
+    others = panel_filters(replace(q, attrib=tuple((d, v) for d, v in q.attrib
+                                                   if d != "repo")))
     step = time_dimension(q)
-    found = rows(con, "panel_attrib_page", {"from": q.start, "to": q.end, "step": step,
-                                            "repo": repo, **panel_filters(others),
-                                            **_window(con, q)})
+    params = {"from": q.start, "to": q.end, "step": step, "repo": repo, **_window(con, q)}
+    if others["fdims"]:
+        found = rows(con, "panel_attrib_page", {**params, **others})
+    else:  # the same parts, only what the page shows (panel_attrib_repo.sql)
+        found = rows(con, "panel_attrib_repo", {**params, "top": TOP_ITEMS})
     by_part: dict[str, list[dict[str, Any]]] = {}
     for r in found:
         by_part.setdefault(r["part"], []).append(r)

@@ -1,44 +1,65 @@
 -- The values the dashboard's attribution filters offer (`var-repo`, `var-skill`,
 -- `var-team`, ...): each dimension's values among the API requests of the range, most used
--- first, at most $limit per dimension. The named dimensions are listed in $dims; resource
--- keys are discovered from the data (OTEL_RESOURCE_ATTRIBUTES: team, department,
--- cost_center, ...), all but the ones every OpenTelemetry SDK sets ($standard prefixes) and
--- those named like a dimension ($named: user, session, day, ... are those dimensions).
--- The whole hours [$rollup_from, $rollup_to) come from attrib_hourly.
+-- first, at most $limit per dimension. The named dimensions are listed in $dims (each one
+-- of those below); resource keys are discovered from the data (OTEL_RESOURCE_ATTRIBUTES:
+-- team, department, cost_center, ...), all but the ones every OpenTelemetry SDK sets
+-- ($standard prefixes) and those named like a dimension ($named: user, session, day, ...
+-- are those dimensions). The values are attrib_value's (attrib_macros.sql) for what a
+-- panel's rows hold, read without attrib_requests (whose general shape costs more to plan
+-- than this costs to run): the whole hours [$rollup_from, $rollup_to) from attrib_hourly,
+-- the rest of [$from, $to) from raw rows; a key is looked up in the resource.
 WITH r AS (
-    SELECT * FROM attrib_requests(['api_request'], $from, $to, 'UTC', 'all', [], [], 'repo',
-                                  'repo', $rollup_from, $rollup_to)
+    SELECT session_id, project, git_branch, query_source, effort, speed, skill, agent,
+           plugin, mcp, mcp_tool, resource, requests
+    FROM attrib_hourly
+    WHERE hour >= $rollup_from AND hour < $rollup_to AND event_name = 'api_request'
+    UNION ALL
+    SELECT session_id, project, git_branch, query_source, effort, speed,
+           attributes->>'$."skill.name"', attributes->>'$."agent.name"',
+           attributes->>'$."plugin.name"', attributes->>'$."mcp_server.name"',
+           attributes->>'$."mcp_tool.name"', resource::VARCHAR, 1
+    FROM events
+    WHERE event_name = 'api_request' AND ts >= $from AND ts < $to
+      AND (ts < $rollup_from OR ts >= $rollup_to)
 ),
--- the requests per distinct value of what the filters look at (not the session or the
--- time: no filter offered here is one of those), so that each dimension's values are
--- looked up in far fewer rows
+-- the requests per distinct combination of the values offered, so that each dimension's
+-- values are counted over far fewer rows
 combos AS (
-    SELECT repo, branch, project, user_name, model, source, query_source, effort, speed,
-           terminal_type, service_version, skill, agent, plugin, mcp, mcp_tool, attributes,
-           resource, sum(requests) AS requests
-    FROM r
+    SELECT attrib_repo(g.repo, r.project, g.project) AS repo,
+           coalesce(r.git_branch, g.branch, '(unknown)') AS branch,
+           query_source, effort, speed, skill, agent, plugin, mcp, mcp_tool, resource,
+           sum(requests) AS requests
+    FROM r LEFT JOIN session_git g ON g.session_id = r.session_id
     GROUP BY ALL
 ),
 resource_keys AS (
     SELECT DISTINCT unnest(json_keys(resource)) AS dim
     FROM (SELECT DISTINCT resource FROM combos WHERE resource IS NOT NULL)
 ),
-dims AS (
-    SELECT unnest($dims::VARCHAR[]) AS dim
-    UNION
+keys AS (
     SELECT dim FROM resource_keys
     WHERE NOT list_has_any([dim], $standard::VARCHAR[])
       AND len(list_filter($standard::VARCHAR[], lambda p: starts_with(dim, p || '.'))) = 0
       AND NOT list_has_any([dim], $named::VARCHAR[])
 ),
 vals AS (
-    SELECT d.dim AS filter,
-           attrib_value(d.dim, repo, branch, project, user_name, model, NULL::VARCHAR,
-                        NULL::TIMESTAMP, source,
-                        query_source, effort, speed, terminal_type, service_version, skill,
-                        agent, plugin, mcp, mcp_tool, attributes, resource) AS value,
-           sum(requests) AS n
-    FROM combos CROSS JOIN dims d
+    SELECT v.filter, coalesce(v.value, '(unknown)') AS value, sum(requests) AS n
+    FROM (SELECT unnest([{'filter': 'repo', 'value': repo},
+                         {'filter': 'branch', 'value': branch},
+                         {'filter': 'query_source', 'value': query_source},
+                         {'filter': 'effort', 'value': effort},
+                         {'filter': 'speed', 'value': speed},
+                         {'filter': 'skill', 'value': skill},
+                         {'filter': 'agent', 'value': agent},
+                         {'filter': 'plugin', 'value': plugin},
+                         {'filter': 'mcp', 'value': mcp},
+                         {'filter': 'mcp_tool', 'value': mcp_tool}]) AS v, requests
+          FROM combos)
+    WHERE list_contains($dims::VARCHAR[], v.filter)
+    GROUP BY ALL
+    UNION ALL
+    SELECT k.dim, coalesce(resource->>('$."' || k.dim || '"'), '(unknown)'), sum(requests)
+    FROM combos CROSS JOIN keys k
     GROUP BY ALL
 )
 SELECT filter, value, n FROM vals

@@ -39,6 +39,44 @@ AS coalesce(CASE dim
 END, '(unknown)');
 
 
+-- A request's repo: its session's recorded one (session_git), else the folder of the
+-- row's project (else of its session's): '(unknown)' without either.
+CREATE OR REPLACE MACRO attrib_repo(git_repo, project, git_project)
+AS coalesce(git_repo, regexp_extract(coalesce(project, git_project), '([^/\\]+)[/\\]*$', 1),
+            '(unknown)');
+
+-- A request's user: the row's, else (a transcript's row) its session's from telemetry
+-- (attrib_session_users), else '(local transcripts)' for a transcript's, '(unknown)'.
+CREATE OR REPLACE MACRO attrib_user(user_email, user_id, session_user, source)
+AS coalesce(user_email, user_id, session_user,
+            CASE WHEN source = 'transcript' THEN '(local transcripts)' ELSE '(unknown)' END);
+
+-- The user of each session whose rows among events `evs` in [t0, t1) (the whole hours
+-- [r0, r1) from attrib_hourly, as attrib_rows reads them) include one that names none (a
+-- transcript's): the session's latest from telemetry. The sessions are found apart from
+-- the rows the caller reads (which would otherwise be held in memory for a second
+-- reader); a few more than counted at most, which only costs their lookup.
+CREATE OR REPLACE MACRO attrib_session_users(evs, t0, t1, r0, r1)
+AS TABLE
+WITH needs_user AS (
+    SELECT session_id FROM attrib_hourly
+    WHERE r0 IS NOT NULL AND hour >= r0 AND hour < r1 AND list_contains(evs, event_name)
+      AND user_email IS NULL AND user_id IS NULL
+    UNION
+    SELECT session_id FROM events
+    WHERE list_contains(evs, event_name)
+      AND (t0 IS NULL OR ts >= t0)
+      AND (t1 IS NULL OR ts < t1)
+      AND (r0 IS NULL OR ts < r0 OR ts >= r1)
+      AND user_email IS NULL AND user_id IS NULL
+)
+SELECT session_id, arg_max(coalesce(user_email, user_id), ts) AS user_name
+FROM events
+WHERE source = 'telemetry' AND coalesce(user_email, user_id) IS NOT NULL
+  AND session_id IN (SELECT session_id FROM needs_user)
+GROUP BY session_id;
+
+
 -- The rows an attribution report or panel counts, before any filter (attrib_requests
 -- below applies them): events named in `evs` (api_request for
 -- costs) in [t0, t1) from source `src` (`local_ts`: the time in zone `tz`),
@@ -97,41 +135,18 @@ rows AS (
            OR request_id IS NULL
            OR request_id NOT IN (SELECT request_id FROM telemetry_requests))
 ),
-needs_user AS (
-    -- the sessions of rows that name no user (a transcript's), looked up apart from `rows`
-    -- (which would otherwise be held in memory for a second reader); a few more than
-    -- counted at most, which only costs their lookup
-    SELECT session_id FROM attrib_hourly
-    WHERE r0 IS NOT NULL AND hour >= r0 AND hour < r1 AND list_contains(evs, event_name)
-      AND user_email IS NULL AND user_id IS NULL
-    UNION
-    SELECT session_id FROM events
-    WHERE list_contains(evs, event_name)
-      AND (t0 IS NULL OR ts >= t0)
-      AND (t1 IS NULL OR ts < t1)
-      AND (r0 IS NULL OR ts < r0 OR ts >= r1)
-      AND user_email IS NULL AND user_id IS NULL
-),
 session_users AS (
-    -- the user of a row that names none (a transcript's): its session's, from telemetry
-    SELECT session_id, arg_max(coalesce(user_email, user_id), ts) AS user_name
-    FROM events
-    WHERE source = 'telemetry' AND coalesce(user_email, user_id) IS NOT NULL
-      AND session_id IN (SELECT session_id FROM needs_user)
-    GROUP BY session_id
+    SELECT * FROM attrib_session_users(evs, t0, t1, r0, r1)
 ),
 req AS (
     SELECT
         e.ts, (e.ts AT TIME ZONE 'UTC') AT TIME ZONE tz AS local_ts, e.session_id, e.source,
         e.event_name, e.query_source, e.effort, e.speed, e.terminal_type, e.service_version,
         e.skill, e.agent, e.plugin, e.mcp, e.mcp_tool, e.attributes, e.resource, e.requests,
-        coalesce(g.repo, regexp_extract(coalesce(e.project, g.project), '([^/\\]+)[/\\]*$', 1),
-                 '(unknown)') AS repo,
+        attrib_repo(g.repo, e.project, g.project) AS repo,
         coalesce(e.git_branch, g.branch, '(unknown)') AS branch,
         coalesce(e.project, g.project, '(unknown)') AS project,
-        coalesce(e.user_email, e.user_id, u.user_name,
-                 CASE WHEN e.source = 'transcript' THEN '(local transcripts)'
-                      ELSE '(unknown)' END) AS user_name,
+        attrib_user(e.user_email, e.user_id, u.user_name, e.source) AS user_name,
         CASE WHEN e.speed = 'fast' THEN e.model || '-fast' ELSE e.model END AS model,
         coalesce(e.input_tokens, 0) AS input_tokens,
         coalesce(e.output_tokens, 0) AS output_tokens,

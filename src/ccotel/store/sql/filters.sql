@@ -1,7 +1,7 @@
 -- The values the dashboard's filters offer: what was seen in the range, most used first.
 -- Sessions are capped ($limit): a picker of thousands helps no one.
 -- Whole hours [$rollup_from, $rollup_to) come from the rollups, the rest from raw rows.
-WITH rows AS (
+WITH rows AS NOT MATERIALIZED (
     SELECT user_id, user_email, model, session_id, terminal_type, service_version,
            app_version, events AS n, last_ts
     FROM events_hourly
@@ -25,18 +25,28 @@ WITH rows AS (
     WHERE ts >= $from AND ts < $rollup_from
        OR ts >= $rollup_to AND ts < $to
 ),
-vals AS (
-    SELECT 'user' AS filter, coalesce(user_email, user_id) AS value, sum(n) AS n,
+-- the rows per distinct user, model, terminal and version (few), once: each of those
+-- filters' values are then counted over far fewer rows; the sessions apart, from the
+-- rows again (a scan costs less than holding every row for a second reader)
+combos AS (
+    SELECT coalesce(user_email, user_id) AS "user", model, terminal_type,
+           coalesce(app_version, service_version) AS version, sum(n) AS n,
            max(last_ts) AS last_ts
-    FROM rows WHERE user_id IS NOT NULL OR user_email IS NOT NULL GROUP BY ALL
+    FROM rows
+    GROUP BY ALL
+),
+vals AS (
+    SELECT 'user' AS filter, "user" AS value, sum(n) AS n, max(last_ts) AS last_ts
+    FROM combos WHERE "user" IS NOT NULL GROUP BY ALL
     UNION ALL
-    SELECT 'model', model, sum(n), max(last_ts) FROM rows WHERE model IS NOT NULL GROUP BY ALL
+    SELECT 'model', model, sum(n), max(last_ts) FROM combos WHERE model IS NOT NULL
+    GROUP BY ALL
     UNION ALL
-    SELECT 'terminal', terminal_type, sum(n), max(last_ts) FROM rows
+    SELECT 'terminal', terminal_type, sum(n), max(last_ts) FROM combos
     WHERE terminal_type IS NOT NULL GROUP BY ALL
     UNION ALL
-    SELECT 'version', coalesce(app_version, service_version), sum(n), max(last_ts) FROM rows
-    WHERE coalesce(app_version, service_version) IS NOT NULL GROUP BY ALL
+    SELECT 'version', version, sum(n), max(last_ts) FROM combos
+    WHERE version IS NOT NULL GROUP BY ALL
     UNION ALL
     (SELECT 'session', session_id, sum(n), max(last_ts) FROM rows
      WHERE session_id IS NOT NULL GROUP BY ALL ORDER BY max(last_ts) DESC LIMIT $limit)

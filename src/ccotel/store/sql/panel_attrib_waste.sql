@@ -1,0 +1,74 @@
+-- Where the money went, the dashboard's panel (store/attribution.py: waste_panel): the sums
+-- of report_waste.sql per user and repo and the grand total, without the day (the panel
+-- shows the range), read without attrib_requests (the general shape costs more to plan,
+-- and its local times and days to compute, than the panel to run) when no filter is set.
+-- The same rows: api_request, api_error, api_refusal and api_retries_exhausted in
+-- [$from, $to), the whole hours [$rollup_from, $rollup_to) from attrib_hourly, each
+-- request's user and repo as attrib_rows gives them (attrib_macros.sql).
+-- tests/attribution/test_rollup_paths.py checks it against report_waste.sql.
+WITH rows AS NOT MATERIALIZED (
+    SELECT session_id, source, event_name, user_id, user_email, query_source, project,
+           requests, cost_usd, cache_creation_tokens, first_ts, first_cache_creation_tokens
+    FROM attrib_hourly
+    WHERE hour >= $rollup_from AND hour < $rollup_to
+      AND event_name IN ('api_request', 'api_error', 'api_refusal', 'api_retries_exhausted')
+    UNION ALL
+    SELECT session_id, source, event_name, user_id, user_email, query_source, project, 1,
+           cost_usd, cache_creation_tokens, ts, cache_creation_tokens
+    FROM events
+    WHERE event_name IN ('api_request', 'api_error', 'api_refusal', 'api_retries_exhausted')
+      AND ts >= $from AND ts < $to AND (ts < $rollup_from OR ts >= $rollup_to)
+),
+a AS (
+    SELECT attrib_user(e.user_email, e.user_id, u.user_name, e.source) AS "user",
+           attrib_repo(g.repo, e.project, g.project) AS repo,
+           e.session_id, e.event_name, e.query_source, e.requests, e.cost_usd,
+           coalesce(e.cache_creation_tokens, 0) AS cache_creation_tokens, e.first_ts,
+           coalesce(e.first_cache_creation_tokens, 0) AS first_cache_creation_tokens
+    FROM rows e
+    LEFT JOIN session_git g ON g.session_id = e.session_id
+    LEFT JOIN attrib_session_users(
+        ['api_request', 'api_error', 'api_refusal', 'api_retries_exhausted'], $from, $to,
+        $rollup_from, $rollup_to) u ON u.session_id = e.session_id
+),
+-- each session's first request in the range (a join: cheaper than a window per session),
+-- from the rows as read (a second scan: cheaper than holding `a` for a second reader)
+firsts AS (
+    SELECT session_id, min(first_ts) AS first_ts FROM rows
+    WHERE event_name = 'api_request'
+    GROUP BY session_id
+),
+r AS (
+    SELECT a."user", a.repo, a.event_name, a.query_source,
+           sum(a.requests) AS requests, sum(a.cost_usd) AS cost_usd,
+           sum(CASE WHEN a.event_name = 'api_request'
+                    THEN a.cache_creation_tokens
+                         - CASE WHEN a.first_ts = f.first_ts
+                                THEN a.first_cache_creation_tokens ELSE 0 END END)
+               AS rewrite_tokens
+    FROM a LEFT JOIN firsts f ON f.session_id IS NOT DISTINCT FROM a.session_id
+    GROUP BY ALL
+)
+SELECT
+    "user", repo,
+    GROUPING("user", repo) = 3 AS is_grand,
+    coalesce(sum(requests) FILTER (WHERE event_name = 'api_request'), 0)::BIGINT AS requests,
+    coalesce(sum(cost_usd) FILTER (WHERE event_name = 'api_request'), 0)::DECIMAL(38, 12)
+        AS cost_usd,
+    coalesce(sum(requests) FILTER (WHERE query_source = 'compact'), 0)::BIGINT AS compactions,
+    coalesce(sum(cost_usd) FILTER (WHERE query_source = 'compact'), 0)::DECIMAL(38, 12)
+        AS compaction_cost,
+    coalesce(sum(requests) FILTER (WHERE query_source = 'subagent'), 0)::BIGINT
+        AS subagent_requests,
+    coalesce(sum(cost_usd) FILTER (WHERE query_source = 'subagent'), 0)::DECIMAL(38, 12)
+        AS subagent_cost,
+    coalesce(sum(rewrite_tokens), 0)::BIGINT AS cache_rewrite_tokens,
+    coalesce(sum(requests) FILTER (WHERE event_name = 'api_error'), 0)::BIGINT AS api_errors,
+    coalesce(sum(requests) FILTER (WHERE event_name = 'api_retries_exhausted'), 0)::BIGINT
+        AS retries_exhausted,
+    coalesce(sum(requests) FILTER (WHERE event_name = 'api_refusal'), 0)::BIGINT AS refusals,
+    coalesce(sum(cost_usd) FILTER (WHERE event_name <> 'api_request'), 0)::DECIMAL(38, 12)
+        AS failed_cost
+FROM r
+GROUP BY GROUPING SETS (("user", repo), ())
+ORDER BY is_grand, "user", repo
