@@ -51,6 +51,41 @@ CREATE OR REPLACE MACRO attrib_user(user_email, user_id, session_user, source)
 AS coalesce(user_email, user_id, session_user,
             CASE WHEN source = 'transcript' THEN '(local transcripts)' ELSE '(unknown)' END);
 
+-- Where the money went (report_waste.sql, panel_attrib_waste.sql): the cache-creation
+-- tokens of a row paid again, that is all of them but, when the row's first request is its
+-- session's first in the range (`session_first_ts`), that request's.
+CREATE OR REPLACE MACRO waste_repaid(event_name, cache_creation_tokens, first_ts,
+                                     session_first_ts, first_cache_creation_tokens)
+AS CASE WHEN event_name = 'api_request'
+        THEN cache_creation_tokens
+             - CASE WHEN first_ts = session_first_ts
+                    THEN first_cache_creation_tokens ELSE 0 END END;
+
+-- ... and its measures, summed over a group's rows (one per kind of request): requests and
+-- cost, compactions, subagents, tokens re-paid, and the requests that produced nothing.
+-- A struct, for `unnest(...)` into the columns both read.
+CREATE OR REPLACE MACRO waste_sums(event_name, query_source, requests, cost_usd, repaid)
+AS {
+    'requests': coalesce(sum(requests) FILTER (WHERE event_name = 'api_request'), 0)::BIGINT,
+    'cost_usd': coalesce(sum(cost_usd) FILTER (WHERE event_name = 'api_request'), 0)
+        ::DECIMAL(38, 12),
+    'compactions': coalesce(sum(requests) FILTER (WHERE query_source = 'compact'), 0)
+        ::BIGINT,
+    'compaction_cost': coalesce(sum(cost_usd) FILTER (WHERE query_source = 'compact'), 0)
+        ::DECIMAL(38, 12),
+    'subagent_requests': coalesce(sum(requests) FILTER (WHERE query_source = 'subagent'), 0)
+        ::BIGINT,
+    'subagent_cost': coalesce(sum(cost_usd) FILTER (WHERE query_source = 'subagent'), 0)
+        ::DECIMAL(38, 12),
+    'cache_rewrite_tokens': coalesce(sum(repaid), 0)::BIGINT,
+    'api_errors': coalesce(sum(requests) FILTER (WHERE event_name = 'api_error'), 0)::BIGINT,
+    'retries_exhausted': coalesce(sum(requests)
+        FILTER (WHERE event_name = 'api_retries_exhausted'), 0)::BIGINT,
+    'refusals': coalesce(sum(requests) FILTER (WHERE event_name = 'api_refusal'), 0)::BIGINT,
+    'failed_cost': coalesce(sum(cost_usd) FILTER (WHERE event_name <> 'api_request'), 0)
+        ::DECIMAL(38, 12)
+};
+
 -- The user of each session whose rows among events `evs` in [t0, t1) (the whole hours
 -- [r0, r1) from attrib_hourly, as attrib_rows reads them) include one that names none (a
 -- transcript's): the session's latest from telemetry. The sessions are found apart from

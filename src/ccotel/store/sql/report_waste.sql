@@ -27,34 +27,15 @@ r AS (
     -- rows per group
     SELECT a.day, a."user", a.repo, a.event_name, a.query_source,
            sum(a.requests) AS requests, sum(a.cost_usd) AS cost_usd,
-           sum(CASE WHEN a.event_name = 'api_request'
-                    THEN a.cache_creation_tokens
-                         - CASE WHEN a.first_ts = f.first_ts
-                                THEN a.first_cache_creation_tokens ELSE 0 END END)
-               AS rewrite_tokens
+           sum(waste_repaid(a.event_name, a.cache_creation_tokens, a.first_ts, f.first_ts,
+                            a.first_cache_creation_tokens)) AS rewrite_tokens
     FROM a LEFT JOIN firsts f ON f.session_id IS NOT DISTINCT FROM a.session_id
     GROUP BY ALL
 )
 SELECT
     day, "user", repo,
     GROUPING(day, "user", repo) = 7 AS is_grand,
-    coalesce(sum(requests) FILTER (WHERE event_name = 'api_request'), 0)::BIGINT AS requests,
-    coalesce(sum(cost_usd) FILTER (WHERE event_name = 'api_request'), 0)::DECIMAL(38, 12)
-        AS cost_usd,
-    coalesce(sum(requests) FILTER (WHERE query_source = 'compact'), 0)::BIGINT AS compactions,
-    coalesce(sum(cost_usd) FILTER (WHERE query_source = 'compact'), 0)::DECIMAL(38, 12)
-        AS compaction_cost,
-    coalesce(sum(requests) FILTER (WHERE query_source = 'subagent'), 0)::BIGINT
-        AS subagent_requests,
-    coalesce(sum(cost_usd) FILTER (WHERE query_source = 'subagent'), 0)::DECIMAL(38, 12)
-        AS subagent_cost,
-    coalesce(sum(rewrite_tokens), 0)::BIGINT AS cache_rewrite_tokens,
-    coalesce(sum(requests) FILTER (WHERE event_name = 'api_error'), 0)::BIGINT AS api_errors,
-    coalesce(sum(requests) FILTER (WHERE event_name = 'api_retries_exhausted'), 0)::BIGINT
-        AS retries_exhausted,
-    coalesce(sum(requests) FILTER (WHERE event_name = 'api_refusal'), 0)::BIGINT AS refusals,
-    coalesce(sum(cost_usd) FILTER (WHERE event_name <> 'api_request'), 0)::DECIMAL(38, 12)
-        AS failed_cost
+    unnest(waste_sums(event_name, query_source, requests, cost_usd, rewrite_tokens))
 FROM r
 GROUP BY GROUPING SETS ((day, "user", repo), ())
 ORDER BY is_grand, day, "user", repo
