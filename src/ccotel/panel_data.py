@@ -131,12 +131,12 @@ def cache_hit_ratio(con: Cursor, q: Query) -> Data:
 
 
 def cost_by_model(con: Cursor, q: Query) -> Data:
-    rows = store.usage(con, q, by="model")
+    rows = store.usage_cost(con, q, by="model")
     return _items([(r["key"] or "(unknown)", r["cost_usd"]) for r in rows])
 
 
 def cost_by_user(con: Cursor, q: Query) -> Data:
-    rows = store.usage(con, q, by="user", limit=20)
+    rows = store.usage_cost(con, q, by="user", limit=20)
     return _items([(r["key"] or "(unknown)", r["cost_usd"]) for r in rows])
 
 

@@ -34,6 +34,11 @@ def usage(con: Cursor, q: Query, *, by: str = "", step_ms: int = 0,
     return _rows(con, "panel_usage", q, by=by, step_ms=step_ms, limit=limit)
 
 
+def usage_cost(con: Cursor, q: Query, *, by: str, limit: int = ALL_ROWS) -> list[Row]:
+    """`usage`'s cost alone (`key`, `cost_usd`) by `by` over the range, largest first."""
+    return _rows(con, "panel_usage_cost", q, by=by, limit=limit)
+
+
 def usage_total(con: Cursor, q: Query) -> Row:
     """Tokens by type and cost over the range: one row."""
     return _rows(con, "panel_usage_total", q)[0]

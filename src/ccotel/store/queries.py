@@ -92,6 +92,7 @@ QUERIES: dict[str, Named] = {
     "panel_tool_calls": _q(*RANGED, "step_ms"),
     "panel_top_sessions": _q(*RANGED, "limit"),
     "panel_usage": _q(*RANGED, "by", "step_ms", "limit"),
+    "panel_usage_cost": _q(*RANGED, "by", "limit"),
     "panel_usage_total": _q(*RANGED),
     # the dashboard's filter values, logs panel, session page (store/logs.py, sessions.py)
     "filters": _q("from", "to", *ROLLUP, "limit"),

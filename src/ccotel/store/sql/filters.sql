@@ -25,8 +25,8 @@ WITH rows AS NOT MATERIALIZED (
     WHERE ts >= $from AND ts < $rollup_from
        OR ts >= $rollup_to AND ts < $to
 ),
--- the rows per distinct user, model, terminal and version (few), once: each of those
--- filters' values are then counted over far fewer rows; the sessions apart, from the
+-- the rows per distinct user, model, terminal and version (few), once: those filters'
+-- values are then counted over far fewer rows; the sessions apart, from the
 -- rows again (a scan costs less than holding every row for a second reader)
 combos AS (
     SELECT coalesce(user_email, user_id) AS "user", model, terminal_type,
@@ -36,17 +36,15 @@ combos AS (
     GROUP BY ALL
 ),
 vals AS (
-    SELECT 'user' AS filter, "user" AS value, sum(n) AS n, max(last_ts) AS last_ts
-    FROM combos WHERE "user" IS NOT NULL GROUP BY ALL
-    UNION ALL
-    SELECT 'model', model, sum(n), max(last_ts) FROM combos WHERE model IS NOT NULL
+    -- each combination's values as (filter, value) rows, counted in one grouping
+    SELECT v.filter, v.value, sum(n) AS n, max(last_ts) AS last_ts
+    FROM (SELECT unnest([{'filter': 'user', 'value': "user"},
+                         {'filter': 'model', 'value': model},
+                         {'filter': 'terminal', 'value': terminal_type},
+                         {'filter': 'version', 'value': version}]) AS v, n, last_ts
+          FROM combos)
+    WHERE v.value IS NOT NULL
     GROUP BY ALL
-    UNION ALL
-    SELECT 'terminal', terminal_type, sum(n), max(last_ts) FROM combos
-    WHERE terminal_type IS NOT NULL GROUP BY ALL
-    UNION ALL
-    SELECT 'version', version, sum(n), max(last_ts) FROM combos
-    WHERE version IS NOT NULL GROUP BY ALL
     UNION ALL
     (SELECT 'session', session_id, sum(n), max(last_ts) FROM rows
      WHERE session_id IS NOT NULL GROUP BY ALL ORDER BY max(last_ts) DESC LIMIT $limit)

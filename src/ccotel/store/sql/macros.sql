@@ -91,6 +91,16 @@ ANTI JOIN (SELECT DISTINCT session_id FROM ev
     ON r.session_id = mt.session_id
 WHERE mt.session_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM ev);
 
+-- The group of a usage row (usage_rows) by `grp`: 'model', 'user' (its email, else its id),
+-- 'session', or '' for none (NULL). The usage panels group by it (panel_usage.sql,
+-- panel_usage_cost.sql).
+CREATE OR REPLACE MACRO usage_key(grp, row_model, row_user_email, row_user_id, row_session)
+AS CASE grp
+    WHEN 'model' THEN row_model
+    WHEN 'user' THEN coalesce(row_user_email, row_user_id)
+    WHEN 'session' THEN row_session
+END;
+
 -- The API requests a report counts in [t0, t1) (a NULL end: unbounded) from source `src`
 -- ('all', 'telemetry' or 'transcript'): a request known from telemetry and from a
 -- transcript counts once, as telemetry ('transcript' means: known only from transcripts).

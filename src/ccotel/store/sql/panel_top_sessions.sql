@@ -5,9 +5,10 @@
 WITH top AS (
     -- A session is on one side only (usage_rows): requests, or else its metrics.
     SELECT session_id,
-           coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0)
-             + coalesce(sum(cache_read_tokens), 0)
-             + coalesce(sum(cache_creation_tokens), 0) AS tokens,
+           -- one sum, not one per kind of token: a session's grouping costs per sum
+           sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
+               + coalesce(cache_read_tokens, 0) + coalesce(cache_creation_tokens, 0))
+             AS tokens,
            coalesce(sum(cost_usd), 0) AS cost_usd,
            sum(requests) AS requests
     FROM usage_rows($from, $to, $rollup_from, $rollup_to, $filters, $model)
@@ -35,7 +36,10 @@ info AS (
         any_value(coalesce(user_email, user_id)) AS user,
         min(first_ts) AS first_ts,
         max(last_ts) AS last_ts,
-        string_agg(DISTINCT model, ', ' ORDER BY model) AS models,
+        -- not string_agg(DISTINCT ...): a distinct aggregate makes DuckDB read the rows
+        -- twice (once per kind of aggregate)
+        CASE WHEN count(model) > 0
+             THEN array_to_string(list_sort(list_distinct(list(model))), ', ') END AS models,
         sum(prompts) AS prompts,
         sum(errors) AS errors,
         sum(tool_calls) AS tool_calls

@@ -3,11 +3,7 @@
 -- agree), grouped by $by ('' | 'model' | 'user' | 'session') and, when $step_ms > 0, by
 -- time bucket. Feeds every token and cost panel.
 SELECT
-    CASE $by
-        WHEN 'model' THEN model
-        WHEN 'user' THEN coalesce(user_email, user_id)
-        WHEN 'session' THEN session_id
-    END AS key,
+    usage_key($by, model, user_email, user_id, session_id) AS key,
     CASE WHEN $step_ms > 0 THEN epoch_ms(ts) // $step_ms END AS bucket,
     coalesce(sum(input_tokens), 0)::DOUBLE AS input,
     coalesce(sum(output_tokens), 0)::DOUBLE AS output,
