@@ -17,6 +17,9 @@ from google.protobuf.message import Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 from opentelemetry.proto.common.v1.common_pb2 import (
     AnyValue,
     ArrayValue,
@@ -25,11 +28,23 @@ from opentelemetry.proto.common.v1.common_pb2 import (
     KeyValueList,
 )
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
+from opentelemetry.proto.metrics.v1.metrics_pb2 import (
+    Exemplar,
+    Gauge,
+    Histogram,
+    HistogramDataPoint,
+    Metric,
+    NumberDataPoint,
+    ResourceMetrics,
+    ScopeMetrics,
+    Sum,
+)
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 from ccotel.claude import catalogue
 from ccotel.otlp import decode
 from ccotel.otlp.decode import DecodeError, decode_request
+from ccotel.store.rows import Signal
 
 pytestmark = pytest.mark.skipif(
     decode.WIRE is None, reason="ccotel.otlp._wire is not built (no C compiler at install, "
@@ -42,22 +57,23 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None,
 # --- what both paths give ------------------------------------------------------------------
 
 
-def outcome(body: bytes, wire: bool) -> Any:
+def outcome(body: bytes, wire: bool, signal: Signal) -> Any:
     """The Batch of `body` (received at a fixed time), or the fact of a DecodeError."""
     with mock.patch.object(decode, "time", types.SimpleNamespace(time_ns=lambda: 1234567)):
         try:
-            return decode_request("logs", body, "protobuf", wire=wire)
+            return decode_request(signal, body, "protobuf", wire=wire)
         except DecodeError:
             return "DecodeError"
 
 
-def same(body: bytes) -> Any:
+def same(body: bytes, signal: Signal = "logs") -> Any:
     """Assert both paths agree on `body`; return the C decoder's own answer: a list of
     resources, None (left to upb) or "ValueError"."""
-    fast, general = outcome(body, True), outcome(body, False)
+    fast, general = outcome(body, True, signal), outcome(body, False, signal)
     assert repr(fast) == repr(general)  # every row, field and order (NaN equal to NaN)
     try:
-        return decode.WIRE.decode_logs(body)
+        return (decode.WIRE.decode_logs if signal == "logs" else decode.WIRE.decode_metrics)(
+            body)
     except ValueError:
         assert general == "DecodeError", "the C decoder refused what upb takes"
         return "ValueError"
@@ -131,6 +147,66 @@ def request(nested: bool) -> st.SearchStrategy[ExportLogsServiceRequest]:
                      st.lists(resource, max_size=3))
 
 
+def number_point(nested: bool) -> st.SearchStrategy[NumberDataPoint]:
+    value = st.one_of(st.just({}), st.builds(lambda x: {"as_double": x}, st.floats()),
+                      st.builds(lambda i: {"as_int": i}, st.integers(-(2**63), 2**63 - 1)))
+    exemplars = st.lists(st.builds(lambda t: Exemplar(time_unix_nano=t, as_int=1), TIMES),
+                         max_size=1) if nested else st.just([])
+    return st.builds(
+        lambda start, t, v, attrs, flags, ex: NumberDataPoint(
+            start_time_unix_nano=start, time_unix_nano=t, attributes=attrs, flags=flags,
+            exemplars=ex, **v),
+        TIMES, TIMES, value, kvs(nested), st.integers(0, 2**32 - 1), exemplars)
+
+
+def metric(nested: bool) -> st.SearchStrategy[Metric]:
+    points = st.lists(number_point(nested), max_size=4)
+    data = [
+        st.builds(lambda ps, tmp, mono: {"sum": Sum(data_points=ps, aggregation_temporality=tmp,
+                                                    is_monotonic=mono)},
+                  points, st.sampled_from([0, 1, 2, 7, -1]), st.booleans()),
+        st.builds(lambda ps: {"gauge": Gauge(data_points=ps)}, points),
+        st.just({}),
+    ]
+    if nested:
+        data.append(st.builds(lambda t: {"histogram": Histogram(data_points=[
+            HistogramDataPoint(time_unix_nano=t, count=2, sum=1.5, bucket_counts=[1, 1],
+                               explicit_bounds=[1.0])])}, TIMES))
+    return st.builds(
+        lambda name, desc, unit, d, meta: Metric(name=name, description=desc, unit=unit,
+                                                 metadata=meta, **d),
+        TEXT, TEXT, TEXT, st.one_of(*data), kvs(False, 2))
+
+
+def metrics_request(nested: bool) -> st.SearchStrategy[ExportMetricsServiceRequest]:
+    scope = st.builds(
+        lambda name, version, attrs, metrics, url: ScopeMetrics(
+            scope=InstrumentationScope(name=name, version=version, attributes=attrs),
+            metrics=metrics, schema_url=url),
+        TEXT, TEXT, kvs(False, 2), st.lists(metric(nested), max_size=3), TEXT)
+    resource = st.builds(
+        lambda attrs, scopes, url: ResourceMetrics(resource=Resource(attributes=attrs),
+                                                   scope_metrics=scopes, schema_url=url),
+        kvs(False), st.lists(scope, max_size=2), TEXT)
+    return st.builds(lambda rs: ExportMetricsServiceRequest(resource_metrics=rs),
+                     st.lists(resource, max_size=2))
+
+
+@FUZZ
+@given(metrics_request(nested=False))
+def test_generated_metric_exports_decode_alike_and_fast(req: ExportMetricsServiceRequest
+                                                         ) -> None:
+    """Sums and gauges (without exemplars or nested values) are read by C itself."""
+    assert isinstance(same(req.SerializeToString(), "metrics"), list)
+
+
+@FUZZ
+@given(metrics_request(nested=True))
+def test_generated_metric_exports_with_histograms_decode_alike(
+        req: ExportMetricsServiceRequest) -> None:
+    same(req.SerializeToString(), "metrics")
+
+
 @FUZZ
 @given(request(nested=False))
 def test_generated_requests_decode_alike_and_fast(req: ExportLogsServiceRequest) -> None:
@@ -176,7 +252,10 @@ def encode(msg: Message, inject: Callable[[Message, bytes], bytes]) -> bytes:
                 out += field(fd.number, 2, encode(v, inject))
         else:
             one = type(msg)()
-            setattr(one, fd.name, value)
+            if fd.is_repeated:  # packed numbers (histogram buckets)
+                getattr(one, fd.name).extend(value)
+            else:
+                setattr(one, fd.name, value)
             out += one.SerializeToString()
     return inject(msg, out)
 
@@ -203,9 +282,8 @@ EXTRA = st.one_of(
 
 
 @FUZZ
-@given(request(nested=True), st.data())
-def test_mutated_encodings_decode_alike(req: ExportLogsServiceRequest, data: st.DataObject
-                                        ) -> None:
+@given(st.one_of(request(nested=True), metrics_request(nested=True)), st.data())
+def test_mutated_encodings_decode_alike(req: Message, data: st.DataObject) -> None:
     """(b) Unknown fields, repeats (protobuf merges them), odd wire types and tags spliced
     into any message; then a cut or flipped byte: same Batch or same refusal."""
     def inject(msg: Message, out: bytes) -> bytes:
@@ -218,32 +296,33 @@ def test_mutated_encodings_decode_alike(req: ExportLogsServiceRequest, data: st.
             return out + out
         return out
 
+    signal: Signal = "logs" if isinstance(req, ExportLogsServiceRequest) else "metrics"
     body = encode(req, inject)
-    same(body)
+    same(body, signal)
     if body:
         cut = data.draw(st.integers(0, len(body) - 1))
-        same(body[:cut])
+        same(body[:cut], signal)
         at = data.draw(st.integers(0, len(body) - 1))
         flipped = bytearray(body)
         flipped[at] ^= data.draw(st.integers(1, 255))
-        same(bytes(flipped))
+        same(bytes(flipped), signal)
 
 
 @FUZZ
-@given(request(nested=False), st.sampled_from([b"\xff", b"\xc3\x28", b"\xed\xa0\x80",
-                                               b"\xf4\x90\x80\x80", b"\xc0\xaf"]))
-def test_invalid_utf8_in_any_string_is_refused_alike(req: ExportLogsServiceRequest,
-                                                      bad: bytes) -> None:
-    """An "é" anywhere (keys, values, severity text, scope, event name, schema URL) made
-    invalid UTF-8: both paths refuse the request (or keep it alike, in a bytes field)."""
-    body = req.SerializeToString()
-    same(body.replace("é".encode(), bad[:2].ljust(2, b"\x80")))
+@given(st.one_of(request(nested=False), metrics_request(nested=False)),
+       st.sampled_from([b"\xff", b"\xc3\x28", b"\xed\xa0", b"\xf4\x90", b"\xc0\xaf"]))
+def test_invalid_utf8_in_any_string_is_refused_alike(req: Message, bad: bytes) -> None:
+    """An "é" anywhere (keys, values, severity text, scope, event name, schema URL, metric
+    name, unit, metadata) made invalid UTF-8: both paths refuse the request (or keep it
+    alike, in a bytes field)."""
+    signal: Signal = "logs" if isinstance(req, ExportLogsServiceRequest) else "metrics"
+    same(req.SerializeToString().replace("é".encode(), bad), signal)
 
 
 @FUZZ
-@given(st.binary(max_size=64))
-def test_random_bytes_decode_alike(body: bytes) -> None:
-    same(body)
+@given(st.binary(max_size=64), st.sampled_from(["logs", "metrics"]))
+def test_random_bytes_decode_alike(body: bytes, signal: Signal) -> None:
+    same(body, signal)
 
 
 # --- the rest -------------------------------------------------------------------------------
@@ -255,6 +334,8 @@ def test_fields_match_the_installed_descriptors() -> None:
     log = decode.WIRE.FIELDS["opentelemetry.proto.logs.v1.LogRecord"]
     assert log["time_unix_nano"] == (1, FieldDescriptor.TYPE_FIXED64)
     assert log["flags"] == (8, FieldDescriptor.TYPE_FIXED32)
+    point = decode.WIRE.FIELDS["opentelemetry.proto.metrics.v1.NumberDataPoint"]
+    assert point["as_int"] == (6, FieldDescriptor.TYPE_SFIXED64)
 
 
 def test_claude_code_exports_take_the_fast_path() -> None:
@@ -266,6 +347,9 @@ def test_claude_code_exports_take_the_fast_path() -> None:
     assert isinstance(same(body), list)
     batch = decode_request("logs", body, "protobuf")
     assert len(batch.events) == 50 and batch.events[0]["session_id"]
+    body = bench.metrics_template(50, 1_700_000_000 * 10**9, 1).SerializeToString()
+    assert isinstance(same(body, "metrics"), list)
+    assert len(decode_request("metrics", body, "protobuf").points) == 50
 
 
 def test_singular_fields_given_twice_go_to_upb() -> None:

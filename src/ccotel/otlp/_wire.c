@@ -1,7 +1,7 @@
-/* ccotel.otlp._wire: OTLP ExportLogsServiceRequest read straight from protobuf wire bytes.
+/* ccotel.otlp._wire: OTLP log and metric exports read straight from protobuf wire bytes.
  *
  * Why: turning upb's Python message objects into rows costs more CPU than everything else
- * ccotel does with a log record; reading the wire here hands Python plain tuples instead.
+ * ccotel does with a record; reading the wire here hands Python plain tuples instead.
  *
  * decode_logs(buffer) returns
  *     [(resource attributes, [(scope name, scope version, [record, ...]), ...]), ...]
@@ -10,13 +10,16 @@
  *      severity_text or None, body, attributes, trace_id hex or None, span_id hex or None)
  * and a value is what ccotel.otlp.decode makes of an AnyValue: str, int, float, bool,
  * base64 text for bytes, "nan"/"inf"/"-inf" for a non-finite double, None when unset.
+ * decode_metrics(buffer) returns the same with metrics for records:
+ *     (name, description or None, unit or None, "sum" | "gauge" | None, temporality or None,
+ *      is_monotonic (None for a gauge), [(start, time, attributes, value or None), ...])
  *
  * Exactness rule: whatever needs protobuf's merge semantics or is rare (a singular field
  * or a oneof given twice, a known field with another wire type, arrays and kvlists, entity
- * references, string indexes, groups, tags or lengths spelled in more bytes than usual)
- * makes it return None, and the caller decodes that request with upb as before. It raises
- * ValueError only where upb fails too: truncated fields, varints over 10 bytes, wire types
- * 6 and 7, invalid UTF-8 in a string field.
+ * references, string indexes, exemplars, histograms and summaries, groups, tags or lengths
+ * spelled in more bytes than usual) makes it return None, and the caller decodes that
+ * request with upb as before. It raises ValueError only where upb fails too: truncated
+ * fields, varints over 10 bytes, wire types 6 and 7, invalid UTF-8 in a string field.
  *
  * Hostile input: every read is checked against the end of its enclosing field; nesting is
  * fixed by the message types (no recursion: arrays and kvlists go to upb); memory is Python
@@ -418,14 +421,160 @@ fail:
     return rc;
 }
 
-/* ScopeLogs -> appends (name, version, records) to `list`. */
-static int scope_logs(Cache *c, Rd r, PyObject *list) {
+/* NumberDataPoint -> appends (start, time, attributes, value) to `list`: the value a float
+ * (an integer's too), None when unset or not finite. */
+static int number_point(Cache *c, Rd r, PyObject *list) {
+    uint64_t start = 0, t = 0, v;
+    double value = 0;
+    int has_value = 0, rc, wt;
+    uint32_t f, seen = 0;
+    PyObject *item, *attrs = PyList_New(0);
+    if (attrs == NULL) return ERR;
+    while (r.p < r.end) {
+        if ((rc = rd_tag(&r, &f, &wt))) goto fail;
+        if (f == 2 || f == 3 || f == 8) ONCE(f);
+        rc = FALLBACK;
+        switch (f) {
+        case 2: /* start_time_unix_nano */
+        case 3: /* time_unix_nano */
+            if (wt != 1) goto fail;
+            if ((rc = rd_fixed64(&r, f == 2 ? &start : &t))) goto fail;
+            break;
+        case 4: /* as_double */
+        case 6: /* as_int, sfixed64 */
+            if (wt != 1 || has_value) goto fail; /* the value oneof set twice */
+            if ((rc = rd_fixed64(&r, &v))) goto fail;
+            if (f == 4)
+                memcpy(&value, &v, sizeof value);
+            else
+                value = (double)(int64_t)v;
+            has_value = 1;
+            break;
+        case 5: /* exemplars: rare, upb's to check */
+            goto fail;
+        case 7:
+            if ((rc = attribute(c, &r, wt, attrs))) goto fail;
+            break;
+        case 8: /* flags */
+            if (wt != 0) goto fail;
+            if ((rc = skip(&r, wt))) goto fail;
+            break;
+        default:
+            if ((rc = skip(&r, wt))) goto fail;
+        }
+    }
+    item = Py_BuildValue("(KKON)", (unsigned long long)start, (unsigned long long)t, attrs,
+                         has_value && isfinite(value) ? PyFloat_FromDouble(value)
+                                                      : Py_NewRef(Py_None));
+    Py_DECREF(attrs);
+    if (item == NULL) return ERR;
+    rc = PyList_Append(list, item);
+    Py_DECREF(item);
+    return rc < 0 ? ERR : OK;
+fail:
+    Py_DECREF(attrs);
+    return rc;
+}
+
+/* Sum or Gauge -> its points appended to `points`; a sum's temporality and monotonicity. */
+static int number_data(Cache *c, Rd r, PyObject *points, int is_sum, int32_t *temporality,
+                       int *monotonic) {
+    uint32_t f, seen = 0;
+    int rc, wt;
+    uint64_t v;
+    Rd sub;
+    while (r.p < r.end) {
+        if ((rc = rd_tag(&r, &f, &wt))) return rc;
+        if (f == 1) {
+            if (wt != 2) return FALLBACK;
+            if ((rc = rd_len(&r, &sub)) || (rc = number_point(c, sub, points))) return rc;
+        } else if (is_sum && (f == 2 || f == 3)) {
+            ONCE(f);
+            if (wt != 0) return FALLBACK;
+            if ((rc = rd_varint(&r, &v))) return rc;
+            if (f == 2)
+                *temporality = (int32_t)(uint32_t)v;
+            else
+                *monotonic = v != 0;
+        } else if ((rc = skip(&r, wt))) {
+            return rc;
+        }
+    }
+    return OK;
+fail:
+    return rc;
+}
+
+/* Metric -> appends (name, description or None, unit or None, kind ("sum", "gauge", None
+ * without data), temporality or None, is_monotonic (None for a gauge), points). Histograms
+ * and summaries go to upb. */
+static int metric(Cache *c, Rd r, PyObject *list) {
+    PyObject *name = NULL, *description = NULL, *unit = NULL, *item;
+    PyObject *points = PyList_New(0), *unused = PyList_New(0);
+    const char *kind = NULL;
+    int32_t temporality = 0;
+    int monotonic = 0, rc, wt;
+    uint32_t f, seen = 0;
+    Rd sub;
+    if (points == NULL || unused == NULL) {
+        rc = ERR;
+        goto fail;
+    }
+    while (r.p < r.end) {
+        if ((rc = rd_tag(&r, &f, &wt))) goto fail;
+        if (f >= 1 && f <= 3) ONCE(f);
+        rc = FALLBACK;
+        if (f >= 1 && f <= 3) {
+            if ((rc = str_field(c, &r, wt, f == 1 ? &name : f == 2 ? &description : &unit,
+                                f != 1)))
+                goto fail;
+        } else if (f == 5 || f == 7) {
+            if (wt != 2 || kind != NULL) goto fail; /* the data oneof set twice: merged */
+            kind = f == 7 ? "sum" : "gauge";
+            if ((rc = rd_len(&r, &sub)) ||
+                (rc = number_data(c, sub, points, f == 7, &temporality, &monotonic)))
+                goto fail;
+        } else if (f == 9 || f == 10 || f == 11) {
+            goto fail;
+        } else if (f == 12) { /* metadata: not read by ccotel */
+            if ((rc = attribute(c, &r, wt, unused))) goto fail;
+        } else if ((rc = skip(&r, wt))) {
+            goto fail;
+        }
+    }
+    rc = ERR;
+    if (name == NULL && (name = PyUnicode_New(0, 0)) == NULL) goto fail;
+    item = Py_BuildValue(
+        "(NNNNNNO)", name, description ? description : Py_NewRef(Py_None),
+        unit ? unit : Py_NewRef(Py_None),
+        kind ? PyUnicode_InternFromString(kind) : Py_NewRef(Py_None),
+        temporality ? PyLong_FromLong(temporality) : Py_NewRef(Py_None),
+        kind == NULL || kind[0] == 'g' ? Py_NewRef(Py_None) : PyBool_FromLong(monotonic),
+        points);
+    name = description = unit = NULL; /* stolen, also when building failed */
+    if (item != NULL) {
+        rc = PyList_Append(list, item) < 0 ? ERR : OK;
+        Py_DECREF(item);
+    }
+fail:
+    Py_XDECREF(name);
+    Py_XDECREF(description);
+    Py_XDECREF(unit);
+    Py_XDECREF(points);
+    Py_XDECREF(unused);
+    return rc;
+}
+
+typedef int (*ItemFn)(Cache *, Rd, PyObject *);
+
+/* ScopeLogs or ScopeMetrics -> appends (name, version, items) to `list`. */
+static int scope_items(Cache *c, Rd r, PyObject *list, ItemFn read_item) {
     PyObject *name = NULL, *version = NULL, *item;
-    PyObject *records = PyList_New(0);
+    PyObject *items = PyList_New(0);
     uint32_t f, seen = 0;
     int rc, wt;
     Rd sub;
-    if (records == NULL) return ERR;
+    if (items == NULL) return ERR;
     while (r.p < r.end) {
         if ((rc = rd_tag(&r, &f, &wt))) goto fail;
         if (f == 1 || f == 3) ONCE(f);
@@ -433,7 +582,7 @@ static int scope_logs(Cache *c, Rd r, PyObject *list) {
         if (f == 1 || f == 2) {
             if (wt != 2) goto fail;
             if ((rc = rd_len(&r, &sub))) goto fail;
-            if ((rc = f == 1 ? scope(c, sub, &name, &version) : log_record(c, sub, records)))
+            if ((rc = f == 1 ? scope(c, sub, &name, &version) : read_item(c, sub, items)))
                 goto fail;
         } else if (f == 3) {
             if ((rc = unused_str(c, &r, wt))) goto fail;
@@ -442,8 +591,8 @@ static int scope_logs(Cache *c, Rd r, PyObject *list) {
         }
     }
     item = Py_BuildValue("(NNO)", name ? name : Py_NewRef(Py_None),
-                         version ? version : Py_NewRef(Py_None), records);
-    Py_DECREF(records);
+                         version ? version : Py_NewRef(Py_None), items);
+    Py_DECREF(items);
     if (item == NULL) return ERR;
     rc = PyList_Append(list, item);
     Py_DECREF(item);
@@ -451,7 +600,7 @@ static int scope_logs(Cache *c, Rd r, PyObject *list) {
 fail:
     Py_XDECREF(name);
     Py_XDECREF(version);
-    Py_DECREF(records);
+    Py_DECREF(items);
     return rc;
 }
 
@@ -478,8 +627,8 @@ fail:
     return rc;
 }
 
-/* ResourceLogs -> appends (resource attributes, scopes) to `list`. */
-static int resource_logs(Cache *c, Rd r, PyObject *list) {
+/* ResourceLogs or ResourceMetrics -> appends (resource attributes, scopes) to `list`. */
+static int resource_items(Cache *c, Rd r, PyObject *list, ItemFn read_item) {
     PyObject *attrs = PyList_New(0), *scopes = PyList_New(0), *item;
     uint32_t f, seen = 0;
     int rc, wt;
@@ -495,7 +644,8 @@ static int resource_logs(Cache *c, Rd r, PyObject *list) {
         if (f == 1 || f == 2) {
             if (wt != 2) goto fail;
             if ((rc = rd_len(&r, &sub))) goto fail;
-            if ((rc = f == 1 ? resource(c, sub, attrs) : scope_logs(c, sub, scopes))) goto fail;
+            if ((rc = f == 1 ? resource(c, sub, attrs) : scope_items(c, sub, scopes, read_item)))
+                goto fail;
         } else if (f == 3) {
             if ((rc = unused_str(c, &r, wt))) goto fail;
         } else if ((rc = skip(&r, wt))) {
@@ -514,7 +664,8 @@ fail:
     return rc;
 }
 
-static PyObject *decode_logs(PyObject *module, PyObject *arg) {
+/* An Export*ServiceRequest (field 1: its resources) -> list, None for upb, or NULL. */
+static PyObject *decode(PyObject *arg, ItemFn read_item) {
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
     Cache cache;
@@ -527,7 +678,8 @@ static PyObject *decode_logs(PyObject *module, PyObject *arg) {
         if ((rc = rd_tag(&r, &f, &wt))) break;
         if (f == 1) {
             rc = FALLBACK;
-            if (wt == 2 && (rc = rd_len(&r, &sub)) == OK) rc = resource_logs(&cache, sub, out);
+            if (wt == 2 && (rc = rd_len(&r, &sub)) == OK)
+                rc = resource_items(&cache, sub, out, read_item);
         } else {
             rc = skip(&r, wt);
         }
@@ -540,52 +692,127 @@ static PyObject *decode_logs(PyObject *module, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
-/* The fields this module reads or skips knowingly, per message: name -> (number, type as
- * in google.protobuf's FieldDescriptor). Python compares them with the installed
+static PyObject *decode_logs(PyObject *Py_UNUSED(module), PyObject *arg) {
+    return decode(arg, log_record);
+}
+
+static PyObject *decode_metrics(PyObject *Py_UNUSED(module), PyObject *arg) {
+    return decode(arg, metric);
+}
+
+/* The fields this module reads or skips knowingly, per message: (message, field, number,
+ * type as in google.protobuf's FieldDescriptor). Python compares them with the installed
  * descriptors and uses this module only when they agree. */
+static const struct {
+    const char *message, *field;
+    int number, type;
+} FIELD_ROWS[] = {
+    {"collector.logs.v1.ExportLogsServiceRequest", "resource_logs", 1, 11},
+    {"logs.v1.ResourceLogs", "resource", 1, 11},
+    {"logs.v1.ResourceLogs", "scope_logs", 2, 11},
+    {"logs.v1.ResourceLogs", "schema_url", 3, 9},
+    {"logs.v1.ScopeLogs", "scope", 1, 11},
+    {"logs.v1.ScopeLogs", "log_records", 2, 11},
+    {"logs.v1.ScopeLogs", "schema_url", 3, 9},
+    {"logs.v1.LogRecord", "time_unix_nano", 1, 6},
+    {"logs.v1.LogRecord", "severity_number", 2, 14},
+    {"logs.v1.LogRecord", "severity_text", 3, 9},
+    {"logs.v1.LogRecord", "body", 5, 11},
+    {"logs.v1.LogRecord", "attributes", 6, 11},
+    {"logs.v1.LogRecord", "dropped_attributes_count", 7, 13},
+    {"logs.v1.LogRecord", "flags", 8, 7},
+    {"logs.v1.LogRecord", "trace_id", 9, 12},
+    {"logs.v1.LogRecord", "span_id", 10, 12},
+    {"logs.v1.LogRecord", "observed_time_unix_nano", 11, 6},
+    {"logs.v1.LogRecord", "event_name", 12, 9},
+    {"collector.metrics.v1.ExportMetricsServiceRequest", "resource_metrics", 1, 11},
+    {"metrics.v1.ResourceMetrics", "resource", 1, 11},
+    {"metrics.v1.ResourceMetrics", "scope_metrics", 2, 11},
+    {"metrics.v1.ResourceMetrics", "schema_url", 3, 9},
+    {"metrics.v1.ScopeMetrics", "scope", 1, 11},
+    {"metrics.v1.ScopeMetrics", "metrics", 2, 11},
+    {"metrics.v1.ScopeMetrics", "schema_url", 3, 9},
+    {"metrics.v1.Metric", "name", 1, 9},
+    {"metrics.v1.Metric", "description", 2, 9},
+    {"metrics.v1.Metric", "unit", 3, 9},
+    {"metrics.v1.Metric", "gauge", 5, 11},
+    {"metrics.v1.Metric", "sum", 7, 11},
+    {"metrics.v1.Metric", "histogram", 9, 11},
+    {"metrics.v1.Metric", "exponential_histogram", 10, 11},
+    {"metrics.v1.Metric", "summary", 11, 11},
+    {"metrics.v1.Metric", "metadata", 12, 11},
+    {"metrics.v1.Gauge", "data_points", 1, 11},
+    {"metrics.v1.Sum", "data_points", 1, 11},
+    {"metrics.v1.Sum", "aggregation_temporality", 2, 14},
+    {"metrics.v1.Sum", "is_monotonic", 3, 8},
+    {"metrics.v1.NumberDataPoint", "start_time_unix_nano", 2, 6},
+    {"metrics.v1.NumberDataPoint", "time_unix_nano", 3, 6},
+    {"metrics.v1.NumberDataPoint", "as_double", 4, 1},
+    {"metrics.v1.NumberDataPoint", "exemplars", 5, 11},
+    {"metrics.v1.NumberDataPoint", "as_int", 6, 16},
+    {"metrics.v1.NumberDataPoint", "attributes", 7, 11},
+    {"metrics.v1.NumberDataPoint", "flags", 8, 13},
+    {"resource.v1.Resource", "attributes", 1, 11},
+    {"resource.v1.Resource", "dropped_attributes_count", 2, 13},
+    {"resource.v1.Resource", "entity_refs", 3, 11},
+    {"common.v1.InstrumentationScope", "name", 1, 9},
+    {"common.v1.InstrumentationScope", "version", 2, 9},
+    {"common.v1.InstrumentationScope", "attributes", 3, 11},
+    {"common.v1.InstrumentationScope", "dropped_attributes_count", 4, 13},
+    {"common.v1.KeyValue", "key", 1, 9},
+    {"common.v1.KeyValue", "value", 2, 11},
+    {"common.v1.KeyValue", "key_strindex", 3, 5},
+    {"common.v1.AnyValue", "string_value", 1, 9},
+    {"common.v1.AnyValue", "bool_value", 2, 8},
+    {"common.v1.AnyValue", "int_value", 3, 3},
+    {"common.v1.AnyValue", "double_value", 4, 1},
+    {"common.v1.AnyValue", "array_value", 5, 11},
+    {"common.v1.AnyValue", "kvlist_value", 6, 11},
+    {"common.v1.AnyValue", "bytes_value", 7, 12},
+    {"common.v1.AnyValue", "string_value_strindex", 8, 5},
+};
+
+/* {"opentelemetry.proto.<message>": {field: (number, type)}} */
 static PyObject *fields_table(void) {
-    return Py_BuildValue(
-        "{s{s(ii)}"
-        "s{s(ii)s(ii)s(ii)}"
-        "s{s(ii)s(ii)s(ii)}"
-        "s{s(ii)s(ii)s(ii)}"
-        "s{s(ii)s(ii)s(ii)s(ii)}"
-        "s{s(ii)s(ii)s(ii)s(ii)s(ii)s(ii)s(ii)s(ii)s(ii)s(ii)s(ii)}"
-        "s{s(ii)s(ii)s(ii)}"
-        "s{s(ii)s(ii)s(ii)s(ii)s(ii)s(ii)s(ii)s(ii)}}",
-        "opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest",
-        "resource_logs", 1, 11,
-        "opentelemetry.proto.logs.v1.ResourceLogs",
-        "resource", 1, 11, "scope_logs", 2, 11, "schema_url", 3, 9,
-        "opentelemetry.proto.resource.v1.Resource",
-        "attributes", 1, 11, "dropped_attributes_count", 2, 13, "entity_refs", 3, 11,
-        "opentelemetry.proto.logs.v1.ScopeLogs",
-        "scope", 1, 11, "log_records", 2, 11, "schema_url", 3, 9,
-        "opentelemetry.proto.common.v1.InstrumentationScope",
-        "name", 1, 9, "version", 2, 9, "attributes", 3, 11, "dropped_attributes_count", 4, 13,
-        "opentelemetry.proto.logs.v1.LogRecord",
-        "time_unix_nano", 1, 6, "severity_number", 2, 14, "severity_text", 3, 9, "body", 5, 11,
-        "attributes", 6, 11, "dropped_attributes_count", 7, 13, "flags", 8, 7,
-        "trace_id", 9, 12, "span_id", 10, 12, "observed_time_unix_nano", 11, 6,
-        "event_name", 12, 9,
-        "opentelemetry.proto.common.v1.KeyValue",
-        "key", 1, 9, "value", 2, 11, "key_strindex", 3, 5,
-        "opentelemetry.proto.common.v1.AnyValue",
-        "string_value", 1, 9, "bool_value", 2, 8, "int_value", 3, 3, "double_value", 4, 1,
-        "array_value", 5, 11, "kvlist_value", 6, 11, "bytes_value", 7, 12,
-        "string_value_strindex", 8, 5);
+    PyObject *out = PyDict_New(), *fields, *entry;
+    if (out == NULL) return NULL;
+    for (size_t i = 0; i < sizeof FIELD_ROWS / sizeof FIELD_ROWS[0]; i++) {
+        PyObject *name = PyUnicode_FromFormat("opentelemetry.proto.%s", FIELD_ROWS[i].message);
+        if (name == NULL) goto fail;
+        fields = PyDict_GetItemWithError(out, name); /* borrowed */
+        if (fields == NULL && !PyErr_Occurred() && (fields = PyDict_New()) != NULL) {
+            if (PyDict_SetItem(out, name, fields) < 0) fields = NULL;
+            Py_XDECREF(fields); /* the dict holds it */
+        }
+        Py_DECREF(name);
+        if (fields == NULL) goto fail;
+        entry = Py_BuildValue("(ii)", FIELD_ROWS[i].number, FIELD_ROWS[i].type);
+        if (entry == NULL || PyDict_SetItemString(fields, FIELD_ROWS[i].field, entry) < 0) {
+            Py_XDECREF(entry);
+            goto fail;
+        }
+        Py_DECREF(entry);
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
 }
 
 static PyMethodDef methods[] = {
     {"decode_logs", decode_logs, METH_O,
      "ExportLogsServiceRequest bytes -> resources, scopes and records as tuples; None when "
      "the request needs the general (upb) path; ValueError when it is malformed."},
+    {"decode_metrics", decode_metrics, METH_O,
+     "ExportMetricsServiceRequest bytes -> resources, scopes, metrics and their sum or gauge "
+     "points as tuples; None when the request needs the general (upb) path; ValueError "
+     "when it is malformed."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_wire", "OTLP log exports read from protobuf wire bytes.", -1,
-    methods,
+    PyModuleDef_HEAD_INIT, "_wire", "OTLP log and metric exports read from protobuf wire bytes.",
+    -1, methods, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__wire(void) {

@@ -63,10 +63,11 @@ def _load_wire() -> Any:
 
 
 def wire_fields() -> dict[str, dict[str, tuple[int, int]]]:
-    """Every message an ExportLogsServiceRequest holds, as `_wire.FIELDS` names them: field
-    name -> (number, type), from the installed descriptors."""
+    """Every message an ExportLogsServiceRequest or ExportMetricsServiceRequest holds that
+    `_wire` reads, as `_wire.FIELDS` names them: field name -> (number, type), from the
+    installed descriptors."""
     out: dict[str, dict[str, tuple[int, int]]] = {}
-    todo = [ExportLogsServiceRequest.DESCRIPTOR]
+    todo = [ExportLogsServiceRequest.DESCRIPTOR, ExportMetricsServiceRequest.DESCRIPTOR]
     while todo:
         desc = todo.pop()
         if desc.full_name in out or desc.full_name.endswith(_OPAQUE):
@@ -77,8 +78,10 @@ def wire_fields() -> dict[str, dict[str, tuple[int, int]]]:
 
 
 # Messages `_wire` never reads (it hands their requests to upb): arrays and kvlists of
-# AnyValue, a resource's entity references.
-_OPAQUE = (".ArrayValue", ".KeyValueList", ".EntityRef")
+# AnyValue, a resource's entity references, exemplars, histograms and summaries.
+_OPAQUE = (".ArrayValue", ".KeyValueList", ".EntityRef", ".Exemplar", ".Histogram",
+           ".HistogramDataPoint", ".ExponentialHistogram", ".ExponentialHistogramDataPoint",
+           ".Buckets", ".Summary", ".SummaryDataPoint", ".ValueAtQuantile")
 
 
 # --- wire values -------------------------------------------------------------------------
@@ -527,71 +530,102 @@ _POINT_TYPES: dict[str, type] = {c: str for c in catalogue.POINT_COLUMNS.values(
 def _num(dp: NumberDataPoint) -> float | None:
     kind = dp.WhichOneof("value")
     if kind == "as_double":
-        return dp.as_double
-    if kind == "as_int":
-        return float(dp.as_int)
-    return None
+        v = dp.as_double
+    elif kind == "as_int":
+        v = float(dp.as_int)
+    else:
+        return None
+    return v if math.isfinite(v) else None
 
 
-def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
+# One metric as both paths hand it to `_metric_rows`: name, description or None, unit or
+# None, kind (None without data), temporality or None, is_monotonic (None but for sums),
+# and its points: (start, time, attribute pairs, value) where the value of a sum's or
+# gauge's point is a finite float or None, and of any other kind's, upb's data point.
+_Point = tuple[int, int, Iterable[tuple[str, Any]], Any]
+_Metric = tuple[str, "str | None", "str | None", "str | None", "int | None", "bool | None",
+                Iterable[_Point]]
+_MetricScope = tuple["str | None", "str | None", Iterable[_Metric]]
+_MetricResource = tuple[Iterable[tuple[str, Any]], Iterable[_MetricScope]]
+
+
+def _upb_metric(m: Any) -> _Metric:
+    kind = m.WhichOneof("data")
+    data = getattr(m, kind) if kind is not None else None
+    number = kind in ("sum", "gauge")
+    points = ((dp.start_time_unix_nano, dp.time_unix_nano, _pairs(dp.attributes),
+               _num(dp) if number else dp)
+              for dp in (data.data_points if data is not None else ()))
+    return (m.name, m.description or None, m.unit or None, kind,
+            getattr(data, "aggregation_temporality", 0) or None,
+            getattr(data, "is_monotonic", None), points)
+
+
+def _upb_metrics(msg: ExportMetricsServiceRequest) -> Iterator[_MetricResource]:
+    """The general path: upb's parsed message, as `_wire.decode_metrics` gives the wire."""
     for rm in msg.resource_metrics:
-        res = attributes(rm.resource.attributes)
+        yield _pairs(rm.resource.attributes), (
+            (sm.scope.name or None, sm.scope.version or None, map(_upb_metric, sm.metrics))
+            for sm in rm.scope_metrics)
+
+
+def _distribution(kind: str, dp: Any, row: dict[str, Any]) -> None:
+    """A histogram's, exponential histogram's or summary's point: count, sum, min, max and
+    its buckets or quantiles (as JSON)."""
+    row["count"] = dp.count
+    if kind != "summary":
+        row["sum"] = dp.sum if dp.HasField("sum") else None
+        row["min"] = dp.min if dp.HasField("min") else None
+        row["max"] = dp.max if dp.HasField("max") else None
+    else:
+        row["sum"] = dp.sum
+    detail: dict[str, Any] = {}
+    if kind == "histogram":
+        detail = {"bounds": list(dp.explicit_bounds), "counts": list(dp.bucket_counts)}
+    elif kind == "exponential_histogram":
+        detail = {"scale": dp.scale, "zero_count": dp.zero_count,
+                  "positive": {"offset": dp.positive.offset,
+                               "counts": list(dp.positive.bucket_counts)},
+                  "negative": {"offset": dp.negative.offset,
+                               "counts": list(dp.negative.bucket_counts)}}
+    elif kind == "summary":
+        detail = {"quantiles": [[q.quantile, _clean_float(q.value)]
+                                for q in dp.quantile_values]}
+    row["detail"] = to_json(detail)
+
+
+def _metric_rows(resources: Iterable[_MetricResource], batch: Batch) -> None:
+    """Point rows from metrics, whichever path read them."""
+    for res_pairs, scopes in resources:
+        res = _typed(res_pairs)
         res_json = to_json(res)
         res_cols = _resource_columns(res)
-        for sm in rm.scope_metrics:
-            scope_name, scope_version = sm.scope.name or None, sm.scope.version or None
-            for m in sm.metrics:
-                kind = m.WhichOneof("data")
+        for scope_name, scope_version, metrics in scopes:
+            for name, description, unit, kind, temporality, monotonic, points in metrics:
                 if kind is None:
                     continue
-                data = getattr(m, kind)
-                series = series_hasher(m.name, kind, res_json, scope_name)
+                series = series_hasher(name, kind, res_json, scope_name)
                 # What every point of the metric holds alike, made once.
-                base = {**res_cols, "metric_name": m.name,
-                        "description": m.description or None, "unit": m.unit or None,
-                        "kind": kind,
-                        "temporality": getattr(data, "aggregation_temporality", 0) or None,
-                        "is_monotonic": getattr(data, "is_monotonic", None),
-                        "scope_name": scope_name, "scope_version": scope_version,
-                        "resource": res_json}
-                for dp in data.data_points:
-                    t = dp.time_unix_nano
+                base = {**res_cols, "metric_name": name, "description": description,
+                        "unit": unit, "kind": kind, "temporality": temporality,
+                        "is_monotonic": monotonic, "scope_name": scope_name,
+                        "scope_version": scope_version, "resource": res_json}
+                number = kind in ("sum", "gauge")
+                for start, t, pairs, value in points:
                     if not 0 < t <= _MAX_NS:  # OTLP: a point without a time is invalid
                         batch.reject("a data point without a valid time_unix_nano is "
                                      "refused (OTLP requires it)")
                         continue
-                    attrs = attributes(dp.attributes)
+                    attrs = _typed(pairs)
                     row: dict[str, Any] = base.copy()
                     extra = _split(attrs, catalogue.POINT_COLUMNS, _POINT_TYPES, row)
-                    start = dp.start_time_unix_nano
                     row["start_unix_nano"] = start if 0 < start <= _MAX_NS else None
                     row["time_unix_nano"] = t
                     row["attributes"] = to_json(dict(sorted(extra.items())))
-                    if kind in ("sum", "gauge"):
-                        v = _num(dp)
-                        row["value"] = v if v is None or math.isfinite(v) else None
+                    if number:
+                        row["value"] = value
                     else:
-                        row["count"] = dp.count
-                        if kind != "summary":
-                            row["sum"] = dp.sum if dp.HasField("sum") else None
-                            row["min"] = dp.min if dp.HasField("min") else None
-                            row["max"] = dp.max if dp.HasField("max") else None
-                        else:
-                            row["sum"] = dp.sum
-                        detail: dict[str, Any] = {}
-                        if kind == "histogram":
-                            detail = {"bounds": list(dp.explicit_bounds),
-                                      "counts": list(dp.bucket_counts)}
-                        elif kind == "exponential_histogram":
-                            detail = {"scale": dp.scale, "zero_count": dp.zero_count,
-                                      "positive": {"offset": dp.positive.offset,
-                                                   "counts": list(dp.positive.bucket_counts)},
-                                      "negative": {"offset": dp.negative.offset,
-                                                   "counts": list(dp.negative.bucket_counts)}}
-                        elif kind == "summary":
-                            detail = {"quantiles": [[q.quantile, _clean_float(q.value)]
-                                                    for q in dp.quantile_values]}
-                        row["detail"] = to_json(detail)
+                        _distribution(kind, value, row)
                     # Identity of the series, independent of the point's time and value.
                     row["series_key"] = series_digest_of(series, attrs)
                     batch.points.append(row)
@@ -648,14 +682,16 @@ def decode_request(signal: Signal, body: bytes, encoding: Encoding, *,
     """Decode one OTLP export request body (already decompressed) into rows. Log exports
     in protobuf are read by `_wire` when it is built (`wire=False`: by upb, the general
     path); what it leaves to upb, and every other export, is parsed by upb."""
-    if wire and WIRE is not None and signal == "logs" and encoding == "protobuf":
+    if wire and WIRE is not None and signal != "traces" and encoding == "protobuf":
+        read = WIRE.decode_logs if signal == "logs" else WIRE.decode_metrics
         try:
-            resources = WIRE.decode_logs(body)
+            resources = read(body)
         except ValueError as exc:
-            raise DecodeError(f"invalid protobuf ExportLogsServiceRequest: {exc}") from None
+            name = REQUEST_TYPES[signal].__name__
+            raise DecodeError(f"invalid protobuf {name}: {exc}") from None
         if resources is not None:
             batch = Batch(signal=signal, received_ns=time.time_ns())
-            _log_rows(resources, batch)
+            (_log_rows if signal == "logs" else _metric_rows)(resources, batch)
             return batch
     return decode_message(signal, parse_message(signal, body, encoding))
 
@@ -666,7 +702,7 @@ def decode_message(signal: Signal, msg: Message) -> Batch:
         if signal == "logs":
             _log_rows(_upb_logs(msg), batch)  # type: ignore[arg-type]
         elif signal == "metrics":
-            _metrics(msg, batch)  # type: ignore[arg-type]
+            _metric_rows(_upb_metrics(msg), batch)  # type: ignore[arg-type]
         else:
             _traces(msg, batch)  # type: ignore[arg-type]
     except RecursionError:
