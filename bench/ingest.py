@@ -358,7 +358,7 @@ def _thread_names(pid: int) -> dict[int, str]:
     with contextlib.suppress(subprocess.SubprocessError, OSError):
         out = subprocess.run([str(spy), "dump", "--pid", str(pid)], capture_output=True,
                              text=True, timeout=20).stdout
-        return {int(m[1]): m[2] for m in re.finditer(r'Thread (\d+) \(\w+\): "([^"]+)"', out)}
+        return {int(m[1]): m[2] for m in re.finditer(r'Thread (\d+) \([^)]*\): "([^"]+)"', out)}
     return {}
 
 
