@@ -3,6 +3,7 @@ request gives exactly the Batch the general path gives, or the same DecodeError.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -43,8 +44,9 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 from ccotel.claude import catalogue
 from ccotel.otlp import decode
-from ccotel.otlp.decode import DecodeError, decode_request
+from ccotel.otlp.decode import DecodeError, decode_request, parse_message
 from ccotel.store.rows import Signal
+from tests.conftest import SCENARIOS, capture_requests
 
 pytestmark = pytest.mark.skipif(
     decode.WIRE is None, reason="ccotel.otlp._wire is not built (no C compiler at install, "
@@ -366,3 +368,22 @@ def test_the_switch_turns_the_fast_path_off() -> None:
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "CCOTEL_WIRE": "0"},
                          capture_output=True, text=True, check=True).stdout
     assert out.strip() == "True"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_claude_code_captures_read_alike_in_protobuf(scenario: str) -> None:
+    """Every export Claude Code sent in the captured scenarios, as protobuf: exactly the
+    rows upb's path gives, and read by C itself unless it holds an array or kvlist value
+    (Claude Code's managed_settings_resolved event: once a session)."""
+    read = 0
+    for r in capture_requests(scenario):
+        signal = r["path"].split("/")[-1]
+        if signal not in ("logs", "metrics"):
+            continue
+        text = json.dumps(r["body"])
+        body = parse_message(signal, text.encode(), "json").SerializeToString()
+        answer = same(body, signal)
+        if "arrayValue" not in text and "kvlistValue" not in text:
+            assert isinstance(answer, list), f"{signal} export left to upb"
+            read += 1
+    assert read
