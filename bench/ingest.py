@@ -11,6 +11,9 @@ starts and after it stops (the mean of both), so a change of load on the machine
 run shows as a gap between the two (printed, with the CPU seconds the server and the
 sender used).
 
+Before/after the compiled wire decoder: `CCOTEL_WIRE=0` makes the server decode every
+export through upb (the general path).
+
     python bench/ingest.py [--seconds 20] [--batch 500] [--inflight 8]
                            [--transport grpc|http-protobuf|http-json] [--signal logs|metrics]
                            [--cumulative]
@@ -27,6 +30,8 @@ import http.client
 import json
 import multiprocessing as mp
 import os
+import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -337,6 +342,26 @@ def _memory_mb(proc: psutil.Process, cpu: dict[int, float]) -> tuple[float, floa
     return own / 2**20, rss / 2**20
 
 
+def _thread_cpu(proc: psutil.Process) -> dict[int, float]:
+    """CPU seconds each thread of the server has used so far, by OS thread id."""
+    with contextlib.suppress(psutil.Error):
+        return {t.id: t.user_time + t.system_time for t in proc.threads()}
+    return {}
+
+
+def _thread_names(pid: int) -> dict[int, str]:
+    """OS thread id -> Python thread name, from `py-spy dump` when it is installed (the
+    decode thread, the writer, the event loop; DuckDB's workers have none)."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists():
+        return {}
+    with contextlib.suppress(subprocess.SubprocessError, OSError):
+        out = subprocess.run([str(spy), "dump", "--pid", str(pid)], capture_output=True,
+                             text=True, timeout=20).stdout
+        return {int(m[1]): m[2] for m in re.finditer(r'Thread (\d+) \([^)]*\): "([^"]+)"', out)}
+    return {}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20)
@@ -367,15 +392,21 @@ def main() -> None:
         time.sleep(1)  # the server settled
         _memory_mb(proc, cpu)
         cpu_start = dict(cpu)  # the server's start is no part of the run
+        threads_start = _thread_cpu(proc)
         p.start()
         sender_proc = psutil.Process(p.pid)
         sender_cpu = 0.0
+        names: dict[int, str] = {}
+        started = time.monotonic()
         while p.is_alive():
             own, rss = _memory_mb(proc, cpu)
             peak, peak_rss = max(peak, own), max(peak_rss, rss)
             with contextlib.suppress(psutil.Error):
                 sender_cpu = sum(sender_proc.cpu_times()[:2])
             time.sleep(0.2)
+            if not names and time.monotonic() - started > args.seconds / 2:
+                names = _thread_names(proc.pid)
+        threads_end = _thread_cpu(proc)
         acked, refused, elapsed = out.get()
         p.join()
         own, rss = _memory_mb(proc, cpu)
@@ -399,6 +430,12 @@ def main() -> None:
           f"server_cpu_s={server_cpu:.1f} "
           f"sender_cpu_s={sender_cpu:.1f} "
           f"rss_sum_mb={peak_rss:.0f} load={os.getloadavg()[0]:.1f}", file=sys.stderr)
+    # Where the server's CPU went, per thread: microseconds per record stored.
+    per_thread = sorted(((t - threads_start.get(tid, 0.0)) / max(stored, 1) * 1e6, tid)
+                        for tid, t in threads_end.items())
+    print("threads_us_per_record=" + ",".join(
+        f"{names.get(tid, tid)}:{us:.1f}" for us, tid in reversed(per_thread) if us >= 0.5),
+        file=sys.stderr)
     if stored != acked:
         print(f"MISMATCH: {acked} records acknowledged, {stored} stored", file=sys.stderr)
         sys.exit(1)

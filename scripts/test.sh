@@ -18,6 +18,12 @@ command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v npm >/dev/null || need+=(npm)
 command -v curl >/dev/null || need+=(curl)
+# A C compiler and Python's headers build the wire decoder (src/ccotel/otlp/_wire.c); without
+# them ccotel installs all the same, decoding through upb alone, and its tests skip.
+command -v gcc >/dev/null || need+=(gcc)
+"${PYTHON:-python3}" -c 'import os, sys, sysconfig
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  || need+=(python3-dev)
 # A Japanese font, so the browser tests and screenshots draw the Japanese UI (not boxes).
 fc-list :lang=ja 2>/dev/null | grep -q . || need+=(fonts-ipafont-gothic)
 if [ ${#need[@]} -gt 0 ]; then

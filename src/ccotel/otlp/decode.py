@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
 import time
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -47,6 +49,41 @@ class DecodeError(ValueError):
     """The request cannot be decoded: the client gets 400 / INVALID_ARGUMENT."""
 
 
+def _load_wire() -> Any:
+    """The compiled wire decoder of log exports (`_wire.c`), or None: not built (no
+    compiler at install), turned off (`CCOTEL_WIRE=0`), or reading fields other than the
+    installed opentelemetry-proto's (then it could judge a request differently)."""
+    if os.environ.get("CCOTEL_WIRE", "1") == "0":
+        return None
+    try:
+        from ccotel.otlp import _wire  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return _wire if wire_fields() == _wire.FIELDS else None
+
+
+def wire_fields() -> dict[str, dict[str, tuple[int, int]]]:
+    """Every message an ExportLogsServiceRequest or ExportMetricsServiceRequest holds that
+    `_wire` reads, as `_wire.FIELDS` names them: field name -> (number, type), from the
+    installed descriptors."""
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    todo = [ExportLogsServiceRequest.DESCRIPTOR, ExportMetricsServiceRequest.DESCRIPTOR]
+    while todo:
+        desc = todo.pop()
+        if desc.full_name in out or desc.full_name.endswith(_OPAQUE):
+            continue
+        out[desc.full_name] = {f.name: (f.number, f.type) for f in desc.fields}
+        todo.extend(f.message_type for f in desc.fields if f.message_type is not None)
+    return out
+
+
+# Messages `_wire` never reads (it hands their requests to upb): arrays and kvlists of
+# AnyValue, a resource's entity references, exemplars, histograms and summaries.
+_OPAQUE = (".ArrayValue", ".KeyValueList", ".EntityRef", ".Exemplar", ".Histogram",
+           ".HistogramDataPoint", ".ExponentialHistogram", ".ExponentialHistogramDataPoint",
+           ".Buckets", ".Summary", ".SummaryDataPoint", ".ValueAtQuantile")
+
+
 # --- wire values -------------------------------------------------------------------------
 
 
@@ -77,22 +114,36 @@ def any_value(v: AnyValue) -> Any:
 _COERCERS = catalogue.COERCERS
 
 
-def attributes(kvs: Any) -> dict[str, Any]:
-    """OTLP key/values -> dict, typed by attribute name (this is the hot loop)."""
-    out: dict[str, Any] = {}
+def _value(v: AnyValue) -> Any:
+    """An attribute's value as ccotel keeps it (what `_wire` gives for the same AnyValue)."""
+    val: Any = v.string_value  # most values are strings: one call fewer for them
+    if not val:
+        kind = v.WhichOneof("value")
+        if kind == "int_value":
+            val = v.int_value
+        elif kind != "string_value":
+            val = any_value(v)
+    return val
+
+
+def _pairs(kvs: Any) -> Iterator[tuple[str, Any]]:
+    """upb's key/values -> (key, value) pairs, as `_wire` gives them."""
     for kv in kvs:
-        v = kv.value
-        val: Any = v.string_value  # most values are strings: one call fewer for them
-        if not val:
-            kind = v.WhichOneof("value")
-            if kind == "int_value":
-                val = v.int_value
-            elif kind != "string_value":
-                val = any_value(v)
-        key = kv.key
+        yield kv.key, _value(kv.value)
+
+
+def _typed(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """(key, value) pairs -> dict, typed by attribute name."""
+    out: dict[str, Any] = {}
+    for key, val in pairs:
         fn = _COERCERS.get(key)
         out[key] = val if fn is None else fn(val)
     return out
+
+
+def attributes(kvs: Any) -> dict[str, Any]:
+    """OTLP key/values -> dict, typed by attribute name."""
+    return _typed(_pairs(kvs))
 
 
 def _hexid(raw: bytes) -> str | None:
@@ -116,22 +167,13 @@ def _split(attrs: dict[str, Any], columns: dict[str, str], types: dict[str, type
 _Spec = tuple[Any, "str | None", "type[Any] | None", "tuple[float, float] | None"]
 
 
-def _split_kvs(kvs: Any, specs: dict[str, str | _Spec], row: dict[str, Any]
-               ) -> dict[str, Any]:
-    """`_split(attributes(kvs), ...)` and `_bound` in one pass, for the hot path (log
+def _split_pairs(pairs: Iterable[tuple[str, Any]], specs: dict[str, str | _Spec],
+                 row: dict[str, Any]) -> dict[str, Any]:
+    """`_split(_typed(pairs), ...)` and `_bound` in one pass, for the hot path (log
     records); `specs` from `_specs`. A key that repeats stays whole: its first value in a
     column, the last in the JSON."""
     extra: dict[str, Any] = {}
-    for kv in kvs:
-        v = kv.value
-        val: Any = v.string_value  # most values are strings: one call fewer for them
-        if not val:
-            kind = v.WhichOneof("value")
-            if kind == "int_value":
-                val = v.int_value
-            elif kind != "string_value":
-                val = any_value(v)
-        key = kv.key
+    for key, val in pairs:
         spec = specs.get(key)
         if spec is None:
             extra[key] = val
@@ -156,7 +198,7 @@ def _specs(columns: dict[str, str], types: dict[str, type],
            bounds: dict[str, tuple[float, float]]) -> dict[str, str | _Spec]:
     """attribute name -> (coercer, column, column type, bounds of the column), for the
     names that have any; just the column's name for a text column without a coercer or
-    bounds (`_split_kvs` takes those in fewer steps)."""
+    bounds (`_split_pairs` takes those in fewer steps)."""
     specs: dict[str, str | _Spec] = {}
     for key in {*_COERCERS, *columns}:
         col = columns.get(key)
@@ -396,27 +438,51 @@ def parse_message(signal: Signal, body: bytes, encoding: Encoding) -> Message:
 
 # --- rows --------------------------------------------------------------------------------
 
+WIRE = _load_wire()
 
-def _logs(msg: ExportLogsServiceRequest, batch: Batch) -> None:
+
+# One log record as both paths hand it to `_log_rows`: time_unix_nano,
+# observed_time_unix_nano, severity_number or None, severity_text or None, body (the value
+# of its AnyValue, None when absent), attribute pairs, trace_id and span_id as hex or None.
+_Record = tuple[int, int, "int | None", "str | None", Any, Iterable[tuple[str, Any]],
+                "str | None", "str | None"]
+_Scope = tuple["str | None", "str | None", Iterable[_Record]]
+_Resource = tuple[Iterable[tuple[str, Any]], Iterable[_Scope]]
+
+
+def _upb_record(rec: Any) -> _Record:
+    value = rec.body
+    body = value.string_value or (any_value(value) if rec.HasField("body") else None)
+    trace, span = rec.trace_id, rec.span_id
+    return (rec.time_unix_nano, rec.observed_time_unix_nano, rec.severity_number or None,
+            rec.severity_text or None, body, _pairs(rec.attributes),
+            trace.hex() if trace else None, span.hex() if span else None)
+
+
+def _upb_logs(msg: ExportLogsServiceRequest) -> Iterator[_Resource]:
+    """The general path: upb's parsed message, as `_wire.decode_logs` gives the wire."""
+    for rl in msg.resource_logs:
+        yield _pairs(rl.resource.attributes), (
+            (sl.scope.name or None, sl.scope.version or None, map(_upb_record, sl.log_records))
+            for sl in rl.scope_logs)
+
+
+def _log_rows(resources: Iterable[_Resource], batch: Batch) -> None:
+    """Event rows from log records, whichever path read them."""
     now = batch.received_ns
     event_name = catalogue.event_name
-    for rl in msg.resource_logs:
-        res = attributes(rl.resource.attributes)
+    for res_pairs, scopes in resources:
+        res = _typed(res_pairs)
         res_json = to_json(res)
         res_cols = _resource_columns(res)
-        for sl in rl.scope_logs:
-            scope_name, scope_version = sl.scope.name or None, sl.scope.version or None
-            for rec in sl.log_records:
+        for scope_name, scope_version, records in scopes:
+            for t, observed, severity, severity_text, body, pairs, trace, span in records:
                 row: dict[str, Any] = res_cols.copy()
-                extra = _split_kvs(rec.attributes, _EVENT_SPECS, row)
-                value = rec.body
-                body = value.string_value or (any_value(value) if rec.HasField("body")
-                                              else None)
+                extra = _split_pairs(pairs, _EVENT_SPECS, row)
                 # event.name, else the body's (only a text value ever takes the column)
                 row["event_name"] = row.get("event_name") or event_name(None, body)
                 # The time as sent (else the observed time, else 0): identity and the
                 # stored time. Only a record with neither is placed at its receive time.
-                t, observed = rec.time_unix_nano, rec.observed_time_unix_nano
                 if not 0 < observed <= _MAX_NS:
                     observed = 0
                 if not 0 < t <= _MAX_NS:
@@ -425,13 +491,11 @@ def _logs(msg: ExportLogsServiceRequest, batch: Batch) -> None:
                         row["ts"] = now // 1000  # else the writer's: time_unix_nano
                 row["time_unix_nano"] = t
                 row["observed_unix_nano"] = observed or None
-                row["severity_number"] = rec.severity_number or None
-                row["severity_text"] = rec.severity_text or None
+                row["severity_number"] = severity
+                row["severity_text"] = severity_text
                 row["body"] = body if body.__class__ is str or body is None else to_json(body)
-                ident = rec.trace_id
-                row["trace_id"] = ident.hex() if ident else None
-                ident = rec.span_id
-                row["span_id"] = ident.hex() if ident else None
+                row["trace_id"] = trace
+                row["span_id"] = span
                 row["scope_name"] = scope_name
                 row["scope_version"] = scope_version
                 row["resource"] = res_json
@@ -466,71 +530,102 @@ _POINT_TYPES: dict[str, type] = {c: str for c in catalogue.POINT_COLUMNS.values(
 def _num(dp: NumberDataPoint) -> float | None:
     kind = dp.WhichOneof("value")
     if kind == "as_double":
-        return dp.as_double
-    if kind == "as_int":
-        return float(dp.as_int)
-    return None
+        v = dp.as_double
+    elif kind == "as_int":
+        v = float(dp.as_int)
+    else:
+        return None
+    return v if math.isfinite(v) else None
 
 
-def _metrics(msg: ExportMetricsServiceRequest, batch: Batch) -> None:
+# One metric as both paths hand it to `_metric_rows`: name, description or None, unit or
+# None, kind (None without data), temporality or None, is_monotonic (None but for sums),
+# and its points: (start, time, attribute pairs, value) where the value of a sum's or
+# gauge's point is a finite float or None, and of any other kind's, upb's data point.
+_Point = tuple[int, int, Iterable[tuple[str, Any]], Any]
+_Metric = tuple[str, "str | None", "str | None", "str | None", "int | None", "bool | None",
+                Iterable[_Point]]
+_MetricScope = tuple["str | None", "str | None", Iterable[_Metric]]
+_MetricResource = tuple[Iterable[tuple[str, Any]], Iterable[_MetricScope]]
+
+
+def _upb_metric(m: Any) -> _Metric:
+    kind = m.WhichOneof("data")
+    data = getattr(m, kind) if kind is not None else None
+    number = kind in ("sum", "gauge")
+    points = ((dp.start_time_unix_nano, dp.time_unix_nano, _pairs(dp.attributes),
+               _num(dp) if number else dp)
+              for dp in (data.data_points if data is not None else ()))
+    return (m.name, m.description or None, m.unit or None, kind,
+            getattr(data, "aggregation_temporality", 0) or None,
+            getattr(data, "is_monotonic", None), points)
+
+
+def _upb_metrics(msg: ExportMetricsServiceRequest) -> Iterator[_MetricResource]:
+    """The general path: upb's parsed message, as `_wire.decode_metrics` gives the wire."""
     for rm in msg.resource_metrics:
-        res = attributes(rm.resource.attributes)
+        yield _pairs(rm.resource.attributes), (
+            (sm.scope.name or None, sm.scope.version or None, map(_upb_metric, sm.metrics))
+            for sm in rm.scope_metrics)
+
+
+def _distribution(kind: str, dp: Any, row: dict[str, Any]) -> None:
+    """A histogram's, exponential histogram's or summary's point: count, sum, min, max and
+    its buckets or quantiles (as JSON)."""
+    row["count"] = dp.count
+    if kind != "summary":
+        row["sum"] = dp.sum if dp.HasField("sum") else None
+        row["min"] = dp.min if dp.HasField("min") else None
+        row["max"] = dp.max if dp.HasField("max") else None
+    else:
+        row["sum"] = dp.sum
+    detail: dict[str, Any] = {}
+    if kind == "histogram":
+        detail = {"bounds": list(dp.explicit_bounds), "counts": list(dp.bucket_counts)}
+    elif kind == "exponential_histogram":
+        detail = {"scale": dp.scale, "zero_count": dp.zero_count,
+                  "positive": {"offset": dp.positive.offset,
+                               "counts": list(dp.positive.bucket_counts)},
+                  "negative": {"offset": dp.negative.offset,
+                               "counts": list(dp.negative.bucket_counts)}}
+    elif kind == "summary":
+        detail = {"quantiles": [[q.quantile, _clean_float(q.value)]
+                                for q in dp.quantile_values]}
+    row["detail"] = to_json(detail)
+
+
+def _metric_rows(resources: Iterable[_MetricResource], batch: Batch) -> None:
+    """Point rows from metrics, whichever path read them."""
+    for res_pairs, scopes in resources:
+        res = _typed(res_pairs)
         res_json = to_json(res)
         res_cols = _resource_columns(res)
-        for sm in rm.scope_metrics:
-            scope_name, scope_version = sm.scope.name or None, sm.scope.version or None
-            for m in sm.metrics:
-                kind = m.WhichOneof("data")
+        for scope_name, scope_version, metrics in scopes:
+            for name, description, unit, kind, temporality, monotonic, points in metrics:
                 if kind is None:
                     continue
-                data = getattr(m, kind)
-                series = series_hasher(m.name, kind, res_json, scope_name)
+                series = series_hasher(name, kind, res_json, scope_name)
                 # What every point of the metric holds alike, made once.
-                base = {**res_cols, "metric_name": m.name,
-                        "description": m.description or None, "unit": m.unit or None,
-                        "kind": kind,
-                        "temporality": getattr(data, "aggregation_temporality", 0) or None,
-                        "is_monotonic": getattr(data, "is_monotonic", None),
-                        "scope_name": scope_name, "scope_version": scope_version,
-                        "resource": res_json}
-                for dp in data.data_points:
-                    t = dp.time_unix_nano
+                base = {**res_cols, "metric_name": name, "description": description,
+                        "unit": unit, "kind": kind, "temporality": temporality,
+                        "is_monotonic": monotonic, "scope_name": scope_name,
+                        "scope_version": scope_version, "resource": res_json}
+                number = kind in ("sum", "gauge")
+                for start, t, pairs, value in points:
                     if not 0 < t <= _MAX_NS:  # OTLP: a point without a time is invalid
                         batch.reject("a data point without a valid time_unix_nano is "
                                      "refused (OTLP requires it)")
                         continue
-                    attrs = attributes(dp.attributes)
+                    attrs = _typed(pairs)
                     row: dict[str, Any] = base.copy()
                     extra = _split(attrs, catalogue.POINT_COLUMNS, _POINT_TYPES, row)
-                    start = dp.start_time_unix_nano
                     row["start_unix_nano"] = start if 0 < start <= _MAX_NS else None
                     row["time_unix_nano"] = t
                     row["attributes"] = to_json(dict(sorted(extra.items())))
-                    if kind in ("sum", "gauge"):
-                        v = _num(dp)
-                        row["value"] = v if v is None or math.isfinite(v) else None
+                    if number:
+                        row["value"] = value
                     else:
-                        row["count"] = dp.count
-                        if kind != "summary":
-                            row["sum"] = dp.sum if dp.HasField("sum") else None
-                            row["min"] = dp.min if dp.HasField("min") else None
-                            row["max"] = dp.max if dp.HasField("max") else None
-                        else:
-                            row["sum"] = dp.sum
-                        detail: dict[str, Any] = {}
-                        if kind == "histogram":
-                            detail = {"bounds": list(dp.explicit_bounds),
-                                      "counts": list(dp.bucket_counts)}
-                        elif kind == "exponential_histogram":
-                            detail = {"scale": dp.scale, "zero_count": dp.zero_count,
-                                      "positive": {"offset": dp.positive.offset,
-                                                   "counts": list(dp.positive.bucket_counts)},
-                                      "negative": {"offset": dp.negative.offset,
-                                                   "counts": list(dp.negative.bucket_counts)}}
-                        elif kind == "summary":
-                            detail = {"quantiles": [[q.quantile, _clean_float(q.value)]
-                                                    for q in dp.quantile_values]}
-                        row["detail"] = to_json(detail)
+                        _distribution(kind, value, row)
                     # Identity of the series, independent of the point's time and value.
                     row["series_key"] = series_digest_of(series, attrs)
                     batch.points.append(row)
@@ -582,8 +677,22 @@ def _traces(msg: ExportTraceServiceRequest, batch: Batch) -> None:
                 batch.spans.append(row)
 
 
-def decode_request(signal: Signal, body: bytes, encoding: Encoding) -> Batch:
-    """Decode one OTLP export request body (already decompressed) into rows."""
+def decode_request(signal: Signal, body: bytes, encoding: Encoding, *,
+                   wire: bool = True) -> Batch:
+    """Decode one OTLP export request body (already decompressed) into rows. Log exports
+    in protobuf are read by `_wire` when it is built (`wire=False`: by upb, the general
+    path); what it leaves to upb, and every other export, is parsed by upb."""
+    if wire and WIRE is not None and signal != "traces" and encoding == "protobuf":
+        read = WIRE.decode_logs if signal == "logs" else WIRE.decode_metrics
+        try:
+            resources = read(body)
+        except ValueError as exc:
+            name = REQUEST_TYPES[signal].__name__
+            raise DecodeError(f"invalid protobuf {name}: {exc}") from None
+        if resources is not None:
+            batch = Batch(signal=signal, received_ns=time.time_ns())
+            (_log_rows if signal == "logs" else _metric_rows)(resources, batch)
+            return batch
     return decode_message(signal, parse_message(signal, body, encoding))
 
 
@@ -591,9 +700,9 @@ def decode_message(signal: Signal, msg: Message) -> Batch:
     batch = Batch(signal=signal, received_ns=time.time_ns())
     try:
         if signal == "logs":
-            _logs(msg, batch)  # type: ignore[arg-type]
+            _log_rows(_upb_logs(msg), batch)  # type: ignore[arg-type]
         elif signal == "metrics":
-            _metrics(msg, batch)  # type: ignore[arg-type]
+            _metric_rows(_upb_metrics(msg), batch)  # type: ignore[arg-type]
         else:
             _traces(msg, batch)  # type: ignore[arg-type]
     except RecursionError:

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import cast
 
 from ccotel.otlp import bounds
-from ccotel.otlp.decode import Encoding, decode_message, parse_message
+from ccotel.otlp.decode import Encoding, decode_message, decode_request, parse_message
 from ccotel.selfmetrics import ServerMetrics
 from ccotel.store.rows import Batch, Signal
 from ccotel.store.writer import Writer, WriteResult
@@ -38,13 +38,16 @@ class Ingestor:
 
     def _prepare(self, signal: Signal, body: bytes | bytearray, encoding: Encoding) -> Batch:
         bounds.check(signal, body, encoding, self.limits)
-        msg = parse_message(signal, cast(bytes, body), encoding)  # any buffer parses: no copy
-        if encoding == "json":  # the records of protobuf were counted on the wire
+        if encoding == "protobuf":  # its records were counted on the wire
+            batch = decode_request(signal, cast(bytes, body), encoding)  # any buffer: no copy
+            if self.keep_requests:
+                batch.request = bytes(body)
+        else:
+            msg = parse_message(signal, cast(bytes, body), encoding)
             bounds.check_records(msg, self.limits)
-        batch = decode_message(signal, msg)
-        if self.keep_requests:
-            batch.request = (bytes(body) if encoding == "protobuf"
-                             else msg.SerializeToString())
+            batch = decode_message(signal, msg)
+            if self.keep_requests:
+                batch.request = msg.SerializeToString()
         if self.transform is not None:
             self.transform(batch)
         return batch
