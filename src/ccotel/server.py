@@ -28,7 +28,7 @@ from ccotel.alerts import runtime as alerts_runtime
 from ccotel.alerts.rules import RulesError
 from ccotel.errors import StartupError
 from ccotel.forward.outbox import Outbox
-from ccotel.otlp import bounds
+from ccotel.otlp import bounds, decode
 from ccotel.otlp import grpc as otlp_grpc
 from ccotel.otlp import http as otlp_http
 from ccotel.otlp.ingest import Ingestor
@@ -306,7 +306,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                           socks["ui"].getsockname()[1], socks["metrics"].getsockname()[1],
                           settings.data_dir, settings.tls_cert)
         ready = False
-        ctx = WebContext(writer.cursors, info={"version": __version__}, ready=lambda: ready,
+        info = {"version": __version__, "decoder": decode.reader()}
+        ctx = WebContext(writer.cursors, info=info, ready=lambda: ready,
                          settings=settings, running=running, writer=writer, metrics=metrics,
                          auth=authenticator, alerts=alert_rules)
         web: Any = build_app(ctx, [*import_api.routes(ctx), *report_api.routes(ctx),

@@ -9,9 +9,11 @@ import subprocess
 import sys
 import types
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import httpx
 import pytest
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
@@ -46,7 +48,7 @@ from ccotel.claude import catalogue
 from ccotel.otlp import decode
 from ccotel.otlp.decode import DecodeError, decode_request, parse_message
 from ccotel.store.rows import Signal
-from tests.conftest import SCENARIOS, capture_requests
+from tests.conftest import SCENARIOS, capture_requests, start_server
 
 pytestmark = pytest.mark.skipif(
     decode.WIRE is None, reason="ccotel.otlp._wire is not built (no C compiler at install, "
@@ -368,6 +370,16 @@ def test_the_switch_turns_the_fast_path_off() -> None:
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "CCOTEL_WIRE": "0"},
                          capture_output=True, text=True, check=True).stdout
     assert out.strip() == "True"
+
+
+@pytest.mark.parametrize(("wire", "reader"), [("1", "compiled"), ("0", "protobuf")])
+def test_readyz_says_which_reader_decodes(tmp_path: Path, wire: str, reader: str) -> None:
+    """A running server tells which reader its install decodes protobuf exports with."""
+    srv = start_server(tmp_path / "data", env={"CCOTEL_WIRE": wire})
+    try:
+        assert httpx.get(f"{srv.ui}/readyz", timeout=10).json()["decoder"] == reader
+    finally:
+        srv.stop()
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

@@ -441,6 +441,12 @@ def parse_message(signal: Signal, body: bytes, encoding: Encoding) -> Message:
 WIRE = _load_wire()
 
 
+def reader() -> str:
+    """Which reader decodes OTLP/protobuf log and metric exports: "compiled" (`_wire.c`)
+    or "protobuf" (upb alone). `/readyz` says it, so a slow install can be told apart."""
+    return "compiled" if WIRE is not None else "protobuf"
+
+
 # One log record as both paths hand it to `_log_rows`: time_unix_nano,
 # observed_time_unix_nano, severity_number or None, severity_text or None, body (the value
 # of its AnyValue, None when absent), attribute pairs, trace_id and span_id as hex or None.
