@@ -383,7 +383,7 @@ class Writer:
         owned: list[tuple[list[Any], list[Any], list[Any]]] = []  # each batch's own keys
         for b in batches:
             mine: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
-            keys = [e["event_key"] for e in b.events]
+            keys = list(map(_EVENT_KEY, b.events))
             fresh = set(keys)
             if len(fresh) == len(keys) and seen.isdisjoint(fresh):  # the usual: all new
                 seen |= fresh
@@ -430,11 +430,23 @@ class Writer:
             results.append(r)
         return results
 
-    def _table(self, table: str, rows: list[dict[str, Any]]) -> pa.Table:
-        """`rows` as an Arrow table of `table`'s columns, with their derived columns."""
+    @staticmethod
+    def _times(table: str, rows: list[dict[str, Any]]) -> list[int]:
+        """Each row's `ts` (µs), set from its own time unless the decoder set it (a record
+        without a time of its own): one pass that also gives the batch's times."""
+        source = "time_unix_nano" if table != "spans" else "start_unix_nano"
+        times: list[int] = []
+        append = times.append
         for r in rows:
-            if "ts" not in r:  # set by the decoder for a record without a time of its own
-                r["ts"] = r["time_unix_nano" if table != "spans" else "start_unix_nano"] // 1000
+            t = r.get("ts")
+            if t is None:
+                t = r["ts"] = r[source] // 1000
+            append(t)
+        return times
+
+    def _table(self, table: str, rows: list[dict[str, Any]]) -> pa.Table:
+        """`rows` (their `ts` set: `_times`) as an Arrow table of `table`'s columns, with
+        their derived columns."""
         if table == "spans":
             for r in rows:
                 start, end = r["start_unix_nano"], r["end_unix_nano"]
@@ -448,11 +460,11 @@ class Writer:
         """Insert the spans not stored yet; return the (trace, span) ids inserted."""
         if not rows:
             return set()
+        times = self._times("spans", rows)
         tbl = self._table("spans", rows)
         con = self._con
         con.register("batch_spans", tbl)
         try:
-            times = [r["ts"] for r in rows]
             sessions = self._sessions(rows, min(times))
             return set(queries.run(con, "insert_spans",
                                   **self._repeat_range(times, sessions)).fetchall())
@@ -465,6 +477,7 @@ class Writer:
         left out as already stored (`_KEYS`)."""
         if not rows:
             return set()
+        times = self._times(table, rows)
         tbl = self._table(table, rows)
         name = f"batch_{table}"
         con = self._con
@@ -474,12 +487,13 @@ class Writer:
             # from the batch. Live rows fall in the current hour, after rolled_until: only
             # late ones need rolling up now.
             params: dict[str, datetime] = {}
-            times = [r["ts"] for r in rows]
             if table == "events":  # (a point has no repeat at another time)
-                self._sessions(rows, min(times))
-                params = self._repeat_range(times, {
-                    r["session_id"] for r in rows
-                    if r.get("event_sequence") is not None and r.get("session_id") is not None})
+                sessions = self._sessions(rows, min(times))
+                if None in map(_SEQUENCE_OF, rows):  # only keys of a sequence: see insert_events
+                    sessions = {r["session_id"] for r in rows
+                                if r.get("event_sequence") is not None
+                                and r.get("session_id") is not None}
+                params = self._repeat_range(times, sessions)
             stored = set(queries.run(con, f"insert_{table}", **params).fetchall())
             if stored:
                 key = _KEYS[table]
@@ -491,17 +505,23 @@ class Writer:
                 con.unregister(name)
                 con.register(name, tbl.filter(pa.array(keep)))
             queries.run_template(con, "append_batch", {"table": table})
-            names = set(map(_NAME_OF[table], rows))
+            if table == "events":
+                # Each (name, source) pair once, in one pass in C: the names for the
+                # rollups, the sources of requests for `_relabel_copies`.
+                pairs = set(zip(map(_NAME_OF[table], rows), map(_SOURCE_OF, rows), strict=True))
+                names = {n for n, _ in pairs}
+            else:
+                names = set(map(_NAME_OF[table], rows))
             names.discard(None)
             oldest = min(times)
             until = self.maintenance.until
             if oldest < _micros(until):
                 rollups.add(con, table, name, until, names)
                 self.maintenance.late(_datetime(oldest))
-            if table == "events" and rollups.has_git_facts(rows):
+            if table == "events" and _may_have_git(tbl, names) and rollups.has_git_facts(rows):
                 rollups.add_git(con, name)  # a session's repo and branch, whatever the hour
             if table == "events" and "api_request" in names:
-                self._relabel_copies(rows)
+                self._relabel_copies({s for n, s in pairs if n == "api_request"})
         finally:
             # After a failed statement the transaction is aborted: unregistering would raise
             # and hide the real error, and the ROLLBACK that follows drops the view anyway.
@@ -575,11 +595,10 @@ class Writer:
         if len(recent) > _MAX_RECENT:
             self._recent = None
 
-    def _relabel_copies(self, rows: list[dict[str, Any]]) -> None:
-        """Transcript rows of requests that telemetry just brought become copies (see
-        relabel_transcript_copies.sql). Only once the store holds any: a store fed by
-        telemetry alone skips the query."""
-        sources = {r.get("source") for r in rows if r.get("event_name") == "api_request"}
+    def _relabel_copies(self, sources: set[Any]) -> None:
+        """Transcript rows of requests that telemetry just brought (the `sources` of the
+        requests just stored) become copies (see relabel_transcript_copies.sql). Only once
+        the store holds any: a store fed by telemetry alone skips the query."""
         if sources - {"telemetry"}:
             self._transcripts = True
         if self._transcripts and "telemetry" in sources:
@@ -603,6 +622,18 @@ def _new(keys: list[Any], stored: set[Any]) -> int:
 _NAME_OF = {"events": operator.methodcaller("get", "event_name"),
             "points": operator.methodcaller("get", "metric_name")}
 _SESSION_OF = operator.methodcaller("get", "session_id")
+_SEQUENCE_OF = operator.methodcaller("get", "event_sequence")
+_SOURCE_OF = operator.methodcaller("get", "source")
+_EVENT_KEY = operator.itemgetter("event_key")
+
+
+def _may_have_git(tbl: pa.Table, names: set[Any]) -> bool:
+    """Whether a batch of events (`tbl`, its `names`) may name a session's repo, branch or
+    project (`rollups.has_git_facts` tells for sure): not when its project and branch
+    columns are all null (counted as Arrow built them) and no git record is among it."""
+    return (rollups.GIT_EVENT in names
+            or tbl.column("project").null_count < tbl.num_rows
+            or tbl.column("git_branch").null_count < tbl.num_rows)
 
 # What identifies a stored row, as insert_<table>.sql returns the ones already stored.
 _KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
