@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import repeat
 from typing import Any, TypeVar
 
 import duckdb
@@ -486,15 +487,23 @@ class Writer:
             # Rows already stored (a retried export) are left out; the rest go in straight
             # from the batch. Live rows fall in the current hour, after rolled_until: only
             # late ones need rolling up now.
-            params: dict[str, datetime] = {}
             if table == "events":  # (a point has no repeat at another time)
                 sessions = self._sessions(rows, min(times))
-                if None in map(_SEQUENCE_OF, rows):  # only keys of a sequence: see insert_events
+                # A key with a '/' is its row's session.id/event.sequence (`rows.event_key`;
+                # a digest has none): it can repeat only in its own session.
+                keyed = all(map(operator.contains, map(_EVENT_KEY, rows), repeat("/")))
+                if not keyed:
                     sessions = {r["session_id"] for r in rows
                                 if r.get("event_sequence") is not None
                                 and r.get("session_id") is not None}
-                params = self._repeat_range(times, sessions)
-            stored = set(queries.run(con, f"insert_{table}", **params).fetchall())
+                starts = self._stored_since(sessions)
+                # Every row keyed by its session, and none of those sessions with events
+                # stored (in the hours rolled up or not: `_stored_since`): no row of the
+                # batch can be stored already, and the check is skipped.
+                stored = (set() if keyed and not starts else set(queries.run(
+                    con, "insert_events", **self._range(times, starts)).fetchall()))
+            else:
+                stored = set(queries.run(con, f"insert_{table}").fetchall())
             if stored:
                 key = _KEYS[table]
                 keep = [key(r) not in stored for r in rows]
@@ -532,24 +541,36 @@ class Writer:
     def _repeat_range(self, times: list[int], sessions: set[str]) -> dict[str, datetime]:
         """Where rows of a batch may already be stored (insert_events.sql, insert_spans.sql):
         at the batch's own times; and, for rows of `sessions` that have events (or spans)
-        stored, wherever those are, however different the time a repeat came with: from
-        their first rolled-up hour (events_hourly) or their first time in the hours not
-        rolled up yet (`_recent_sessions`; all those hours when it keeps too many), to the
-        end. A session with none stored has no repeat at another time, so a live stream of
-        new sessions is checked against its own seconds, not against the whole hour."""
+        stored, wherever those are, however different the time a repeat came with (`_range`
+        of `_stored_since`). A session with none stored has no repeat at another time, so
+        a live stream of new sessions is checked against its own seconds, not against the
+        whole hour."""
+        return self._range(times, self._stored_since(sessions))
+
+    def _stored_since(self, sessions: set[str]) -> list[int]:
+        """When those of `sessions` that have rows stored first have them (µs): their first
+        rolled-up hour (events_hourly) or their first time in the hours not rolled up yet
+        (`_recent_sessions`; the first of those hours when it keeps too many). Empty: none
+        of `sessions` has events or spans stored."""
+        if not sessions:
+            return []
+        (first,) = queries.run(self._con, "sessions_first",
+                              sessions=sorted(sessions)).fetchone() or (None,)
+        recent = self._recent_sessions()
+        starts = [_micros(first)] if first else []
+        if recent is None:
+            starts.append(_micros(self.maintenance.until))
+        else:
+            starts.extend(recent[s] for s in sessions if s in recent)
+        return starts
+
+    @staticmethod
+    def _range(times: list[int], starts: list[int]) -> dict[str, datetime]:
+        """The batch's `times`, widened from the first of `starts` to the end (any)."""
         lo, hi = min(times), max(times)
-        if sessions:
-            (first,) = queries.run(self._con, "sessions_first",
-                                  sessions=sorted(sessions)).fetchone() or (None,)
-            recent = self._recent_sessions()
-            starts = [_micros(first)] if first else []
-            if recent is None:
-                starts.append(_micros(self.maintenance.until))
-            else:
-                starts.extend(recent[s] for s in sessions if s in recent)
-            if starts:
-                lo = min(lo, *starts)
-                hi = _micros(datetime.max)
+        if starts:
+            lo = min(lo, *starts)
+            hi = _micros(datetime.max)
         return {"lo": _datetime(lo), "hi": _datetime(hi)}
 
     def _recent_sessions(self) -> dict[str, int] | None:
@@ -622,7 +643,6 @@ def _new(keys: list[Any], stored: set[Any]) -> int:
 _NAME_OF = {"events": operator.methodcaller("get", "event_name"),
             "points": operator.methodcaller("get", "metric_name")}
 _SESSION_OF = operator.methodcaller("get", "session_id")
-_SEQUENCE_OF = operator.methodcaller("get", "event_sequence")
 _SOURCE_OF = operator.methodcaller("get", "source")
 _EVENT_KEY = operator.itemgetter("event_key")
 
