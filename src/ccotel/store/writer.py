@@ -396,11 +396,19 @@ class Writer:
                         seen.add(e["event_key"])
                         events.append(e)
                         mine[0].append(e["event_key"])
-            for p in to_deltas(b.points, self._state, new_state):  # likewise for points
-                if (k := point_key(p)) not in seen:
-                    seen.add(k)
-                    points.append(p)
-                    mine[1].append(k)
+            fresh_points = to_deltas(b.points, self._state, new_state)  # likewise for points
+            pkeys = _point_keys(fresh_points)
+            fresh = set(pkeys)
+            if len(fresh) == len(pkeys) and seen.isdisjoint(fresh):
+                seen |= fresh
+                points.extend(fresh_points)
+                mine[1].extend(pkeys)
+            else:
+                for p, k in zip(fresh_points, pkeys, strict=True):
+                    if k not in seen:
+                        seen.add(k)
+                        points.append(p)
+                        mine[1].append(k)
             for sp in b.spans:  # likewise (insert_spans.sql keeps one of each)
                 if (ks := (sp.get("trace_id"), sp.get("span_id"))) not in seen_spans:
                     seen_spans.add(ks)
@@ -645,6 +653,16 @@ _NAME_OF = {"events": operator.methodcaller("get", "event_name"),
 _SESSION_OF = operator.methodcaller("get", "session_id")
 _SOURCE_OF = operator.methodcaller("get", "source")
 _EVENT_KEY = operator.itemgetter("event_key")
+_POINT_KEY = operator.itemgetter("series_key", "start_unix_nano", "time_unix_nano")
+
+
+def _point_keys(points: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Each point's `point_key`, read in C when every point has its start (the decoder
+    sets it, None or not)."""
+    try:
+        return list(map(_POINT_KEY, points))
+    except KeyError:
+        return list(map(point_key, points))
 
 
 def _may_have_git(tbl: pa.Table, names: set[Any]) -> bool:
