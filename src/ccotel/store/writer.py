@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import repeat
 from typing import Any, TypeVar
 
 import duckdb
@@ -383,7 +384,7 @@ class Writer:
         owned: list[tuple[list[Any], list[Any], list[Any]]] = []  # each batch's own keys
         for b in batches:
             mine: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
-            keys = [e["event_key"] for e in b.events]
+            keys = list(map(_EVENT_KEY, b.events))
             fresh = set(keys)
             if len(fresh) == len(keys) and seen.isdisjoint(fresh):  # the usual: all new
                 seen |= fresh
@@ -395,11 +396,19 @@ class Writer:
                         seen.add(e["event_key"])
                         events.append(e)
                         mine[0].append(e["event_key"])
-            for p in to_deltas(b.points, self._state, new_state):  # likewise for points
-                if (k := point_key(p)) not in seen:
-                    seen.add(k)
-                    points.append(p)
-                    mine[1].append(k)
+            fresh_points = to_deltas(b.points, self._state, new_state)  # likewise for points
+            pkeys = _point_keys(fresh_points)
+            fresh = set(pkeys)
+            if len(fresh) == len(pkeys) and seen.isdisjoint(fresh):
+                seen |= fresh
+                points.extend(fresh_points)
+                mine[1].extend(pkeys)
+            else:
+                for p, k in zip(fresh_points, pkeys, strict=True):
+                    if k not in seen:
+                        seen.add(k)
+                        points.append(p)
+                        mine[1].append(k)
             for sp in b.spans:  # likewise (insert_spans.sql keeps one of each)
                 if (ks := (sp.get("trace_id"), sp.get("span_id"))) not in seen_spans:
                     seen_spans.add(ks)
@@ -430,11 +439,23 @@ class Writer:
             results.append(r)
         return results
 
-    def _table(self, table: str, rows: list[dict[str, Any]]) -> pa.Table:
-        """`rows` as an Arrow table of `table`'s columns, with their derived columns."""
+    @staticmethod
+    def _times(table: str, rows: list[dict[str, Any]]) -> list[int]:
+        """Each row's `ts` (µs), set from its own time unless the decoder set it (a record
+        without a time of its own): one pass that also gives the batch's times."""
+        source = "time_unix_nano" if table != "spans" else "start_unix_nano"
+        times: list[int] = []
+        append = times.append
         for r in rows:
-            if "ts" not in r:  # set by the decoder for a record without a time of its own
-                r["ts"] = r["time_unix_nano" if table != "spans" else "start_unix_nano"] // 1000
+            t = r.get("ts")
+            if t is None:
+                t = r["ts"] = r[source] // 1000
+            append(t)
+        return times
+
+    def _table(self, table: str, rows: list[dict[str, Any]]) -> pa.Table:
+        """`rows` (their `ts` set: `_times`) as an Arrow table of `table`'s columns, with
+        their derived columns."""
         if table == "spans":
             for r in rows:
                 start, end = r["start_unix_nano"], r["end_unix_nano"]
@@ -448,11 +469,11 @@ class Writer:
         """Insert the spans not stored yet; return the (trace, span) ids inserted."""
         if not rows:
             return set()
+        times = self._times("spans", rows)
         tbl = self._table("spans", rows)
         con = self._con
         con.register("batch_spans", tbl)
         try:
-            times = [r["ts"] for r in rows]
             sessions = self._sessions(rows, min(times))
             return set(queries.run(con, "insert_spans",
                                   **self._repeat_range(times, sessions)).fetchall())
@@ -465,6 +486,7 @@ class Writer:
         left out as already stored (`_KEYS`)."""
         if not rows:
             return set()
+        times = self._times(table, rows)
         tbl = self._table(table, rows)
         name = f"batch_{table}"
         con = self._con
@@ -473,14 +495,23 @@ class Writer:
             # Rows already stored (a retried export) are left out; the rest go in straight
             # from the batch. Live rows fall in the current hour, after rolled_until: only
             # late ones need rolling up now.
-            params: dict[str, datetime] = {}
-            times = [r["ts"] for r in rows]
             if table == "events":  # (a point has no repeat at another time)
-                self._sessions(rows, min(times))
-                params = self._repeat_range(times, {
-                    r["session_id"] for r in rows
-                    if r.get("event_sequence") is not None and r.get("session_id") is not None})
-            stored = set(queries.run(con, f"insert_{table}", **params).fetchall())
+                sessions = self._sessions(rows, min(times))
+                # A key with a '/' is its row's session.id/event.sequence (`rows.event_key`;
+                # a digest has none): it can repeat only in its own session.
+                keyed = all(map(operator.contains, map(_EVENT_KEY, rows), repeat("/")))
+                if not keyed:
+                    sessions = {r["session_id"] for r in rows
+                                if r.get("event_sequence") is not None
+                                and r.get("session_id") is not None}
+                starts = self._stored_since(sessions)
+                # Every row keyed by its session, and none of those sessions with events
+                # stored (in the hours rolled up or not: `_stored_since`): no row of the
+                # batch can be stored already, and the check is skipped.
+                stored = (set() if keyed and not starts else set(queries.run(
+                    con, "insert_events", **self._range(times, starts)).fetchall()))
+            else:
+                stored = set(queries.run(con, f"insert_{table}").fetchall())
             if stored:
                 key = _KEYS[table]
                 keep = [key(r) not in stored for r in rows]
@@ -491,17 +522,23 @@ class Writer:
                 con.unregister(name)
                 con.register(name, tbl.filter(pa.array(keep)))
             queries.run_template(con, "append_batch", {"table": table})
-            names = set(map(_NAME_OF[table], rows))
+            if table == "events":
+                # Each (name, source) pair once, in one pass in C: the names for the
+                # rollups, the sources of requests for `_relabel_copies`.
+                pairs = set(zip(map(_NAME_OF[table], rows), map(_SOURCE_OF, rows), strict=True))
+                names = {n for n, _ in pairs}
+            else:
+                names = set(map(_NAME_OF[table], rows))
             names.discard(None)
             oldest = min(times)
             until = self.maintenance.until
             if oldest < _micros(until):
                 rollups.add(con, table, name, until, names)
                 self.maintenance.late(_datetime(oldest))
-            if table == "events" and rollups.has_git_facts(rows):
+            if table == "events" and _may_have_git(tbl, names) and rollups.has_git_facts(rows):
                 rollups.add_git(con, name)  # a session's repo and branch, whatever the hour
             if table == "events" and "api_request" in names:
-                self._relabel_copies(rows)
+                self._relabel_copies({s for n, s in pairs if n == "api_request"})
         finally:
             # After a failed statement the transaction is aborted: unregistering would raise
             # and hide the real error, and the ROLLBACK that follows drops the view anyway.
@@ -512,24 +549,36 @@ class Writer:
     def _repeat_range(self, times: list[int], sessions: set[str]) -> dict[str, datetime]:
         """Where rows of a batch may already be stored (insert_events.sql, insert_spans.sql):
         at the batch's own times; and, for rows of `sessions` that have events (or spans)
-        stored, wherever those are, however different the time a repeat came with: from
-        their first rolled-up hour (events_hourly) or their first time in the hours not
-        rolled up yet (`_recent_sessions`; all those hours when it keeps too many), to the
-        end. A session with none stored has no repeat at another time, so a live stream of
-        new sessions is checked against its own seconds, not against the whole hour."""
+        stored, wherever those are, however different the time a repeat came with (`_range`
+        of `_stored_since`). A session with none stored has no repeat at another time, so
+        a live stream of new sessions is checked against its own seconds, not against the
+        whole hour."""
+        return self._range(times, self._stored_since(sessions))
+
+    def _stored_since(self, sessions: set[str]) -> list[int]:
+        """When those of `sessions` that have rows stored first have them (µs): their first
+        rolled-up hour (events_hourly) or their first time in the hours not rolled up yet
+        (`_recent_sessions`; the first of those hours when it keeps too many). Empty: none
+        of `sessions` has events or spans stored."""
+        if not sessions:
+            return []
+        (first,) = queries.run(self._con, "sessions_first",
+                              sessions=sorted(sessions)).fetchone() or (None,)
+        recent = self._recent_sessions()
+        starts = [_micros(first)] if first else []
+        if recent is None:
+            starts.append(_micros(self.maintenance.until))
+        else:
+            starts.extend(recent[s] for s in sessions if s in recent)
+        return starts
+
+    @staticmethod
+    def _range(times: list[int], starts: list[int]) -> dict[str, datetime]:
+        """The batch's `times`, widened from the first of `starts` to the end (any)."""
         lo, hi = min(times), max(times)
-        if sessions:
-            (first,) = queries.run(self._con, "sessions_first",
-                                  sessions=sorted(sessions)).fetchone() or (None,)
-            recent = self._recent_sessions()
-            starts = [_micros(first)] if first else []
-            if recent is None:
-                starts.append(_micros(self.maintenance.until))
-            else:
-                starts.extend(recent[s] for s in sessions if s in recent)
-            if starts:
-                lo = min(lo, *starts)
-                hi = _micros(datetime.max)
+        if starts:
+            lo = min(lo, *starts)
+            hi = _micros(datetime.max)
         return {"lo": _datetime(lo), "hi": _datetime(hi)}
 
     def _recent_sessions(self) -> dict[str, int] | None:
@@ -575,11 +624,10 @@ class Writer:
         if len(recent) > _MAX_RECENT:
             self._recent = None
 
-    def _relabel_copies(self, rows: list[dict[str, Any]]) -> None:
-        """Transcript rows of requests that telemetry just brought become copies (see
-        relabel_transcript_copies.sql). Only once the store holds any: a store fed by
-        telemetry alone skips the query."""
-        sources = {r.get("source") for r in rows if r.get("event_name") == "api_request"}
+    def _relabel_copies(self, sources: set[Any]) -> None:
+        """Transcript rows of requests that telemetry just brought (the `sources` of the
+        requests just stored) become copies (see relabel_transcript_copies.sql). Only once
+        the store holds any: a store fed by telemetry alone skips the query."""
         if sources - {"telemetry"}:
             self._transcripts = True
         if self._transcripts and "telemetry" in sources:
@@ -603,6 +651,27 @@ def _new(keys: list[Any], stored: set[Any]) -> int:
 _NAME_OF = {"events": operator.methodcaller("get", "event_name"),
             "points": operator.methodcaller("get", "metric_name")}
 _SESSION_OF = operator.methodcaller("get", "session_id")
+_SOURCE_OF = operator.methodcaller("get", "source")
+_EVENT_KEY = operator.itemgetter("event_key")
+_POINT_KEY = operator.itemgetter("series_key", "start_unix_nano", "time_unix_nano")
+
+
+def _point_keys(points: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Each point's `point_key`, read in C when every point has its start (the decoder
+    sets it, None or not)."""
+    try:
+        return list(map(_POINT_KEY, points))
+    except KeyError:
+        return list(map(point_key, points))
+
+
+def _may_have_git(tbl: pa.Table, names: set[Any]) -> bool:
+    """Whether a batch of events (`tbl`, its `names`) may name a session's repo, branch or
+    project (`rollups.has_git_facts` tells for sure): not when its project and branch
+    columns are all null (counted as Arrow built them) and no git record is among it."""
+    return (rollups.GIT_EVENT in names
+            or tbl.column("project").null_count < tbl.num_rows
+            or tbl.column("git_branch").null_count < tbl.num_rows)
 
 # What identifies a stored row, as insert_<table>.sql returns the ones already stored.
 _KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
