@@ -5,7 +5,8 @@
 # System packages (Debian/Ubuntu): chromium (browser tests), prometheus + promtool (stack
 # queries run for real; Loki: see below), prometheus-alertmanager + amtool (the stack's
 # alerts), docker-compose (validates the generated compose file), curl (an outside client
-# timing /readyz under a flood of slow connections); the pinned Node CLIs (Claude Code,
+# timing /readyz under a flood of slow connections), gcc + python3-dev (the compiled OTLP
+# decoder, otlp/_wire.c, whose tests compare it with upb's); the pinned Node CLIs (Claude Code,
 # ccusage) go into .tools/; Python packages into .venv/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
