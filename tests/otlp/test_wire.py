@@ -49,6 +49,7 @@ from ccotel.otlp import decode
 from ccotel.otlp.decode import DecodeError, decode_request, parse_message
 from ccotel.store.rows import Signal
 from tests.conftest import SCENARIOS, capture_requests, start_server
+from tests.reliability.fuzzdata import varint
 
 pytestmark = pytest.mark.skipif(
     decode.WIRE is None, reason="ccotel.otlp._wire is not built (no C compiler at install, "
@@ -229,16 +230,6 @@ def test_generated_requests_with_nested_values_decode_alike(
 
 
 # --- mutated encodings ----------------------------------------------------------------------
-
-
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 def field(number: int, wire_type: int, payload: bytes) -> bytes:

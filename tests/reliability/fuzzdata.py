@@ -249,18 +249,18 @@ def deep_kvlist_json(depth: int) -> bytes:
 def deep_kvlist_protobuf(depth: int) -> bytes:
     """Nesting built as raw protobuf bytes (the Python message API would recurse itself)."""
     def field(num: int, payload: bytes) -> bytes:
-        return _varint(num << 3 | 2) + _varint(len(payload)) + payload
+        return varint(num << 3 | 2) + varint(len(payload)) + payload
 
     any_value = field(1, b"bottom")  # AnyValue.string_value
     for _ in range(depth):
         kv = field(1, b"k") + field(2, any_value)          # KeyValue{key, value}
         any_value = field(6, field(1, kv))                 # AnyValue.kvlist_value.values
-    record = _varint(1 << 3 | 1) + (1).to_bytes(8, "little") + field(6, field(1, b"deep") +
+    record = varint(1 << 3 | 1) + (1).to_bytes(8, "little") + field(6, field(1, b"deep") +
                                                                    field(2, any_value))
     return field(1, field(2, field(2, record)))  # resource_logs.scope_logs.log_records
 
 
-def _varint(n: int) -> bytes:
+def varint(n: int) -> bytes:
     out = bytearray()
     while True:
         b = n & 0x7F
