@@ -3,9 +3,10 @@
 `bench/ingest.py`'s exports (500 records each, each of its own session) are decoded first;
 then the writer commits them in groups of `--group` batches, as its thread does when that
 many wait (the server's groups under `bench/ingest.py` hold 2-5), in this one thread with
-no server and no decoding beside it. Per row: the wall time of each DuckDB statement (a
-checkpoint runs within COMMIT every 16 MB of WAL) and the rest, the writer's own Python
-and the Arrow table, which hold the interpreter lock.
+no server and no decoding beside it, on a store opened as `ccotel serve` opens it
+(`server.open_store`). Per row: the wall time of each DuckDB statement (a checkpoint runs
+within COMMIT every 64 MB of WAL) and the rest, the writer's own Python and the Arrow table,
+which hold the interpreter lock.
 
 Last line: `rows= us_per_row= excl_commit_us_per_row= commit_us_per_row=`.
 """
@@ -25,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ingest  # bench/ingest.py, beside this file
 
 from ccotel.otlp.decode import decode_request
-from ccotel.store import schema
+from ccotel.server import open_store
+from ccotel.settings import Settings
 from ccotel.store.writer import Writer
 
 
@@ -55,7 +57,7 @@ def main() -> None:
     bodies = ingest.make_bodies(args.signal, "grpc", args.requests, 500, 1)
     batches = [decode_request(args.signal, b, "protobuf") for b in bodies]
     with tempfile.TemporaryDirectory() as tmp:
-        w = Writer(schema.connect(Path(tmp)))
+        w = Writer(open_store(Settings(data_dir=Path(tmp))))
         warm, rest = batches[:40], batches[40:]
         for i in range(0, len(warm), args.group):
             w._commit(warm[i:i + args.group])
