@@ -104,6 +104,8 @@ COERCERS: dict[str, Any] = {
     **{k: _to_float for k in FLOAT_ATTRS},
     **{k: _to_bool for k in BOOL_ATTRS},
 }
+# Coercer -> the type of value it returns as it is (so a hot path need not call it then).
+KEEPS: dict[Any, type] = {_to_int: int, _to_float: float, _to_bool: bool}
 
 
 def coerce(key: str, value: Any) -> Any:

@@ -799,6 +799,113 @@ fail:
     return NULL;
 }
 
+/* split_pairs(pairs, specs, row) -> extra: ccotel.otlp.decode._py_split_pairs, step for
+ * step (that function is the definition; tests/otlp/test_wire.py holds the two equal).
+ * `pairs` is a list of (key, value) tuples; `specs` maps a key to its column's name (a text
+ * column) or to (coercer, kept type, column, column type, bounds): the coercer is not called
+ * on a value of the type it returns unchanged. Hot values go into `row`, the rest into the
+ * dict returned. */
+/* What the coercer that keeps `keep` (int or float: catalogue.KEEPS) makes of `val` when
+ * that is plain decimal digits, the form Claude Code sends string-typed numbers in: for
+ * int, an optional '-' and up to 18 digits; for float, up to 15 digits (exact in a double,
+ * never -0.0). NULL without an exception for anything else: the coercer decides. */
+static PyObject *digits(PyObject *val, PyObject *keep) {
+    int as_int = keep == (PyObject *)&PyLong_Type;
+    if (!PyUnicode_CheckExact(val) || !PyUnicode_IS_ASCII(val)
+        || (!as_int && keep != (PyObject *)&PyFloat_Type))
+        return NULL;
+    const char *p = (const char *)PyUnicode_DATA(val);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(val), i = 0;
+    int negative = as_int && n > 0 && p[0] == '-';
+    i = negative;
+    if (n - i < 1 || n - i > (as_int ? 18 : 15)) return NULL;
+    long long v = 0;
+    for (; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') return NULL;
+        v = v * 10 + (p[i] - '0');
+    }
+    return as_int ? PyLong_FromLongLong(negative ? -v : v) : PyFloat_FromDouble((double)v);
+}
+
+static int split_one(PyObject *key, PyObject *val, PyObject *specs, PyObject *row,
+                     PyObject *extra) {
+    PyObject *spec = PyDict_GetItemWithError(specs, key); /* borrowed */
+    int rc, in_row;
+    if (spec == NULL) {
+        if (PyErr_Occurred()) return -1;
+        return PyDict_SetItem(extra, key, val);
+    }
+    if (PyUnicode_Check(spec)) { /* a text column, taken as sent */
+        if (!PyUnicode_CheckExact(val)) return PyDict_SetItem(extra, key, val);
+        if ((in_row = PyDict_Contains(row, spec)) < 0) return -1;
+        return PyDict_SetItem(in_row ? extra : row, in_row ? key : spec, val);
+    }
+    if (!PyTuple_CheckExact(spec) || PyTuple_GET_SIZE(spec) != 5) {
+        PyErr_SetString(PyExc_TypeError, "split_pairs: a spec is a str or a 5-tuple");
+        return -1;
+    }
+    PyObject *fn = PyTuple_GET_ITEM(spec, 0), *keep = PyTuple_GET_ITEM(spec, 1),
+             *col = PyTuple_GET_ITEM(spec, 2), *typ = PyTuple_GET_ITEM(spec, 3),
+             *bounds = PyTuple_GET_ITEM(spec, 4);
+    Py_INCREF(val);
+    if (fn != Py_None && (PyObject *)Py_TYPE(val) != keep) {
+        PyObject *typed = digits(val, keep);
+        if (typed == NULL && !PyErr_Occurred()) typed = PyObject_CallOneArg(fn, val);
+        Py_DECREF(val);
+        if (typed == NULL) return -1;
+        val = typed;
+    }
+    int to_extra = col == Py_None || (PyObject *)Py_TYPE(val) != typ;
+    if (!to_extra) {
+        if ((in_row = PyDict_Contains(row, col)) < 0) goto error;
+        to_extra = in_row;
+    }
+    if (!to_extra && bounds != Py_None) { /* not lo <= val <= hi (NaN included) */
+        if (!PyTuple_CheckExact(bounds) || PyTuple_GET_SIZE(bounds) != 2) {
+            PyErr_SetString(PyExc_TypeError, "split_pairs: bounds are a 2-tuple");
+            goto error;
+        }
+        int ok = PyObject_RichCompareBool(PyTuple_GET_ITEM(bounds, 0), val, Py_LE);
+        if (ok > 0) ok = PyObject_RichCompareBool(val, PyTuple_GET_ITEM(bounds, 1), Py_LE);
+        if (ok < 0) goto error;
+        to_extra = !ok;
+    }
+    rc = PyDict_SetItem(to_extra ? extra : row, to_extra ? key : col, val);
+    Py_DECREF(val);
+    return rc;
+error:
+    Py_DECREF(val);
+    return -1;
+}
+
+static PyObject *split_pairs(PyObject *Py_UNUSED(module), PyObject *const *args,
+                             Py_ssize_t nargs) {
+    if (nargs != 3 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1])
+        || !PyDict_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "split_pairs(list, dict, dict)");
+        return NULL;
+    }
+    PyObject *pairs = args[0], *extra = PyDict_New();
+    if (extra == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(pairs); i++) {
+        PyObject *pair = PyList_GET_ITEM(pairs, i);
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_SetString(PyExc_TypeError, "split_pairs: pairs are (key, value) tuples");
+            goto error;
+        }
+        /* The pair keeps its key and value alive even if a coercer changes the list. */
+        Py_INCREF(pair);
+        int rc = split_one(PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), args[1],
+                           args[2], extra);
+        Py_DECREF(pair);
+        if (rc < 0) goto error;
+    }
+    return extra;
+error:
+    Py_DECREF(extra);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"decode_logs", decode_logs, METH_O,
      "ExportLogsServiceRequest bytes -> resources, scopes and records as tuples; None when "
@@ -807,6 +914,8 @@ static PyMethodDef methods[] = {
      "ExportMetricsServiceRequest bytes -> resources, scopes, metrics and their sum or gauge "
      "points as tuples; None when the request needs the general (upb) path; ValueError "
      "when it is malformed."},
+    {"split_pairs", (PyCFunction)(void (*)(void))split_pairs, METH_FASTCALL,
+     "split_pairs(pairs, specs, row) -> extra: ccotel.otlp.decode._py_split_pairs in C."},
     {NULL, NULL, 0, NULL},
 };
 

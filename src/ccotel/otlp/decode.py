@@ -164,14 +164,19 @@ def _split(attrs: dict[str, Any], columns: dict[str, str], types: dict[str, type
     return extra
 
 
-_Spec = tuple[Any, "str | None", "type[Any] | None", "tuple[float, float] | None"]
+# (coercer or None, the type it returns as it is, column or None, the column's type,
+# the column's bounds or None)
+_Spec = tuple[Any, "type[Any] | None", "str | None", "type[Any] | None",
+              "tuple[float, float] | None"]
 
 
-def _split_pairs(pairs: Iterable[tuple[str, Any]], specs: dict[str, str | _Spec],
-                 row: dict[str, Any]) -> dict[str, Any]:
+def _py_split_pairs(pairs: list[tuple[str, Any]], specs: dict[str, str | _Spec],
+                    row: dict[str, Any]) -> dict[str, Any]:
     """`_split(_typed(pairs), ...)` and `_bound` in one pass, for the hot path (log
     records); `specs` from `_specs`. A key that repeats stays whole: its first value in a
-    column, the last in the JSON."""
+    column, the last in the JSON. `_wire.split_pairs` is this function in C (`_split_pairs`
+    is that one when the compiled reader is in use); tests/otlp/test_wire.py holds them
+    equal."""
     extra: dict[str, Any] = {}
     for key, val in pairs:
         spec = specs.get(key)
@@ -183,8 +188,8 @@ def _split_pairs(pairs: Iterable[tuple[str, Any]], specs: dict[str, str | _Spec]
             else:
                 extra[key] = val
         else:
-            fn, col, typ, bounds = spec
-            if fn is not None:
+            fn, keep, col, typ, bounds = spec
+            if fn is not None and type(val) is not keep:
                 val = fn(val)
             if (col is None or type(val) is not typ or col in row
                     or (bounds is not None and not bounds[0] <= val <= bounds[1])):  # NaN too
@@ -196,9 +201,9 @@ def _split_pairs(pairs: Iterable[tuple[str, Any]], specs: dict[str, str | _Spec]
 
 def _specs(columns: dict[str, str], types: dict[str, type],
            bounds: dict[str, tuple[float, float]]) -> dict[str, str | _Spec]:
-    """attribute name -> (coercer, column, column type, bounds of the column), for the
-    names that have any; just the column's name for a text column without a coercer or
-    bounds (`_split_pairs` takes those in fewer steps)."""
+    """attribute name -> (coercer, the type it keeps, column, column type, bounds of the
+    column), for the names that have any; just the column's name for a text column without
+    a coercer or bounds (`_split_pairs` takes those in fewer steps)."""
     specs: dict[str, str | _Spec] = {}
     for key in {*_COERCERS, *columns}:
         col = columns.get(key)
@@ -206,8 +211,8 @@ def _specs(columns: dict[str, str], types: dict[str, type],
         if col is not None and fn is None and types[col] is str and col not in bounds:
             specs[key] = col
         else:
-            specs[key] = (fn, col, types[col] if col is not None else None,
-                          bounds.get(col or ""))
+            specs[key] = (fn, catalogue.KEEPS[fn] if fn is not None else None, col,
+                          types[col] if col is not None else None, bounds.get(col or ""))
     return specs
 
 
@@ -439,6 +444,7 @@ def parse_message(signal: Signal, body: bytes, encoding: Encoding) -> Message:
 # --- rows --------------------------------------------------------------------------------
 
 WIRE = _load_wire()
+_split_pairs = _py_split_pairs if WIRE is None else WIRE.split_pairs
 
 
 def reader() -> str:
@@ -450,7 +456,7 @@ def reader() -> str:
 # One log record as both paths hand it to `_log_rows`: time_unix_nano,
 # observed_time_unix_nano, severity_number or None, severity_text or None, body (the value
 # of its AnyValue, None when absent), attribute pairs, trace_id and span_id as hex or None.
-_Record = tuple[int, int, "int | None", "str | None", Any, Iterable[tuple[str, Any]],
+_Record = tuple[int, int, "int | None", "str | None", Any, list[tuple[str, Any]],
                 "str | None", "str | None"]
 _Scope = tuple["str | None", "str | None", Iterable[_Record]]
 _Resource = tuple[Iterable[tuple[str, Any]], Iterable[_Scope]]
@@ -461,7 +467,7 @@ def _upb_record(rec: Any) -> _Record:
     body = value.string_value or (any_value(value) if rec.HasField("body") else None)
     trace, span = rec.trace_id, rec.span_id
     return (rec.time_unix_nano, rec.observed_time_unix_nano, rec.severity_number or None,
-            rec.severity_text or None, body, _pairs(rec.attributes),
+            rec.severity_text or None, body, list(_pairs(rec.attributes)),
             trace.hex() if trace else None, span.hex() if span else None)
 
 
