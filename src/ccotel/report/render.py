@@ -82,34 +82,43 @@ class Sheet:
         self.rows.append(({}, "section"))
 
 
-def _layouts(sheet: Sheet) -> Iterator[tuple[list[Column], bool]]:
-    """Candidate layouts, widest first: (columns shown, compact numbers)."""
-    yield sheet.columns, False
-    yield sheet.columns, True
+# The longest word a text column keeps whole (longer ones fold): as long as the layout fits,
+# then shorter, once every column that may go has gone.
+FOLD = 16
+NARROW_FOLDS = (10, 6)
+
+
+def _layouts(sheet: Sheet) -> Iterator[tuple[list[Column], bool, int]]:
+    """Candidate layouts, widest first: (columns shown, compact numbers, longest word a
+    text column keeps whole)."""
+    yield sheet.columns, False, FOLD
+    yield sheet.columns, True, FOLD
     for level in sorted({c.drop for c in sheet.columns if c.drop}):
-        yield [c for c in sheet.columns if not c.drop or c.drop > level], True
+        yield [c for c in sheet.columns if not c.drop or c.drop > level], True, FOLD
+    for fold in NARROW_FOLDS:
+        yield [c for c in sheet.columns if not c.drop], True, fold
 
 
 def _plain(v: Cell, compact: bool) -> str | Text:
     return v.text(compact) if isinstance(v, Num) else ("" if v is None else v)
 
 
-def _min_width(sheet: Sheet, c: Column, compact: bool) -> int:
+def _min_width(sheet: Sheet, c: Column, compact: bool, fold: int = FOLD) -> int:
     """A numeric column never cuts a number or its header; a text column may wrap, but
-    between words, and folds only words longer than 16 characters."""
+    between words, and folds only words longer than `fold` characters."""
     texts = [str(_plain(cells.get(c.name), compact)) for cells, _ in sheet.rows]
     if c.numeric:
         return max([len(c.name), *map(len, texts)])
     words = [w for t in [c.name, *texts] for w in t.split()]
-    return min(max(map(len, words), default=1), 16)
+    return min(max(map(len, words), default=1), fold)
 
 
-def _table(sheet: Sheet, columns: list[Column], compact: bool) -> Table:
+def _table(sheet: Sheet, columns: list[Column], compact: bool, fold: int = FOLD) -> Table:
     t = Table(title=sheet.title, title_justify="left", show_footer=False,
               header_style="bold cyan", expand=False)
     for c in columns:
         t.add_column(c.name, justify="right" if c.numeric else "left", no_wrap=c.numeric,
-                     overflow="fold", min_width=_min_width(sheet, c, compact))
+                     overflow="fold", min_width=_min_width(sheet, c, compact, fold))
     for cells, style in sheet.rows:
         if style == "section":
             t.add_section()
@@ -134,8 +143,8 @@ def show(sheet: Sheet, console: Console, *, wide: bool = False) -> None:
         console.width = max(console.width, _needs(console, t).maximum)
         console.print(t)
         return
-    for columns, compact in _layouts(sheet):
-        t = _table(sheet, columns, compact)
+    for columns, compact, fold in _layouts(sheet):
+        t = _table(sheet, columns, compact, fold)
         if _needs(console, t).minimum <= console.width:
             break
     console.print(t)
