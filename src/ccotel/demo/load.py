@@ -57,10 +57,11 @@ def write_bulk(writer: Writer, spec: Spec, progress: Progress | None = None) -> 
 
     counts = Counts()
     for chunk in _ahead(spec):
-        events, points = writer.write_sync(
+        events, points, git = writer.write_sync(
             lambda con, c=chunk: (bulk.append(con, "events", c.events),  # type: ignore[misc]
-                                  bulk.append(con, "points", c.points)))
-        counts.add(events=events, points=points)
+                                  bulk.append(con, "points", c.points),
+                                  bulk.append(con, "events", c.git) if c.git is not None else 0))
+        counts.add(events=events + git, points=points)
         if progress:
             progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
     writer.settle()
