@@ -32,6 +32,7 @@ def test_same_seed_same_telemetry() -> None:
     a, b = list(chunks(SPEC)), list(chunks(SPEC))
     assert [c.events.to_pylist() for c in a] == [c.events.to_pylist() for c in b]
     assert [c.points.to_pylist() for c in a] == [c.points.to_pylist() for c in b]
+    assert [c.git_facts for c in a] == [c.git_facts for c in b]
     other = list(chunks(Spec(users=5, days=3, seed=4, end=END)))
     assert other[0].events["session_id"].to_pylist() != a[0].events["session_id"].to_pylist()
 
