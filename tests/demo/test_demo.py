@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -19,7 +20,8 @@ from ccotel.demo import population as popn
 from ccotel.demo.generate import Spec, chunks, spec_for_events
 from ccotel.demo.load import fill_data_dir, send, write_bulk
 from ccotel.query import Query
-from ccotel.store import reader, schema
+from ccotel.store import attribution, reader, schema
+from ccotel.store.attribution import OTHER, UNKNOWN, breakdown_panel
 from ccotel.store.writer import Writer
 
 END = datetime(2026, 11, 20, 12, 0, 0)  # in the past: every event is in "from 0 to now"
@@ -30,6 +32,7 @@ def test_same_seed_same_telemetry() -> None:
     a, b = list(chunks(SPEC)), list(chunks(SPEC))
     assert [c.events.to_pylist() for c in a] == [c.events.to_pylist() for c in b]
     assert [c.points.to_pylist() for c in a] == [c.points.to_pylist() for c in b]
+    assert [c.git_facts for c in a] == [c.git_facts for c in b]
     other = list(chunks(Spec(users=5, days=3, seed=4, end=END)))
     assert other[0].events["session_id"].to_pylist() != a[0].events["session_id"].to_pylist()
 
@@ -85,7 +88,8 @@ def test_metrics_are_the_delta_exports_of_the_events() -> None:
 
 def test_fill_data_dir_goes_through_the_decoder(tmp_path: Path) -> None:
     counts = fill_data_dir(tmp_path, SPEC)
-    expected = sum(len(c.events) for c in chunks(SPEC))
+    # Claude Code's events and, at each session's start, the hook's git record.
+    expected = sum(len(c.events) + len(c.git_facts) for c in chunks(SPEC))
     assert counts.events == expected and counts.points > 0 and counts.spans > 0
     con = schema.connect(tmp_path, read_only=True)
     try:
@@ -102,13 +106,73 @@ def test_fill_data_dir_goes_through_the_decoder(tmp_path: Path) -> None:
 
 
 def test_bulk_is_the_same_telemetry(tmp_path: Path) -> None:
-    con = schema.connect(tmp_path)
+    fill_data_dir(tmp_path / "decoded", SPEC)
+    con = schema.connect(tmp_path / "bulk")
     try:
         counts = write_bulk(Writer(con), SPEC)
         q = Query.parse({"from": "0", "to": "now"})
         assert counts.events == con.execute("SELECT count(*) FROM events").fetchone()[0]
         assert panel_data.total_requests(con, q)["value"] == sum(
             pc.sum(pc.equal(c.events["event_name"], "api_request")).as_py() for c in chunks(SPEC))
+        # Row for row what the decoder stores, git records and attribution attributes
+        # included (the bulk rows do not link events to the traces beta's spans), and so
+        # the same sessions' repos and branches and the same breakdowns.
+        con.execute(f"ATTACH '{tmp_path / 'decoded' / 'ccotel.duckdb'}' AS d (READ_ONLY)")
+        for table, unlike in (("events", "EXCLUDE (trace_id, span_id)"), ("session_git", "")):
+            for a, b in (("main", "d"), ("d", "main")):
+                assert con.execute(f"SELECT count(*) FROM (SELECT * {unlike} FROM {a}.{table} "
+                                   f"EXCEPT ALL SELECT * {unlike} FROM {b}.{table})"
+                                   ).fetchone()[0] == 0, table
+        assert con.execute("SELECT count(*) FROM session_git").fetchone()[0] == sum(
+            len(c.git_facts) for c in chunks(SPEC))
+        bulk = {dim: breakdown_panel(con, q, dim) for dim in ATTRIBUTION}
+        con.execute("USE d")
+        assert {dim: breakdown_panel(con, q, dim) for dim in ATTRIBUTION} == bulk
+        con.execute("USE main")
+    finally:
+        con.close()
+
+
+def test_git_records_are_what_the_hook_records() -> None:
+    from ccotel.otlp.decode import decode_request
+    from ccotel.store.attribution import git_record
+
+    chunk = next(iter(chunks(SPEC)))
+    assert chunk.git is not None and len(chunk.git) == len(chunk.git_facts) > 0
+    for (sid, found, t_ns), row in zip(chunk.git_facts, chunk.git.to_pylist(), strict=True):
+        (decoded,) = decode_request("logs", git_record(sid, found, now_ns=t_ns), "json").events
+        assert {k: v for k, v in row.items() if k != "ts"} == decoded
+        assert row["ts"] == datetime.fromtimestamp(t_ns / 1e9, UTC).replace(tzinfo=None)
+    assert len({f["repo"] for _, f, _ in chunk.git_facts}) >= 3
+
+
+ATTRIBUTION = ("repo", "branch", "skill", "agent", "mcp", "query_source", "effort", "team")
+
+
+def test_attribution_panels_break_the_cost_down(tmp_path: Path) -> None:
+    spec = Spec(users=10, days=3, seed=7, end=END)
+    con = schema.connect(tmp_path)
+    try:
+        write_bulk(Writer(con), spec)
+        q = Query.parse({"from": "0", "to": "now"})
+        total = Decimal(str(con.execute("SELECT sum(cost_usd::DECIMAL(38, 12)) FROM events "
+                                        "WHERE event_name = 'api_request'").fetchone()[0]))
+        for dim in ATTRIBUTION:
+            panel = panel_data.panel_data(con, f"cost_by_{dim}", q)["data"]
+            names = {i["name"] for i in panel["items"]} - {UNKNOWN, OTHER}
+            assert len(names) >= 3, (dim, names)
+            assert sum(Decimal(i["cost_exact"]) for i in panel["items"]) == Decimal(
+                panel["total"]["cost_exact"]) == total, dim
+            for measure in ("tokens", "requests"):
+                assert sum(i[measure] for i in panel["items"]) == panel["total"][measure]
+        # A folder without a remote is named by its folder, as the hook names it.
+        assert "scratch" in {i["name"] for i in breakdown_panel(con, q, "repo")["items"]}
+        assert {"main", "subagent", "auxiliary", "compact"} <= {
+            i["name"] for i in breakdown_panel(con, q, "query_source")["items"]}
+        waste = panel_data.panel_data(con, "waste", q)["data"]["total"]
+        assert waste["compaction_cost"] > 0 and waste["subagent_cost"] > 0
+        page = attribution.repo_page(con, q, "github.com/acme/api")
+        assert len(page["branches"]) >= 2 and len(page["people"]) >= 2
     finally:
         con.close()
 

@@ -35,18 +35,39 @@ def _json_text(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)[1:-1]
 
 
+def _named(key: str, names: list[str | None], idx: pa.Array) -> pa.Array:
+    """`,"key":"<name>"` for each index into `names` (-1 or a None name: nothing)."""
+    parts = ["", *(f',"{key}":"{_json_text(n)}"' if n else "" for n in names)]
+    return text(parts, pc.add(idx, 1))
+
+
+def request_attributes(r_agent: pa.Array, r_skill: pa.Array, r_mcp: pa.Array) -> pa.Array:
+    """Per API request, the attribution attributes Claude Code sends without a column of
+    their own (agent.name, skill.name, plugin.name, mcp_server.name, mcp_tool.name), as the
+    tail of its attributes JSON; -1 where a request has none."""
+    tools = popn.TOOLS
+    return join(_named("agent.name", list(popn.AGENTS), r_agent),
+                _named("skill.name", [k for k, _ in popn.SKILLS], r_skill),
+                _named("plugin.name", [p for _, p in popn.SKILLS], r_skill),
+                _named("mcp_server.name", [t.mcp[0] if t.mcp else None for t in tools], r_mcp),
+                _named("mcp_tool.name", [t.mcp[1] if t.mcp else None for t in tools], r_mcp))
+
+
 def attributes(role: pa.Array, iso: pa.Array, details: pa.Array, e_prompt: pa.Array,
-                p_text: pa.Array, p_len: pa.Array, e_req: pa.Array, r_cost: pa.Array,
-                e_call: pa.Array, c_tool: pa.Array, c_arg: pa.Array, c_in: pa.Array,
-                c_out: pa.Array) -> pa.Array:
-    """The JSON decode.py keeps for attributes without a column of their own.
+               p_text: pa.Array, p_len: pa.Array, e_req: pa.Array, r_cost: pa.Array,
+               e_call: pa.Array, c_tool: pa.Array, c_arg: pa.Array, c_in: pa.Array,
+               c_out: pa.Array, r_extra: pa.Array) -> pa.Array:
+    """The JSON decode.py keeps for attributes without a column of their own; `r_extra`
+    is each request's tail (`request_attributes`).
 
     Each role's text is built on that role's rows only, then scattered into place."""
     prompt_texts = [_json_text(p) for p in PROMPTS]
     params = []
     for tool in popn.TOOLS:
         for i in range(10):
-            if tool.name == "Bash":
+            if tool.mcp:
+                p = {"mcp_server_name": tool.mcp[0], "mcp_tool_name": tool.mcp[1]}
+            elif tool.name == "Bash":
                 cmd = popn.BASH_COMMANDS[i]
                 p = {"bash_command": cmd.split()[0], "full_command": cmd}
             elif tool.name in ("Read", "Edit", "Write"):
@@ -74,13 +95,16 @@ def attributes(role: pa.Array, iso: pa.Array, details: pa.Array, e_prompt: pa.Ar
                          ',"prompt":"', prompt, '"}')
         elif r == API_REQUEST:
             micros = to_int(pc.multiply(pc.take(r_cost, sub(e_req)), 1e6))
-            value = join(head, ',"cost_usd_micros":', as_text(micros), "}")
+            value = join(head, ',"cost_usd_micros":', as_text(micros),
+                         pc.take(r_extra, sub(e_req)), "}")
         elif r in (TOOL_DECISION, TOOL_RESULT):
             call = sub(e_call)
             tool_params = pc.if_else(sub(details), text(params, pc.add(
                 pc.multiply(pc.take(c_tool, call), 10), pc.take(c_arg, call))), "")
             if r == TOOL_DECISION:
-                value = join(head, ',"tool_source":"builtin","permission_mode":"default"',
+                source = text(['"' + ("mcp" if t.mcp else "builtin") + '"' for t in popn.TOOLS],
+                              pc.take(c_tool, call))
+                value = join(head, ',"tool_source":', source, ',"permission_mode":"default"',
                              tool_params, "}")
             else:
                 value = join(head, ',"tool_input_size_bytes":', as_text(pc.take(c_in, call)),
@@ -88,6 +112,8 @@ def attributes(role: pa.Array, iso: pa.Array, details: pa.Array, e_prompt: pa.Ar
                              tool_params, "}")
         elif r == ASSISTANT:
             value = join(head, ',"response_length":', as_text(pc.take(c_out, sub(e_call))), "}")
+        elif r == API_ERROR:
+            value = join(head, pc.take(r_extra, sub(e_req)), "}")
         else:
             value = join(head, "}")
         out = pc.replace_with_mask(out, mask, value)

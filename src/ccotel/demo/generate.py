@@ -10,6 +10,13 @@ laid out as Claude Code emits it:
 with an api_error in place of some api_requests and no tool_result after a rejection.
 Metric points are the 60-second delta exports of those same events, so events and
 metrics agree the way they do from the real CLI.
+
+Requests carry the attribution Claude Code sends: a query source (main, subagent,
+auxiliary, compact), the session's effort, `agent.name` on subagents' requests, `skill.name`
+(and `plugin.name`) on the main requests of prompts that invoke a skill, `mcp_server.name`
+and `mcp_tool.name` on a request that reads an MCP tool's result. Users carry a team and
+department (`OTEL_RESOURCE_ATTRIBUTES`), and each session a repo and branch, recorded at
+its start as `ccotel hook session-start` records them (`git.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ccotel.demo import git
 from ccotel.demo import population as popn
 from ccotel.demo.attributes import (
     API_ERROR,
@@ -33,6 +41,7 @@ from ccotel.demo.attributes import (
     TOOL_RESULT,
     USER_PROMPT,
     attributes,
+    request_attributes,
     uuid_text,
 )
 from ccotel.demo.points import metric_points
@@ -89,6 +98,10 @@ class Chunk:
     events: pa.Table
     points: pa.Table
     users: list[popn.User] = field(default_factory=list)
+    # Each session's repo and branch as `ccotel hook session-start` records them:
+    # (session id, facts, time in ns), and the `ccotel.git` events they decode to.
+    git_facts: list[tuple[str, dict[str, str], int]] = field(default_factory=list)
+    git: pa.Table | None = None
 
 
 @dataclass
@@ -99,6 +112,8 @@ class _Sessions:
     prompts: list[int] = field(default_factory=list)
     model: list[int] = field(default_factory=list)
     start_type: list[int] = field(default_factory=list)
+    effort: list[int] = field(default_factory=list)
+    git: list[dict[str, str]] = field(default_factory=list)
 
 
 def _poisson(rnd: random.Random, lam: float) -> int:
@@ -116,6 +131,8 @@ def _poisson(rnd: random.Random, lam: float) -> int:
 def plan_day(spec: Spec, team: list[popn.User], day: date) -> _Sessions:
     """The sessions that start on `day`: who, when, how many prompts, which model."""
     rnd = random.Random(f"{spec.seed}/{day.isoformat()}")
+    # Effort, repo and branch are drawn apart, so the rest of the plan stays as it was.
+    arnd = random.Random(f"{spec.seed}/{day.isoformat()}/attribution")
     end = spec.end_time()
     scale = spec.intensity ** 0.5
     s = _Sessions()
@@ -141,6 +158,9 @@ def plan_day(spec: Spec, team: list[popn.User], day: date) -> _Sessions:
             s.model.append(main)
             st = rnd.random()
             s.start_type.append(sum(st >= x for x in starts_types))
+            s.effort.append(u.effort if arnd.random() < 0.8 else
+                            arnd.choices(range(len(popn.EFFORTS)), popn.EFFORT_WEIGHTS)[0])
+            s.git.append(git.facts(arnd, u, s.ids[-1]))
     return s
 
 
@@ -253,6 +273,25 @@ def build_day(spec: Spec, team: list[popn.User], s: _Sessions, day: date) -> Chu
     c_added = pc.add(to_int(rng.lognormal(n_calls, pc.if_else(is_write, 45.0, 6.0), 0.9)), 1)
     c_removed = pc.if_else(is_write, 0, to_int(rng.lognormal(n_calls, 3.0, 0.9)))
 
+    # -- attribution of each request: query source, subagent, skill, plugin, MCP tool --------
+    r_qs = rng.choice(n_req, popn.cumulative(popn.QUERY_SOURCE_WEIGHTS))
+    p_agent = rng.choice(n_prompts, popn.cumulative(popn.AGENT_WEIGHTS))
+    p_skill = pc.if_else(rng.chance(n_prompts, popn.SKILL_SHARE),
+                         rng.choice(n_prompts, popn.cumulative(popn.SKILL_WEIGHTS)), -1)
+    r_main = pc.equal(r_qs, popn.MAIN)
+    r_agent = pc.if_else(pc.equal(r_qs, popn.SUBAGENT), pc.take(p_agent, r_prompt), -1)
+    r_skill = pc.if_else(r_main, pc.take(p_skill, r_prompt), -1)
+    # A prompt's request j > 0 reads the result of its tool call j - 1.
+    r_j = position(req_per_prompt)
+    r_mcp = pa.repeat(-1, n_req)
+    if n_calls:
+        r_tool = pc.take(c_tool, clip(pc.add(pc.take(starts(p_calls), r_prompt),
+                                             pc.subtract(r_j, 1)), 0, n_calls - 1))
+        mcp_tools = pa.array([i for i, t in enumerate(tools) if t.mcp])
+        r_mcp = pc.if_else(pc.and_(pc.and_(r_main, pc.greater(r_j, 0)),
+                                   pc.is_in(r_tool, mcp_tools)), r_tool, -1)
+    r_effort = pc.take(pa.array(s.effort, pa.int64()), pc.take(p_session, r_prompt))
+
     # -- events: 3k+3 slots per prompt --------------------------------------------------------
     slots = pc.add(pc.multiply(p_calls, 3), 3)
     e_prompt = repeat(arange(n_prompts), slots)
@@ -334,7 +373,10 @@ def build_day(spec: Spec, team: list[popn.User], s: _Sessions, day: date) -> Chu
     tool_use_id = label_of(join("toolu_", as_text(pc.add(arange(max(n_calls, 1)), base))),
                            e_call)
     attrs = attributes(role, iso, ev_details, e_prompt, p_text, p_len, e_req, r_cost,
-                        e_call, c_tool, c_arg, c_in_size, c_out_size)
+                        e_call, c_tool, c_arg, c_in_size, c_out_size,
+                        request_attributes(r_agent, r_skill, r_mcp))
+    e_qs = pc.take(r_qs, e_req)
+    e_effort = pc.take(r_effort, e_req)
     n = len(table)
     events = pa.table({
         "event_key": join(pc.take(sess_ids, e_session), "/", as_text(ev["seq"])),
@@ -378,9 +420,9 @@ def build_day(spec: Spec, team: list[popn.User], s: _Sessions, day: date) -> Chu
         "status_code": nulls_unless(is_err, pc.take(pa.array([e[0] for e in popn.API_ERRORS]),
                                                     err_kind)),
         "attempt": nulls_unless(is_err, pa.repeat(pa.scalar(11), n)),
-        "query_source": nulls_unless(is_req, pa.repeat(pa.scalar("main"), n)),
+        "query_source": nulls_unless(is_req, label(popn.QUERY_SOURCES, e_qs)),
         "speed": nulls_unless(is_req, pa.repeat(pa.scalar("normal"), n)),
-        "effort": nulls_unless(is_req, pa.repeat(pa.scalar("medium"), n)),
+        "effort": nulls_unless(is_req, label(popn.EFFORTS, e_effort)),
         "body": label([f"claude_code.{e}" for e in EVENT_NAMES], role),
         "scope_name": pa.repeat(pa.scalar(popn.LOG_SCOPE), n),
         "scope_version": pa.repeat(pa.scalar(popn.SCOPE_VERSION), n),
@@ -395,6 +437,7 @@ def build_day(spec: Spec, team: list[popn.User], s: _Sessions, day: date) -> Chu
         "cacheRead": nulls_unless(is_ok_req, pc.take(r_read, e_req)),
         "cacheCreation": nulls_unless(is_ok_req, pc.take(r_write, e_req)),
         "cost": nulls_unless(is_ok_req, pc.take(r_cost, e_req)),
+        "query_source": e_qs, "effort": e_effort,
         "busy_s": ev["step"],
         "typing_s": nulls_unless(pc.equal(role, USER_PROMPT),
                                  pc.divide(pc.cast(pc.take(p_len, e_prompt), pa.float64()), 6.0)),
@@ -409,4 +452,6 @@ def build_day(spec: Spec, team: list[popn.User], s: _Sessions, day: date) -> Chu
         "pr": pc.take(c_pr, e_call),
     })
     points = metric_points(per_event, team, s, end_ns)
-    return Chunk(day=day, events=events, points=points, users=team)
+    git_facts = list(zip(s.ids, s.git, s.start_ns, strict=True))
+    return Chunk(day=day, events=events, points=points, users=team, git_facts=git_facts,
+                 git=git.records(git_facts))

@@ -14,11 +14,15 @@ from ccotel.demo.otlp import requests
 from ccotel.otlp import bounds
 
 if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
     from ccotel.client import Client
     from ccotel.store.writer import Writer
 
 Progress = Callable[[str], None]
 SEND_IN_FLIGHT = 4  # requests `send` keeps in flight
+BULK_ROWS = 100_000  # rows `write_bulk` appends (and rolls up) per statement
 _COUNTED = {"logs": "events", "metrics": "points", "traces": "spans"}  # a signal's `Counts` field
 
 
@@ -55,12 +59,18 @@ def write_bulk(writer: Writer, spec: Spec, progress: Progress | None = None) -> 
     day and compacted at the end, as a server's writer would in its spare time."""
     from ccotel.store import bulk
 
+    def append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> int:
+        # In slices: rolling up a busy day's rows at once needs more than a server's memory.
+        return sum(bulk.append(con, table, rows.slice(i, BULK_ROWS))
+                   for i in range(0, len(rows), BULK_ROWS))
+
     counts = Counts()
     for chunk in _ahead(spec):
-        events, points = writer.write_sync(
-            lambda con, c=chunk: (bulk.append(con, "events", c.events),  # type: ignore[misc]
-                                  bulk.append(con, "points", c.points)))
-        counts.add(events=events, points=points)
+        events, points, git = writer.write_sync(
+            lambda con, c=chunk: (append(con, "events", c.events),  # type: ignore[misc]
+                                  append(con, "points", c.points),
+                                  append(con, "events", c.git) if c.git is not None else 0))
+        counts.add(events=events + git, points=points)
         if progress:
             progress(f"{chunk.day}: {counts.events:,} events, {counts.points:,} points")
     writer.settle()

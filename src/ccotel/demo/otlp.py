@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+from google.protobuf import json_format
 from google.protobuf.message import Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
@@ -25,6 +26,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality
 from ccotel.claude import catalogue
 from ccotel.demo import population as popn
 from ccotel.demo.generate import Chunk
+from ccotel.store.attribution import git_record
 
 BATCH = 400   # log records per export request (Claude Code sends every 5 s; this is coarser)
 
@@ -217,8 +219,18 @@ def _tool_span(ss: Any, trace: bytes, pid: str, root: bytes, base: dict[str, Any
               {**base, "span.type": "tool.execution", "success": bool(r["success"])})
 
 
+def git_requests(chunk: Chunk) -> Iterator[Message]:
+    """The record `ccotel hook session-start` makes at the start of each session of the
+    chunk (`store.attribution.git_record`, stamped with the session's start), as protobuf."""
+    for sid, found, t_ns in chunk.git_facts:
+        yield json_format.Parse(git_record(sid, found, now_ns=t_ns), ExportLogsServiceRequest())
+
+
 def requests(chunk: Chunk) -> Iterator[tuple[str, Message]]:
-    """Every export request of one day: logs, metrics, then traces."""
+    """Every export request of one day: the sessions' git records, logs, metrics, then
+    traces."""
+    for msg in git_requests(chunk):
+        yield "logs", msg
     events = chunk.events.to_pylist()
     traced_users = {u.user_id for u in chunk.users if u.traces}
     traced = {r["session_id"] for r in events if r["user_id"] in traced_users}

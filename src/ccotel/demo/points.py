@@ -46,10 +46,12 @@ def metric_points(ev: pa.Table, team: list[popn.User], s: _Sessions, end_ns: int
     parts: list[pa.Table] = []
     key = ["session", "bucket"]
 
-    req = ev.filter(pc.equal(ev["role"], API_REQUEST)).group_by([*key, "model"]).aggregate(
+    req = ev.filter(pc.equal(ev["role"], API_REQUEST)).group_by(
+        [*key, "model", "query_source", "effort"]).aggregate(
         [(c, "sum") for c in ("input", "output", "cacheRead", "cacheCreation", "cost")])
     model = label(popn.MODELS, req["model"])
-    common = {"model": model, "query_source": "main", "effort": "medium"}
+    common = {"model": model, "query_source": label(popn.QUERY_SOURCES, req["query_source"]),
+              "effort": label(popn.EFFORTS, req["effort"])}
     for kind in ("input", "output", "cacheRead", "cacheCreation"):
         parts.append(_rows(req, "claude_code.token.usage", req[f"{kind}_sum"],
                            {**common, "type": kind}))
@@ -119,8 +121,9 @@ def _finish(t: pa.Table, team: list[popn.User], s: _Sessions) -> pa.Table:
     else:
         t_end = pc.add(t_start, EXPORT_NS)
     session_id = pc.take(pa.array(s.ids, pa.string()), t["session"])
-    attr_cols = [c for c in ("model", "type", "tool_name", "decision", "decision_source",
-                             "language", "start_type") if c in t.column_names]
+    attr_cols = [c for c in ("model", "query_source", "effort", "type", "tool_name",
+                             "decision", "decision_source", "language", "start_type")
+                 if c in t.column_names]
     series = join(session_id, "|", metric,
                   *[p for c in attr_cols for p in ("|", pc.cast(t[c], pa.string()))])
 
