@@ -172,6 +172,32 @@ def test_where_the_money_went(client: TestClient, tmp_path: Path) -> None:
     assert data["total"]["cache_rewrite_tokens"] == rep["cacheRewriteTokens"]
 
 
+def test_a_subagent_request_is_known_by_its_agent_name(tmp_path: Path) -> None:
+    """On events Claude Code's query source is a subsystem name; a subagent's requests name
+    their agent (agent.name): Where the Money Went counts them as subagents, in the panel
+    and in the report alike."""
+    store(tmp_path, [
+        Req("s1", Decimal("0.5"), attrs={"query_source": "repl_main_thread"}),
+        Req("s1", Decimal("0.25"), attrs={"query_source": "agent:builtin:Explore",
+                                          "agent.name": "Explore"}),
+        Req("s1", Decimal("0.125"), attrs={"query_source": "subagent"}),
+        Req("s1", Decimal("0.0625"), attrs={"query_source": "compact",
+                                            "agent.name": "Explore"}),
+    ])
+    con = schema.connect(tmp_path, read_only=True)
+    try:
+        data = get(TestClient(build_app(WebContext(con.cursor))), "/api/v1/panels/waste")["data"]
+        with rollups.raw_only():  # the same from raw rows as from the hourly rollup
+            raw = attribution.waste_panel(con.cursor(), Query.parse(RANGE))
+    finally:
+        con.close()
+    assert raw["total"] == data["total"]
+    assert data["total"]["subagent_cost"] == 0.375
+    assert data["total"]["compaction_cost"] == 0.0625  # a compaction first
+    totals = report(tmp_path, "waste")["totals"]
+    assert totals["subagentCost"] == 0.375 and totals["compactionCost"] == 0.0625
+
+
 def test_repo_page_and_its_data(client: TestClient) -> None:
     data = get(client, "/api/v1/repo", **{"var-repo": "github.com/acme/api"})
     assert data["total"]["cost_exact"] == "0.3" and data["total"]["sessions"] == 1

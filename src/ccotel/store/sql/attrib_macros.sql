@@ -61,6 +61,15 @@ AS CASE WHEN event_name = 'api_request'
              - CASE WHEN first_ts = session_first_ts
                     THEN first_cache_creation_tokens ELSE 0 END END;
 
+-- What kind of request a row is for Where the Money Went: 'compact' for a context
+-- compaction, 'subagent' for a subagent's (Claude Code names the agent, `agent.name`, on
+-- its requests; their query source is 'subagent' on metrics but a subsystem name on
+-- events), else its query source. waste_sums reads it as `query_source`.
+CREATE OR REPLACE MACRO waste_kind(query_source, agent) AS
+    CASE WHEN query_source = 'compact' THEN 'compact'
+         WHEN query_source = 'subagent' OR agent IS NOT NULL THEN 'subagent'
+         ELSE query_source END;
+
 -- ... and its measures, summed over a group's rows (one per kind of request): requests and
 -- cost, compactions, subagents, tokens re-paid, and the requests that produced nothing.
 -- A struct, for `unnest(...)` into the columns both read.

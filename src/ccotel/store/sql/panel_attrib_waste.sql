@@ -7,14 +7,16 @@
 -- request's user and repo as attrib_rows gives them (attrib_macros.sql).
 -- tests/attribution/test_rollup_paths.py checks it against report_waste.sql.
 WITH rows AS NOT MATERIALIZED (
-    SELECT session_id, source, event_name, user_id, user_email, query_source, project,
-           requests, cost_usd, cache_creation_tokens, first_ts, first_cache_creation_tokens
+    SELECT session_id, source, event_name, user_id, user_email, query_source, agent,
+           project, requests, cost_usd, cache_creation_tokens, first_ts,
+           first_cache_creation_tokens
     FROM attrib_hourly
     WHERE hour >= $rollup_from AND hour < $rollup_to
       AND event_name IN ('api_request', 'api_error', 'api_refusal', 'api_retries_exhausted')
     UNION ALL
-    SELECT session_id, source, event_name, user_id, user_email, query_source, project, 1,
-           cost_usd, cache_creation_tokens, ts, cache_creation_tokens
+    SELECT session_id, source, event_name, user_id, user_email, query_source,
+           attributes->>'$."agent.name"', project, 1, cost_usd, cache_creation_tokens, ts,
+           cache_creation_tokens
     FROM events
     WHERE event_name IN ('api_request', 'api_error', 'api_refusal', 'api_retries_exhausted')
       AND ts >= $from AND ts < $to AND (ts < $rollup_from OR ts >= $rollup_to)
@@ -22,7 +24,8 @@ WITH rows AS NOT MATERIALIZED (
 a AS (
     SELECT attrib_user(e.user_email, e.user_id, u.user_name, e.source) AS "user",
            attrib_repo(g.repo, e.project, g.project) AS repo,
-           e.session_id, e.event_name, e.query_source, e.requests, e.cost_usd,
+           e.session_id, e.event_name, waste_kind(e.query_source, e.agent) AS query_source,
+           e.requests, e.cost_usd,
            coalesce(e.cache_creation_tokens, 0) AS cache_creation_tokens, e.first_ts,
            coalesce(e.first_cache_creation_tokens, 0) AS first_cache_creation_tokens
     FROM rows e

@@ -1,5 +1,5 @@
 -- Where the money went, per day, user and repo, for `ccotel report waste`: the cost of
--- context compactions (query_source = compact) and of subagents (query_source = subagent),
+-- context compactions and of subagents (waste_kind, attrib_macros.sql),
 -- the cache-creation tokens paid again after a session's first request in the range (cache
 -- misses), and the requests that produced nothing: api_error (retries exhausted),
 -- api_retries_exhausted, api_refusal (their cost when the event carries one). The grouping
@@ -10,8 +10,9 @@
 -- request: the tokens re-paid are a row's cache-creation tokens less, when its first
 -- request is its session's first in the range, that request's (a raw row's own).
 WITH a AS (
-    SELECT k AS day, s AS "user", session_id, event_name, query_source, repo, requests,
-           cost_usd, cache_creation_tokens, first_ts, first_cache_creation_tokens
+    SELECT k AS day, s AS "user", session_id, event_name,
+           waste_kind(query_source, agent) AS query_source, repo, requests, cost_usd,
+           cache_creation_tokens, first_ts, first_cache_creation_tokens
     FROM attrib_requests(['api_request', 'api_error', 'api_refusal', 'api_retries_exhausted'],
                          $from, $to, $tz, $source, $fdims, $fvals, 'day',
                          'user', $rollup_from, $rollup_to)
