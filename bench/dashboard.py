@@ -8,7 +8,7 @@ attribution panels and Where the Money Went included), the repo page's data
 (`/api/v1/repo`, for the repo with the most cost) and the filter values the page loads
 with (`/api/v1/filters`).
 
-    python bench/dashboard.py                       # 10 M events, ~3 minutes on 2 cores
+    python bench/dashboard.py                       # 10 M events, ~8 minutes on 2 cores
     python bench/dashboard.py --events 1000000      # quicker
     python bench/dashboard.py --data-dir /tmp/bench --keep   # reuse the store next time
 
