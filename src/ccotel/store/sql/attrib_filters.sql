@@ -27,14 +27,19 @@ WITH r AS (
 combos AS (
     SELECT attrib_repo(g.repo, r.project, g.project) AS repo,
            coalesce(r.git_branch, g.branch, '(unknown)') AS branch,
-           query_source, effort, speed, skill, agent, plugin, mcp, mcp_tool, resource,
+           query_source, effort, speed, skill, agent, plugin, mcp, mcp_tool,
            sum(requests) AS requests
     FROM r LEFT JOIN session_git g ON g.session_id = r.session_id
     GROUP BY ALL
 ),
+-- the requests per distinct resource (a resource key's value depends on nothing else): its
+-- JSON is read once per resource, not once per row
+resources AS (
+    SELECT resource, sum(requests) AS requests FROM r GROUP BY resource
+),
 resource_keys AS (
     SELECT DISTINCT unnest(json_keys(resource)) AS dim
-    FROM (SELECT DISTINCT resource FROM combos WHERE resource IS NOT NULL)
+    FROM resources WHERE resource IS NOT NULL
 ),
 keys AS (
     SELECT dim FROM resource_keys
@@ -59,7 +64,7 @@ vals AS (
     GROUP BY ALL
     UNION ALL
     SELECT k.dim, coalesce(resource->>('$."' || k.dim || '"'), '(unknown)'), sum(requests)
-    FROM combos CROSS JOIN keys k
+    FROM resources CROSS JOIN keys k
     GROUP BY ALL
 )
 SELECT filter, value, n FROM vals
