@@ -31,10 +31,17 @@ import ingest  # bench/ingest.py, beside this file
 from ccotel.otlp import decode
 
 
+def positive(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text}: at least 1")
+    return n
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--rounds", type=positive, default=7)
+    ap.add_argument("--batch", type=positive, default=500)
     args = ap.parse_args()
     if decode.WIRE is None:
         print("the compiled reader is not built (or CCOTEL_WIRE=0): nothing to compare",
