@@ -19,7 +19,8 @@ export through upb (the general path).
                            [--cumulative]
 
 Last line: events_per_s=<N> ceiling_per_s=<C> ratio=<N/C> rss_mb=<M>
-(N: records committed per second; M: peak RSS of the server process)
+(N: records committed per second; M: peak RSS of the server process plus what its
+decoding process holds alone, its USS)
 """
 
 from __future__ import annotations

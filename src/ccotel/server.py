@@ -28,10 +28,11 @@ from ccotel.alerts import runtime as alerts_runtime
 from ccotel.alerts.rules import RulesError
 from ccotel.errors import StartupError
 from ccotel.forward.outbox import Outbox
-from ccotel.otlp import bounds, decode
+from ccotel.otlp import bounds, decode, worker
 from ccotel.otlp import grpc as otlp_grpc
 from ccotel.otlp import http as otlp_http
 from ccotel.otlp.ingest import Ingestor
+from ccotel.otlp.prepare import Prepare
 from ccotel.running import find_running, write_server_file
 from ccotel.selfmetrics import ServerMetrics
 from ccotel.settings import Settings, default_data_dir
@@ -260,9 +261,20 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         ("metrics", settings.metrics_port))}
     con = None
     writer: Writer | None = None
+    decoder: worker.DecodeProcess | None = None
     try:
         # The store holds prompts, costs and emails: a new data dir is private to its user.
         Path(settings.data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Redaction runs on every decoded batch before it is queued: nothing redacted is
+        # ever written.
+        transform = (redact.Redactor(redacted, redact.load_key(settings.data_dir))
+                     if redacted else None)
+        # Decoding gets a process of its own (otlp/worker.py), which imports while the
+        # store opens.
+        decoder = worker.DecodeProcess(Prepare(
+            transform, bounds.Limits(records=settings.max_records),
+            keep_requests=bool(targets)))
+        decoder.start()
         con = open_store(settings)
         metrics = ServerMetrics()
         writer = Writer(con, max_queue=settings.max_queue,
@@ -274,13 +286,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         metrics.watch_queue(writer.depth)
         # One token check and one guessing throttle for every port.
         authenticator = auth.Authenticator(settings.token)
-        # Redaction runs on every decoded batch before it is queued: nothing redacted is
-        # ever written.
-        transform = (redact.Redactor(redacted, redact.load_key(settings.data_dir))
-                     if redacted else None)
-        ingestor = Ingestor(writer, metrics, transform=transform,
-                            limits=bounds.Limits(records=settings.max_records),
-                            keep_requests=bool(targets))
+        ingestor = Ingestor(writer, metrics, decoder, keep_requests=bool(targets))
         # Every port's connections together stay below the open-file limit, with a reserve:
         # a flood on one port cannot take the descriptors of the others or of the store.
         conn_limits = connections.Limits(request_timeout=settings.request_timeout,
@@ -377,6 +383,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
     finally:
         for sock in socks.values():
             sock.close()
+        if decoder is not None:
+            decoder.close()
         if writer is not None:
             writer.close()  # the readers' connections too, then the store
         elif con is not None:

@@ -16,8 +16,6 @@ import asyncio
 import logging
 from typing import Any
 
-import httpx
-
 from ccotel.alerts.evaluate import Notification
 from ccotel.alerts.rules import AlertRules, Receiver
 
@@ -62,6 +60,8 @@ class Notifier:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _deliver(self, receiver: Receiver, n: Notification) -> None:
+        import httpx  # here: a server without webhooks need not hold it (5 MB)
+
         for attempt in range(1, self.attempts + 1):
             try:
                 if receiver.webhook:
@@ -79,6 +79,8 @@ class Notifier:
                 await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
 
     async def _webhook(self, url: str, body: dict[str, Any]) -> None:
+        import httpx
+
         async with httpx.AsyncClient(timeout=self.timeout_s) as client:
             resp = await client.post(url, json=body)
             resp.raise_for_status()

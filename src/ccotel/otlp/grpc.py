@@ -21,6 +21,7 @@ from ccotel.auth import Authenticator, peer_address
 from ccotel.otlp.bounds import TooMuchWork
 from ccotel.otlp.decode import DecodeError, export_response
 from ccotel.otlp.ingest import Ingestor
+from ccotel.otlp.worker import DecoderStopped
 from ccotel.store.rows import Signal
 from ccotel.store.writer import Overloaded, RejectedBatch
 
@@ -72,6 +73,10 @@ def _handler(ingestor: Ingestor, signal: Signal, auth: Authenticator) -> Callabl
             metrics.request(signal, "grpc", "too_large")
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
                                 f"{exc}: split it into smaller exports")
+        except DecoderStopped as exc:  # replaced already: the retry is decoded
+            metrics.request(signal, "grpc", "failed")
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc),
+                                trailing_metadata=_retry_details(str(exc), 1))
         try:
             await ingestor.store(batch, len(request))
         except Overloaded as exc:

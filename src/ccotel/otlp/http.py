@@ -25,6 +25,7 @@ from ccotel.auth import Authenticator, client_address, cross_site
 from ccotel.otlp.bounds import TooMuchWork
 from ccotel.otlp.decode import DecodeError, Encoding, export_response
 from ccotel.otlp.ingest import Ingestor
+from ccotel.otlp.worker import DecoderStopped
 from ccotel.store.rows import Signal
 from ccotel.store.writer import Overloaded, RejectedBatch
 
@@ -146,6 +147,10 @@ def build_app(ingestor: Ingestor, *, max_body: int,
                 metrics.request(signal, "http", "too_large")
                 return status_response(413, code_pb2.RESOURCE_EXHAUSTED,
                                        f"{exc}: split it into smaller exports", encoding)
+            except DecoderStopped as exc:  # replaced already: the retry is decoded
+                metrics.request(signal, "http", "failed")
+                return status_response(503, code_pb2.UNAVAILABLE, str(exc), encoding,
+                                       {"Retry-After": "1"})
             size = len(body)
             del body  # the rows are what is kept from here on
             try:
