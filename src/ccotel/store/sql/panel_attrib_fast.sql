@@ -23,6 +23,19 @@ WITH r AS (
     WHERE event_name = 'api_request' AND ts >= $from AND ts < $to
       AND (ts < $rollup_from OR ts >= $rollup_to)
 ),
+-- a resource key's value (team, department, ...: any other dimension) looked up once per
+-- distinct resource, not once per row: a team has many rows and few resources
+keys AS (
+    SELECT resource, resource->>('$."' || $dim || '"') AS v
+    FROM (SELECT DISTINCT resource FROM attrib_hourly
+          WHERE hour >= $rollup_from AND hour < $rollup_to AND event_name = 'api_request'
+          UNION
+          SELECT DISTINCT resource::VARCHAR FROM events
+          WHERE event_name = 'api_request' AND ts >= $from AND ts < $to
+            AND (ts < $rollup_from OR ts >= $rollup_to))
+    WHERE $dim NOT IN ('repo', 'branch', 'project', 'query_source', 'effort', 'speed',
+                       'terminal', 'version', 'skill', 'agent', 'plugin', 'mcp', 'mcp_tool')
+),
 per AS (
     SELECT coalesce(CASE $dim
             WHEN 'repo' THEN attrib_repo(g.repo, r.project, g.project)
@@ -38,13 +51,14 @@ per AS (
             WHEN 'plugin' THEN plugin
             WHEN 'mcp' THEN mcp
             WHEN 'mcp_tool' THEN mcp_tool
-            ELSE resource->>('$."' || $dim || '"')
+            ELSE m.v
         END, '(unknown)') AS k,
         r.session_id, sum(requests) AS requests,
         sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
             + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0)) AS tokens,
         sum(cost_usd) AS cost_usd
     FROM r LEFT JOIN session_git g ON g.session_id = r.session_id
+           LEFT JOIN keys m ON m.resource = r.resource
     GROUP BY ALL
 )
 -- each value's row (its sessions: its rows, one per session), then the total
