@@ -203,3 +203,38 @@ def test_a_ccotel_folder_in_the_current_directory_is_not_imported(
         assert not proc.in_process and not marker.exists()
     finally:
         proc.close()
+
+
+class _Stall:
+    """A transform that hangs on an export whose first record's body is "stall": a decoder
+    stuck on some input. (Imported by the decoding process from this module.)"""
+
+    def __call__(self, batch: Batch) -> None:
+        if batch.events and batch.events[0].get("body") == "stall":
+            time.sleep(60)
+
+
+def _one_record(body: str) -> bytes:
+    msg = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{
+        "timeUnixNano": "1700000000000000000", "body": {"stringValue": body}}]}]}]}
+    return json.dumps(msg).encode()
+
+
+def test_a_stuck_decoder_is_stopped_and_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = str(Path(__file__).resolve().parents[2])  # so that it imports _Stall
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    proc = DecodeProcess(Prepare(_Stall()), timeout_s=2)
+    proc.start()
+    try:
+        assert proc("logs", _one_record("fine"), "json").records == 1
+        first = proc.pid
+        t0 = time.monotonic()
+        with pytest.raises(DecoderStopped, match="longer than 2 s"):
+            proc("logs", _one_record("stall"), "json")
+        assert time.monotonic() - t0 < 10
+        assert not psutil.pid_exists(first)  # killed and reaped
+        assert proc("logs", _one_record("fine"), "json").records == 1
+        assert proc.pid != first and proc.restarts == 1
+    finally:
+        proc.close()

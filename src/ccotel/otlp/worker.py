@@ -14,8 +14,9 @@ back. What comes back is the `Batch` `Prepare` made of the export (its records c
 the wire, decoded, redacted), or the error that stopped it, raised again here: 400 / 413
 for a bad export, as before.
 
-A decoding process that dies mid-export (a crash on some input, the kernel's OOM killer) is
-started again, and that export answered as a retry (503 / UNAVAILABLE: the exporter sends
+A decoding process that dies mid-export (a crash on some input, the kernel's OOM killer),
+or is still at one export after DECODE_TIMEOUT_S (then it is killed), is started again, and
+that export answered as a retry (503 / UNAVAILABLE: the exporter sends
 it again); the server keeps running. When no decoding process can be started at all, the
 server decodes in its own process, as `Prepare` itself, and says so in its log.
 """
@@ -37,6 +38,9 @@ from ccotel.store.rows import Batch, Signal
 log = logging.getLogger("ccotel.otlp")
 
 START_TIMEOUT_S = 30.0  # the interpreter's start and its imports, on a loaded machine
+# The longest one export may take to decode: the largest JSON export --max-body allows takes
+# seconds; a decoder stuck past this is stopped (it would hold up every export after it).
+DECODE_TIMEOUT_S = 120.0
 
 
 class DecoderStopped(RuntimeError):
@@ -47,8 +51,9 @@ class DecodeProcess:
     """`prepare` run in a child process; safe to call from several threads (one export at
     a time crosses the socket)."""
 
-    def __init__(self, prepare: Prepare) -> None:
+    def __init__(self, prepare: Prepare, timeout_s: float = DECODE_TIMEOUT_S) -> None:
         self.prepare = prepare
+        self.timeout_s = timeout_s
         self._lock = threading.Lock()
         self._conn: socket.socket | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -94,7 +99,7 @@ class DecodeProcess:
                 conn.settimeout(START_TIMEOUT_S)
                 if receive(conn) != b"ready":
                     raise EOFError("no answer")
-                conn.settimeout(None)
+                conn.settimeout(self.timeout_s)
             except (EOFError, OSError) as exc:  # OSError: TimeoutError too
                 self._stop()
                 self._fall_back(f"it did not start: {exc}")
@@ -116,13 +121,16 @@ class DecodeProcess:
                 send(conn, body)
                 ok, value = pickle.loads(receive(conn))
             except (EOFError, OSError) as exc:
-                log.error("the decoding process (pid %d) stopped; starting another",
-                          self.pid)
-                self._stop()
+                stuck = isinstance(exc, TimeoutError)
+                what = (f"took longer than {self.timeout_s:g} s to decode an export"
+                        if stuck else "stopped")
+                log.error("the decoding process (pid %d) %s; starting another", self.pid,
+                          what)
+                self._stop(kill=stuck)
                 self.restarts += 1
                 self.start()
-                raise DecoderStopped("the decoder stopped while decoding the export; it "
-                                     "was restarted: retry") from exc
+                raise DecoderStopped(f"the decoder {what}; it was restarted: "
+                                     "retry") from exc
         if ok:
             return value  # type: ignore[no-any-return]
         raise value
@@ -131,10 +139,12 @@ class DecodeProcess:
         with self._lock:
             self._stop()
 
-    def _stop(self) -> None:
+    def _stop(self, kill: bool = False) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()  # the decoding process sees the end of the socket and exits
+        if kill and self._proc is not None:
+            self._proc.kill()
         self._reap()
 
     def _reap(self, timeout: float = 5.0) -> None:
