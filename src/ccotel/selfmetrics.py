@@ -38,6 +38,14 @@ class ServerMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry)
 
+        self.decoder_restarts = Counter(
+            "ccotel_decoder_restarts", "Decoding processes started again after one died or "
+            "was stuck on an export (that export was answered with a retry).",
+            registry=self.registry)
+        self.decoding_in_process = Gauge(
+            "ccotel_decoding_in_process", "1 when no decoding process could start and the "
+            "server decodes exports in its own process (slower).", registry=self.registry)
+
     def route(self) -> Route:
         """`GET /metrics` (exactly: a scraper should not need to follow a redirect)."""
         async def metrics(request: Request) -> Response:
@@ -47,6 +55,9 @@ class ServerMetrics:
 
     def watch_queue(self, depth: Callable[[], int]) -> None:
         self.queue_depth.set_function(lambda: float(depth()))
+
+    def watch_decoder(self, in_process: Callable[[], bool]) -> None:
+        self.decoding_in_process.set_function(lambda: float(in_process()))
 
     def observe(self, name: str, value: float) -> None:
         if name == "commit_seconds":

@@ -271,12 +271,13 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                      if redacted else None)
         # Decoding gets a process of its own (otlp/worker.py), which imports while the
         # store opens.
+        metrics = ServerMetrics()
         decoder = worker.DecodeProcess(Prepare(
             transform, bounds.Limits(records=settings.max_records),
-            keep_requests=bool(targets)))
+            keep_requests=bool(targets)), on_restart=metrics.decoder_restarts.inc)
         decoder.start()
+        metrics.watch_decoder(lambda: decoder is not None and decoder.in_process)
         con = open_store(settings)
-        metrics = ServerMetrics()
         writer = Writer(con, max_queue=settings.max_queue,
                         max_queue_records=settings.max_queue_records,
                         # the rows of two of the largest exports at most

@@ -142,6 +142,9 @@ def test_the_server_decodes_in_its_child_and_survives_its_death(server: Server) 
                        timeout=30).json()
     assert events["requests"] > 0
     assert "starting another" in server.output and "Traceback" not in server.output
+    exposed = httpx.get(server.metrics, timeout=30).text
+    assert "ccotel_decoder_restarts_total 1.0" in exposed
+    assert "ccotel_decoding_in_process 0.0" in exposed
     assert records > 0
 
 

@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 
 from ccotel.otlp.decode import Encoding
 from ccotel.otlp.prepare import Prepare
@@ -51,9 +52,11 @@ class DecodeProcess:
     """`prepare` run in a child process; safe to call from several threads (one export at
     a time crosses the socket)."""
 
-    def __init__(self, prepare: Prepare, timeout_s: float = DECODE_TIMEOUT_S) -> None:
+    def __init__(self, prepare: Prepare, timeout_s: float = DECODE_TIMEOUT_S,
+                 on_restart: Callable[[], None] | None = None) -> None:
         self.prepare = prepare
         self.timeout_s = timeout_s
+        self.on_restart = on_restart  # counted in ccotel's own metrics
         self._lock = threading.Lock()
         self._conn: socket.socket | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -128,6 +131,8 @@ class DecodeProcess:
                           what)
                 self._stop(kill=stuck)
                 self.restarts += 1
+                if self.on_restart is not None:
+                    self.on_restart()
                 self.start()
                 raise DecoderStopped(f"the decoder {what}; it was restarted: "
                                      "retry") from exc
