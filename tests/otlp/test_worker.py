@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -241,3 +244,23 @@ def test_a_stuck_decoder_is_stopped_and_replaced(monkeypatch: pytest.MonkeyPatch
         assert proc.pid != first and proc.restarts == 1
     finally:
         proc.close()
+
+
+@pytest.mark.parametrize("make", [
+    lambda s: [],  # no descriptor
+    lambda s: ["abc"],
+    lambda s: ["0"],  # not a socket
+    lambda s: [str(s.fileno())],  # a socket that sends junk
+])
+def test_the_decoding_process_started_wrongly_ends_in_one_line(make: Any) -> None:
+    ours, theirs = socket.socketpair()
+    args = make(theirs)
+    proc = subprocess.Popen([sys.executable, "-P", "-m", "ccotel.otlp.worker", *args],
+                            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    theirs.close()
+    ours.sendall((5).to_bytes(8, "big") + b"junk!")
+    ours.close()
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 1, err

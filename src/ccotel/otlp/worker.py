@@ -216,10 +216,15 @@ def serve(conn: socket.socket) -> None:
 
 
 def main(argv: list[str]) -> int:
+    """`python -m ccotel.otlp.worker <fd>`: started by `ccotel serve` only, with its end of
+    the socket pair; anything else ends it with one line on stderr."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # its server stops it
     try:
         serve(socket.socket(fileno=int(argv[1])))
-    except (EOFError, OSError, IndexError, ValueError):
+    except EOFError:  # its server stopped before sending anything
+        return 1
+    except Exception as exc:  # not a server at the other end (or none)
+        print(f"ccotel decoding process: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     return 0
 
