@@ -7,7 +7,7 @@
 # alerts), docker-compose (validates the generated compose file), curl (an outside client
 # timing /readyz under a flood of slow connections), gcc + python3-dev (the compiled OTLP
 # decoder, otlp/_wire.c, whose tests compare it with upb's); the pinned Node CLIs (Claude Code,
-# ccusage) go into .tools/; Python packages into .venv/.
+# ccusage) go into .tools/; Python packages into .venv/, at the versions of constraints.txt.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -46,7 +46,7 @@ LOKI_GZ="${CCOTEL_SHARED:-$ROOT/../shared}/bin/loki-2.9.4-linux-amd64.gz"
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/python -m pip install -q -c constraints.txt -e '.[test]'
 bash scripts/install-test-tools.sh
 bash scripts/check
 
