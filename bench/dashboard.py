@@ -12,6 +12,11 @@ with (`/api/v1/filters`).
     python bench/dashboard.py --events 1000000      # quicker
     python bench/dashboard.py --data-dir /tmp/bench --keep   # reuse the store next time
 
+With `--profile`, also where each view's time goes, from DuckDB's profiler over every
+statement the view runs (one more pass, not timed with the others): how many statements,
+their planning (binder, optimizer, physical planner) and the rest of their time, and the
+optimizers that take longest.
+
 Last line: dashboard_30d_ms=<sum of the medians of every panel, the repo page and the
 filters, 30-day view> worst_panel_ms=<highest p95 of any of them in either view>
 worst=<its name> timed=<how many were timed per view> failed=<how many failed, e.g. out of
@@ -21,12 +26,15 @@ memory: listed above it, and nan in the sum> events=<events in the store>
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,34 +67,118 @@ def timed(cur: Any, q: Query) -> dict[str, Callable[[], object]]:
     return out
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+class Profiled:
+    """A cursor whose every statement is profiled by DuckDB: `spent` adds up, over them,
+    the seconds of each planning phase and of each statement in all. Results are fetched
+    at once, so that each statement's profile is complete before the next one runs."""
+
+    def __init__(self, cur: Any) -> None:
+        self._cur, self.spent = cur, Counter[str]()
+        self._rows: list[Any] = []
+        self.description: Any = None
+        cur.execute("SET enable_profiling = 'no_output'")
+        cur.execute("SET profiling_mode = 'detailed'")
+
+    def execute(self, query: str, *args: Any) -> Profiled:
+        self._cur.execute(query, *args)
+        self.description, self._rows = self._cur.description, self._cur.fetchall()
+        prof = json.loads(self._cur.get_profiling_information(format="json"))
+        self.spent["statements"] += 1
+        self.spent["unprofiled"] += "query" not in prof  # DuckDB gave no profile
+        self.spent["total"] += prof.get("query", {}).get("total_time", 0.0)
+        for phase in ("planner", "optimizer", "physical_planner"):
+            self.spent[phase] += prof.get(phase, {}).get("total_time", 0.0)
+        for name, s in prof.get("optimizer", {}).items():
+            if name != "total_time":
+                self.spent["optimizer:" + name] += s
+        return self
+
+    def fetchall(self) -> list[Any]:
+        return self._rows
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def close(self) -> None:
+        self._cur.close()
+
+
+def profile(con: Any, view: str, q: Query) -> None:
+    """Print where view `q`'s time goes (`--profile`)."""
+    cur = Profiled(con.cursor())
+    fns = timed(cur, q)
+    t0 = time.perf_counter()
+    for fn in fns.values():
+        fn()
+    wall = time.perf_counter() - t0
+    spent = cur.spent
+    planning = spent["planner"] + spent["optimizer"] + spent["physical_planner"]
+    print(f"profile {view}: {spent['statements']} statements in {wall * 1000:.0f} ms "
+          f"(profiled): planning {planning * 1000:.0f} ms (binder {spent['planner'] * 1000:.0f}"
+          f", optimizer {spent['optimizer'] * 1000:.0f}, physical planner "
+          f"{spent['physical_planner'] * 1000:.0f}), statements in all "
+          f"{spent['total'] * 1000:.0f} ms, outside DuckDB's profiles (Python, and "
+          f"{spent['unprofiled']} statements DuckDB gave none for) "
+          f"{(wall - spent['total']) * 1000:.0f} ms")
+    slowest = sorted(((s, k.split(":", 1)[1]) for k, s in spent.items()
+                      if k.startswith("optimizer:")), reverse=True)[:5]
+    print(f"profile {view}: slowest optimizers: "
+          + ", ".join(f"{name} {s * 1000:.0f} ms" for s, name in slowest))
+    cur.close()
+
+
+def store_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options that say which store a bench reads (`store`)."""
     ap.add_argument("--events", type=int, default=10_000_000)
     ap.add_argument("--users", type=int, default=100)
-    ap.add_argument("--days", type=int, default=30)
-    ap.add_argument("--runs", type=int, default=10, help="timed runs per panel and view")
     ap.add_argument("--data-dir", type=Path, help="store to use (filled when empty)")
     ap.add_argument("--keep", action="store_true", help="keep the store afterwards")
     ap.add_argument("--memory-limit", default="64MB", help="as 'ccotel serve --memory-limit'")
+
+
+@contextmanager
+def store(args: argparse.Namespace) -> Iterator[Path]:
+    """The store's folder for `store_arguments`' options: `--data-dir`, else a temporary
+    one, removed afterwards unless `--keep`."""
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="ccotel-bench-"))
+    try:
+        yield data_dir
+    finally:
+        if not args.keep and args.data_dir is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def fill(data_dir: Path, events: int, users: int, days: int,
+         memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """The store in `data_dir`, filled with the demo team's `days` up to now (`events`
+    events of `users` people) when it is empty; a fresh connection to it, opened as
+    `ccotel serve` opens it."""
+    con = schema.connect(data_dir, memory_limit=memory_limit)
+    stored = con.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]
+    if stored:
+        print(f"reusing {data_dir}: {stored:,} events")
+        return con
+    spec = spec_for_events(events, users, days, end=datetime.now(UTC).replace(tzinfo=None))
+    t0 = time.perf_counter()
+    counts = write_bulk(Writer(con), spec, progress=lambda line: print(f"  {line}",
+                                                              file=sys.stderr))
+    print(f"wrote {counts.events:,} events and {counts.points:,} points in "
+          f"{time.perf_counter() - t0:.0f} s to {data_dir}")
+    con.close()
+    return schema.connect(data_dir, memory_limit=memory_limit)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    store_arguments(ap)
+    ap.add_argument("--days", type=int, default=30)
+    ap.add_argument("--runs", type=int, default=10, help="timed runs per panel and view")
+    ap.add_argument("--profile", action="store_true",
+                    help="also print where each view's time goes (DuckDB's profiler)")
     args = ap.parse_args()
 
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="ccotel-bench-"))
-    now = datetime.now(UTC).replace(tzinfo=None)
-    try:
-        con = schema.connect(data_dir, memory_limit=args.memory_limit)
-        stored = con.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]
-        if stored == 0:
-            spec = spec_for_events(args.events, args.users, args.days, end=now)
-            t0 = time.perf_counter()
-            counts = write_bulk(Writer(con), spec, progress=lambda line: print(f"  {line}",
-                                                                      file=sys.stderr))
-            print(f"wrote {counts.events:,} events and {counts.points:,} points in "
-                  f"{time.perf_counter() - t0:.0f} s to {data_dir}")
-            # Served as `ccotel serve` would serve it: a fresh connection to the store.
-            con.close()
-            con = schema.connect(data_dir, memory_limit=args.memory_limit)
-        else:
-            print(f"reusing {data_dir}: {stored:,} events")
+    with store(args) as data_dir:
+        con = fill(data_dir, args.events, args.users, args.days, args.memory_limit)
         events = con.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]
         cur = con.cursor()  # the server reads on cursors of the writer's connection
         views = {"30d": Query.parse({"from": f"now-{args.days}d", "to": "now"}),
@@ -108,6 +200,9 @@ def main() -> int:
                     fn()
                     times.append((time.perf_counter() - t) * 1000)
                 results[view][name] = (statistics.median(times), p95(times))
+        if args.profile:
+            for view, q in views.items():
+                profile(con, view, q)
         print(f"{'panel':<26} {'30d p50':>9} {'30d p95':>9} {'1h p50':>9} {'1h p95':>9}  (ms)")
         for name in results["30d"]:
             a, b = results["30d"][name], results["1h"][name]
@@ -123,9 +218,6 @@ def main() -> int:
               f"worst={worst_name} timed={len(results['30d'])} failed={len(failed)} "
               f"events={events}")
         con.close()
-    finally:
-        if not args.keep and args.data_dir is None:
-            shutil.rmtree(data_dir, ignore_errors=True)
     return 0
 
 
