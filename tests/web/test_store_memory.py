@@ -9,7 +9,9 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import duckdb
 from starlette.testclient import TestClient
 
 from ccotel.panel_data import DATA
@@ -68,3 +70,58 @@ def test_health_and_panels_answer_while_every_reader_is_busy(tmp_path: Path) -> 
         release.set()
         export_done.set()
         con.close()
+
+
+def test_a_read_out_of_memory_beside_others_runs_again_alone(tmp_path: Path) -> None:
+    """A read that finds no memory while other reads run is run again once they are done,
+    alone, and answered (not 503); reads that come meanwhile wait for it. DuckDB's own
+    OutOfMemoryException, raised by the read while another runs, stands for a limit shared
+    by several queries."""
+    con = schema.connect(tmp_path)
+    ctx = WebContext(con.cursor)
+    lock = threading.Lock()
+    running: set[str] = set()
+    log: list[tuple[str, frozenset[str]]] = []  # (a read starting, the reads running)
+    slow_started, release = threading.Event(), threading.Event()
+
+    def read(name: str, hungry: bool = False, slow: bool = False) -> Any:
+        def fn(cur: Any) -> str:
+            with lock:
+                others = frozenset(running)
+                log.append((name, others))
+                if hungry and others:
+                    raise duckdb.OutOfMemoryException("Out of Memory Error: could not "
+                                                      "allocate block")
+                running.add(name)
+            try:
+                if slow:
+                    slow_started.set()
+                    release.wait(10)
+                return cur.execute("SELECT ?", [name]).fetchone()[0]
+            finally:
+                with lock:
+                    running.discard(name)
+        return fn
+
+    try:
+        with TestClient(build_app(ctx)) as client:
+            slow = client.portal.start_task_soon(ctx.read, read("slow", slow=True))
+            assert slow_started.wait(10)
+            hungry = client.portal.start_task_soon(ctx.read, read("hungry", hungry=True))
+            deadline = time.monotonic() + 10
+            while sum(n == "hungry" for n, _ in log) < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.1)  # the retry waits for "slow"
+            assert [n for n, _ in log] == ["slow", "hungry"]
+            later = client.portal.start_task_soon(ctx.read, read("later"))
+            time.sleep(0.2)
+            assert [n for n, _ in log] == ["slow", "hungry"], "a read overtook the retry"
+            release.set()
+            assert slow.result(10) == "slow"
+            assert hungry.result(10) == "hungry"
+            assert later.result(10) == "later"
+    finally:
+        release.set()
+        con.close()
+    assert log == [("slow", frozenset()), ("hungry", frozenset({"slow"})),
+                   ("hungry", frozenset()), ("later", frozenset())]

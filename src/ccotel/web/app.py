@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import anyio
@@ -28,6 +30,45 @@ CursorFactory = Callable[[], duckdb.DuckDBPyConnection]
 READERS = 3
 
 
+class Gate:
+    """The UI port's readers share the store's memory limit: `shared()` around a read,
+    `alone()` around one that ran out of memory beside others and is run again with the
+    limit to itself. `alone()` waits for the reads in progress to end and holds new ones
+    back meanwhile, so a retry is never starved; retries take turns."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._reading = 0   # reads in progress
+        self._waiting = 0   # retries waiting or running alone
+        self._alone = False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._waiting)
+            self._reading += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._reading -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            self._cond.wait_for(lambda: not self._reading and not self._alone)
+            self._alone = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._alone = False
+                self._waiting -= 1
+                self._cond.notify_all()
+
+
 class WebContext:
     """What the handlers need: a way to read the store, and facts about the server."""
 
@@ -47,25 +88,41 @@ class WebContext:
         self._readers = anyio.CapacityLimiter(READERS)
         self._exports = anyio.CapacityLimiter(1)
         self._probes = anyio.CapacityLimiter(READERS)
+        self._gate = Gate()
 
     async def read(self, fn: Callable[..., Any], *args: Any, long: bool = False,
                    probe: bool = False) -> Any:
         """Run a reader function on its own cursor, off the event loop, at most `READERS`
         at a time; a `long` one (a whole-table export) one at a time apart from them, so
         exports never hold up the dashboard; a `probe` (the health check's `SELECT 1`)
-        apart from both. A query that still finds no memory (other work on the store, a
-        low `--memory-limit`) is answered 503 with Retry-After, never 500: asked again,
-        it fits."""
-        def call() -> Any:
+        apart from both. A read that runs out of memory beside other reads (a dashboard
+        asking for its panels at once over a long range) is run again alone once they
+        are done (`Gate`), rather than answered 503 to be asked again a second later. One
+        that still finds no memory (an export or the writer using it, a low
+        `--memory-limit`) is answered 503 with Retry-After, never 500: asked again, it
+        fits."""
+        def once(gate: Callable[[], AbstractContextManager[None]] | None) -> Any:
             cur = self.cursor()
             try:
-                return fn(cur, *args)
+                if gate is None:
+                    return fn(cur, *args)
+                with gate():
+                    return fn(cur, *args)
+            finally:
+                cur.close()
+
+        def call() -> Any:
+            try:
+                if probe or long:
+                    return once(None)
+                try:
+                    return once(self._gate.shared)
+                except duckdb.OutOfMemoryException:
+                    return once(self._gate.alone)
             except duckdb.OutOfMemoryException:
                 raise errors.OutOfMemory("the store's memory (--memory-limit) is in use by "
                                          "other queries: retry shortly",
                                          retry_after=1) from None
-            finally:
-                cur.close()
         limiter = self._probes if probe else self._exports if long else self._readers
         return await anyio.to_thread.run_sync(call, limiter=limiter)
 
