@@ -27,6 +27,15 @@ OPUS, SONNET, HAIKU = "claude-opus-5-5", "claude-sonnet-4-6", "claude-haiku-4-5"
 USERS = {ALICE: ("a11ce", "vscode", "2.1.332"), BOB: ("b0b", "iTerm.app", "2.1.331")}
 
 
+def now() -> datetime:
+    """The current time for `write`, moved back by at most 11 s so that s1's events (30
+    minutes before it, over 10 s) fall in one 5-minute bucket, the 6-hour view's step:
+    otherwise its error could land in a bucket of its own (an error rate of 1 there)."""
+    t = datetime.now(UTC).replace(tzinfo=None)
+    offset = (t - timedelta(minutes=30)).replace(tzinfo=UTC).timestamp() % 300
+    return t - timedelta(seconds=max(0.0, offset - 289))
+
+
 def _ns(t: datetime) -> str:
     return str(int(t.replace(tzinfo=UTC).timestamp() * 1000) * 1_000_000)
 

@@ -19,7 +19,7 @@ from ccotel.web.app import WebContext, build_app
 from tests.web import known
 
 RANKED = {"tool_usage_distribution", "cost_by_model", "cost_by_user"}
-NOW = datetime.now(UTC).replace(tzinfo=None)
+NOW = known.now()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -27,7 +27,7 @@ def _now() -> None:
     """NOW is when this module's tests start, not when it was collected: in a full run the
     two are minutes apart, and the panels' "last hour" is read from the wall clock."""
     global NOW
-    NOW = datetime.now(UTC).replace(tzinfo=None)
+    NOW = known.now()
 SEED_TITLES = ["Token Usage Rate", "Total Tokens (Last Hour)", "Tool Call Rate by Tool",
                "Tool Usage Distribution", "Session Duration", "Error Rate", "Total Requests",
                "Total Errors", "Total Tool Calls", "Average Response Time", "Claude Code Logs"]
