@@ -42,6 +42,11 @@ class ServerMetrics:
             "ccotel_decoder_restarts", "Decoding processes started again after one died or "
             "was stuck on an export (that export was answered with a retry).",
             registry=self.registry)
+        self.reads_out_of_memory = Counter(
+            "ccotel_store_reads_out_of_memory", "Reads on the UI port that ran out of the "
+            "store's memory (--memory-limit): run again alone once the other reads ended, "
+            "and answered (rerun), or answered 503 (busy).",
+            ["outcome"], registry=self.registry)
         self.decoding_in_process = Gauge(
             "ccotel_decoding_in_process", "1 when no decoding process could start and the "
             "server decodes exports in its own process (slower).", registry=self.registry)

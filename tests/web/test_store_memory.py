@@ -15,6 +15,7 @@ import duckdb
 from starlette.testclient import TestClient
 
 from ccotel.panel_data import DATA
+from ccotel.selfmetrics import ServerMetrics
 from ccotel.store import schema
 from ccotel.web.app import READERS, WebContext, build_app
 from tests.web import known
@@ -28,14 +29,20 @@ def test_a_query_without_memory_is_a_503_to_retry(tmp_path: Path) -> None:
     Retry-After naming the setting, never a 500."""
     known.write(tmp_path, datetime.now(UTC).replace(tzinfo=None))
     con = schema.connect(tmp_path, memory_limit=LOW)
+    metrics = ServerMetrics()
     try:
-        client = TestClient(build_app(WebContext(con.cursor)), raise_server_exceptions=False)
+        client = TestClient(build_app(WebContext(con.cursor, metrics=metrics)),
+                            raise_server_exceptions=False)
         answers = {p: client.get(f"/api/v1/panels/{p}?{VIEW}") for p in DATA}
     finally:
         con.close()
     assert {p: r.status_code for p, r in answers.items() if r.status_code not in (200, 503)} == {}
     busy = [r for r in answers.values() if r.status_code == 503]
     assert busy, "the limit was high enough for every query: lower LOW"
+    # Every 503 is counted as busy; a read that fitted at its second try, as rerun.
+    counted = _counted(metrics)
+    assert counted["busy"] == len(busy)
+    assert set(counted) <= {"busy", "rerun"}
     for r in busy:
         assert r.headers["Retry-After"] == "1"
         assert "--memory-limit" in json.loads(r.text)["error"]["message"]
@@ -78,7 +85,8 @@ def test_a_read_out_of_memory_beside_others_runs_again_alone(tmp_path: Path) -> 
     OutOfMemoryException, raised by the read while another runs, stands for a limit shared
     by several queries."""
     con = schema.connect(tmp_path)
-    ctx = WebContext(con.cursor)
+    metrics = ServerMetrics()
+    ctx = WebContext(con.cursor, metrics=metrics)
     lock = threading.Lock()
     running: set[str] = set()
     log: list[tuple[str, frozenset[str]]] = []  # (a read starting, the reads running)
@@ -125,3 +133,11 @@ def test_a_read_out_of_memory_beside_others_runs_again_alone(tmp_path: Path) -> 
         con.close()
     assert log == [("slow", frozenset()), ("hungry", frozenset({"slow"})),
                    ("hungry", frozenset()), ("later", frozenset())]
+    assert _counted(metrics) == {"rerun": 1}
+
+
+def _counted(metrics: ServerMetrics) -> dict[str, float]:
+    """ccotel_store_reads_out_of_memory_total by outcome, as the metrics port shows it."""
+    return {s.labels["outcome"]: s.value for m in metrics.registry.collect()
+            if m.name == "ccotel_store_reads_out_of_memory"
+            for s in m.samples if s.name.endswith("_total")}

@@ -111,6 +111,10 @@ class WebContext:
             finally:
                 cur.close()
 
+        def out_of_memory(outcome: str) -> None:
+            if self.metrics is not None:
+                self.metrics.reads_out_of_memory.labels(outcome).inc()
+
         def call() -> Any:
             try:
                 if probe or long:
@@ -118,8 +122,11 @@ class WebContext:
                 try:
                     return once(self._gate.shared)
                 except duckdb.OutOfMemoryException:
-                    return once(self._gate.alone)
+                    result = once(self._gate.alone)
+                    out_of_memory("rerun")
+                    return result
             except duckdb.OutOfMemoryException:
+                out_of_memory("busy")
                 raise errors.OutOfMemory("the store's memory (--memory-limit) is in use by "
                                          "other queries: retry shortly",
                                          retry_after=1) from None
