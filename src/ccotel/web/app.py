@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import anyio
@@ -101,11 +101,9 @@ class WebContext:
         that still finds no memory (an export or the writer using it, a low
         `--memory-limit`) is answered 503 with Retry-After, never 500: asked again, it
         fits."""
-        def once(gate: Callable[[], AbstractContextManager[None]] | None) -> Any:
+        def once(gate: Callable[[], AbstractContextManager[None]]) -> Any:
             cur = self.cursor()
             try:
-                if gate is None:
-                    return fn(cur, *args)
                 with gate():
                     return fn(cur, *args)
             finally:
@@ -118,7 +116,7 @@ class WebContext:
         def call() -> Any:
             try:
                 if probe or long:
-                    return once(None)
+                    return once(nullcontext)
                 try:
                     return once(self._gate.shared)
                 except duckdb.OutOfMemoryException:
