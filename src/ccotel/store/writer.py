@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from ccotel.store import queries, rollups, schema, writing
+from ccotel.store import columns, queries, rollups, schema, writing
 from ccotel.store.deltas import State, point_key, to_deltas
 from ccotel.store.maintenance import Maintenance
 from ccotel.store.reader import Cursors
@@ -461,7 +461,7 @@ class Writer:
                 start, end = r["start_unix_nano"], r["end_unix_nano"]
                 r["duration_ms"] = (end - start) / 1e6 if start and end else None
         try:
-            return pa.Table.from_struct_array(pa.array(rows, type=self._structs[table]))
+            return columns.table(rows, self._structs[table])
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
             raise RejectedBatch(f"{table}: {exc}") from None
 
