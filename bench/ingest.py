@@ -6,21 +6,25 @@ acknowledged (committed) count, and the store is checked afterwards to hold them
 
 The ceiling is one core doing the least any decoder must: parse each export
 (protobuf `ParseFromString`; for OTLP/JSON `json.loads`) and flatten every record (walk its
-attributes into one key -> value dict). It is measured in this process before the server
-starts and after it stops (the mean of both), so a change of load on the machine during the
-run shows as a gap between the two (printed, with the CPU seconds the server and the
-sender used).
+attributes into one key -> value dict). It is measured in this process, the server up and
+idle, between rounds of sending: the sending time is cut into `--rounds` rounds, each
+between two measures of the ceiling (`--ceiling-seconds` each), because one core's speed
+on this kind of machine changes from one second to the next; each round's rate is compared
+with the mean of the two measures beside it.
 
 Before/after the compiled wire decoder: `CCOTEL_WIRE=0` makes the server decode every
-export through upb (the general path).
+export through upb (the general path); `CCOTEL_COLUMNS=0` makes its writer build Arrow
+tables with pyarrow alone.
 
-    python bench/ingest.py [--seconds 20] [--batch 500] [--inflight 8]
+    python bench/ingest.py [--seconds 20] [--batch 500] [--inflight 8] [--rounds 10]
+                           [--ceiling-seconds 0.5]
                            [--transport grpc|http-protobuf|http-json] [--signal logs|metrics]
                            [--cumulative]
 
-Last line: events_per_s=<N> ceiling_per_s=<C> ratio=<N/C> rss_mb=<M>
-(N: records committed per second; M: peak RSS of the server process plus what its
-decoding process holds alone, its USS)
+Last line: events_per_s=<N> ceiling_per_s=<C> ratio=<R> rss_mb=<M>
+(N: records committed per second of sending; C: the mean of the ceiling's measures; R:
+the median over the rounds of each round's rate against the ceiling beside it; M: peak
+RSS of the server process plus what its decoding process holds alone, its USS)
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ import http.client
 import json
 import multiprocessing as mp
 import os
+import queue
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -268,13 +274,16 @@ def make_bodies(signal: str, transport: str, count: int, batch: int, temporality
 
 
 def sender(signal: str, transport: str, target: str, seconds: float, batch: int,
-           inflight: int, temporality: int, out: mp.Queue) -> None:  # type: ignore[type-arg]
-    count = int(80_000 * seconds / batch) + inflight
+           inflight: int, temporality: int, rounds: int,
+           go: mp.Queue, out: mp.Queue) -> None:
+    """Sends for `seconds` in all, in `rounds` rounds: each starts when `go` says so and
+    ends with its (acked, refused, seconds) on `out`, every export of it answered."""
+    count = int(80_000 * seconds / batch) + inflight * rounds
     bodies = make_bodies(signal, transport, count, batch, temporality)
     bodies.reverse()  # pop() from the end sends them in time order
     acked = refused = 0
     lock = threading.Lock()
-    deadline = time.monotonic() + seconds
+    deadline = 0.0
 
     def take() -> bytes | None:
         with lock:
@@ -288,22 +297,19 @@ def sender(signal: str, transport: str, target: str, seconds: float, batch: int,
             else:
                 refused += batch
 
-    def grpc_loop() -> None:
-        with grpc.insecure_channel(target) as ch:
-            call = ch.unary_unary(METHODS[signal])
-            while (data := take()) is not None:
-                try:
-                    call(data, timeout=30)
-                    tally(True)
-                except grpc.RpcError as exc:
-                    tally(False)
-                    if exc.code() == grpc.StatusCode.UNAVAILABLE:
-                        time.sleep(0.05)
+    def grpc_loop(ch: grpc.Channel) -> None:
+        call = ch.unary_unary(METHODS[signal])
+        while (data := take()) is not None:
+            try:
+                call(data, timeout=30)
+                tally(True)
+            except grpc.RpcError as exc:
+                tally(False)
+                if exc.code() == grpc.StatusCode.UNAVAILABLE:
+                    time.sleep(0.05)
 
-    def http_loop() -> None:
-        url = urlsplit(target)
+    def http_loop(conn: http.client.HTTPConnection) -> None:
         ctype = "application/json" if transport == "http-json" else "application/x-protobuf"
-        conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
         while (data := take()) is not None:
             conn.request("POST", f"/v1/{signal}", body=data,
                          headers={"Content-Type": ctype})
@@ -312,16 +318,27 @@ def sender(signal: str, transport: str, target: str, seconds: float, batch: int,
             tally(resp.status == 200)
             if resp.status == 503:
                 time.sleep(0.05)
-        conn.close()
 
-    loop = grpc_loop if transport == "grpc" else http_loop
-    threads = [threading.Thread(target=loop) for _ in range(inflight)]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.put((acked, refused, time.monotonic() - t0))
+    # One channel (connection) per export in flight, kept from round to round.
+    url = urlsplit(target)
+    conns: list[Any] = [
+        grpc.insecure_channel(target) if transport == "grpc" else
+        http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
+        for _ in range(inflight)]
+    loop: Callable[[Any], None] = grpc_loop if transport == "grpc" else http_loop  # type: ignore[assignment]
+    for _ in range(rounds):
+        go.get()
+        acked = refused = 0
+        t0 = time.monotonic()
+        deadline = t0 + seconds / rounds
+        threads = [threading.Thread(target=loop, args=(c,)) for c in conns]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        out.put((acked, refused, time.monotonic() - t0))
+    for c in conns:
+        c.close()
 
 
 def _memory_mb(proc: psutil.Process, cpu: dict[int, float]) -> tuple[float, float]:
@@ -373,60 +390,90 @@ def main() -> None:
     ap.add_argument("--signal", choices=("logs", "metrics"), default="logs")
     ap.add_argument("--cumulative", action="store_true",
                     help="metrics as cumulative sums (Claude Code sends deltas)")
-    ap.add_argument("--ceiling-seconds", type=float, default=3.0,
-                    help="how long the ceiling is measured, before and after")
+    ap.add_argument("--rounds", type=int, default=10,
+                    help="rounds the sending time is cut into, each between two measures of "
+                    "the ceiling")
+    ap.add_argument("--ceiling-seconds", type=float, default=0.5,
+                    help="how long each measure of the ceiling lasts")
     args = ap.parse_args()
+    if args.rounds < 1 or args.ceiling_seconds <= 0 or args.seconds <= 0:
+        ap.error("--rounds must be at least 1, --seconds and --ceiling-seconds above 0")
     temporality = 2 if args.cumulative else 1
     encoding = "json" if args.transport == "http-json" else "protobuf"
     sample = make_bodies(args.signal, args.transport, 40, args.batch, temporality)
-    before, before_cpu = ceiling(args.signal, sample, encoding, args.ceiling_seconds)
     table = "events" if args.signal == "logs" else "points"
+
+    def measure() -> tuple[float, float]:
+        return ceiling(args.signal, sample, encoding, args.ceiling_seconds)
+
     with tempfile.TemporaryDirectory() as tmp:
         srv = start_server(Path(tmp) / "data")
         proc = psutil.Process(srv.proc.pid)
         peak = peak_rss = 0.0
         cpu: dict[int, float] = {}
+        go: mp.Queue = mp.Queue()  # type: ignore[type-arg]
         out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
         target = srv.grpc if args.transport == "grpc" else srv.http
-        p = mp.Process(target=sender, args=(args.signal, args.transport, target, args.seconds,
-                                            args.batch, args.inflight, temporality, out))
+        p = mp.Process(target=sender, args=(
+            args.signal, args.transport, target, args.seconds, args.batch, args.inflight,
+            temporality, args.rounds, go, out))
+        p.start()  # it makes its exports, then waits for the first round
         time.sleep(1)  # the server settled
+        sender_proc = psutil.Process(p.pid)
         _memory_mb(proc, cpu)
         cpu_start = dict(cpu)  # the server's start is no part of the run
         threads_start = _thread_cpu(proc)
-        p.start()
-        sender_proc = psutil.Process(p.pid)
-        sender_cpu = 0.0
+        sender_start = sum(sender_proc.cpu_times()[:2])
         names: dict[int, str] = {}
-        started = time.monotonic()
-        while p.is_alive():
-            own, rss = _memory_mb(proc, cpu)
+        first, first_cpu = measure()
+        ceils, ceils_cpu = [first], [first_cpu]
+        threads_end: dict[int, float] = {}
+        rounds: list[tuple[int, int, float]] = []
+        for r in range(args.rounds):
+            go.put(r)
+            while True:
+                own, rss = _memory_mb(proc, cpu)
+                peak, peak_rss = max(peak, own), max(peak_rss, rss)
+                try:
+                    rounds.append(out.get(timeout=0.2))
+                    break
+                except queue.Empty:
+                    if not names and r >= args.rounds // 2:
+                        names = _thread_names(proc.pid)
+            sender_cpu = sum(sender_proc.cpu_times()[:2]) - sender_start
+            own, rss = _memory_mb(proc, cpu)  # the server's CPU, before the idle ceiling
             peak, peak_rss = max(peak, own), max(peak_rss, rss)
-            with contextlib.suppress(psutil.Error):
-                sender_cpu = sum(sender_proc.cpu_times()[:2])
-            time.sleep(0.2)
-            if not names and time.monotonic() - started > args.seconds / 2:
-                names = _thread_names(proc.pid)
-        threads_end = _thread_cpu(proc)
-        acked, refused, elapsed = out.get()
+            if r == args.rounds - 1:
+                threads_end = _thread_cpu(proc)
+            c, c_cpu = measure()
+            ceils.append(c)
+            ceils_cpu.append(c_cpu)
         p.join()
-        own, rss = _memory_mb(proc, cpu)
-        peak, peak_rss = max(peak, own), max(peak_rss, rss)
         srv.stop()
         from ccotel.store import schema
 
         con = schema.connect(Path(tmp) / "data", read_only=True)
         (stored,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
         con.close()
-    after, after_cpu = ceiling(args.signal, sample, encoding, args.ceiling_seconds)
-    ceil = (before + after) / 2
+    acked = sum(a for a, _, _ in rounds)
+    refused = sum(f for _, f, _ in rounds)
+    elapsed = sum(s for _, _, s in rounds)
+    # Each round against the ceiling measured just before and just after it: the machine's
+    # speed changes from one second to the next (the ceiling alone varies by a third), so
+    # a rate is compared only with what the same core did beside it in time.
+    ratios = sorted(a / s / ((ceils[i] + ceils[i + 1]) / 2)
+                    for i, (a, _, s) in enumerate(rounds))
+    ratio = statistics.median(ratios)
+    ceil = statistics.mean(ceils)
     # CPU cost beside the wall-clock rates: records per CPU second of the server, against
     # the ceiling's per CPU second (less sensitive to a shared machine).
     used = {pid: t - cpu_start.get(pid, 0.0) for pid, t in cpu.items()}
     server_cpu = sum(used.values())
     print(f"{args.transport} {args.signal}: acked={acked} refused={refused} stored={stored} "
-          f"seconds={elapsed:.1f} ceiling_before={before:.0f} ceiling_after={after:.0f} "
-          f"ceiling_per_cpu_s={(before_cpu + after_cpu) / 2:.0f} "
+          f"seconds={elapsed:.1f} rounds={len(rounds)} ceiling_min={min(ceils):.0f} "
+          f"ceiling_max={max(ceils):.0f} ratio_rounds={ratios[0]:.2f}-{ratios[-1]:.2f} "
+          f"ratio_of_totals={acked / elapsed / ceil:.2f} "
+          f"ceiling_per_cpu_s={statistics.mean(ceils_cpu):.0f} "
           f"server_per_cpu_s={stored / server_cpu:.0f} "
           f"server_cpu_s={server_cpu:.1f} "
           f"sender_cpu_s={sender_cpu:.1f} "
@@ -440,8 +487,7 @@ def main() -> None:
     if stored != acked:
         print(f"MISMATCH: {acked} records acknowledged, {stored} stored", file=sys.stderr)
         sys.exit(1)
-    rate = stored / elapsed
-    print(f"events_per_s={rate:.0f} ceiling_per_s={ceil:.0f} ratio={rate / ceil:.2f} "
+    print(f"events_per_s={stored / elapsed:.0f} ceiling_per_s={ceil:.0f} ratio={ratio:.2f} "
           f"rss_mb={peak:.0f}")
 
 
