@@ -341,22 +341,30 @@ def sender(signal: str, transport: str, target: str, seconds: float, batch: int,
         c.close()
 
 
-def _memory_mb(proc: psutil.Process, cpu: dict[int, float]) -> tuple[float, float]:
+def _memory_mb(proc: psutil.Process, cpu: dict[int, float],
+               parts: dict[str, float] | None = None) -> tuple[float, float]:
     """(the server's RSS plus what any child process holds alone, its USS; the plain sum
     of their RSS, which counts the libraries they share once per process), MB; notes the
-    CPU seconds each has used so far in `cpu`."""
+    CPU seconds each has used so far in `cpu`, and the highest of the server's RSS and of
+    its children's USS so far in `parts` ("server", "decoder")."""
     own = rss = 0
+    children = 0.0
     for p in (proc, *proc.children(recursive=True)):
         with contextlib.suppress(psutil.Error):
             if p.pid == proc.pid:
                 mem = p.memory_info()
                 own += mem.rss
+                if parts is not None:
+                    parts["server"] = max(parts.get("server", 0.0), mem.rss / 2**20)
             else:
                 mem = p.memory_full_info()
                 own += mem.uss
+                children += mem.uss / 2**20
             rss += mem.rss
             times = p.cpu_times()
             cpu[p.pid] = times.user + times.system
+    if parts is not None:
+        parts["decoder"] = max(parts.get("decoder", 0.0), children)
     return own / 2**20, rss / 2**20
 
 
@@ -409,7 +417,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         srv = start_server(Path(tmp) / "data")
         proc = psutil.Process(srv.proc.pid)
+        server_pid = proc.pid
         peak = peak_rss = 0.0
+        parts: dict[str, float] = {}
         cpu: dict[int, float] = {}
         go: mp.Queue = mp.Queue()  # type: ignore[type-arg]
         out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
@@ -432,7 +442,7 @@ def main() -> None:
         for r in range(args.rounds):
             go.put(r)
             while True:
-                own, rss = _memory_mb(proc, cpu)
+                own, rss = _memory_mb(proc, cpu, parts)
                 peak, peak_rss = max(peak, own), max(peak_rss, rss)
                 try:
                     rounds.append(out.get(timeout=0.2))
@@ -441,7 +451,7 @@ def main() -> None:
                     if not names and r >= args.rounds // 2:
                         names = _thread_names(proc.pid)
             sender_cpu = sum(sender_proc.cpu_times()[:2]) - sender_start
-            own, rss = _memory_mb(proc, cpu)  # the server's CPU, before the idle ceiling
+            own, rss = _memory_mb(proc, cpu, parts)  # the server's CPU, before the ceiling
             peak, peak_rss = max(peak, own), max(peak_rss, rss)
             if r == args.rounds - 1:
                 threads_end = _thread_cpu(proc)
@@ -469,6 +479,7 @@ def main() -> None:
     # the ceiling's per CPU second (less sensitive to a shared machine).
     used = {pid: t - cpu_start.get(pid, 0.0) for pid, t in cpu.items()}
     server_cpu = sum(used.values())
+    decoder_cpu = server_cpu - used.get(server_pid, 0.0)
     print(f"{args.transport} {args.signal}: acked={acked} refused={refused} stored={stored} "
           f"seconds={elapsed:.1f} rounds={len(rounds)} ceiling_min={min(ceils):.0f} "
           f"ceiling_max={max(ceils):.0f} ratio_rounds={ratios[0]:.2f}-{ratios[-1]:.2f} "
@@ -476,8 +487,11 @@ def main() -> None:
           f"ceiling_per_cpu_s={statistics.mean(ceils_cpu):.0f} "
           f"server_per_cpu_s={stored / server_cpu:.0f} "
           f"server_cpu_s={server_cpu:.1f} "
+          f"decoder_us_per_record={decoder_cpu / max(stored, 1) * 1e6:.1f} "
           f"sender_cpu_s={sender_cpu:.1f} "
-          f"rss_sum_mb={peak_rss:.0f} load={os.getloadavg()[0]:.1f}", file=sys.stderr)
+          f"rss_sum_mb={peak_rss:.0f} server_rss_mb={parts.get('server', 0):.0f} "
+          f"decoder_uss_mb={parts.get('decoder', 0):.0f} "
+          f"load={os.getloadavg()[0]:.1f}", file=sys.stderr)
     # Where the server's CPU went, per thread: microseconds per record stored.
     per_thread = sorted(((t - threads_start.get(tid, 0.0)) / max(stored, 1) * 1e6, tid)
                         for tid, t in threads_end.items())

@@ -293,6 +293,10 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                         max_queue_bytes=2 * settings.max_body, retention=retention,
                         retention_interval_s=retention_interval_s, observe=metrics.observe,
                         outbox=Outbox([t.url for t in targets]) if targets else None)
+        # From now on the decoding process hands events over as the events table's column
+        # buffers (store/handover.py): the server neither unpickles them as dicts nor
+        # builds their Arrow table.
+        decoder.set_layout(writer.event_layout)
         metrics.watch_queue(writer.depth)
         # One token check and one guessing throttle for every port.
         authenticator = auth.Authenticator(settings.token)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from ccotel.otlp.decode import decode_request
-from ccotel.store import schema
+from ccotel.store import handover, schema
 from ccotel.store.rows import Batch
 from ccotel.store.writer import Writer, WriteResult
 from tests.store.test_identity import NOW, api_request, kv, points
@@ -42,14 +43,28 @@ def batch(seqs: list[int], times: list[int], spans: list[int]) -> Batch:
     return b
 
 
-def test_each_batch_of_a_group_reports_its_own_rows(tmp_path: Path) -> None:
+@pytest.mark.parametrize("handed_over", [
+    False,
+    pytest.param(True, marks=pytest.mark.skipif(
+        handover.C is None, reason="ccotel.store._columns is not built")),
+], ids=["dicts", "columns"])
+def test_each_batch_of_a_group_reports_its_own_rows(tmp_path: Path, handed_over: bool) -> None:
+    """Events as dicts, or as the column buffers the decoding process hands over."""
     commits: list[float] = []
     w = Writer(schema.connect(tmp_path),
                observe=lambda name, v: commits.append(v) if name == "commit_seconds" else None)
-    assert w.write_now(batch([1], [1], [])) == WriteResult(events=1, points=1)
+
+    def made(*args: list[int]) -> Batch:
+        b = batch(*args)
+        if handed_over:
+            handover.to_columns(b, *w.event_layout)
+            assert b.columns is not None and not b.events
+        return b
+
+    assert w.write_now(made([1], [1], [])) == WriteResult(events=1, points=1)
     # Both queued before the thread starts: its first group takes them together.
-    a = w.submit(batch([1, 2, 3], [1, 2], [10, 11]))
-    b = w.submit(batch([2, 3, 4, 4], [2, 3], [11, 12]))
+    a = w.submit(made([1, 2, 3], [1, 2], [10, 11]))
+    b = w.submit(made([2, 3, 4, 4], [2, 3], [11, 12]))
     w.start()
     try:
         got_a, got_b = a.result(30), b.result(30)

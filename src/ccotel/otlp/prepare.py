@@ -8,6 +8,7 @@ from typing import cast
 
 from ccotel.otlp import bounds
 from ccotel.otlp.decode import Encoding, decode_message, decode_request, parse_message
+from ccotel.store.handover import to_columns
 from ccotel.store.rows import Batch, Signal
 
 # An export's rows from its signal, body and encoding: a `Prepare`, or the decoding process
@@ -25,6 +26,9 @@ class Prepare:
         self.transform = transform
         self.limits = limits or bounds.Limits()
         self.keep_requests = keep_requests  # `serve --forward`: the outbox needs the request
+        # The writer's layout of the events table (`columns.Layout`'s names and kinds), once
+        # the store is open: events then leave as column buffers (`handover.to_columns`).
+        self.event_layout: tuple[tuple[str, ...], bytes] | None = None
 
     def __call__(self, signal: Signal, body: bytes | bytearray, encoding: Encoding) -> Batch:
         """Raises DecodeError, or bounds.TooMuchWork for more records or nested values than
@@ -41,4 +45,6 @@ class Prepare:
                 batch.request = msg.SerializeToString()
         if self.transform is not None:
             self.transform(batch)
+        if self.event_layout is not None:
+            to_columns(batch, *self.event_layout)
         return batch

@@ -8,11 +8,12 @@ own, so Ctrl-C in a terminal stops the server, which stops it. It exits when the
 closes: when the server stops, or dies, even by SIGKILL.
 
 The server sends it its `Prepare` (the limits of one export, the redaction and its key)
-first, then one export at a time: the ingestor's one decode thread calls the decoder, so
-the memory a request may take is what it was in one process, its body there and its rows
-back. What comes back is the `Batch` `Prepare` made of the export (its records counted on
-the wire, decoded, redacted), or the error that stopped it, raised again here: 400 / 413
-for a bad export, as before.
+first, the writer's layout of the events table once the store is open (`set_layout`: the
+events then come back as column buffers, `store/handover.py`), then one export at a time:
+the ingestor's one decode thread calls the decoder, so the memory a request may take is
+what it was in one process, its body there and its rows back. What comes back is the
+`Batch` `Prepare` made of the export (its records counted on the wire, decoded, redacted),
+or the error that stopped it, raised again here: 400 / 413 for a bad export, as before.
 
 A decoding process that dies mid-export (a crash on some input, the kernel's OOM killer),
 or is still at one export after DECODE_TIMEOUT_S (then it is killed), is started again, and
@@ -63,6 +64,7 @@ class DecodeProcess:
         self._ready = False
         self.restarts = 0
         self.in_process = False  # no decoding process could start: `prepare` runs here
+        self._layout_sent = True  # the Prepare it was started with holds the layout
 
     @property
     def pid(self) -> int:
@@ -95,6 +97,15 @@ class DecodeProcess:
             self._fall_back(f"it did not start: {exc}")
             return
         self._conn, self._ready = conn, False
+        self._layout_sent = True
+
+    def set_layout(self, layout: tuple[tuple[str, ...], bytes]) -> None:
+        """The writer's layout of the events table (once the store is open): from the next
+        export on, events come back as its column buffers (`handover.to_columns`), from this
+        decoding process and any started later."""
+        with self._lock:
+            self.prepare.event_layout = layout
+            self._layout_sent = False
 
     def _wait_ready(self, conn: socket.socket) -> bool:
         if not self._ready:
@@ -120,6 +131,10 @@ class DecodeProcess:
             if conn is None or not self._wait_ready(conn):
                 return self.prepare(signal, body, encoding)
             try:
+                if not self._layout_sent:
+                    send(conn, b"layout")
+                    send(conn, pickle.dumps(self.prepare.event_layout))
+                    self._layout_sent = True
                 send(conn, f"{signal}\0{encoding}".encode())
                 send(conn, body)
                 ok, value = pickle.loads(receive(conn))
@@ -197,6 +212,9 @@ def serve(conn: socket.socket) -> None:
             body = receive(conn)
         except (EOFError, OSError):
             return
+        if head == b"layout":  # the writer's layout of the events table (`set_layout`)
+            prepare.event_layout = pickle.loads(body)
+            continue
         try:
             kind, encoding = head.decode().split("\0")
             out: tuple[bool, object] = (True, prepare(kind, body, encoding))

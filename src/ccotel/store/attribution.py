@@ -22,6 +22,7 @@ import duckdb
 
 from ccotel.query import BadQuery, Query
 from ccotel.store import queries, schema
+from ccotel.store.rows import GIT_EVENT
 
 DIMENSIONS: dict[str, str] = {
     "repo": "git repository of the session (host/owner/name of its remote, else its folder)",
@@ -101,7 +102,6 @@ def rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
 
 # -- a session's git facts ------------------------------------------------------------------
 
-GIT_EVENT = "ccotel.git"
 GIT_FIELDS = ("repo", "branch", "head", "worktree", "toplevel")
 _MAX_FIELD = 1000
 

@@ -1,5 +1,6 @@
-"""A batch's rows (dicts) as an Arrow table of a table's columns: the writer's step from
-the rows every producer hands it to what DuckDB inserts.
+"""A batch's rows as an Arrow table of a table's columns: the writer's step from the rows
+every producer hands it to what DuckDB inserts: from dicts (`table`), or from the column
+buffers the decoding process built (`from_columns`, `handover.py`).
 
 `_columns.c` lays each column's buffers out as Arrow does, in one pass over the rows;
 pyarrow wraps them without copying. Where it declines (a value whose conversion is
@@ -10,26 +11,13 @@ equal).
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
 import pyarrow as pa
 
-
-def _load() -> Any:
-    """The compiled column builder, or None (not built, or `CCOTEL_COLUMNS=0`: the bench's
-    way to measure without it)."""
-    if os.environ.get("CCOTEL_COLUMNS") == "0":
-        return None
-    try:
-        from ccotel.store import _columns  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return _columns
-
-
-_C = _load()
+from ccotel.store.handover import C as _C
+from ccotel.store.rows import EventColumns
 
 
 class Layout:
@@ -76,9 +64,18 @@ def table(rows: list[dict[str, Any]], struct: pa.StructType) -> pa.Table:
 def from_buffers(rows: list[dict[str, Any]], lay: Layout) -> pa.Table | None:
     """The compiled builder's table, or None where it declines."""
     cols = _C.columns(rows, lay.names, lay.kinds)
-    if cols is None:
-        return None
-    n = len(rows)
+    return None if cols is None else _wrap(cols, len(rows), lay)
+
+
+def from_columns(ec: EventColumns, lay: Layout) -> pa.Table:
+    """The table of events the decoding process built (`handover.to_columns`)."""
+    if (ec.names, ec.kinds) != (lay.names, lay.kinds):
+        raise ValueError("events built for another layout of the events table")
+    return _wrap(ec.buffers, len(ec.keys), lay)
+
+
+def _wrap(cols: list[tuple[int, bytes | None, bytes | None, bytes]], n: int,
+          lay: Layout) -> pa.Table:
     arrays = []
     for f, (nulls, validity, offsets, data) in zip(lay.fields, cols, strict=True):
         bufs = [None if validity is None else pa.py_buffer(validity)]
@@ -86,4 +83,6 @@ def from_buffers(rows: list[dict[str, Any]], lay: Layout) -> pa.Table | None:
             bufs.append(pa.py_buffer(offsets))
         bufs.append(pa.py_buffer(data))
         arrays.append(pa.Array.from_buffers(f.type, n, bufs, null_count=nulls))
-    return pa.Table.from_arrays(arrays, schema=lay.schema)
+    tbl = pa.Table.from_arrays(arrays, schema=lay.schema)
+    tbl.validate()  # each buffer's size against the rows (cheap: not the values)
+    return tbl

@@ -113,17 +113,6 @@ def add(con: duckdb.DuckDBPyConnection, table: str, src: str, until: datetime,
             con.execute(query, bound)
 
 
-GIT_EVENT = "ccotel.git"  # a session's git record (store/attribution.py)
-
-
-def has_git_facts(rows: Iterable[dict[str, Any]]) -> bool:
-    """Whether any of the event `rows` names its session's repo, branch or project (what
-    session_git_of in schema.sql reads): only such batches need `add_git`."""
-    return any(r.get("session_id") is not None
-               and (r.get("project") is not None or r.get("git_branch") is not None
-                    or r.get("event_name") == GIT_EVENT) for r in rows)
-
-
 def add_git(con: duckdb.DuckDBPyConnection, src: str) -> None:
     """Merge the git facts of the events just inserted, which the table or view named
     `src` holds, into session_git (attrib_git_add.sql), whatever their hour."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,8 +24,31 @@ DELTA, CUMULATIVE = 1, 2
 
 
 @dataclass
+class EventColumns:
+    """A batch's events as the decoding process hands them to the writer
+    (`store/handover.py`): each column of the events table laid out as Arrow lays it out
+    (null count, validity bitmap, offsets, values: `store/columns.py` wraps them), in the
+    order and kinds of `names` and `kinds`; and, row by row, what the writer reads besides
+    the table: the key, the time (µs), the session, the event's name, the request's source,
+    whether it has a sequence number; and whether any row names a session's repo, branch or
+    project (`has_git_facts`)."""
+
+    names: tuple[str, ...]
+    kinds: bytes
+    buffers: list[tuple[int, bytes | None, bytes | None, bytes]]
+    keys: list[str]
+    ts: list[int]
+    sessions: list[str | None]
+    event_names: list[str | None]
+    sources: list[str | None]
+    sequenced: list[bool]
+    has_git: bool
+
+
+@dataclass
 class Batch:
-    """Rows decoded from one export request."""
+    """Rows decoded from one export request: its events as dicts, or as `columns` (then
+    `events` is empty), its points and spans as dicts."""
 
     signal: Signal
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -36,14 +60,41 @@ class Batch:
     rejected: int = 0
     rejection: str = ""
     request: bytes | None = None  # the OTLP protobuf, kept only for `serve --forward`
+    columns: EventColumns | None = None
 
     @property
     def records(self) -> int:
-        return len(self.events) + len(self.points) + len(self.spans)
+        return (len(self.events) + len(self.points) + len(self.spans)
+                + (len(self.columns.keys) if self.columns is not None else 0))
 
     def reject(self, reason: str) -> None:
         self.rejected += 1
         self.rejection = self.rejection or reason
+
+
+def times(rows: list[dict[str, Any]], source: str) -> list[int]:
+    """Each row's `ts` (µs), set from its own time, `source` (`time_unix_nano`, or a span's
+    `start_unix_nano`), unless the decoder set it (a record without a time of its own): one
+    pass that also gives the batch's times."""
+    out: list[int] = []
+    append = out.append
+    for r in rows:
+        t = r.get("ts")
+        if t is None:
+            t = r["ts"] = r[source] // 1000
+        append(t)
+    return out
+
+
+GIT_EVENT = "ccotel.git"  # a session's git record (store/attribution.py)
+
+
+def has_git_facts(rows: Iterable[dict[str, Any]]) -> bool:
+    """Whether any of the event `rows` names its session's repo, branch or project (what
+    session_git_of in schema.sql reads): only such batches need `rollups.add_git`."""
+    return any(r.get("session_id") is not None
+               and (r.get("project") is not None or r.get("git_branch") is not None
+                    or r.get("event_name") == GIT_EVENT) for r in rows)
 
 
 # --- attribute JSON ----------------------------------------------------------------------

@@ -25,11 +25,11 @@ import operator
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Any, TypeVar
 
 import duckdb
@@ -39,7 +39,8 @@ from ccotel.store import columns, queries, rollups, schema, writing
 from ccotel.store.deltas import State, point_key, to_deltas
 from ccotel.store.maintenance import Maintenance
 from ccotel.store.reader import Cursors
-from ccotel.store.rows import Batch
+from ccotel.store.rows import GIT_EVENT, Batch, has_git_facts
+from ccotel.store.rows import times as _times
 
 log = logging.getLogger("ccotel.writer")
 T = TypeVar("T")
@@ -78,6 +79,41 @@ class _Call:
     transaction: bool
 
 
+@dataclass
+class _Events:
+    """A transaction's events: their Arrow table and, row by row, what the writer reads
+    besides it (as `rows.EventColumns` holds them)."""
+
+    table: pa.Table
+    keys: list[str]
+    ts: list[int]
+    sessions: list[str | None]
+    names: list[str | None]
+    sources: list[str | None]
+    sequenced: list[bool]
+    has_git: bool  # whether any row may name a session's repo, branch or project
+
+    def select(self, keep: list[bool]) -> _Events:
+        """The rows where `keep` is true."""
+        return _Events(self.table.filter(pa.array(keep, pa.bool_())),
+                       list(compress(self.keys, keep)), list(compress(self.ts, keep)),
+                       list(compress(self.sessions, keep)), list(compress(self.names, keep)),
+                       list(compress(self.sources, keep)),
+                       list(compress(self.sequenced, keep)), self.has_git)
+
+    @staticmethod
+    def concat(parts: list[_Events]) -> _Events:
+        if len(parts) == 1:
+            return parts[0]
+        return _Events(pa.concat_tables([p.table for p in parts]),
+                       [k for p in parts for k in p.keys], [t for p in parts for t in p.ts],
+                       [s for p in parts for s in p.sessions],
+                       [n for p in parts for n in p.names],
+                       [s for p in parts for s in p.sources],
+                       [q for p in parts for q in p.sequenced],
+                       any(p.has_git for p in parts))
+
+
 _STOP = object()
 _EMPTY_STATE = pa.schema([("series_key", pa.string()), ("start_unix_nano", pa.int64()),
                           ("time_unix_nano", pa.int64()), ("value", pa.float64())])
@@ -113,10 +149,11 @@ class Writer:
                                        compact_interval_s=compact_interval_s)
         self._observe = observe or (lambda name, value: None)
         # Each table's columns as one Arrow struct: a batch's rows (dicts) become its columns
-        # in one call of Arrow's C++ converter (`_table`), a quarter of what
-        # `Table.from_pylist` costs, which walks the rows in Python once per column.
+        # in one call (`_table`: `store/_columns.c`, else Arrow's C++ converter); events the
+        # decoding process built as columns (`handover.py`) follow `_event_layout`.
         self._structs = {t: pa.struct(list(schema.arrow_schema(con, t)))
                          for t in ("events", "points", "spans")}
+        self._event_layout = columns.layout(self._structs["events"])
         self._state: State = {
             key: (start, t, value) for key, start, t, value in
             con.execute("SELECT * FROM series_state").fetchall()
@@ -125,7 +162,7 @@ class Writer:
         # time of each there (µs), for the `until` it was made for (`_recent_sessions`).
         self._recent: dict[str, int] | None = None
         self._recent_for: datetime | None = None
-        self._batch_sessions: dict[str, int] = {}  # the transaction's (`_sessions`)
+        self._batch_sessions: dict[str, int] = {}  # the transaction's (`_note`)
         # Whether the store may hold imported requests, which telemetry would relabel.
         self._transcripts = bool(
             queries.run(con, "store_has_imported_requests").fetchall()[0][0])
@@ -192,6 +229,12 @@ class Writer:
             with self._lock:
                 return self._call(fn, transaction)
         return fut.result()
+
+    @property
+    def event_layout(self) -> tuple[tuple[str, ...], bytes]:
+        """The events table's column names and kinds, as the decoding process builds their
+        buffers for this writer (`handover.to_columns`)."""
+        return self._event_layout.names, self._event_layout.kinds
 
     def depth(self) -> int:
         return self.queue.qsize()
@@ -378,24 +421,29 @@ class Writer:
         self._batch_sessions = {}
         seen: set[Any] = set()
         seen_spans: set[tuple[Any, Any]] = set()
-        events: list[dict[str, Any]] = []
+        events: list[_Events] = []
         points: list[dict[str, Any]] = []
         spans: list[dict[str, Any]] = []
         owned: list[tuple[list[Any], list[Any], list[Any]]] = []  # each batch's own keys
         for b in batches:
             mine: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
-            keys = list(map(_EVENT_KEY, b.events))
-            fresh = set(keys)
-            if len(fresh) == len(keys) and seen.isdisjoint(fresh):  # the usual: all new
+            ev = self._events_of(b)
+            keys = ev.keys if ev is not None else []
+            fresh: set[Any] = set(keys)
+            if ev is None:
+                pass
+            elif len(fresh) == len(keys) and seen.isdisjoint(fresh):  # the usual: all new
                 seen |= fresh
-                events.extend(b.events)
+                events.append(ev)
                 mine[0].extend(keys)
             else:
-                for e in b.events:  # a key twice in one transaction: keep the first
-                    if e["event_key"] not in seen:
-                        seen.add(e["event_key"])
-                        events.append(e)
-                        mine[0].append(e["event_key"])
+                keep = []  # a key twice in one transaction: keep the first
+                for key in keys:
+                    keep.append(key not in seen)
+                    if keep[-1]:
+                        seen.add(key)
+                        mine[0].append(key)
+                events.append(ev.select(keep))
             fresh_points = to_deltas(b.points, self._state, new_state)  # likewise for points
             pkeys = _point_keys(fresh_points)
             fresh = set(pkeys)
@@ -416,8 +464,8 @@ class Writer:
             spans.extend(b.spans)
             owned.append(mine)
         with self._transaction() as con, writing.running():
-            stored_events = self._insert("events", events)
-            stored_points = self._insert("points", points)
+            stored_events = self._insert_events(_Events.concat(events)) if events else set()
+            stored_points = self._insert_points(points)
             new_spans = self._insert_spans(spans)
             if new_state:
                 tbl = pa.Table.from_pylist(
@@ -439,22 +487,25 @@ class Writer:
             results.append(r)
         return results
 
-    @staticmethod
-    def _times(table: str, rows: list[dict[str, Any]]) -> list[int]:
-        """Each row's `ts` (µs), set from its own time unless the decoder set it (a record
-        without a time of its own): one pass that also gives the batch's times."""
-        source = "time_unix_nano" if table != "spans" else "start_unix_nano"
-        times: list[int] = []
-        append = times.append
-        for r in rows:
-            t = r.get("ts")
-            if t is None:
-                t = r["ts"] = r[source] // 1000
-            append(t)
-        return times
+    def _events_of(self, b: Batch) -> _Events | None:
+        """A batch's events as the transaction takes them: the table the decoding process
+        built (`handover.to_columns`), else one built here from its dicts."""
+        if b.columns is not None:
+            ec = b.columns
+            return _Events(columns.from_columns(ec, self._event_layout), ec.keys, ec.ts,
+                           ec.sessions, ec.event_names, ec.sources, ec.sequenced,
+                           ec.has_git)
+        rows = b.events
+        if not rows:
+            return None
+        ts = _times(rows, "time_unix_nano")
+        return _Events(self._table("events", rows), list(map(_EVENT_KEY, rows)), ts,
+                       list(map(_SESSION_OF, rows)), list(map(_NAME_OF["events"], rows)),
+                       list(map(_SOURCE_OF, rows)),
+                       [q is not None for q in map(_SEQUENCE_OF, rows)], has_git_facts(rows))
 
     def _table(self, table: str, rows: list[dict[str, Any]]) -> pa.Table:
-        """`rows` (their `ts` set: `_times`) as an Arrow table of `table`'s columns, with
+        """`rows` (their `ts` set: `rows.times`) as an Arrow table of `table`'s columns, with
         their derived columns."""
         if table == "spans":
             for r in rows:
@@ -469,75 +520,59 @@ class Writer:
         """Insert the spans not stored yet; return the (trace, span) ids inserted."""
         if not rows:
             return set()
-        times = self._times("spans", rows)
+        times = _times(rows, "start_unix_nano")
         tbl = self._table("spans", rows)
         con = self._con
         con.register("batch_spans", tbl)
         try:
-            sessions = self._sessions(rows, min(times))
+            sessions = self._note(map(_SESSION_OF, rows), min(times))
             return set(queries.run(con, "insert_spans",
                                   **self._repeat_range(times, sessions)).fetchall())
         finally:
-            with contextlib.suppress(duckdb.TransactionException):  # see _insert
+            with contextlib.suppress(duckdb.TransactionException):  # see _insert_events
                 con.unregister("batch_spans")
 
-    def _insert(self, table: str, rows: list[dict[str, Any]]) -> set[Any]:
-        """Insert the events or points of `rows` not stored yet; return the keys of those
-        left out as already stored (`_KEYS`)."""
-        if not rows:
+    def _insert_events(self, ev: _Events) -> set[Any]:
+        """Insert the events of `ev` not stored yet; return the keys (1-tuples) of those
+        left out as already stored."""
+        if not ev.keys:
             return set()
-        times = self._times(table, rows)
-        tbl = self._table(table, rows)
-        name = f"batch_{table}"
+        name = "batch_events"
         con = self._con
-        con.register(name, tbl)
+        con.register(name, ev.table)
         try:
             # Rows already stored (a retried export) are left out; the rest go in straight
             # from the batch. Live rows fall in the current hour, after rolled_until: only
             # late ones need rolling up now.
-            if table == "events":  # (a point has no repeat at another time)
-                sessions = self._sessions(rows, min(times))
-                # A key with a '/' is its row's session.id/event.sequence (`rows.event_key`;
-                # a digest has none): it can repeat only in its own session.
-                keyed = all(map(operator.contains, map(_EVENT_KEY, rows), repeat("/")))
-                if not keyed:
-                    sessions = {r["session_id"] for r in rows
-                                if r.get("event_sequence") is not None
-                                and r.get("session_id") is not None}
-                starts = self._stored_since(sessions)
-                # Every row keyed by its session, and none of those sessions with events
-                # stored (in the hours rolled up or not: `_stored_since`): no row of the
-                # batch can be stored already, and the check is skipped.
-                stored = (set() if keyed and not starts else set(queries.run(
-                    con, "insert_events", **self._range(times, starts)).fetchall()))
-            else:
-                stored = set(queries.run(con, f"insert_{table}").fetchall())
+            sessions = self._note(ev.sessions, min(ev.ts))
+            # A key with a '/' is its row's session.id/event.sequence (`rows.event_key`; a
+            # digest has none): it can repeat only in its own session.
+            keyed = all(map(operator.contains, ev.keys, repeat("/")))
+            if not keyed:
+                sessions = {s for s, q in zip(ev.sessions, ev.sequenced, strict=True)
+                            if q and s is not None}
+            starts = self._stored_since(sessions)
+            # Every row keyed by its session, and none of those sessions with events stored
+            # (in the hours rolled up or not: `_stored_since`): no row of the batch can be
+            # stored already, and the check is skipped.
+            stored = (set() if keyed and not starts else set(queries.run(
+                con, "insert_events", **self._range(ev.ts, starts)).fetchall()))
             if stored:
-                key = _KEYS[table]
-                keep = [key(r) not in stored for r in rows]
-                rows = [r for r, k in zip(rows, keep, strict=True) if k]
-                if not rows:
+                ev = ev.select([(k,) not in stored for k in ev.keys])
+                if not ev.keys:
                     return stored
-                times = [r["ts"] for r in rows]
                 con.unregister(name)
-                con.register(name, tbl.filter(pa.array(keep)))
-            queries.run_template(con, "append_batch", {"table": table})
-            if table == "events":
-                # Each (name, source) pair once, in one pass in C: the names for the
-                # rollups, the sources of requests for `_relabel_copies`.
-                pairs = set(zip(map(_NAME_OF[table], rows), map(_SOURCE_OF, rows), strict=True))
-                names = {n for n, _ in pairs}
-            else:
-                names = set(map(_NAME_OF[table], rows))
+                con.register(name, ev.table)
+            queries.run_template(con, "append_batch", {"table": "events"})
+            # Each (name, source) pair once, in one pass in C: the names for the rollups,
+            # the sources of requests for `_relabel_copies`.
+            pairs = set(zip(ev.names, ev.sources, strict=True))
+            names = {n for n, _ in pairs}
             names.discard(None)
-            oldest = min(times)
-            until = self.maintenance.until
-            if oldest < _micros(until):
-                rollups.add(con, table, name, until, names)
-                self.maintenance.late(_datetime(oldest))
-            if table == "events" and _may_have_git(tbl, names) and rollups.has_git_facts(rows):
+            self._late(name, "events", min(ev.ts), names)
+            if ev.has_git and _may_have_git(ev.table, names):
                 rollups.add_git(con, name)  # a session's repo and branch, whatever the hour
-            if table == "events" and "api_request" in names:
+            if "api_request" in names:
                 self._relabel_copies({s for n, s in pairs if n == "api_request"})
         finally:
             # After a failed statement the transaction is aborted: unregistering would raise
@@ -545,6 +580,43 @@ class Writer:
             with contextlib.suppress(duckdb.TransactionException):
                 con.unregister(name)
         return stored
+
+    def _insert_points(self, rows: list[dict[str, Any]]) -> set[Any]:
+        """Insert the points of `rows` not stored yet; return the keys of those left out as
+        already stored (`point_key`). (A point has no repeat at another time.)"""
+        if not rows:
+            return set()
+        times = _times(rows, "time_unix_nano")
+        tbl = self._table("points", rows)
+        name = "batch_points"
+        con = self._con
+        con.register(name, tbl)
+        try:
+            stored = set(queries.run(con, "insert_points").fetchall())
+            if stored:
+                keep = [point_key(r) not in stored for r in rows]
+                rows = [r for r, k in zip(rows, keep, strict=True) if k]
+                if not rows:
+                    return stored
+                times = [r["ts"] for r in rows]
+                con.unregister(name)
+                con.register(name, tbl.filter(pa.array(keep)))
+            queries.run_template(con, "append_batch", {"table": "points"})
+            names = set(map(_NAME_OF["points"], rows))
+            names.discard(None)
+            self._late(name, "points", min(times), names)
+        finally:
+            with contextlib.suppress(duckdb.TransactionException):  # see _insert_events
+                con.unregister(name)
+        return stored
+
+    def _late(self, src: str, table: str, oldest: int, names: set[Any]) -> None:
+        """Rows of `src` (time `oldest` at the earliest, µs) before `rolled_until` are rolled
+        up now, and maintenance told of the hour."""
+        until = self.maintenance.until
+        if oldest < _micros(until):
+            rollups.add(self._con, table, src, until, names)
+            self.maintenance.late(_datetime(oldest))
 
     def _repeat_range(self, times: list[int], sessions: set[str]) -> dict[str, datetime]:
         """Where rows of a batch may already be stored (insert_events.sql, insert_spans.sql):
@@ -601,19 +673,18 @@ class Writer:
             self._recent_for = until
         return self._recent
 
-    def _sessions(self, rows: list[dict[str, Any]], first: int) -> set[str]:
+    def _note(self, sessions: Iterable[str | None], first: int) -> set[str]:
         """The sessions of a batch's rows, noted with the batch's `first` time (their own
         first, or earlier) for `_note_sessions`."""
-        sessions = set(map(_SESSION_OF, rows))
-        sessions.discard(None)
+        found = {s for s in set(sessions) if s is not None}
         noted = self._batch_sessions
-        for s in sessions:
+        for s in found:
             if first < noted.get(s, first + 1):
                 noted[s] = first
-        return sessions
+        return found
 
     def _note_sessions(self) -> None:
-        """After a commit: the sessions its rows brought (`_sessions`), into
+        """After a commit: the sessions its rows brought (`_note`), into
         `_recent_sessions`."""
         recent = self._recent
         if recent is None or self._recent_for is None:
@@ -652,6 +723,7 @@ _NAME_OF = {"events": operator.methodcaller("get", "event_name"),
             "points": operator.methodcaller("get", "metric_name")}
 _SESSION_OF = operator.methodcaller("get", "session_id")
 _SOURCE_OF = operator.methodcaller("get", "source")
+_SEQUENCE_OF = operator.methodcaller("get", "event_sequence")
 _EVENT_KEY = operator.itemgetter("event_key")
 _POINT_KEY = operator.itemgetter("series_key", "start_unix_nano", "time_unix_nano")
 
@@ -666,18 +738,12 @@ def _point_keys(points: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 
 def _may_have_git(tbl: pa.Table, names: set[Any]) -> bool:
-    """Whether a batch of events (`tbl`, its `names`) may name a session's repo, branch or
-    project (`rollups.has_git_facts` tells for sure): not when its project and branch
-    columns are all null (counted as Arrow built them) and no git record is among it."""
-    return (rollups.GIT_EVENT in names
+    """Whether the events of `tbl` (their `names`) may name a session's repo, branch or
+    project: not when its project and branch columns are all null (counted as Arrow built
+    them) and no git record is among it."""
+    return (GIT_EVENT in names
             or tbl.column("project").null_count < tbl.num_rows
             or tbl.column("git_branch").null_count < tbl.num_rows)
-
-# What identifies a stored row, as insert_<table>.sql returns the ones already stored.
-_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "events": lambda r: (r["event_key"],),
-    "points": point_key,
-}
 
 _EPOCH = datetime(1970, 1, 1)
 
