@@ -9,13 +9,18 @@ without the store importing any of them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ccotel.claude import catalogue
+
+try:  # CPython's own BLAKE2, which hashlib gives too: without loading OpenSSL (3.6 MB in
+    # the decoding process, which needs no other hash)
+    from _blake2 import blake2b
+except ImportError:  # a build without it (FIPS): hashlib's
+    from hashlib import blake2b
 
 Signal = Literal["logs", "metrics", "traces"]
 
@@ -118,7 +123,7 @@ def to_json(value: Any) -> str:
 
 
 def _digest(*parts: str) -> str:
-    h = hashlib.blake2b(digest_size=16)
+    h = blake2b(digest_size=16)
     for p in parts:
         h.update(p.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
@@ -149,17 +154,17 @@ def series_digest(name: str, kind: str, res_json: str, scope_name: str | None,
 
 
 def series_hasher(name: str, kind: str, res_json: str, scope_name: str | None
-                  ) -> hashlib.blake2b:
+                  ) -> blake2b:
     """What the series of one metric share in their digest, hashed once: the decoder
     finishes each point's with `series_digest_of` (the same digest as `series_digest`)."""
-    h = hashlib.blake2b(digest_size=16)
+    h = blake2b(digest_size=16)
     for p in (name, kind, res_json, scope_name or ""):
         h.update(p.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
     return h
 
 
-def series_digest_of(prefix: hashlib.blake2b, attrs: dict[str, Any]) -> str:
+def series_digest_of(prefix: blake2b, attrs: dict[str, Any]) -> str:
     """`series_digest` of a point whose metric `series_hasher` hashed."""
     h = prefix.copy()
     h.update(to_json(sorted(attrs.items())).encode("utf-8", "surrogatepass"))
