@@ -1,6 +1,7 @@
 """The writer alone: the CPU per row of committing decoded exports, by statement.
 
-`bench/ingest.py`'s exports (500 records each, each of its own session) are decoded first;
+`bench/ingest.py`'s exports (500 records each, each of its own session) are decoded first
+(their events as the decoding process hands them over, column buffers; `--dicts`: as dicts);
 then the writer commits them in groups of `--group` batches, as its thread does when that
 many wait (the server's groups under `bench/ingest.py` hold 2-5), in this one thread with
 no server and no decoding beside it, on a store opened as `ccotel serve` opens it
@@ -28,6 +29,7 @@ import ingest  # bench/ingest.py, beside this file
 from ccotel.otlp.decode import decode_request
 from ccotel.server import open_store
 from ccotel.settings import Settings
+from ccotel.store import handover
 from ccotel.store.writer import Writer
 
 
@@ -53,11 +55,17 @@ def main() -> None:
     ap.add_argument("--signal", choices=("logs", "metrics"), default="logs")
     ap.add_argument("--group", type=int, default=4, help="batches per commit")
     ap.add_argument("--requests", type=int, default=400)
+    ap.add_argument("--dicts", action="store_true",
+                    help="events as dicts (as other producers hand them over), not as the "
+                    "column buffers the decoding process builds")
     args = ap.parse_args()
     bodies = ingest.make_bodies(args.signal, "grpc", args.requests, 500, 1)
     batches = [decode_request(args.signal, b, "protobuf") for b in bodies]
     with tempfile.TemporaryDirectory() as tmp:
         w = Writer(open_store(Settings(data_dir=Path(tmp))))
+        if not args.dicts:  # what the server's decoding process hands over
+            for b in batches:
+                handover.to_columns(b, *w.event_layout)
         warm, rest = batches[:40], batches[40:]
         for i in range(0, len(warm), args.group):
             w._commit(warm[i:i + args.group])

@@ -88,6 +88,8 @@ def test_handed_over_events_are_stored_as_their_dicts(tmp_path: Path) -> None:
     for t in TABLES:
         assert cols[t] == dicts[t], t
     assert dicts["session_git"]  # the git record was merged both ways
+    keys = [row[0] for row in cols["events"]]  # event_key, the table's first column
+    assert len(keys) == len(set(keys))  # the repeats were left out
 
 
 def test_a_batch_of_another_layout_fails_alone(tmp_path: Path) -> None:
