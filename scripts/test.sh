@@ -6,7 +6,8 @@
 # queries run for real; Loki: see below), prometheus-alertmanager + amtool (the stack's
 # alerts), docker-compose (validates the generated compose file), curl (an outside client
 # timing /readyz under a flood of slow connections), gcc + python3-dev (the compiled OTLP
-# decoder, otlp/_wire.c, whose tests compare it with upb's); the pinned Node CLIs (Claude Code,
+# decoder, otlp/_wire.c, whose tests compare it with upb's, and the writer's column builder,
+# store/_columns.c, compared with pyarrow's); the pinned Node CLIs (Claude Code,
 # ccusage) go into .tools/; Python packages into .venv/, at the versions of constraints.txt.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,8 +20,9 @@ command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v npm >/dev/null || need+=(npm)
 command -v curl >/dev/null || need+=(curl)
-# A C compiler and Python's headers build the wire decoder (src/ccotel/otlp/_wire.c); without
-# them ccotel installs all the same, decoding through upb alone, and its tests skip.
+# A C compiler and Python's headers build the wire decoder (src/ccotel/otlp/_wire.c) and the
+# column builder (src/ccotel/store/_columns.c); without them ccotel installs all the same,
+# decoding through upb and building tables with pyarrow alone, and their tests skip.
 command -v gcc >/dev/null || need+=(gcc)
 "${PYTHON:-python3}" -c 'import os, sys, sysconfig
 sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
