@@ -37,7 +37,7 @@ from ccotel.otlp.prepare import Prepare
 from ccotel.running import find_running, write_server_file
 from ccotel.selfmetrics import ServerMetrics
 from ccotel.settings import Settings, default_data_dir
-from ccotel.store import schema
+from ccotel.store import handover, schema
 from ccotel.store.writer import Writer
 from ccotel.web import attribution as attribution_api
 from ccotel.web import imports as import_api
@@ -326,7 +326,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                           socks["ui"].getsockname()[1], socks["metrics"].getsockname()[1],
                           settings.data_dir, settings.tls_cert)
         ready = False
-        info = {"version": __version__, "decoder": decode.reader()}
+        info = {"version": __version__, "decoder": decode.reader(),
+                "columns": handover.builder()}
         ctx = WebContext(writer.cursors, info=info, ready=lambda: ready,
                          settings=settings, running=running, writer=writer, metrics=metrics,
                          auth=authenticator, alerts=alert_rules)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from ccotel.otlp.decode import decode_request, parse_message
@@ -24,7 +25,7 @@ from ccotel.store import columns, handover, schema
 from ccotel.store.attribution import git_record
 from ccotel.store.rows import Batch
 from ccotel.store.writer import Writer, WriteResult
-from tests.conftest import CAPTURES, capture_requests
+from tests.conftest import CAPTURES, capture_requests, start_server
 
 pytestmark = pytest.mark.skipif(
     handover.C is None, reason="ccotel.store._columns is not built (no C compiler at "
@@ -155,3 +156,26 @@ def test_the_decoding_process_loads_neither_arrow_nor_duckdb() -> None:
     out = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == ("[]" if importlib.util.find_spec("_blake2") else "['_hashlib']")
+
+
+def test_servers_with_and_without_the_builder_store_the_same(tmp_path: Path) -> None:
+    """Through a real server: the recorded exports (OTLP/HTTP protobuf) stored with the
+    hand-over and with `CCOTEL_COLUMNS=0` (dicts and pyarrow, as without a C compiler) give
+    the same tables."""
+    bodies = [parse_message("logs", json.dumps(r["body"]).encode(), "json").SerializeToString()
+              for path in sorted(CAPTURES.glob("*.otlp.jsonl"))
+              for r in capture_requests(path.name.removesuffix(".otlp.jsonl"))
+              if r["path"].endswith("/logs")]
+    for way, env in (("columns", {}), ("dicts", {"CCOTEL_COLUMNS": "0"})):
+        srv = start_server(tmp_path / way, env=env)
+        try:
+            ready = httpx.get(f"{srv.ui}/readyz", timeout=10).json()
+            assert ready["columns"] == ("compiled" if way == "columns" else "pyarrow")
+            for body in bodies:
+                resp = httpx.post(f"{srv.http}/v1/logs", content=body, timeout=30,
+                                  headers={"Content-Type": "application/x-protobuf"})
+                assert resp.status_code == 200, resp.text
+        finally:
+            srv.stop()
+    assert _contents(tmp_path / "columns") == _contents(tmp_path / "dicts")
+    assert _contents(tmp_path / "columns")["events"]

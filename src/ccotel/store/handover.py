@@ -32,6 +32,13 @@ def _load() -> Any:
 
 C = _load()
 
+
+def builder() -> str:
+    """What builds the events' column buffers and the writer's tables: "compiled"
+    (`_columns.c`) or "pyarrow" (dicts all the way, as without a C compiler). `/readyz`
+    says it, beside the wire reader."""
+    return "compiled" if C is not None else "pyarrow"
+
 _KEY = operator.itemgetter("event_key")
 _SESSION = operator.methodcaller("get", "session_id")
 _NAME = operator.methodcaller("get", "event_name")
