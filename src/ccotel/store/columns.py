@@ -71,7 +71,7 @@ def from_columns(ec: EventColumns, lay: Layout) -> pa.Table:
     """The table of events the decoding process built (`handover.to_columns`)."""
     if (ec.names, ec.kinds) != (lay.names, lay.kinds):
         raise ValueError("events built for another layout of the events table")
-    return _wrap(ec.buffers, len(ec.keys), lay)
+    return _wrap(ec.buffers, len(ec.facts.keys), lay)
 
 
 def _wrap(cols: list[tuple[int, bytes | None, bytes | None, bytes]], n: int,

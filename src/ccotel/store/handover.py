@@ -11,11 +11,10 @@ as before.
 
 from __future__ import annotations
 
-import operator
 import os
 from typing import Any
 
-from ccotel.store.rows import Batch, EventColumns, has_git_facts, times
+from ccotel.store.rows import Batch, EventColumns, EventFacts
 
 
 def _load() -> Any:
@@ -39,13 +38,6 @@ def builder() -> str:
     says it, beside the wire reader."""
     return "compiled" if C is not None else "pyarrow"
 
-_KEY = operator.itemgetter("event_key")
-_SESSION = operator.methodcaller("get", "session_id")
-_NAME = operator.methodcaller("get", "event_name")
-_SOURCE = operator.methodcaller("get", "source")
-_SEQUENCE = operator.methodcaller("get", "event_sequence")
-
-
 def to_columns(batch: Batch, names: tuple[str, ...], kinds: bytes) -> None:
     """`batch`'s events as `EventColumns` of the events table's `names` and `kinds` (the
     writer's layout, `columns.Layout`), in place; left as dicts when the builder is not
@@ -53,14 +45,9 @@ def to_columns(batch: Batch, names: tuple[str, ...], kinds: bytes) -> None:
     rows = batch.events
     if C is None or not rows or batch.columns is not None:
         return
-    ts = times(rows, "time_unix_nano")
+    facts = EventFacts.of(rows)  # first: it sets each row's `ts`
     buffers = C.columns(rows, names, kinds)
     if buffers is None:
         return
-    batch.columns = EventColumns(
-        names=names, kinds=kinds, buffers=buffers, keys=list(map(_KEY, rows)), ts=ts,
-        sessions=list(map(_SESSION, rows)), event_names=list(map(_NAME, rows)),
-        sources=list(map(_SOURCE, rows)),
-        sequenced=[s is not None for s in map(_SEQUENCE, rows)],
-        has_git=has_git_facts(rows))
+    batch.columns = EventColumns(names, kinds, buffers, facts)
     batch.events = []

@@ -10,8 +10,10 @@ without the store importing any of them.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain, compress
 from typing import Any, Literal
 
 from ccotel.claude import catalogue
@@ -29,18 +31,12 @@ DELTA, CUMULATIVE = 1, 2
 
 
 @dataclass
-class EventColumns:
-    """A batch's events as the decoding process hands them to the writer
-    (`store/handover.py`): each column of the events table laid out as Arrow lays it out
-    (null count, validity bitmap, offsets, values: `store/columns.py` wraps them), in the
-    order and kinds of `names` and `kinds`; and, row by row, what the writer reads besides
-    the table: the key, the time (µs), the session, the event's name, the request's source,
-    whether it has a sequence number; and whether any row names a session's repo, branch or
-    project (`has_git_facts`)."""
+class EventFacts:
+    """What the writer reads of a batch's events row by row, besides their table: the key,
+    the time (µs), the session, the event's name, the request's source, whether it has a
+    sequence number; and whether any row names a session's repo, branch or project
+    (`has_git_facts`)."""
 
-    names: tuple[str, ...]
-    kinds: bytes
-    buffers: list[tuple[int, bytes | None, bytes | None, bytes]]
     keys: list[str]
     ts: list[int]
     sessions: list[str | None]
@@ -48,6 +44,54 @@ class EventColumns:
     sources: list[str | None]
     sequenced: list[bool]
     has_git: bool
+
+    @classmethod
+    def of(cls, rows: list[dict[str, Any]]) -> EventFacts:
+        """The facts of event `rows` (their `ts` set on the way: `times`)."""
+        ts = times(rows, "time_unix_nano")
+        return cls(list(map(_KEY, rows)), ts, list(map(_SESSION, rows)),
+                   list(map(_NAME, rows)), list(map(_SOURCE, rows)),
+                   [q is not None for q in map(_SEQUENCE, rows)], has_git_facts(rows))
+
+    def select(self, keep: list[bool]) -> EventFacts:
+        """The rows where `keep` is true (`has_git` stays: it may only say too much)."""
+        def pick(xs: list[Any]) -> list[Any]:
+            return list(compress(xs, keep))
+
+        return EventFacts(pick(self.keys), pick(self.ts), pick(self.sessions),
+                          pick(self.event_names), pick(self.sources), pick(self.sequenced),
+                          self.has_git)
+
+    @staticmethod
+    def concat(parts: list[EventFacts]) -> EventFacts:
+        def joined(xs: Iterable[list[Any]]) -> list[Any]:
+            return list(chain.from_iterable(xs))
+
+        return EventFacts(joined(p.keys for p in parts), joined(p.ts for p in parts),
+                          joined(p.sessions for p in parts),
+                          joined(p.event_names for p in parts),
+                          joined(p.sources for p in parts),
+                          joined(p.sequenced for p in parts), any(p.has_git for p in parts))
+
+
+_KEY = operator.itemgetter("event_key")
+_SESSION = operator.methodcaller("get", "session_id")
+_NAME = operator.methodcaller("get", "event_name")
+_SOURCE = operator.methodcaller("get", "source")
+_SEQUENCE = operator.methodcaller("get", "event_sequence")
+
+
+@dataclass
+class EventColumns:
+    """A batch's events as the decoding process hands them to the writer
+    (`store/handover.py`): each column of the events table laid out as Arrow lays it out
+    (null count, validity bitmap, offsets, values: `store/columns.py` wraps them), in the
+    order and kinds of `names` and `kinds`, and their `EventFacts`."""
+
+    names: tuple[str, ...]
+    kinds: bytes
+    buffers: list[tuple[int, bytes | None, bytes | None, bytes]]
+    facts: EventFacts
 
 
 @dataclass
@@ -70,7 +114,7 @@ class Batch:
     @property
     def records(self) -> int:
         return (len(self.events) + len(self.points) + len(self.spans)
-                + (len(self.columns.keys) if self.columns is not None else 0))
+                + (len(self.columns.facts.keys) if self.columns is not None else 0))
 
     def reject(self, reason: str) -> None:
         self.rejected += 1

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import compress, repeat
+from itertools import repeat
 from typing import Any, TypeVar
 
 import duckdb
@@ -39,7 +39,7 @@ from ccotel.store import columns, queries, rollups, schema, writing
 from ccotel.store.deltas import State, point_key, to_deltas
 from ccotel.store.maintenance import Maintenance
 from ccotel.store.reader import Cursors
-from ccotel.store.rows import GIT_EVENT, Batch, has_git_facts
+from ccotel.store.rows import GIT_EVENT, Batch, EventFacts
 from ccotel.store.rows import times as _times
 
 log = logging.getLogger("ccotel.writer")
@@ -81,37 +81,21 @@ class _Call:
 
 @dataclass
 class _Events:
-    """A transaction's events: their Arrow table and, row by row, what the writer reads
-    besides it (as `rows.EventColumns` holds them)."""
+    """A transaction's events: their Arrow table and their `EventFacts`."""
 
     table: pa.Table
-    keys: list[str]
-    ts: list[int]
-    sessions: list[str | None]
-    names: list[str | None]
-    sources: list[str | None]
-    sequenced: list[bool]
-    has_git: bool  # whether any row may name a session's repo, branch or project
+    facts: EventFacts
 
     def select(self, keep: list[bool]) -> _Events:
         """The rows where `keep` is true."""
-        return _Events(self.table.filter(pa.array(keep, pa.bool_())),
-                       list(compress(self.keys, keep)), list(compress(self.ts, keep)),
-                       list(compress(self.sessions, keep)), list(compress(self.names, keep)),
-                       list(compress(self.sources, keep)),
-                       list(compress(self.sequenced, keep)), self.has_git)
+        return _Events(self.table.filter(pa.array(keep, pa.bool_())), self.facts.select(keep))
 
     @staticmethod
     def concat(parts: list[_Events]) -> _Events:
         if len(parts) == 1:
             return parts[0]
         return _Events(pa.concat_tables([p.table for p in parts]),
-                       [k for p in parts for k in p.keys], [t for p in parts for t in p.ts],
-                       [s for p in parts for s in p.sessions],
-                       [n for p in parts for n in p.names],
-                       [s for p in parts for s in p.sources],
-                       [q for p in parts for q in p.sequenced],
-                       any(p.has_git for p in parts))
+                       EventFacts.concat([p.facts for p in parts]))
 
 
 _STOP = object()
@@ -428,7 +412,7 @@ class Writer:
         for b in batches:
             mine: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
             ev = self._events_of(b)
-            keys = ev.keys if ev is not None else []
+            keys = ev.facts.keys if ev is not None else []
             fresh: set[Any] = set(keys)
             if ev is None:
                 pass
@@ -491,18 +475,11 @@ class Writer:
         """A batch's events as the transaction takes them: the table the decoding process
         built (`handover.to_columns`), else one built here from its dicts."""
         if b.columns is not None:
-            ec = b.columns
-            return _Events(columns.from_columns(ec, self._event_layout), ec.keys, ec.ts,
-                           ec.sessions, ec.event_names, ec.sources, ec.sequenced,
-                           ec.has_git)
-        rows = b.events
-        if not rows:
+            return _Events(columns.from_columns(b.columns, self._event_layout), b.columns.facts)
+        if not b.events:
             return None
-        ts = _times(rows, "time_unix_nano")
-        return _Events(self._table("events", rows), list(map(_EVENT_KEY, rows)), ts,
-                       list(map(_SESSION_OF, rows)), list(map(_NAME_OF["events"], rows)),
-                       list(map(_SOURCE_OF, rows)),
-                       [q is not None for q in map(_SEQUENCE_OF, rows)], has_git_facts(rows))
+        facts = EventFacts.of(b.events)  # first: it sets each row's `ts`
+        return _Events(self._table("events", b.events), facts)
 
     def _table(self, table: str, rows: list[dict[str, Any]]) -> pa.Table:
         """`rows` (their `ts` set: `rows.times`) as an Arrow table of `table`'s columns, with
@@ -535,7 +512,8 @@ class Writer:
     def _insert_events(self, ev: _Events) -> set[Any]:
         """Insert the events of `ev` not stored yet; return the keys (1-tuples) of those
         left out as already stored."""
-        if not ev.keys:
+        f = ev.facts
+        if not f.keys:
             return set()
         name = "batch_events"
         con = self._con
@@ -544,33 +522,34 @@ class Writer:
             # Rows already stored (a retried export) are left out; the rest go in straight
             # from the batch. Live rows fall in the current hour, after rolled_until: only
             # late ones need rolling up now.
-            sessions = self._note(ev.sessions, min(ev.ts))
+            sessions = self._note(f.sessions, min(f.ts))
             # A key with a '/' is its row's session.id/event.sequence (`rows.event_key`; a
             # digest has none): it can repeat only in its own session.
-            keyed = all(map(operator.contains, ev.keys, repeat("/")))
+            keyed = all(map(operator.contains, f.keys, repeat("/")))
             if not keyed:
-                sessions = {s for s, q in zip(ev.sessions, ev.sequenced, strict=True)
+                sessions = {s for s, q in zip(f.sessions, f.sequenced, strict=True)
                             if q and s is not None}
             starts = self._stored_since(sessions)
             # Every row keyed by its session, and none of those sessions with events stored
             # (in the hours rolled up or not: `_stored_since`): no row of the batch can be
             # stored already, and the check is skipped.
             stored = (set() if keyed and not starts else set(queries.run(
-                con, "insert_events", **self._range(ev.ts, starts)).fetchall()))
+                con, "insert_events", **self._range(f.ts, starts)).fetchall()))
             if stored:
-                ev = ev.select([(k,) not in stored for k in ev.keys])
-                if not ev.keys:
+                ev = ev.select([(k,) not in stored for k in f.keys])
+                f = ev.facts
+                if not f.keys:
                     return stored
                 con.unregister(name)
                 con.register(name, ev.table)
             queries.run_template(con, "append_batch", {"table": "events"})
             # Each (name, source) pair once, in one pass in C: the names for the rollups,
             # the sources of requests for `_relabel_copies`.
-            pairs = set(zip(ev.names, ev.sources, strict=True))
+            pairs = set(zip(f.event_names, f.sources, strict=True))
             names = {n for n, _ in pairs}
             names.discard(None)
-            self._late(name, "events", min(ev.ts), names)
-            if ev.has_git and _may_have_git(ev.table, names):
+            self._late(name, "events", min(f.ts), names)
+            if f.has_git and _may_have_git(ev.table, names):
                 rollups.add_git(con, name)  # a session's repo and branch, whatever the hour
             if "api_request" in names:
                 self._relabel_copies({s for n, s in pairs if n == "api_request"})
@@ -602,7 +581,7 @@ class Writer:
                 con.unregister(name)
                 con.register(name, tbl.filter(pa.array(keep)))
             queries.run_template(con, "append_batch", {"table": "points"})
-            names = set(map(_NAME_OF["points"], rows))
+            names = set(map(_METRIC_OF, rows))
             names.discard(None)
             self._late(name, "points", min(times), names)
         finally:
@@ -718,13 +697,10 @@ def _new(keys: list[Any], stored: set[Any]) -> int:
     return sum(1 for k in keys if k not in stored) if stored else len(keys)
 
 
-# A row's name and session, read over a batch's rows in C (`map`), not a Python loop.
-_NAME_OF = {"events": operator.methodcaller("get", "event_name"),
-            "points": operator.methodcaller("get", "metric_name")}
+# A point's metric name and a span's session, read over a batch's rows in C (`map`), not a
+# Python loop (an event's: `rows.EventFacts`).
+_METRIC_OF = operator.methodcaller("get", "metric_name")
 _SESSION_OF = operator.methodcaller("get", "session_id")
-_SOURCE_OF = operator.methodcaller("get", "source")
-_SEQUENCE_OF = operator.methodcaller("get", "event_sequence")
-_EVENT_KEY = operator.itemgetter("event_key")
 _POINT_KEY = operator.itemgetter("series_key", "start_unix_nano", "time_unix_nano")
 
 
