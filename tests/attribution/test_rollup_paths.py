@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -210,7 +210,7 @@ def test_a_version_6_store_gets_session_git_and_the_new_rollup(
     con.close()
     migrated = schema.connect(tmp_path)
     try:
-        assert schema.stored_version(migrated) == schema.SCHEMA_VERSION == 7
+        assert schema.stored_version(migrated) == schema.SCHEMA_VERSION == 8
         stored, fresh = _facts(migrated)
         assert stored == fresh and len(stored) == 2
         assert_rollups_match_raw(migrated)
@@ -222,15 +222,17 @@ def test_a_version_6_store_gets_session_git_and_the_new_rollup(
 
 def _breakdown_rows(con: duckdb.DuckDBPyConnection, name: str, q: Query, dim: str,
                     **extra: Any) -> list[dict[str, Any]]:
+    days = name != "panel_attrib_breakdown"  # those that read attrib_daily
     return attribution.rows(con, name, {"from": q.start, "to": q.end, "dim": dim,
-                                        **attribution._window(con, q), **extra})
+                                        **attribution._window(con, q, days=days), **extra})
 
 
 @pytest.mark.parametrize("compacted", [False, True], ids=["partial", "compacted"])
 def test_unfiltered_panels_read_the_same_rows_as_the_general_path(
         con: duckdb.DuckDBPyConnection, compacted: bool) -> None:
     """panel_attrib_fast.sql (a panel without filters) gives, row for row, what
-    panel_attrib_breakdown.sql gives for every dimension it takes, resource keys too."""
+    panel_attrib_breakdown.sql gives for every dimension it takes, resource keys too, and
+    panel_attrib_named.sql for the named ones."""
     late = [_req("s5", "0.3", 1, 9, query_source="main", effort="high", speed="fast",
                  **{"skill.name": "pdf", "mcp_server.name": "github", "plugin.name": "p",
                     "mcp_tool.name": "search"}),
@@ -252,7 +254,9 @@ def test_unfiltered_panels_read_the_same_rows_as_the_general_path(
                     fast = _breakdown_rows(con, "panel_attrib_fast", q, dim)
                     general = _breakdown_rows(con, "panel_attrib_breakdown", q, dim,
                                               fdims=[], fvals=[])
-                assert fast == general, (start, end, dim, raw)
+                    named = (_breakdown_rows(con, "panel_attrib_named", q, dim)
+                             if dim in attribution.NAMED_DIMENSIONS else general)
+                assert fast == general == named, (start, end, dim, raw)
             assert len(fast) > 1
     skills = attribution.breakdown_panel(con, _q(0, 240), "skill")["items"]
     assert {i["name"]: i["requests"] for i in skills} == {"pdf": 2, "(unknown)": 12}
@@ -311,3 +315,33 @@ def test_filter_values_are_the_breakdowns_values(con: duckdb.DuckDBPyConnection)
             for dim, values in offered.items():
                 assert {v["value"]: v["count"] for v in values} == {
                     i["name"]: i["requests"] for i in breakdowns[dim]["items"]}, (dim, raw)
+
+
+def test_a_late_request_on_an_earlier_day_is_its_sessions_previous_day_after(
+        con: duckdb.DuckDBPyConnection) -> None:
+    """A session's value on a day already summed (attrib_daily) arrives late: the later
+    days' rows of the session learn that their previous day with the value moved, so a
+    range over both days counts the session once, and every rollup stays in step."""
+    day0 = rollups.day_of(T0.replace(tzinfo=None))  # the store's time: naive UTC
+    w = Writer(con)
+
+    def skill(days: int, seq: int) -> None:
+        at = (day0 + timedelta(days=days, hours=12)).replace(tzinfo=UTC)
+        w.write_now(decode_request("logs", body([_req("s1", "0.1", seq, **{"skill.name": "pdf"})],
+                                                at), "json"))
+
+    def pdf(first: int, last: int) -> dict[str, Any]:
+        q = Query(start=day0 + timedelta(days=first), end=day0 + timedelta(days=last))
+        assert rollups.days(*attribution._window(con, q).values())[0] < q.end
+        items = attribution.breakdown_panel(con, q, "skill", top=None)["items"]
+        with rollups.raw_only():
+            assert attribution.breakdown_panel(con, q, "skill", top=None)["items"] == items
+        return next(i for i in items if i["name"] == "pdf")
+
+    skill(0, 20)
+    skill(3, 21)
+    assert pdf(1, 4)["sessions"] == 1 and pdf(0, 4)["sessions"] == 1
+    skill(2, 22)  # late: day 3's row now follows day 2's
+    assert pdf(1, 4)["sessions"] == 1 and pdf(1, 4)["requests"] == 2
+    assert pdf(3, 4)["sessions"] == 1 and pdf(0, 4)["requests"] == 3
+    assert_rollups_match_raw(con)

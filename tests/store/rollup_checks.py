@@ -1,5 +1,6 @@
 """Checks shared by the rollup tests: the rollup tables against a recomputation from the raw
-rows, and every dashboard number read with rollups against the same read from raw rows."""
+rows (attrib_daily from attrib_hourly), and every dashboard number read with rollups against
+the same read from raw rows."""
 
 from __future__ import annotations
 
@@ -82,6 +83,28 @@ def assert_rollups_match_raw(con: duckdb.DuckDBPyConnection) -> None:
             f"SELECT {', '.join(keys)}, {', '.join(values)} FROM {table}_of("
             f"'{source}', '-infinity'::TIMESTAMP, $until)", {"until": until}).fetchall()
         got, want = _by_group(stored, len(keys)), _by_group(fresh, len(keys))
+        assert got.keys() == want.keys(), table
+        for group, row in want.items():
+            assert_close(got[group], row, f"{table}{group}")
+    # attrib_daily holds, one row per group, what attrib_hourly gives for every day wholly
+    # before rolled_until (each session's previous day with the value too), and nothing
+    # for any later day; attrib_daily_values its sums.
+    daily = {
+        "attrib_daily": (
+            "SELECT day, col, value, session_id, requests, tokens, cost_usd, prev_day "
+            "FROM attrib_daily",
+            "SELECT *, CASE WHEN session_id IS NOT NULL THEN lag(day) OVER "
+            "(PARTITION BY col, value, session_id ORDER BY day) END FROM "
+            "attrib_daily_of('-infinity'::TIMESTAMP, $before)"),
+        "attrib_daily_values": (
+            "SELECT day, col, value, prev_day, sessions, requests, tokens, cost_usd "
+            "FROM attrib_daily_values",
+            "SELECT day, col, value, prev_day, count(session_id), sum(requests), "
+            "sum(tokens), sum(cost_usd) FROM attrib_daily GROUP BY ALL")}
+    for table, (stored_sql, fresh_sql) in daily.items():
+        got = _by_group(con.execute(stored_sql).fetchall(), 4)
+        want = _by_group(con.execute(fresh_sql, {"before": rollups.day_of(until)}
+                                     if "$before" in fresh_sql else None).fetchall(), 4)
         assert got.keys() == want.keys(), table
         for group, row in want.items():
             assert_close(got[group], row, f"{table}{group}")

@@ -21,7 +21,7 @@ from ccotel.demo.generate import Spec, chunks
 from ccotel.importer.store import delete_replaced
 from ccotel.otlp.decode import decode_request
 from ccotel.query import Query
-from ccotel.store import bulk, reader, rollups, schema
+from ccotel.store import attribution, bulk, queries, reader, rollups, schema
 from ccotel.store.writer import Writer
 from ccotel.store.writing import NotOnWriter
 from tests.conftest import SCENARIOS, capture_requests
@@ -131,6 +131,42 @@ def test_any_range_and_filter_gives_the_raw_numbers(demo: duckdb.DuckDBPyConnect
         k: st.sampled_from(v) for k, v in choices.items() if v}), "filters")
     q = Query(start=start, end=end, **filters)
     assert_dashboard_matches_raw(demo.cursor(), q)
+
+
+# Every dimension a panel without filters breaks down by from attrib_daily: the named ones
+# (attrib_daily_values), the session's (repo, branch, project) and a resource key (team).
+DAILY_DIMENSIONS = (*attribution.NAMED_DIMENSIONS, "repo", "branch", "project", "team")
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(start=st.datetimes(min_value=BEGIN - timedelta(hours=5), max_value=END),
+       days=st.integers(min_value=1, max_value=DAYS + 1), on_hour=st.booleans())
+def test_breakdowns_read_from_whole_days_give_the_raw_numbers(
+        demo: duckdb.DuckDBPyConnection, start: datetime, days: int, on_hour: bool) -> None:
+    """Every breakdown (its values' requests, tokens, cost and sessions, and its total)
+    and the filter values over ranges of whole days and edges are what the hourly rollups
+    alone give, and what the raw rows give."""
+    if on_hour:
+        start = start.replace(minute=0, second=0, microsecond=0)
+    q = Query(start=start, end=start + timedelta(days=days, minutes=37))
+    cur = demo.cursor()
+    assert rollups.days(*queries.window(cur, q.start, q.end))[0] < q.end  # days are read
+    several = 0
+    for dim in DAILY_DIMENSIONS:
+        daily = attribution.breakdown_panel(cur, q, dim, top=None)
+        with rollups.hours_only():
+            hourly = attribution.breakdown_panel(cur, q, dim, top=None)
+        with rollups.raw_only():
+            raw = attribution.breakdown_panel(cur, q, dim, top=None)
+        assert daily == hourly == raw, dim
+        several += len(daily["items"]) > 1
+    assert several >= 3  # skills, subagents, teams, ...: not one "(unknown)" each
+    offered = attribution.filter_values(cur, q)  # the dashboard's filters, from the days too
+    with rollups.hours_only():
+        assert attribution.filter_values(cur, q) == offered
+    with rollups.raw_only():
+        assert attribution.filter_values(cur, q) == offered
+    assert {"skill", "agent", "team"} <= offered.keys()
 
 
 def test_whole_days_and_edges_pick_rollups_and_raw_rows() -> None:

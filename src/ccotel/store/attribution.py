@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from ccotel.query import BadQuery, Query
-from ccotel.store import queries, schema
+from ccotel.store import queries, rollups, schema
 from ccotel.store.rows import GIT_EVENT
 
 DIMENSIONS: dict[str, str] = {
@@ -161,10 +161,15 @@ def panel_filters(q: Query) -> dict[str, Any]:
     return {"fdims": list(pairs), "fvals": list(pairs.values())}
 
 
-def _window(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
-    """$rollup_from/$rollup_to: the whole hours of the range that attrib_hourly holds."""
+def _window(con: duckdb.DuckDBPyConnection, q: Query, *, days: bool = False
+            ) -> dict[str, Any]:
+    """$rollup_from/$rollup_to: the whole hours of the range that attrib_hourly holds;
+    with `days`, also $day_from/$day_to: the whole days of those that attrib_daily holds."""
     first, last = queries.window(con, q.start, q.end)
-    return {"rollup_from": first, "rollup_to": last}
+    out = {"rollup_from": first, "rollup_to": last}
+    if days:
+        out["day_from"], out["day_to"] = rollups.days(first, last)
+    return out
 
 
 def _money(v: Decimal) -> float:
@@ -175,6 +180,12 @@ def _money(v: Decimal) -> float:
 # key too): those of a request's own row or of its session, not its user, model or time.
 FAST_DIMENSIONS = ("repo", "branch", "project", "query_source", "effort", "speed", "terminal",
                    "version", "skill", "agent", "plugin", "mcp", "mcp_tool")
+
+
+# Those of them a request row names itself (not its session, not a resource key):
+# panel_attrib_named.sql reads their whole days from attrib_daily_values.
+NAMED_DIMENSIONS = ("query_source", "effort", "speed", "terminal", "version", "skill",
+                    "agent", "plugin", "mcp", "mcp_tool")
 
 
 def fast(dim: str) -> bool:
@@ -192,8 +203,9 @@ def breakdown_panel(con: duckdb.DuckDBPyConnection, q: Query, dim: str,
     every value, in the order of their names (times)."""
     filters = panel_filters(q)
     if fast(dim) and not filters["fdims"]:
-        found = rows(con, "panel_attrib_fast", {"from": q.start, "to": q.end, "dim": dim,
-                                                **_window(con, q)})
+        name = "panel_attrib_named" if dim in NAMED_DIMENSIONS else "panel_attrib_fast"
+        found = rows(con, name, {"from": q.start, "to": q.end, "dim": dim,
+                                 **_window(con, q, days=True)})
     else:
         found = rows(con, "panel_attrib_breakdown",
                      {"from": q.start, "to": q.end, "dim": dim, **filters,
@@ -295,7 +307,8 @@ FILTER_VALUES = 100
 def filter_values(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, list[dict[str, Any]]]:
     """Dimension -> the values its filter offers in the range (at most FILTER_VALUES, most
     used first, with their request counts); a dimension with no known value is left out."""
-    found = rows(con, "attrib_filters", {"from": q.start, "to": q.end, **_window(con, q),
+    found = rows(con, "attrib_filters", {"from": q.start, "to": q.end,
+                                         **_window(con, q, days=True),
                                          "dims": list(FILTER_DIMENSIONS),
                                          "standard": list(_STANDARD_RESOURCE),
                                          # what attrib_value names itself

@@ -65,6 +65,7 @@ def _template(*placeholders: str, script: bool = False) -> Named:
 RANGE = ("from", "to", "model", "filters")  # Query.params()
 ROLLUP = ("rollup_from", "rollup_to")  # ranged(): the whole hours read from rollups
 RANGED = (*RANGE, *ROLLUP)
+DAYS = ("day_from", "day_to")  # rollups.days(): the whole days read from attrib_daily
 REPORT = ("from", "to", "source")  # report.query.ReportQuery.params()
 
 QUERIES: dict[str, Named] = {
@@ -78,7 +79,8 @@ QUERIES: dict[str, Named] = {
     "summary": _q(*RANGED),
     "panel_activity": _q(*RANGED, "count"),
     "panel_attrib_breakdown": _q("from", "to", *ROLLUP, "dim", "fdims", "fvals"),
-    "panel_attrib_fast": _q("from", "to", *ROLLUP, "dim"),
+    "panel_attrib_fast": _q("from", "to", *ROLLUP, *DAYS, "dim"),
+    "panel_attrib_named": _q("from", "to", *ROLLUP, *DAYS, "dim"),
     "panel_attrib_waste": _q("from", "to", *ROLLUP),
     "panel_attrib_page": _q("from", "to", *ROLLUP, "step", "repo", "fdims", "fvals"),
     "panel_attrib_repo": _q("from", "to", *ROLLUP, "step", "repo", "top"),
@@ -96,7 +98,8 @@ QUERIES: dict[str, Named] = {
     "panel_usage_total": _q(*RANGED),
     # the dashboard's filter values, logs panel, session page (store/logs.py, sessions.py)
     "filters": _q("from", "to", *ROLLUP, "limit"),
-    "attrib_filters": _q("from", "to", *ROLLUP, "dims", "standard", "named", "limit"),
+    "attrib_filters": _q("from", "to", *ROLLUP, *DAYS, "dims", "standard", "named",
+                         "limit"),
     "logs_cursor": _q(),
     "logs_events": _q("from", "to", "filters", "after", "event", "text", "limit"),
     "logs_events_model": _q(*RANGE, "after", "event", "text", "limit"),
@@ -161,9 +164,11 @@ QUERIES: dict[str, Named] = {
     # hourly rollups (store/rollups.py)
     "rollup_add_events": _script("src", "until"),
     "rollup_add_points": _script("src", "until"),
+    "rollup_days": _script("d0", "d1"),
     "rollup_dirty": _q("before", "limit"),
     "rollup_first_row_hour": _q("since"),
     "rollup_hour_rows": _q("start", "end", "hours"),
+    "rollup_late_days": _q("src", "before"),
     "rollup_rebuild": _script("start", "end", "hours"),
     "rollup_rebuild_all": _script(),
     "rollup_retention": _script("cutoff", "since"),

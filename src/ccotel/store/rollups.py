@@ -14,12 +14,18 @@ before `rolled_until` reaches the rollups in its own transaction, always the wri
 - `compact` rewrites the hours that received partial rows as one row per group (the writer
   runs it when it has time); readers re-aggregate, so this only keeps the rollups small.
 
+`attrib_daily` (attribution by finished day) is derived from attrib_hourly alone, for the
+days wholly before `rolled_until`: each change above rebuilds the days whose hourly rows it
+changed, in its transaction (`rebuild_days`), and `advance` builds the days it completes;
+`compact` changes no sum, and leaves it be.
+
 `session_git` (each session's repo, branch and project: the latest ones recorded) is kept
 the same way, whatever the hour: `add_git` merges the facts of every inserted batch that
 has any, `rebuild` and `forget_before` recompute the sessions whose rows changed.
 
 Readers (`store/panels.py`, `store/reader.py`) take the whole hours of a range before
-`rolled_until` from the rollups and the rest from raw rows; `window` says which hours.
+`rolled_until` from the rollups and the rest from raw rows; `window` says which hours, and
+`days` which of them the attribution panels read from attrib_daily.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from ccotel.store import queries
 
 SOURCES = ("events", "points")  # the raw tables that have rollups
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 COMPACT_HOURS = 6  # hours rewritten per compaction round: bounds the writer's pause
 # Raw rows rebuilt per statement: bounds the memory it needs. Requests of many query
 # sources, subagents, skills and MCP tools make many attrib_hourly groups per session and
@@ -44,6 +51,7 @@ COMPACT_HOURS = 6  # hours rewritten per compaction round: bounds the writer's p
 REBUILD_ROWS = 500_000
 
 _raw_only: ContextVar[bool] = ContextVar("ccotel_rollups_raw_only", default=False)
+_hours_only: ContextVar[bool] = ContextVar("ccotel_rollups_hours_only", default=False)
 
 
 @contextmanager
@@ -55,6 +63,21 @@ def raw_only() -> Iterator[None]:
         yield
     finally:
         _raw_only.reset(token)
+
+
+@contextmanager
+def hours_only() -> Iterator[None]:
+    """Queries made inside read no daily rollup (`days` is empty): how the tests check
+    that the daily rows change no number."""
+    token = _hours_only.set(True)
+    try:
+        yield
+    finally:
+        _hours_only.reset(token)
+
+
+def day_of(t: datetime) -> datetime:
+    return t.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def rolled_until(con: duckdb.DuckDBPyConnection) -> datetime:
@@ -79,6 +102,31 @@ def window(start: datetime, end: datetime, until: datetime, *,
     if not whole or _raw_only.get() or first >= last:
         return end, end
     return first, last
+
+
+def days(first: datetime, last: datetime) -> tuple[datetime, datetime]:
+    """The whole days [d0, d1) of the rollup hours [first, last) (`window`) that queries
+    read from attrib_daily, or the empty (last, last): none whole, or inside `hours_only()`.
+    Queries take them as $day_from, $day_to. attrib_daily holds every day before the day of
+    `rolled_until`, and `last` is at most that."""
+    d0, d1 = day_of(first), day_of(last)
+    if d0 != first:
+        d0 += DAY
+    if _hours_only.get() or d0 >= d1:
+        return last, last
+    return d0, d1
+
+
+def rebuild_days(con: duckdb.DuckDBPyConnection, days: Iterable[datetime],
+                 until: datetime | None = None) -> int:
+    """Rebuild attrib_daily for the days of `days` (any times in them) that are wholly
+    before `until` (default `rolled_until`) from attrib_hourly, in the caller's transaction;
+    return how many. A day at a time: its hourly rows, grouped, fit the server's memory."""
+    limit = day_of(rolled_until(con) if until is None else until)
+    todo = sorted({d for d in map(day_of, days) if d < limit})
+    for d in todo:
+        run_script(con, "rollup_days", d0=d, d1=d + DAY)
+    return len(todo)
 
 
 def run_script(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
@@ -111,6 +159,9 @@ def add(con: duckdb.DuckDBPyConnection, table: str, src: str, until: datetime,
         needs = ONLY_WITH.get(m.group(1)) if m else None
         if needs is None or names is None or any(n in names for n in needs):
             con.execute(query, bound)
+    if table == "events" and (names is None or "api_request" in names):
+        late = queries.run(con, "rollup_late_days", src=src, before=day_of(until)).fetchall()
+        rebuild_days(con, [d for (d,) in late], until)
 
 
 def add_git(con: duckdb.DuckDBPyConnection, src: str) -> None:
@@ -140,6 +191,10 @@ def advance(con: duckdb.DuckDBPyConnection, to: datetime) -> datetime:
             first = max(start, min(_first_row_hour(con, start), to))
             rebuild(con, _hours(first, to), changed=False)
             queries.run(con, "rollup_until_set", to=to)
+            # the days now whole: the one `start` is in (rolled up in part before), and
+            # those of the hours just rolled up (no day between holds a row)
+            rebuild_days(con, [*([start] if start > datetime.min else []),
+                               *_hours(day_of(first), day_of(to), DAY)], to)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -152,20 +207,21 @@ def _first_row_hour(con: duckdb.DuckDBPyConnection, since: datetime) -> datetime
     return (row[0] or datetime.max).replace(minute=0, second=0, microsecond=0)
 
 
-def _hours(start: datetime, end: datetime) -> list[datetime]:
+def _hours(start: datetime, end: datetime, step: timedelta = HOUR) -> list[datetime]:
     out = []
     while start < end:
         out.append(start)
-        start += HOUR
+        start += step
     return out
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, hours: Iterable[datetime], *,
-            changed: bool = True) -> int:
+            changed: bool = True, days: bool = True) -> int:
     """Recompute the rollups of `hours` (hour starts) from the raw rows; return how many.
     `changed`: the raw events of those hours changed (deleted, relabelled, or inserted
     without `add_git`), so the git facts of their sessions are recomputed too; false when
-    only rolling up or compacting.
+    only rolling up or compacting. `days`: their days in attrib_daily are rebuilt too
+    (`rebuild_days`); false when compacting, which changes no sum.
 
     In parts of about REBUILD_ROWS raw rows: a month of a busy team's rows grouped at once
     needs more memory than the server's DuckDB limit allows (DuckDB may fail rather than
@@ -175,6 +231,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, hours: Iterable[datetime], *,
         run_script(con, "rollup_rebuild", hours=part, start=part[0], end=part[-1] + HOUR)
     if changed and todo:
         refresh_git(con, todo[0], todo[-1] + HOUR, todo)
+    if days:
+        rebuild_days(con, todo)
     return len(todo)
 
 
@@ -220,7 +278,7 @@ def compact(con: duckdb.DuckDBPyConnection, limit: int | None = COMPACT_HOURS,
         hours = [r[0] for r in queries.run(
             con, "rollup_dirty", limit=1 << 62 if limit is None else limit,
             before=before).fetchall()]
-        done = rebuild(con, hours, changed=False)
+        done = rebuild(con, hours, changed=False, days=False)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -232,15 +290,19 @@ def forget_before(con: duckdb.DuckDBPyConnection, cutoff: datetime,
                   since: datetime = datetime.min) -> None:
     """After raw telemetry older than `cutoff` was deleted (in the caller's transaction):
     drop the rollups of the hours in [since, cutoff) and rebuild those that still hold
-    imported history, and the cutoff's own hour."""
+    imported history, and the cutoff's own hour; then the days of all of them."""
+    hour = cutoff.replace(minute=0, second=0, microsecond=0)
+    days = {d for (d,) in con.execute(
+        "SELECT DISTINCT date_trunc('day', hour) FROM attrib_hourly "
+        "WHERE hour >= $since AND hour < $hour", {"since": since, "hour": hour}).fetchall()}
     run_script(con, "rollup_retention", cutoff=cutoff, since=since)
     refresh_git(con, since, cutoff)
-    hour = cutoff.replace(minute=0, second=0, microsecond=0)
     kept = {h for (h,) in con.execute(
         "SELECT DISTINCT date_trunc('hour', ts) FROM events "
         "WHERE ts >= $since AND ts < $hour AND source <> 'telemetry'",
         {"since": since, "hour": hour}).fetchall()}
     if hour != cutoff:
         kept.add(hour)
-    if kept:
-        rebuild(con, sorted(kept), changed=False)  # their sessions' facts: refreshed above
+    if kept:  # their sessions' facts: refreshed above
+        rebuild(con, sorted(kept), changed=False, days=False)
+    rebuild_days(con, days | kept)

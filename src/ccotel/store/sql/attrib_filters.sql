@@ -6,13 +6,16 @@
 -- ($standard prefixes) and those named like a dimension ($named: user, session, day, ...
 -- are those dimensions). The values are attrib_value's (attrib_macros.sql) for what a
 -- panel's rows hold, read without attrib_requests (whose general shape costs more to plan
--- than this costs to run): the whole hours [$rollup_from, $rollup_to) from attrib_hourly,
--- the rest of [$from, $to) from raw rows; a key is looked up in the resource.
+-- than this costs to run): the whole days [$day_from, $day_to) from attrib_daily_values
+-- (attrib_daily for the sessions' repo and branch), the other whole hours [$rollup_from,
+-- $rollup_to) from attrib_hourly, the rest of [$from, $to) from raw rows; a key is looked
+-- up in the resource.
 WITH r AS (
     SELECT session_id, project, git_branch, query_source, effort, speed, skill, agent,
            plugin, mcp, mcp_tool, resource, requests
     FROM attrib_hourly
-    WHERE hour >= $rollup_from AND hour < $rollup_to AND event_name = 'api_request'
+    WHERE hour >= $rollup_from AND hour < $rollup_to
+      AND (hour < $day_from OR hour >= $day_to) AND event_name = 'api_request'
     UNION ALL
     SELECT session_id, project, git_branch, query_source, effort, speed,
            attributes->>'$."skill.name"', attributes->>'$."agent.name"',
@@ -32,10 +35,25 @@ combos AS (
     FROM r LEFT JOIN session_git g ON g.session_id = r.session_id
     GROUP BY ALL
 ),
+-- the days' requests per value of the sessions' repo and branch
+day_git AS (
+    SELECT CASE d.col WHEN 'project' THEN 'repo' ELSE 'branch' END AS filter,
+           CASE d.col WHEN 'project' THEN attrib_repo(g.repo, d.value, g.project)
+                ELSE coalesce(d.value, g.branch, '(unknown)') END AS value,
+           sum(d.requests) AS n
+    FROM attrib_daily d LEFT JOIN session_git g ON g.session_id = d.session_id
+    WHERE d.day >= $day_from AND d.day < $day_to AND d.col IN ('project', 'git_branch')
+    GROUP BY ALL
+),
 -- the requests per distinct resource (a resource key's value depends on nothing else): its
 -- JSON is read once per resource, not once per row
 resources AS (
-    SELECT resource, sum(requests) AS requests FROM r GROUP BY resource
+    SELECT resource, sum(requests) AS requests
+    FROM (SELECT resource, requests FROM r
+          UNION ALL
+          SELECT value, requests FROM attrib_daily_values
+          WHERE day >= $day_from AND day < $day_to AND col = 'resource')
+    GROUP BY resource
 ),
 resource_keys AS (
     SELECT DISTINCT unnest(json_keys(resource)) AS dim
@@ -63,10 +81,18 @@ vals AS (
     WHERE list_contains($dims::VARCHAR[], v.filter)
     GROUP BY ALL
     UNION ALL
+    SELECT filter, value, n FROM day_git WHERE list_contains($dims::VARCHAR[], filter)
+    UNION ALL
+    SELECT col, value, sum(requests) FROM attrib_daily_values
+    WHERE day >= $day_from AND day < $day_to AND list_contains($dims::VARCHAR[], col)
+      AND col NOT IN ('project', 'git_branch', 'resource', 'session')
+    GROUP BY ALL
+    UNION ALL
     SELECT k.dim, coalesce(resource->>('$."' || k.dim || '"'), '(unknown)'), sum(requests)
     FROM resources CROSS JOIN keys k
     GROUP BY ALL
 )
-SELECT filter, value, n FROM vals
-QUALIFY row_number() OVER (PARTITION BY filter ORDER BY n DESC, value) <= $limit
+SELECT filter, value, sum(n) AS n FROM vals
+GROUP BY filter, value
+QUALIFY row_number() OVER (PARTITION BY filter ORDER BY sum(n) DESC, value) <= $limit
 ORDER BY filter, n DESC, value

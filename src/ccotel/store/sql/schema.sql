@@ -352,6 +352,41 @@ CREATE TABLE IF NOT EXISTS session_git (
     project_ts TIMESTAMP
 );
 
+-- Attribution by finished day (schema 8), for every UTC day wholly before rolled_until,
+-- derived from attrib_hourly alone and rebuilt a day at a time in the transaction that
+-- changes that day's hourly rows (store/rollups.py: rebuild_days; rollup_days.sql).
+-- attrib_daily: the API requests per day, session, and value of each column a "Cost by
+-- <dimension>" panel breaks down by (`col`, attrib_daily_of: one slice of rows per column;
+-- the named request dimensions' values as the panels name them, '(unknown)' for none; col
+-- 'session' with value '' for the sessions themselves). `prev_day`: the latest earlier day
+-- with a row of the same column, value and session (NULL: none), so that a value's
+-- sessions in a run of days are counted without grouping by session: the rows whose
+-- prev_day is before the run.
+CREATE TABLE IF NOT EXISTS attrib_daily (
+    day TIMESTAMP NOT NULL,
+    col VARCHAR NOT NULL,
+    value VARCHAR,
+    session_id VARCHAR,
+    prev_day TIMESTAMP,
+    requests BIGINT NOT NULL,
+    tokens BIGINT NOT NULL,            -- input + output + cache creation + cache read
+    cost_usd DECIMAL(38, 12)
+);
+
+-- attrib_daily summed per day, column, value and prev_day (`sessions`: how many sessions):
+-- a few rows per value and day, which the panels of the named dimensions read
+-- (panel_attrib_named.sql).
+CREATE TABLE IF NOT EXISTS attrib_daily_values (
+    day TIMESTAMP NOT NULL,
+    col VARCHAR NOT NULL,
+    value VARCHAR,
+    prev_day TIMESTAMP,
+    sessions BIGINT NOT NULL,
+    requests BIGINT NOT NULL,
+    tokens BIGINT NOT NULL,
+    cost_usd DECIMAL(38, 12)
+);
+
 -- Hours whose rollup rows may be partial (several per group), to be rewritten.
 CREATE TABLE IF NOT EXISTS rollup_dirty_hours (hour TIMESTAMP NOT NULL);
 
@@ -532,6 +567,39 @@ SELECT
         AS first_cache_creation_tokens
 FROM r JOIN firsts f ON f.g = r.g
 GROUP BY r.g;
+
+-- attrib_daily's rows of the days in [d0, d1), from attrib_hourly, but prev_day: per day,
+-- column, value and session, the API requests' count, tokens and cost. The columns are
+-- those the panels' dimensions read (panel_attrib_fast.sql): repo and project read
+-- `project`, branch `git_branch`, a resource key (team, ...) `resource`, the others their
+-- own.
+CREATE OR REPLACE MACRO attrib_daily_of(d0, d1) AS TABLE
+SELECT date_trunc('day', hour) AS day, c.col AS col, c.value AS value, session_id,
+       sum(requests)::BIGINT AS requests, sum(tokens)::BIGINT AS tokens,
+       sum(cost_usd) AS cost_usd
+FROM (
+    SELECT hour, session_id, requests, cost_usd,
+           coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
+               + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0) AS tokens,
+           unnest([{'col': 'session', 'value': ''},
+                   {'col': 'project', 'value': project},
+                   {'col': 'git_branch', 'value': git_branch},
+                   {'col': 'resource', 'value': resource},
+                   {'col': 'query_source', 'value': coalesce(query_source, '(unknown)')},
+                   {'col': 'effort', 'value': coalesce(effort, '(unknown)')},
+                   {'col': 'speed', 'value': coalesce(speed, '(unknown)')},
+                   {'col': 'terminal_type', 'value': coalesce(terminal_type, '(unknown)')},
+                   {'col': 'service_version',
+                    'value': coalesce(service_version, '(unknown)')},
+                   {'col': 'skill', 'value': coalesce(skill, '(unknown)')},
+                   {'col': 'agent', 'value': coalesce(agent, '(unknown)')},
+                   {'col': 'plugin', 'value': coalesce(plugin, '(unknown)')},
+                   {'col': 'mcp', 'value': coalesce(mcp, '(unknown)')},
+                   {'col': 'mcp_tool', 'value': coalesce(mcp_tool, '(unknown)')}]) AS c
+    FROM attrib_hourly
+    WHERE hour >= d0 AND hour < d1 AND event_name = 'api_request'
+)
+GROUP BY ALL;
 
 -- Each session's git facts (session_git) from the `src` rows: the latest repo, branch and
 -- project among them, with their times. (JSON is parsed for the git records only:
