@@ -59,34 +59,29 @@ WITH r AS (
     WHERE event_name = 'api_request' AND ts >= $from AND ts < $to
       AND (ts < $rollup_from OR ts >= $rollup_to)
 ),
--- summed per value and session first: the session's repo and a resource's key are then
--- looked up once per value and session, and a resource key once per distinct resource
-per AS (
-    SELECT v, session_id, sum(requests) AS requests, sum(tokens) AS tokens,
-           sum(cost_usd) AS cost_usd
-    FROM r GROUP BY ALL
-),
+-- a resource key's value (team, department, ...: any other dimension) looked up once per
+-- distinct resource, not once per row: a team has many rows and few resources
 keys AS (
     SELECT v, v->>('$."' || $dim || '"') AS k
-    FROM (SELECT DISTINCT v FROM per)
+    FROM (SELECT DISTINCT v FROM r)
     WHERE $dim NOT IN ('repo', 'branch', 'project', 'query_source', 'effort', 'speed',
                        'terminal', 'version', 'skill', 'agent', 'plugin', 'mcp', 'mcp_tool')
 ),
 keyed AS (
     SELECT coalesce(CASE $dim
-            WHEN 'repo' THEN attrib_repo(g.repo, p.v, g.project)
-            WHEN 'branch' THEN coalesce(p.v, g.branch)
-            WHEN 'project' THEN coalesce(p.v, g.project)
-            WHEN 'query_source' THEN p.v WHEN 'effort' THEN p.v WHEN 'speed' THEN p.v
-            WHEN 'terminal' THEN p.v WHEN 'version' THEN p.v WHEN 'skill' THEN p.v
-            WHEN 'agent' THEN p.v WHEN 'plugin' THEN p.v WHEN 'mcp' THEN p.v
-            WHEN 'mcp_tool' THEN p.v
+            WHEN 'repo' THEN attrib_repo(g.repo, r.v, g.project)
+            WHEN 'branch' THEN coalesce(r.v, g.branch)
+            WHEN 'project' THEN coalesce(r.v, g.project)
+            WHEN 'query_source' THEN r.v WHEN 'effort' THEN r.v WHEN 'speed' THEN r.v
+            WHEN 'terminal' THEN r.v WHEN 'version' THEN r.v WHEN 'skill' THEN r.v
+            WHEN 'agent' THEN r.v WHEN 'plugin' THEN r.v WHEN 'mcp' THEN r.v
+            WHEN 'mcp_tool' THEN r.v
             ELSE m.k
         END, '(unknown)') AS k,
-        p.session_id, sum(p.requests) AS requests, sum(p.tokens) AS tokens,
-        sum(p.cost_usd) AS cost_usd
-    FROM per p LEFT JOIN session_git g ON g.session_id = p.session_id
-               LEFT JOIN keys m ON m.v = p.v
+        r.session_id, sum(r.requests) AS requests, sum(r.tokens) AS tokens,
+        sum(r.cost_usd) AS cost_usd
+    FROM r LEFT JOIN session_git g ON g.session_id = r.session_id
+           LEFT JOIN keys m ON m.v = r.v
     GROUP BY ALL
 )
 -- each value's row (its sessions: its rows, one per session), then the total
