@@ -293,7 +293,8 @@ def test_the_unfiltered_waste_panel_sums_what_the_report_sums(
             with rollups.raw_only() if raw else _nothing():
                 window = attribution._window(con, q)
                 fast = attribution.rows(con, "panel_attrib_waste",
-                                        {"from": q.start, "to": q.end, **window})
+                                        {"from": q.start, "to": q.end,
+                                         **attribution._window(con, q, days=True)})
                 general = attribution.rows(con, "report_waste", {
                     "from": q.start, "to": q.end, "tz": "UTC", "source": "all", "fdims": [],
                     "fvals": [], **window})

@@ -86,25 +86,28 @@ def assert_rollups_match_raw(con: duckdb.DuckDBPyConnection) -> None:
         assert got.keys() == want.keys(), table
         for group, row in want.items():
             assert_close(got[group], row, f"{table}{group}")
-    # attrib_daily holds, one row per group, what attrib_hourly gives for every day wholly
-    # before rolled_until (each session's previous day with the value too), and nothing
-    # for any later day; attrib_daily_values its sums.
+    # waste_daily and attrib_daily hold, one row per group, what attrib_hourly gives for
+    # every day wholly before rolled_until (each session's previous day with the value
+    # too), and nothing for any later day; attrib_daily_values the sums of attrib_daily.
     daily = {
+        "waste_daily": (
+            "SELECT * FROM waste_daily",
+            "SELECT * FROM waste_daily_of('-infinity'::TIMESTAMP, $before)", 7),
         "attrib_daily": (
             "SELECT day, col, value, session_id, requests, tokens, cost_usd, prev_day "
             "FROM attrib_daily",
             "SELECT *, CASE WHEN session_id IS NOT NULL THEN lag(day) OVER "
             "(PARTITION BY col, value, session_id ORDER BY day) END FROM "
-            "attrib_daily_of('-infinity'::TIMESTAMP, $before)"),
+            "attrib_daily_of('-infinity'::TIMESTAMP, $before)", 4),
         "attrib_daily_values": (
             "SELECT day, col, value, prev_day, sessions, requests, tokens, cost_usd "
             "FROM attrib_daily_values",
             "SELECT day, col, value, prev_day, count(session_id), sum(requests), "
-            "sum(tokens), sum(cost_usd) FROM attrib_daily GROUP BY ALL")}
-    for table, (stored_sql, fresh_sql) in daily.items():
-        got = _by_group(con.execute(stored_sql).fetchall(), 4)
+            "sum(tokens), sum(cost_usd) FROM attrib_daily GROUP BY ALL", 4)}
+    for table, (stored_sql, fresh_sql, n_keys) in daily.items():
+        got = _by_group(con.execute(stored_sql).fetchall(), n_keys)
         want = _by_group(con.execute(fresh_sql, {"before": rollups.day_of(until)}
-                                     if "$before" in fresh_sql else None).fetchall(), 4)
+                                     if "$before" in fresh_sql else None).fetchall(), n_keys)
         assert got.keys() == want.keys(), table
         for group, row in want.items():
             assert_close(got[group], row, f"{table}{group}")

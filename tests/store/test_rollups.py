@@ -141,11 +141,11 @@ DAILY_DIMENSIONS = (*attribution.NAMED_DIMENSIONS, "repo", "branch", "project", 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(start=st.datetimes(min_value=BEGIN - timedelta(hours=5), max_value=END),
        days=st.integers(min_value=1, max_value=DAYS + 1), on_hour=st.booleans())
-def test_breakdowns_read_from_whole_days_give_the_raw_numbers(
+def test_panels_read_from_whole_days_give_the_raw_numbers(
         demo: duckdb.DuckDBPyConnection, start: datetime, days: int, on_hour: bool) -> None:
-    """Every breakdown (its values' requests, tokens, cost and sessions, and its total)
-    and the filter values over ranges of whole days and edges are what the hourly rollups
-    alone give, and what the raw rows give."""
+    """Every breakdown (its values' requests, tokens, cost and sessions, and its total),
+    Where the Money Went and the filter values over ranges of whole days and edges are
+    what the hourly rollups alone give, and what the raw rows give."""
     if on_hour:
         start = start.replace(minute=0, second=0, microsecond=0)
     q = Query(start=start, end=start + timedelta(days=days, minutes=37))
@@ -161,6 +161,12 @@ def test_breakdowns_read_from_whole_days_give_the_raw_numbers(
         assert daily == hourly == raw, dim
         several += len(daily["items"]) > 1
     assert several >= 3  # skills, subagents, teams, ...: not one "(unknown)" each
+    waste = attribution.waste_panel(cur, q)  # Where the Money Went, from the days too
+    with rollups.hours_only():
+        assert attribution.waste_panel(cur, q) == waste
+    with rollups.raw_only():
+        assert attribution.waste_panel(cur, q) == waste
+    assert waste["rows"] and waste["total"]["cache_rewrite_tokens"] > 0
     offered = attribution.filter_values(cur, q)  # the dashboard's filters, from the days too
     with rollups.hours_only():
         assert attribution.filter_values(cur, q) == offered

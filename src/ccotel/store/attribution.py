@@ -263,7 +263,7 @@ def waste_panel(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
                                            "source": "all", **filters, **_window(con, q)})
     else:  # the same sums, per user and repo only (panel_attrib_waste.sql)
         found = rows(con, "panel_attrib_waste", {"from": q.start, "to": q.end,
-                                                 **_window(con, q)})
+                                                 **_window(con, q, days=True)})
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     total: dict[str, Any] = {"user": None, "repo": None, **{k: 0 for k in _WASTE_SUMS}}
     for r in found:

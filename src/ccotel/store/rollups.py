@@ -159,7 +159,8 @@ def add(con: duckdb.DuckDBPyConnection, table: str, src: str, until: datetime,
         needs = ONLY_WITH.get(m.group(1)) if m else None
         if needs is None or names is None or any(n in names for n in needs):
             con.execute(query, bound)
-    if table == "events" and (names is None or "api_request" in names):
+    if table == "events" and (names is None
+                              or any(n in names for n in ONLY_WITH["attrib_hourly"])):
         late = queries.run(con, "rollup_late_days", src=src, before=day_of(until)).fetchall()
         rebuild_days(con, [d for (d,) in late], until)
 

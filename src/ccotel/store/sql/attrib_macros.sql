@@ -70,6 +70,34 @@ CREATE OR REPLACE MACRO waste_kind(query_source, agent) AS
          WHEN query_source = 'subagent' OR agent IS NOT NULL THEN 'subagent'
          ELSE query_source END;
 
+-- waste_daily's rows of the days in [d0, d1), from attrib_hourly (schema.sql): a group's
+-- first_cache_creation_tokens are those of its rows that start at its first time.
+CREATE OR REPLACE MACRO waste_daily_of(d0, d1) AS TABLE
+WITH h AS (
+    SELECT {'day': date_trunc('day', hour), 'session_id': session_id, 'source': source,
+            'event_name': event_name, 'user_id': user_id, 'user_email': user_email,
+            'project': project} AS g,
+           waste_kind(query_source, agent) AS kind, requests, cost_usd,
+           cache_creation_tokens, first_ts, first_cache_creation_tokens
+    FROM attrib_hourly
+    WHERE hour >= d0 AND hour < d1
+),
+firsts AS (
+    SELECT g, min(first_ts) AS first_ts FROM h GROUP BY g
+)
+SELECT unnest(h.g), sum(requests)::BIGINT AS requests, sum(cost_usd) AS cost_usd,
+       coalesce(sum(requests) FILTER (WHERE kind = 'compact'), 0)::BIGINT AS compactions,
+       sum(cost_usd) FILTER (WHERE kind = 'compact') AS compaction_cost,
+       coalesce(sum(requests) FILTER (WHERE kind = 'subagent'), 0)::BIGINT
+           AS subagent_requests,
+       sum(cost_usd) FILTER (WHERE kind = 'subagent') AS subagent_cost,
+       sum(cache_creation_tokens)::BIGINT AS cache_creation_tokens,
+       min(h.first_ts) AS first_ts,
+       sum(first_cache_creation_tokens) FILTER (WHERE h.first_ts = f.first_ts)::BIGINT
+           AS first_cache_creation_tokens
+FROM h JOIN firsts f ON f.g = h.g
+GROUP BY h.g;
+
 -- ... and its measures, summed over a group's rows (one per kind of request): requests and
 -- cost, compactions, subagents, tokens re-paid, and the requests that produced nothing.
 -- A struct, for `unnest(...)` into the columns both read.

@@ -3,15 +3,38 @@
 -- shows the range), read without attrib_requests (the general shape costs more to plan,
 -- and its local times and days to compute, than the panel to run) when no filter is set.
 -- The same rows: api_request, api_error, api_refusal and api_retries_exhausted in
--- [$from, $to), the whole hours [$rollup_from, $rollup_to) from attrib_hourly, each
--- request's user and repo as attrib_rows gives them (attrib_macros.sql).
--- tests/attribution/test_rollup_paths.py checks it against report_waste.sql.
+-- [$from, $to), the whole days [$day_from, $day_to) from waste_daily (each row's
+-- compactions and subagents as rows of their own kind, its other requests as a third with
+-- the tokens of the row), the other whole hours [$rollup_from, $rollup_to) from
+-- attrib_hourly, each request's user and repo as attrib_rows gives them
+-- (attrib_macros.sql). tests/attribution/test_rollup_paths.py checks it against
+-- report_waste.sql, tests/store/test_rollups.py against the hourly and raw reads.
 WITH rows AS NOT MATERIALIZED (
+    SELECT session_id, source, event_name, user_id, user_email, k.query_source,
+           NULL AS agent, project, k.requests, k.cost_usd, k.cache_creation_tokens,
+           first_ts, k.first_cache_creation_tokens
+    FROM (SELECT *, unnest([
+              {'query_source': 'compact', 'requests': compactions,
+               'cost_usd': compaction_cost, 'cache_creation_tokens': 0,
+               'first_cache_creation_tokens': 0},
+              {'query_source': 'subagent', 'requests': subagent_requests,
+               'cost_usd': subagent_cost, 'cache_creation_tokens': 0,
+               'first_cache_creation_tokens': 0},
+              {'query_source': 'other', 'requests': requests - compactions - subagent_requests,
+               'cost_usd': cost_usd - coalesce(compaction_cost, 0)
+                   - coalesce(subagent_cost, 0),
+               'cache_creation_tokens': cache_creation_tokens,
+               'first_cache_creation_tokens': first_cache_creation_tokens}]) AS k
+          FROM waste_daily
+          WHERE day >= $day_from AND day < $day_to)
+    WHERE k.query_source = 'other' OR k.requests <> 0  -- no compaction, no subagent: no row
+    UNION ALL
     SELECT session_id, source, event_name, user_id, user_email, query_source, agent,
            project, requests, cost_usd, cache_creation_tokens, first_ts,
            first_cache_creation_tokens
     FROM attrib_hourly
     WHERE hour >= $rollup_from AND hour < $rollup_to
+      AND (hour < $day_from OR hour >= $day_to)
       AND event_name IN ('api_request', 'api_error', 'api_refusal', 'api_retries_exhausted')
     UNION ALL
     SELECT session_id, source, event_name, user_id, user_email, query_source,
@@ -35,10 +58,19 @@ a AS (
         $rollup_from, $rollup_to) u ON u.session_id = e.session_id
 ),
 -- each session's first request in the range (a join: cheaper than a window per session),
--- from the rows as read (a second scan: cheaper than holding `a` for a second reader)
+-- from the same tables again (a second scan: cheaper than holding `a` for a second reader)
 firsts AS (
-    SELECT session_id, min(first_ts) AS first_ts FROM rows
-    WHERE event_name = 'api_request'
+    SELECT session_id, min(first_ts) AS first_ts
+    FROM (SELECT session_id, first_ts FROM waste_daily
+          WHERE day >= $day_from AND day < $day_to AND event_name = 'api_request'
+          UNION ALL
+          SELECT session_id, first_ts FROM attrib_hourly
+          WHERE hour >= $rollup_from AND hour < $rollup_to
+            AND (hour < $day_from OR hour >= $day_to) AND event_name = 'api_request'
+          UNION ALL
+          SELECT session_id, ts FROM events
+          WHERE event_name = 'api_request' AND ts >= $from AND ts < $to
+            AND (ts < $rollup_from OR ts >= $rollup_to))
     GROUP BY session_id
 ),
 r AS (

@@ -1,7 +1,13 @@
--- Rebuild attrib_daily and attrib_daily_values for the days in [$d0, $d1) from
--- attrib_hourly (rollups.rebuild_days: whole days before rolled_until, oldest first, in
+-- Rebuild attrib_daily, attrib_daily_values and waste_daily for the days in [$d0, $d1)
+-- from attrib_hourly (rollups.rebuild_days: whole days before rolled_until, oldest first, in
 -- the transaction that changed their hours), with the prev_day of the rows of later days
 -- whose sessions had rows on those days before or have now.
+
+DELETE FROM waste_daily WHERE day >= $d0 AND day < $d1;
+
+INSERT INTO waste_daily BY NAME
+SELECT * FROM waste_daily_of($d0, $d1)
+ORDER BY day;
 
 -- The sessions whose rows change: those of the days before...
 CREATE OR REPLACE TEMP TABLE rollup_day_sessions AS

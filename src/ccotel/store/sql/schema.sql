@@ -387,6 +387,30 @@ CREATE TABLE IF NOT EXISTS attrib_daily_values (
     cost_usd DECIMAL(38, 12)
 );
 
+-- Where the Money Went by finished day: attrib_hourly's rows per day, session, source,
+-- event, user and project (waste_daily_of in attrib_macros.sql), with the requests and cost
+-- of compactions and of subagents apart (waste_kind) and the time and cache-creation
+-- tokens of each group's first request, so that the panel over weeks reads a few rows per
+-- session and day (panel_attrib_waste.sql). Kept as attrib_daily is.
+CREATE TABLE IF NOT EXISTS waste_daily (
+    day TIMESTAMP NOT NULL,
+    session_id VARCHAR,
+    source VARCHAR,
+    event_name VARCHAR NOT NULL,
+    user_id VARCHAR,
+    user_email VARCHAR,
+    project VARCHAR,
+    requests BIGINT NOT NULL,
+    cost_usd DECIMAL(38, 12),
+    compactions BIGINT NOT NULL,
+    compaction_cost DECIMAL(38, 12),
+    subagent_requests BIGINT NOT NULL,
+    subagent_cost DECIMAL(38, 12),
+    cache_creation_tokens BIGINT,
+    first_ts TIMESTAMP NOT NULL,
+    first_cache_creation_tokens BIGINT
+);
+
 -- Hours whose rollup rows may be partial (several per group), to be rewritten.
 CREATE TABLE IF NOT EXISTS rollup_dirty_hours (hour TIMESTAMP NOT NULL);
 
