@@ -65,7 +65,7 @@ def _template(*placeholders: str, script: bool = False) -> Named:
 RANGE = ("from", "to", "model", "filters")  # Query.params()
 ROLLUP = ("rollup_from", "rollup_to")  # ranged(): the whole hours read from rollups
 RANGED = (*RANGE, *ROLLUP)
-DAYS = ("day_from", "day_to")  # rollups.days(): the whole days read from attrib_daily
+DAYS = ("day_from", "day_to")  # rollups.days(): the whole days read from daily rollups
 REPORT = ("from", "to", "source")  # report.query.ReportQuery.params()
 
 QUERIES: dict[str, Named] = {

@@ -14,10 +14,10 @@ before `rolled_until` reaches the rollups in its own transaction, always the wri
 - `compact` rewrites the hours that received partial rows as one row per group (the writer
   runs it when it has time); readers re-aggregate, so this only keeps the rollups small.
 
-`attrib_daily` (attribution by finished day) is derived from attrib_hourly alone, for the
-days wholly before `rolled_until`: each change above rebuilds the days whose hourly rows it
-changed, in its transaction (`rebuild_days`), and `advance` builds the days it completes;
-`compact` changes no sum, and leaves it be.
+The daily rollups of attribution (attrib_daily, attrib_daily_values, waste_daily) are
+derived from attrib_hourly alone, for the days wholly before `rolled_until`: each change
+above rebuilds the days whose hourly rows it changed, in its transaction (`rebuild_days`),
+and `advance` builds the days it completes; `compact` changes no sum, and leaves them be.
 
 `session_git` (each session's repo, branch and project: the latest ones recorded) is kept
 the same way, whatever the hour: `add_git` merges the facts of every inserted batch that
@@ -25,7 +25,7 @@ has any, `rebuild` and `forget_before` recompute the sessions whose rows changed
 
 Readers (`store/panels.py`, `store/reader.py`) take the whole hours of a range before
 `rolled_until` from the rollups and the rest from raw rows; `window` says which hours, and
-`days` which of them the attribution panels read from attrib_daily.
+`days` which of them the attribution panels read from the daily rollups.
 """
 
 from __future__ import annotations
@@ -106,9 +106,9 @@ def window(start: datetime, end: datetime, until: datetime, *,
 
 def days(first: datetime, last: datetime) -> tuple[datetime, datetime]:
     """The whole days [d0, d1) of the rollup hours [first, last) (`window`) that queries
-    read from attrib_daily, or the empty (last, last): none whole, or inside `hours_only()`.
-    Queries take them as $day_from, $day_to. attrib_daily holds every day before the day of
-    `rolled_until`, and `last` is at most that."""
+    read from the daily rollups, or the empty (last, last): none whole, or inside
+    `hours_only()`. Queries take them as $day_from, $day_to. The daily rollups hold every
+    day before the day of `rolled_until`, and `last` is at most that."""
     d0, d1 = day_of(first), day_of(last)
     if d0 != first:
         d0 += DAY
@@ -119,9 +119,10 @@ def days(first: datetime, last: datetime) -> tuple[datetime, datetime]:
 
 def rebuild_days(con: duckdb.DuckDBPyConnection, days: Iterable[datetime],
                  until: datetime | None = None) -> int:
-    """Rebuild attrib_daily for the days of `days` (any times in them) that are wholly
-    before `until` (default `rolled_until`) from attrib_hourly, in the caller's transaction;
-    return how many. A day at a time: its hourly rows, grouped, fit the server's memory."""
+    """Rebuild the daily rollups (rollup_days.sql) for the days of `days` (any times in
+    them) that are wholly before `until` (default `rolled_until`) from attrib_hourly, in
+    the caller's transaction, oldest first; return how many. A day at a time: its hourly
+    rows, grouped, fit the server's memory."""
     limit = day_of(rolled_until(con) if until is None else until)
     todo = sorted({d for d in map(day_of, days) if d < limit})
     for d in todo:
@@ -221,7 +222,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, hours: Iterable[datetime], *,
     """Recompute the rollups of `hours` (hour starts) from the raw rows; return how many.
     `changed`: the raw events of those hours changed (deleted, relabelled, or inserted
     without `add_git`), so the git facts of their sessions are recomputed too; false when
-    only rolling up or compacting. `days`: their days in attrib_daily are rebuilt too
+    only rolling up or compacting. `days`: their days in the daily rollups are rebuilt too
     (`rebuild_days`); false when compacting, which changes no sum.
 
     In parts of about REBUILD_ROWS raw rows: a month of a busy team's rows grouped at once

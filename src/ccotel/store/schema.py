@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 # 7: attrib_hourly with failed requests and first_cache_creation_tokens (Where the Money
 # Went from rollups), session_git (each session's repo and branch): both rebuilt on open,
 # with every other rollup (which had counted sessions' git records as events)
-# 8: attrib_daily (attribution by finished day), built from attrib_hourly on open
+# 8: attrib_daily, attrib_daily_values, waste_daily (attribution by finished day), built
+# from attrib_hourly on open
 SCHEMA_VERSION = 8
 
 
@@ -158,7 +159,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         # commit), so the rollups start complete up to the current hour.
         queries.run(con, "rollup_until_init", hour=current_hour())
         if version is not None and version < 8:
-            # 7 -> 8: attrib_daily is new; build it from attrib_hourly.
+            # 7 -> 8: the daily rollups are new; build them from attrib_hourly.
             from ccotel.store import rollups
 
             rollups.rebuild_days(con, [d for (d,) in con.execute(
