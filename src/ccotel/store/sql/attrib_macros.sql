@@ -70,6 +70,56 @@ CREATE OR REPLACE MACRO waste_kind(query_source, agent) AS
          WHEN query_source = 'subagent' OR agent IS NOT NULL THEN 'subagent'
          ELSE query_source END;
 
+-- The column of attrib_daily (its `col`) a breakdown by dimension `dim` reads: repo and
+-- project the row's project, branch its git branch, a resource key (team, ...) its
+-- resource, the others their own (attrib_daily_of in schema.sql).
+CREATE OR REPLACE MACRO attrib_daily_col(dim) AS
+    CASE dim WHEN 'repo' THEN 'project' WHEN 'branch' THEN 'git_branch'
+             WHEN 'terminal' THEN 'terminal_type' WHEN 'version' THEN 'service_version'
+             WHEN 'project' THEN 'project' WHEN 'query_source' THEN 'query_source'
+             WHEN 'effort' THEN 'effort' WHEN 'speed' THEN 'speed' WHEN 'skill' THEN 'skill'
+             WHEN 'agent' THEN 'agent' WHEN 'plugin' THEN 'plugin' WHEN 'mcp' THEN 'mcp'
+             WHEN 'mcp_tool' THEN 'mcp_tool' ELSE 'resource' END;
+
+-- The API requests of [t0, t1) outside the whole days [d0, d1) (the other whole hours
+-- [r0, r1) from attrib_hourly, the rest raw), each with its session, tokens, cost and `v`,
+-- its value of the column attrib_daily_col(dim) names (by a CASE of its own: with
+-- attrib_daily_col's inside it, planning took four times as long): what the breakdowns
+-- without filters read beside attrib_daily (panel_attrib_fast.sql,
+-- panel_attrib_named.sql).
+CREATE OR REPLACE MACRO attrib_edge_rows(dim, t0, t1, r0, r1, d0, d1) AS TABLE
+SELECT session_id, CASE dim
+           WHEN 'repo' THEN project WHEN 'branch' THEN git_branch
+           WHEN 'project' THEN project WHEN 'query_source' THEN query_source
+           WHEN 'effort' THEN effort WHEN 'speed' THEN speed
+           WHEN 'terminal' THEN terminal_type WHEN 'version' THEN service_version
+           WHEN 'skill' THEN skill WHEN 'agent' THEN agent WHEN 'plugin' THEN plugin
+           WHEN 'mcp' THEN mcp WHEN 'mcp_tool' THEN mcp_tool ELSE resource END AS v,
+       requests,
+       coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
+           + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0) AS tokens,
+       cost_usd
+FROM attrib_hourly
+WHERE hour >= r0 AND hour < r1 AND (hour < d0 OR hour >= d1) AND event_name = 'api_request'
+UNION ALL
+SELECT session_id, CASE dim
+           WHEN 'repo' THEN project WHEN 'branch' THEN git_branch
+           WHEN 'project' THEN project WHEN 'query_source' THEN query_source
+           WHEN 'effort' THEN effort WHEN 'speed' THEN speed
+           WHEN 'terminal' THEN terminal_type WHEN 'version' THEN service_version
+           WHEN 'skill' THEN attributes->>'$."skill.name"'
+           WHEN 'agent' THEN attributes->>'$."agent.name"'
+           WHEN 'plugin' THEN attributes->>'$."plugin.name"'
+           WHEN 'mcp' THEN attributes->>'$."mcp_server.name"'
+           WHEN 'mcp_tool' THEN attributes->>'$."mcp_tool.name"'
+           ELSE resource::VARCHAR END,
+       1,
+       coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
+           + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0),
+       cost_usd
+FROM events
+WHERE event_name = 'api_request' AND ts >= t0 AND ts < t1 AND (ts < r0 OR ts >= r1);
+
 -- waste_daily's rows of the days in [d0, d1), from attrib_hourly (schema.sql): a group's
 -- first_cache_creation_tokens are those of its rows that start at its first time.
 CREATE OR REPLACE MACRO waste_daily_of(d0, d1) AS TABLE

@@ -5,59 +5,18 @@
 -- The dimensions are attrib_value's (attrib_macros.sql) for what a panel's rows hold: the
 -- record's attributes are not read (panels look a key up in the resource only), the repo
 -- and branch are the session's (session_git) unless the row names them.
--- Each row gives the value of the one column the dimension reads (`v`: repo and project
--- read `project`, branch `git_branch`, a resource key such as team `resource`, the others
--- their own): the whole days [$day_from, $day_to) from that column's slice of
--- attrib_daily, the other whole hours [$rollup_from, $rollup_to) from attrib_hourly, the
--- rest of [$from, $to) from raw rows. tests/attribution/test_rollup_paths.py checks it
+-- Each row gives the value of the one column the dimension reads (`v`,
+-- attrib_daily_col): the whole days [$day_from, $day_to) from that column's slice of
+-- attrib_daily, the other whole hours [$rollup_from, $rollup_to) from attrib_hourly and
+-- the rest of [$from, $to) from raw rows (attrib_edge_rows). tests/attribution/test_rollup_paths.py checks it
 -- against the general path, and tests/store/test_rollups.py every path against raw rows.
 WITH r AS (
     SELECT session_id, value AS v, requests, tokens, cost_usd
     FROM attrib_daily
-    WHERE day >= $day_from AND day < $day_to
-      AND col = CASE $dim
-          WHEN 'repo' THEN 'project' WHEN 'branch' THEN 'git_branch'
-          WHEN 'project' THEN 'project' WHEN 'query_source' THEN 'query_source'
-          WHEN 'effort' THEN 'effort' WHEN 'speed' THEN 'speed'
-          WHEN 'terminal' THEN 'terminal_type' WHEN 'version' THEN 'service_version'
-          WHEN 'skill' THEN 'skill' WHEN 'agent' THEN 'agent' WHEN 'plugin' THEN 'plugin'
-          WHEN 'mcp' THEN 'mcp' WHEN 'mcp_tool' THEN 'mcp_tool'
-          ELSE 'resource' END
+    WHERE day >= $day_from AND day < $day_to AND col = attrib_daily_col($dim)
     UNION ALL
-    SELECT session_id, CASE $dim
-               WHEN 'repo' THEN project WHEN 'branch' THEN git_branch
-               WHEN 'project' THEN project WHEN 'query_source' THEN query_source
-               WHEN 'effort' THEN effort WHEN 'speed' THEN speed
-               WHEN 'terminal' THEN terminal_type WHEN 'version' THEN service_version
-               WHEN 'skill' THEN skill WHEN 'agent' THEN agent WHEN 'plugin' THEN plugin
-               WHEN 'mcp' THEN mcp WHEN 'mcp_tool' THEN mcp_tool
-               ELSE resource END,
-           requests,
-           coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
-               + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0),
-           cost_usd
-    FROM attrib_hourly
-    WHERE hour >= $rollup_from AND hour < $rollup_to
-      AND (hour < $day_from OR hour >= $day_to) AND event_name = 'api_request'
-    UNION ALL
-    SELECT session_id, CASE $dim
-               WHEN 'repo' THEN project WHEN 'branch' THEN git_branch
-               WHEN 'project' THEN project WHEN 'query_source' THEN query_source
-               WHEN 'effort' THEN effort WHEN 'speed' THEN speed
-               WHEN 'terminal' THEN terminal_type WHEN 'version' THEN service_version
-               WHEN 'skill' THEN attributes->>'$."skill.name"'
-               WHEN 'agent' THEN attributes->>'$."agent.name"'
-               WHEN 'plugin' THEN attributes->>'$."plugin.name"'
-               WHEN 'mcp' THEN attributes->>'$."mcp_server.name"'
-               WHEN 'mcp_tool' THEN attributes->>'$."mcp_tool.name"'
-               ELSE resource::VARCHAR END,
-           1,
-           coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
-               + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0),
-           cost_usd
-    FROM events
-    WHERE event_name = 'api_request' AND ts >= $from AND ts < $to
-      AND (ts < $rollup_from OR ts >= $rollup_to)
+    SELECT * FROM attrib_edge_rows($dim, $from, $to, $rollup_from, $rollup_to, $day_from,
+                                   $day_to)
 ),
 -- a resource key's value (team, department, ...: any other dimension) looked up once per
 -- distinct resource, not once per row: a team has many rows and few resources

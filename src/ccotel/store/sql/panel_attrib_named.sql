@@ -12,37 +12,8 @@
 -- tests/attribution/test_rollup_paths.py checks it against the general path, and
 -- tests/store/test_rollups.py every path against raw rows.
 WITH edge_rows AS (
-    SELECT session_id, CASE $dim
-               WHEN 'query_source' THEN query_source WHEN 'effort' THEN effort
-               WHEN 'speed' THEN speed WHEN 'terminal' THEN terminal_type
-               WHEN 'version' THEN service_version WHEN 'skill' THEN skill
-               WHEN 'agent' THEN agent WHEN 'plugin' THEN plugin WHEN 'mcp' THEN mcp
-               WHEN 'mcp_tool' THEN mcp_tool END AS v,
-           requests,
-           coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
-               + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0)
-               AS tokens,
-           cost_usd
-    FROM attrib_hourly
-    WHERE hour >= $rollup_from AND hour < $rollup_to
-      AND (hour < $day_from OR hour >= $day_to) AND event_name = 'api_request'
-    UNION ALL
-    SELECT session_id, CASE $dim
-               WHEN 'query_source' THEN query_source WHEN 'effort' THEN effort
-               WHEN 'speed' THEN speed WHEN 'terminal' THEN terminal_type
-               WHEN 'version' THEN service_version
-               WHEN 'skill' THEN attributes->>'$."skill.name"'
-               WHEN 'agent' THEN attributes->>'$."agent.name"'
-               WHEN 'plugin' THEN attributes->>'$."plugin.name"'
-               WHEN 'mcp' THEN attributes->>'$."mcp_server.name"'
-               WHEN 'mcp_tool' THEN attributes->>'$."mcp_tool.name"' END,
-           1,
-           coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
-               + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0),
-           cost_usd
-    FROM events
-    WHERE event_name = 'api_request' AND ts >= $from AND ts < $to
-      AND (ts < $rollup_from OR ts >= $rollup_to)
+    SELECT * FROM attrib_edge_rows($dim, $from, $to, $rollup_from, $rollup_to, $day_from,
+                                   $day_to)
 ),
 -- per column (the dimension's, and 'session' for the total), value and session
 edge AS (
@@ -59,9 +30,7 @@ seen AS (
            session_id
     FROM attrib_daily
     WHERE day >= $day_from AND day < $day_to
-      AND col IN ('session', CASE $dim
-          WHEN 'terminal' THEN 'terminal_type' WHEN 'version' THEN 'service_version'
-          ELSE $dim END)
+      AND col IN ('session', attrib_daily_col($dim))
       AND session_id IN (SELECT session_id FROM edge)
 ),
 parts AS (
@@ -71,9 +40,7 @@ parts AS (
                AS sessions
     FROM attrib_daily_values
     WHERE day >= $day_from AND day < $day_to
-      AND col IN ('session', CASE $dim
-          WHEN 'terminal' THEN 'terminal_type' WHEN 'version' THEN 'service_version'
-          ELSE $dim END)
+      AND col IN ('session', attrib_daily_col($dim))
     UNION ALL
     SELECT e.col, e.value, e.requests, e.tokens, e.cost_usd,
            CASE WHEN e.session_id IS NULL OR s.session_id IS NOT NULL THEN 0 ELSE 1 END
