@@ -296,7 +296,8 @@ PANEL_FUNCTIONS: dict[str, Callable[[duckdb.DuckDBPyConnection, Query], dict[str
 # -- the dashboard's filters ----------------------------------------------------------------
 
 # The named dimensions the dashboard offers as `var-` filters beyond its own (user, model,
-# session, terminal, version); resource keys found in the data follow them.
+# session, terminal, version), in the order it lists them (attrib_filters.sql names the
+# same ones); resource keys found in the data follow them.
 FILTER_DIMENSIONS = ("repo", "branch", "query_source", "effort", "speed", "skill", "agent",
                      "plugin", "mcp", "mcp_tool")
 # Resource keys every OpenTelemetry SDK or Claude Code sets: not team-like, not offered.
@@ -309,7 +310,6 @@ def filter_values(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, list[di
     used first, with their request counts); a dimension with no known value is left out."""
     found = rows(con, "attrib_filters", {"from": q.start, "to": q.end,
                                          **_window(con, q, days=True),
-                                         "dims": list(FILTER_DIMENSIONS),
                                          "standard": list(_STANDARD_RESOURCE),
                                          # what attrib_value names itself
                                          "named": [*DIMENSIONS, "model.id", "terminal.type",

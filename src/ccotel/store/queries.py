@@ -98,8 +98,7 @@ QUERIES: dict[str, Named] = {
     "panel_usage_total": _q(*RANGED),
     # the dashboard's filter values, logs panel, session page (store/logs.py, sessions.py)
     "filters": _q("from", "to", *ROLLUP, "limit"),
-    "attrib_filters": _q("from", "to", *ROLLUP, *DAYS, "dims", "standard", "named",
-                         "limit"),
+    "attrib_filters": _q("from", "to", *ROLLUP, *DAYS, "standard", "named", "limit"),
     "logs_cursor": _q(),
     "logs_events": _q("from", "to", "filters", "after", "event", "text", "limit"),
     "logs_events_model": _q(*RANGE, "after", "event", "text", "limit"),

@@ -1,7 +1,7 @@
 -- The values the dashboard's attribution filters offer (`var-repo`, `var-skill`,
 -- `var-team`, ...): each dimension's values among the API requests of the range, most used
--- first, at most $limit per dimension. The named dimensions are listed in $dims (each one
--- of those below); resource keys are discovered from the data (OTEL_RESOURCE_ATTRIBUTES:
+-- first, at most $limit per dimension: the named dimensions below (attribution.py:
+-- FILTER_DIMENSIONS), and resource keys discovered from the data (OTEL_RESOURCE_ATTRIBUTES:
 -- team, department, cost_center, ...), all but the ones every OpenTelemetry SDK sets
 -- ($standard prefixes) and those named like a dimension ($named: user, session, day, ...
 -- are those dimensions). The values are attrib_value's (attrib_macros.sql) for what a
@@ -78,14 +78,14 @@ vals AS (
                          {'filter': 'mcp', 'value': mcp},
                          {'filter': 'mcp_tool', 'value': mcp_tool}]) AS v, requests
           FROM combos)
-    WHERE list_contains($dims::VARCHAR[], v.filter)
     GROUP BY ALL
     UNION ALL
-    SELECT filter, value, n FROM day_git WHERE list_contains($dims::VARCHAR[], filter)
+    SELECT filter, value, n FROM day_git
     UNION ALL
     SELECT col, value, sum(requests) FROM attrib_daily_values
-    WHERE day >= $day_from AND day < $day_to AND list_contains($dims::VARCHAR[], col)
-      AND col NOT IN ('project', 'git_branch', 'resource', 'session')
+    WHERE day >= $day_from AND day < $day_to
+      AND col IN ('query_source', 'effort', 'speed', 'skill', 'agent', 'plugin', 'mcp',
+                  'mcp_tool')
     GROUP BY ALL
     UNION ALL
     SELECT k.dim, coalesce(resource->>('$."' || k.dim || '"'), '(unknown)'), sum(requests)
