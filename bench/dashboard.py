@@ -17,6 +17,10 @@ statement the view runs (one more pass, not timed with the others): how many sta
 their planning (binder, optimizer, physical planner) and the rest of their time, and the
 optimizers that take longest.
 
+Before it, `empty_30d_ms`: the same 30-day view over an empty store (the schema alone,
+opened the same way, in the same run): what the statements cost with no data to read,
+planning and starting them. It bounds from below what any rollup can give.
+
 Last line: dashboard_30d_ms=<sum of the medians of every panel, the repo page and the
 filters, 30-day view> worst_panel_ms=<highest p95 of any of them in either view>
 worst=<its name> timed=<how many were timed per view> failed=<how many failed, e.g. out of
@@ -103,6 +107,41 @@ class Profiled:
         self._cur.close()
 
 
+def medians(cur: Any, q: Query, runs: int, failed: dict[str, str], view: str
+            ) -> dict[str, tuple[float, float]]:
+    """Part name -> (median, p95) in ms of `runs` timed calls after a warm-up call, for
+    view `q`; a part that fails is recorded in `failed` and timed as nan."""
+    out: dict[str, tuple[float, float]] = {}
+    for name, fn in timed(cur, q).items():
+        try:
+            fn()  # warm: first use reads from disk
+        except duckdb.Error as exc:  # e.g. out of memory at the server's limit
+            failed[f"{view}:{name}"] = type(exc).__name__
+            out[name] = (float("nan"), float("nan"))
+            continue
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) * 1000)
+        out[name] = (statistics.median(times), p95(times))
+    return out
+
+
+def empty_view_ms(q: Query, runs: int, memory_limit: str) -> float:
+    """The sum of the medians of view `q` over an empty store, opened as `ccotel serve`
+    opens it."""
+    with tempfile.TemporaryDirectory(prefix="ccotel-bench-empty-") as tmp:
+        con = schema.connect(Path(tmp), memory_limit=memory_limit)
+        try:
+            cur = con.cursor()
+            failed: dict[str, str] = {}
+            total = sum(m for m, _ in medians(cur, q, runs, failed, "empty").values())
+            return float("nan") if failed else total
+        finally:
+            con.close()
+
+
 def profile(con: Any, view: str, q: Query) -> None:
     """Print where view `q`'s time goes (`--profile`)."""
     cur = Profiled(con.cursor())
@@ -186,20 +225,8 @@ def main() -> int:
         results: dict[str, dict[str, tuple[float, float]]] = {}
         failed: dict[str, str] = {}
         for view, q in views.items():
-            results[view] = {}
-            for name, fn in timed(cur, q).items():
-                try:
-                    fn()  # warm: first use reads from disk
-                except duckdb.Error as exc:  # e.g. out of memory at the server's limit
-                    failed[f"{view}:{name}"] = type(exc).__name__
-                    results[view][name] = (float("nan"), float("nan"))
-                    continue
-                times = []
-                for _ in range(args.runs):
-                    t = time.perf_counter()
-                    fn()
-                    times.append((time.perf_counter() - t) * 1000)
-                results[view][name] = (statistics.median(times), p95(times))
+            results[view] = medians(cur, q, args.runs, failed, view)
+        empty = empty_view_ms(views["30d"], args.runs, args.memory_limit)
         if args.profile:
             for view, q in views.items():
                 profile(con, view, q)
@@ -214,6 +241,7 @@ def main() -> int:
         for name, error in failed.items():
             print(f"FAILED {name}: {error}")
         print(f"dashboard_1h_ms={total_1h:.1f}")
+        print(f"empty_30d_ms={empty:.1f} (the 30-day view over an empty store)")
         print(f"dashboard_30d_ms={total_30d:.1f} worst_panel_ms={worst:.1f} "
               f"worst={worst_name} timed={len(results['30d'])} failed={len(failed)} "
               f"events={events}")
