@@ -76,26 +76,35 @@ def _times(q: Query, step_s: int) -> list[int]:
 
 
 def _timeseries(q: Query, step_s: int, rows: list[dict[str, Any]], names: list[str],
-                value: Callable[[dict[str, Any], str], Any], *, per_minute: bool = False,
-                fill: Any = 0) -> Data:
+                value: Callable[[dict[str, Any], str], Any], *,
+                key: Callable[[dict[str, Any]], str] | None = None,
+                per_minute: bool = False, fill: Any = 0) -> Data:
     """Dense series over the range's buckets. `value(row, name)` reads one series' number
-    from a row; a bucket without rows gets `fill`. Rates divide by the bucket's minutes."""
+    from a row, for every series; with `key`, a row belongs to the one series `key(row)`
+    names and is read for it alone (one pass over the rows, not one per series). A bucket
+    without rows gets `fill`. Rates divide by the bucket's minutes."""
     times = _times(q, step_s)
     index = {t: i for i, t in enumerate(times)}
-    out = []
-    for name in names:
-        values: list[Any] = [fill] * len(times)
-        total: Any = 0
-        for r in rows:
-            i = index.get(int(r["bucket"]) * step_s)
+    series: dict[str, list[Any]] = {name: [fill] * len(times) for name in names}
+    totals: dict[str, Any] = dict.fromkeys(names, 0)
+    for r in rows:
+        i = index.get(int(r["bucket"]) * step_s)
+        if i is None:
+            continue
+        for name in names if key is None else (key(r),):
+            values = series.get(name)
             v = value(r, name)
-            if i is None or v is None:
+            if values is None or v is None:
                 continue
             values[i] = (values[i] or 0) + v
-            total += v
+            totals[name] += v
+    out = []
+    for name in names:
+        values = series[name]
         if per_minute:
             values = [None if v is None else round(v * 60 / step_s, 6) for v in values]
-        out.append({"name": name, "values": [_num(v) for v in values], "total": _num(total)})
+        out.append({"name": name, "values": [_num(v) for v in values],
+                    "total": _num(totals[name])})
     return {"step_s": step_s, "times": times, "series": out}
 
 
@@ -175,9 +184,8 @@ def tool_call_rate(con: Cursor, q: Query) -> Data:
     for r in rows:
         totals[r["key"] or "(unknown)"] = totals.get(r["key"] or "(unknown)", 0) + r["n"]
     names = sorted(totals, key=lambda n: (-totals[n], n))
-    return _timeseries(q, step, rows, names,
-                       lambda r, name: r["n"] if (r["key"] or "(unknown)") == name else None,
-                       per_minute=True)
+    return _timeseries(q, step, rows, names, lambda r, _name: r["n"],
+                       key=lambda r: r["key"] or "(unknown)", per_minute=True)
 
 
 def error_rate(con: Cursor, q: Query) -> Data:

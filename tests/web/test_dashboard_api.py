@@ -135,6 +135,9 @@ def test_timeseries_totals_match_the_breakdowns(client: TestClient) -> None:
     tools = panel(client, "tool_call_rate", params)["data"]
     assert {s["name"]: s["total"] for s in tools["series"]} == \
         as_dict(panel(client, "tool_usage_distribution", params)["data"]["items"])
+    for s in tools["series"]:  # each tool's calls in its own series' buckets, per minute
+        assert len(s["values"]) == len(tools["times"])
+        assert sum(s["values"]) * 5 == pytest.approx(s["total"])
     errors = panel(client, "error_rate", params)["data"]
     assert (errors["errors"], errors["requests"]) == (1, 5)
     assert errors["series"][0]["total"] == pytest.approx(1 / 6, abs=1e-6)
