@@ -151,6 +151,13 @@ def test_the_repo_page_is_its_breakdowns(con: duckdb.DuckDBPyConnection, more: b
             for record in resource["scopeLogs"][0]["logRecords"]:
                 record["attributes"] = [a for a in record["attributes"] if a["key"] != "model"]
         Writer(con).write_now(decode_request("logs", json.dumps(raw).encode(), "json"))
+        # and a session whose second request names no user: that request is its user's
+        # (the session's user from its telemetry), not "(unknown)"'s
+        raw = json.loads(body([_req("x98", "0.25", 1, **{"user.id": "u7"}),
+                               _req("x98", "0.125", 2)], T0 + timedelta(minutes=80)))
+        record = raw["resourceLogs"][0]["scopeLogs"][0]["logRecords"][1]
+        record["attributes"] = [a for a in record["attributes"] if a["key"] != "user.id"]
+        Writer(con).write_now(decode_request("logs", json.dumps(raw).encode(), "json"))
     for start, end in RANGES:
         for repo in (A, B, attribution.UNKNOWN, "no/such/repo"):
             for raw in (False, True):
@@ -176,6 +183,8 @@ def test_the_repo_page_is_its_breakdowns(con: duckdb.DuckDBPyConnection, more: b
         assert [i["name"] for i in page["sessions"]][-1] == attribution.OTHER
         assert len(page["sessions"]) == attribution.TOP_ITEMS + 1
         assert attribution.UNKNOWN in {i["name"] for i in page["models"]}
+        people = {i["name"]: i["requests"] for i in page["people"]}
+        assert people["u7"] == 2 and attribution.UNKNOWN not in people
 
 
 def _facts(con: duckdb.DuckDBPyConnection) -> tuple[list[Any], list[Any]]:

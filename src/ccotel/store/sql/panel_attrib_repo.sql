@@ -6,7 +6,11 @@
 -- month) and the total. API requests of repo $repo in [$from, $to), the whole hours
 -- [$rollup_from, $rollup_to) from attrib_hourly; each request's user, model, branch and
 -- repo as attrib_rows gives them (attrib_macros.sql).
--- Summed per session and value of every part first: the parts then read far fewer rows;
+-- The repo's rows are summed per time bucket, session and value of every part first, and
+-- only then joined to the users of their sessions (only the sessions of the repo's rows
+-- that name no user are looked up: looking up every session of the range's rows, as
+-- attrib_session_users does, read the month's attrib_hourly a second time); the parts
+-- then read far fewer rows;
 -- each part's sessions are its rows per session (no DISTINCT per part), the sessions' part
 -- and the total come from the sums per session.
 WITH rows AS (
@@ -22,23 +26,39 @@ WITH rows AS (
     WHERE event_name = 'api_request' AND ts >= $from AND ts < $to
       AND (ts < $rollup_from OR ts >= $rollup_to)
 ),
-per AS (
-    SELECT attrib_user(e.user_email, e.user_id, u.user_name, e.source) AS people,
+-- the repo's rows summed per time bucket, session and what the parts group by (a few
+-- thousand rows, held for the two readers below)
+mine AS (
+    SELECT date_trunc($step, e.ts) AS bucket, e.session_id, e.source, e.user_id,
+           e.user_email,
            coalesce(CASE WHEN e.speed = 'fast' THEN e.model || '-fast' ELSE e.model END,
                     '(unknown)') AS models,
            coalesce(e.git_branch, g.branch, '(unknown)') AS branches,
-           date_trunc($step, e.ts) AS bucket,
-           e.session_id, sum(e.requests) AS requests,
+           sum(e.requests) AS requests,
            sum(coalesce(e.input_tokens, 0) + coalesce(e.output_tokens, 0)
                + coalesce(e.cache_creation_tokens, 0) + coalesce(e.cache_read_tokens, 0))
                AS tokens,
            sum(e.cost_usd) AS cost_usd
     FROM rows e
     LEFT JOIN session_git g ON g.session_id = e.session_id
-    LEFT JOIN attrib_session_users(['api_request'], $from, $to, $rollup_from, $rollup_to) u
-        ON u.session_id = e.session_id
     WHERE attrib_repo(g.repo, e.project, g.project) = $repo
     GROUP BY ALL
+),
+-- the user of the repo's sessions whose rows name none (a transcript's), from their
+-- telemetry: attrib_session_users for these sessions alone
+users AS (
+    SELECT session_id, arg_max(coalesce(user_email, user_id), ts) AS user_name
+    FROM events
+    WHERE source = 'telemetry' AND coalesce(user_email, user_id) IS NOT NULL
+      AND session_id IN (SELECT session_id FROM mine
+                         WHERE user_email IS NULL AND user_id IS NULL)
+    GROUP BY session_id
+),
+per AS (
+    SELECT attrib_user(e.user_email, e.user_id, u.user_name, e.source) AS people,
+           e.models, e.branches, e.bucket, e.session_id, e.requests, e.tokens, e.cost_usd
+    FROM mine e
+    LEFT JOIN users u ON u.session_id = e.session_id
 ),
 by_session AS (
     SELECT session_id, sum(requests) AS requests, sum(tokens) AS tokens,
