@@ -3,52 +3,54 @@
 -- shows the range), read without attrib_requests (the general shape costs more to plan,
 -- and its local times and days to compute, than the panel to run) when no filter is set.
 -- The same rows: api_request, api_error, api_refusal and api_retries_exhausted in
--- [$from, $to), the whole days [$day_from, $day_to) from waste_daily (each row's
--- compactions and subagents as rows of their own kind, its other requests as a third with
--- the tokens of the row), the other whole hours [$rollup_from, $rollup_to) from
--- attrib_hourly, each request's user and repo as attrib_rows gives them
+-- [$from, $to), the whole days [$day_from, $day_to) from waste_daily, the other whole
+-- hours [$rollup_from, $rollup_to) from attrib_hourly, and the raw rows, all three as
+-- waste_daily keeps them (each row's compactions and subagents in columns of their own,
+-- not unnested into rows of each kind: a third of the rows to join and group), each
+-- request's user and repo as attrib_rows gives them
 -- (attrib_macros.sql). tests/attribution/test_rollup_paths.py checks it against
 -- report_waste.sql, tests/store/test_rollups.py against the hourly and raw reads.
 WITH rows AS NOT MATERIALIZED (
-    SELECT session_id, source, event_name, user_id, user_email, k.query_source,
-           NULL AS agent, project, k.requests, k.cost_usd, k.cache_creation_tokens,
-           first_ts, k.first_cache_creation_tokens
-    FROM (SELECT *, unnest([
-              {'query_source': 'compact', 'requests': compactions,
-               'cost_usd': compaction_cost, 'cache_creation_tokens': 0,
-               'first_cache_creation_tokens': 0},
-              {'query_source': 'subagent', 'requests': subagent_requests,
-               'cost_usd': subagent_cost, 'cache_creation_tokens': 0,
-               'first_cache_creation_tokens': 0},
-              {'query_source': 'other', 'requests': requests - compactions - subagent_requests,
-               'cost_usd': cost_usd - coalesce(compaction_cost, 0)
-                   - coalesce(subagent_cost, 0),
-               'cache_creation_tokens': cache_creation_tokens,
-               'first_cache_creation_tokens': first_cache_creation_tokens}]) AS k
-          FROM waste_daily
-          WHERE day >= $day_from AND day < $day_to)
-    WHERE k.query_source = 'other' OR k.requests <> 0  -- no compaction, no subagent: no row
+    SELECT session_id, source, event_name, user_id, user_email, project, requests,
+           cost_usd, compactions, compaction_cost, subagent_requests, subagent_cost,
+           cache_creation_tokens, first_ts, first_cache_creation_tokens
+    FROM waste_daily
+    WHERE day >= $day_from AND day < $day_to
     UNION ALL
-    SELECT session_id, source, event_name, user_id, user_email, query_source, agent,
-           project, requests, cost_usd, cache_creation_tokens, first_ts,
-           first_cache_creation_tokens
-    FROM attrib_hourly
-    WHERE hour >= $rollup_from AND hour < $rollup_to
-      AND (hour < $day_from OR hour >= $day_to)
-      AND event_name IN ('api_request', 'api_error', 'api_refusal', 'api_retries_exhausted')
+    -- the rest as waste_daily has it: each row's compactions and subagents by its kind
+    SELECT session_id, source, event_name, user_id, user_email, project, requests, cost_usd,
+           CASE WHEN kind = 'compact' THEN requests ELSE 0 END,
+           CASE WHEN kind = 'compact' THEN cost_usd END,
+           CASE WHEN kind = 'subagent' THEN requests ELSE 0 END,
+           CASE WHEN kind = 'subagent' THEN cost_usd END,
+           cache_creation_tokens, first_ts, first_cache_creation_tokens
+    FROM (SELECT *, waste_kind(query_source, agent) AS kind
+          FROM attrib_hourly
+          WHERE hour >= $rollup_from AND hour < $rollup_to
+            AND (hour < $day_from OR hour >= $day_to)
+            AND event_name IN ('api_request', 'api_error', 'api_refusal',
+                               'api_retries_exhausted'))
     UNION ALL
-    SELECT session_id, source, event_name, user_id, user_email, query_source,
-           attributes->>'$."agent.name"', project, 1, cost_usd, cache_creation_tokens, ts,
-           cache_creation_tokens
-    FROM events
-    WHERE event_name IN ('api_request', 'api_error', 'api_refusal', 'api_retries_exhausted')
-      AND ts >= $from AND ts < $to AND (ts < $rollup_from OR ts >= $rollup_to)
+    SELECT session_id, source, event_name, user_id, user_email, project, requests, cost_usd,
+           CASE WHEN kind = 'compact' THEN requests ELSE 0 END,
+           CASE WHEN kind = 'compact' THEN cost_usd END,
+           CASE WHEN kind = 'subagent' THEN requests ELSE 0 END,
+           CASE WHEN kind = 'subagent' THEN cost_usd END,
+           cache_creation_tokens, first_ts, first_cache_creation_tokens
+    FROM (SELECT session_id, source, event_name, user_id, user_email, project,
+                 1 AS requests, cost_usd, cache_creation_tokens, ts AS first_ts,
+                 cache_creation_tokens AS first_cache_creation_tokens,
+                 waste_kind(query_source, attributes->>'$."agent.name"') AS kind
+          FROM events
+          WHERE event_name IN ('api_request', 'api_error', 'api_refusal',
+                               'api_retries_exhausted')
+            AND ts >= $from AND ts < $to AND (ts < $rollup_from OR ts >= $rollup_to))
 ),
 a AS (
     SELECT attrib_user(e.user_email, e.user_id, u.user_name, e.source) AS "user",
            attrib_repo(g.repo, e.project, g.project) AS repo,
-           e.session_id, e.event_name, waste_kind(e.query_source, e.agent) AS query_source,
-           e.requests, e.cost_usd,
+           e.session_id, e.event_name, e.requests, e.cost_usd, e.compactions,
+           e.compaction_cost, e.subagent_requests, e.subagent_cost,
            coalesce(e.cache_creation_tokens, 0) AS cache_creation_tokens, e.first_ts,
            coalesce(e.first_cache_creation_tokens, 0) AS first_cache_creation_tokens
     FROM rows e
@@ -74,8 +76,11 @@ firsts AS (
     GROUP BY session_id
 ),
 r AS (
-    SELECT a."user", a.repo, a.event_name, a.query_source,
+    SELECT a."user", a.repo, a.event_name,
            sum(a.requests) AS requests, sum(a.cost_usd) AS cost_usd,
+           sum(a.compactions) AS compactions, sum(a.compaction_cost) AS compaction_cost,
+           sum(a.subagent_requests) AS subagent_requests,
+           sum(a.subagent_cost) AS subagent_cost,
            sum(waste_repaid(a.event_name, a.cache_creation_tokens, a.first_ts, f.first_ts,
                             a.first_cache_creation_tokens)) AS rewrite_tokens
     FROM a LEFT JOIN firsts f ON f.session_id IS NOT DISTINCT FROM a.session_id
@@ -84,7 +89,20 @@ r AS (
 SELECT
     "user", repo,
     GROUPING("user", repo) = 3 AS is_grand,
-    unnest(waste_sums(event_name, query_source, requests, cost_usd, rewrite_tokens))
+    coalesce(sum(requests) FILTER (WHERE event_name = 'api_request'), 0)::BIGINT AS requests,
+    coalesce(sum(cost_usd) FILTER (WHERE event_name = 'api_request'), 0)::DECIMAL(38, 12)
+        AS cost_usd,
+    coalesce(sum(compactions), 0)::BIGINT AS compactions,
+    coalesce(sum(compaction_cost), 0)::DECIMAL(38, 12) AS compaction_cost,
+    coalesce(sum(subagent_requests), 0)::BIGINT AS subagent_requests,
+    coalesce(sum(subagent_cost), 0)::DECIMAL(38, 12) AS subagent_cost,
+    coalesce(sum(rewrite_tokens), 0)::BIGINT AS cache_rewrite_tokens,
+    coalesce(sum(requests) FILTER (WHERE event_name = 'api_error'), 0)::BIGINT AS api_errors,
+    coalesce(sum(requests) FILTER (WHERE event_name = 'api_retries_exhausted'), 0)::BIGINT
+        AS retries_exhausted,
+    coalesce(sum(requests) FILTER (WHERE event_name = 'api_refusal'), 0)::BIGINT AS refusals,
+    coalesce(sum(cost_usd) FILTER (WHERE event_name <> 'api_request'), 0)::DECIMAL(38, 12)
+        AS failed_cost
 FROM r
 GROUP BY GROUPING SETS (("user", repo), ())
 ORDER BY is_grand, "user", repo
