@@ -355,7 +355,7 @@ def test_a_version_5_store_gets_the_rollup_on_upgrade(tmp_path: Path) -> None:
     schema.connect(tmp_path).close()  # what `ccotel serve` does on open
     con = schema.connect(tmp_path, read_only=True)
     try:
-        assert schema.stored_version(con) == schema.SCHEMA_VERSION == 8
+        assert schema.stored_version(con) == schema.SCHEMA_VERSION == 9
         assert con.execute("SELECT sum(requests), sum(cost_usd) FROM attrib_hourly"
                            ).fetchone() == (4, Decimal("0.600000000007"))
         q = Query.parse(RANGE)

@@ -219,7 +219,7 @@ def test_a_version_6_store_gets_session_git_and_the_new_rollup(
     con.close()
     migrated = schema.connect(tmp_path)
     try:
-        assert schema.stored_version(migrated) == schema.SCHEMA_VERSION == 8
+        assert schema.stored_version(migrated) == schema.SCHEMA_VERSION == 9
         stored, fresh = _facts(migrated)
         assert stored == fresh and len(stored) == 2
         assert_rollups_match_raw(migrated)
@@ -227,6 +227,27 @@ def test_a_version_6_store_gets_session_git_and_the_new_rollup(
     finally:
         migrated.close()
         # the fixture closes its connection again: harmless
+
+
+def test_a_version_8_store_gets_the_requests_by_day(con: duckdb.DuckDBPyConnection,
+                                                    tmp_path: Path) -> None:
+    q = _q(0, 240)
+    q = Query(start=q.start - timedelta(days=3), end=q.end + timedelta(days=1))
+    assert attribution.time_dimension(q) == "day"  # the page reads requests_daily
+    pages = {repo: attribution.repo_page(con, q, repo) for repo in (A, B)}
+    assert con.execute("SELECT count(*) FROM requests_daily").fetchone() == (4,)
+    con.execute("DROP TABLE requests_daily")
+    con.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
+    con.close()
+    migrated = schema.connect(tmp_path)
+    try:
+        assert schema.stored_version(migrated) == 9
+        assert migrated.execute("SELECT count(*) FROM requests_daily").fetchone() == (4,)
+        assert_rollups_match_raw(migrated)
+        assert {repo: attribution.repo_page(migrated, q, repo) for repo in (A, B)} == pages
+        assert pages[A]["total"]["requests"] == 6  # s1's
+    finally:
+        migrated.close()
 
 
 def _breakdown_rows(con: duckdb.DuckDBPyConnection, name: str, q: Query, dim: str,

@@ -86,13 +86,16 @@ def assert_rollups_match_raw(con: duckdb.DuckDBPyConnection) -> None:
         assert got.keys() == want.keys(), table
         for group, row in want.items():
             assert_close(got[group], row, f"{table}{group}")
-    # waste_daily and attrib_daily hold, one row per group, what attrib_hourly gives for
+    # waste_daily, requests_daily and attrib_daily hold, one row per group, what attrib_hourly gives for
     # every day wholly before rolled_until (each session's previous day with the value
     # too), and nothing for any later day; attrib_daily_values the sums of attrib_daily.
     daily = {
         "waste_daily": (
             "SELECT * FROM waste_daily",
             "SELECT * FROM waste_daily_of('-infinity'::TIMESTAMP, $before)", 7),
+        "requests_daily": (
+            "SELECT * FROM requests_daily",
+            "SELECT * FROM requests_daily_of('-infinity'::TIMESTAMP, $before)", 9),
         "attrib_daily": (
             "SELECT day, col, value, session_id, requests, tokens, cost_usd, prev_day "
             "FROM attrib_daily",

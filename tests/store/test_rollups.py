@@ -144,7 +144,8 @@ DAILY_DIMENSIONS = (*attribution.NAMED_DIMENSIONS, "repo", "branch", "project", 
 def test_panels_read_from_whole_days_give_the_raw_numbers(
         demo: duckdb.DuckDBPyConnection, start: datetime, days: int, on_hour: bool) -> None:
     """Every breakdown (its values' requests, tokens, cost and sessions, and its total),
-    Where the Money Went and the filter values over ranges of whole days and edges are
+    Where the Money Went, the repo pages and the filter values over ranges of whole days
+    and edges are
     what the hourly rollups alone give, and what the raw rows give."""
     if on_hour:
         start = start.replace(minute=0, second=0, microsecond=0)
@@ -167,6 +168,15 @@ def test_panels_read_from_whole_days_give_the_raw_numbers(
     with rollups.raw_only():
         assert attribution.waste_panel(cur, q) == waste
     assert waste["rows"] and waste["total"]["cache_rewrite_tokens"] > 0
+    # the repo pages of the repos with the most cost (their requests from the days too,
+    # when the page's buckets are days)
+    for item in attribution.breakdown_panel(cur, q, "repo")["items"][:3]:
+        page = attribution.repo_page(cur, q, item["name"])
+        assert page["total"] == item | {"name": "Total"}
+        with rollups.hours_only():
+            assert attribution.repo_page(cur, q, item["name"]) == page
+        with rollups.raw_only():
+            assert attribution.repo_page(cur, q, item["name"]) == page
     offered = attribution.filter_values(cur, q)  # the dashboard's filters, from the days too
     with rollups.hours_only():
         assert attribution.filter_values(cur, q) == offered

@@ -349,8 +349,13 @@ def repo_page(con: duckdb.DuckDBPyConnection, q: Query, repo: str) -> dict[str, 
     params = {"from": q.start, "to": q.end, "step": step, "repo": repo, **_window(con, q)}
     if others["fdims"]:
         found = rows(con, "panel_attrib_page", {**params, **others})
-    else:  # the same parts, only what the page shows (panel_attrib_repo.sql)
-        found = rows(con, "panel_attrib_repo", {**params, "top": TOP_ITEMS})
+    else:  # the same parts, only what the page shows (panel_attrib_repo.sql); its whole
+        # days from requests_daily, unless the buckets are hours
+        last = params["rollup_to"]
+        day_from, day_to = (rollups.days(params["rollup_from"], last) if step != "hour"
+                            else (last, last))
+        found = rows(con, "panel_attrib_repo", {**params, "top": TOP_ITEMS,
+                                                "day_from": day_from, "day_to": day_to})
     by_part: dict[str, list[dict[str, Any]]] = {}
     for r in found:
         by_part.setdefault(r["part"], []).append(r)

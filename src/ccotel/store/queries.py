@@ -83,7 +83,7 @@ QUERIES: dict[str, Named] = {
     "panel_attrib_named": _q("from", "to", *ROLLUP, *DAYS, "dim"),
     "panel_attrib_waste": _q("from", "to", *ROLLUP, *DAYS),
     "panel_attrib_page": _q("from", "to", *ROLLUP, "step", "repo", "fdims", "fvals"),
-    "panel_attrib_repo": _q("from", "to", *ROLLUP, "step", "repo", "top"),
+    "panel_attrib_repo": _q("from", "to", *ROLLUP, *DAYS, "step", "repo", "top"),
     "panel_avg_response_time": _q(*RANGED),
     "panel_edit_decisions": _q(*RANGED),
     "panel_error_rate": _q(*RANGED, "step_ms"),

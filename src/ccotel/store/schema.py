@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 # with every other rollup (which had counted sessions' git records as events)
 # 8: attrib_daily, attrib_daily_values, waste_daily (attribution by finished day), built
 # from attrib_hourly on open
-SCHEMA_VERSION = 8
+# 9: requests_daily (the requests by finished day: a repo's page), built from attrib_hourly
+# on open
+SCHEMA_VERSION = 9
 
 
 class SchemaError(StoreError):
@@ -158,8 +160,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         # 2 -> 3, and new stores: every row so far is rolled up (schema 2 did it at each
         # commit), so the rollups start complete up to the current hour.
         queries.run(con, "rollup_until_init", hour=current_hour())
-        if version is not None and version < 8:
-            # 7 -> 8: the daily rollups are new; build them from attrib_hourly.
+        if version is not None and version < 9:
+            # 7 -> 8: the daily rollups are new; 8 -> 9: requests_daily is; build them
+            # (all of them: rebuild_days writes every daily rollup) from attrib_hourly.
             from ccotel.store import rollups
 
             rollups.rebuild_days(con, [d for (d,) in con.execute(

@@ -120,6 +120,18 @@ SELECT session_id, CASE dim
 FROM events
 WHERE event_name = 'api_request' AND ts >= t0 AND ts < t1 AND (ts < r0 OR ts >= r1);
 
+-- requests_daily's rows of the days in [d0, d1), from attrib_hourly (schema.sql).
+CREATE OR REPLACE MACRO requests_daily_of(d0, d1) AS TABLE
+SELECT date_trunc('day', hour) AS day, session_id, source, user_id, user_email, model,
+       speed, project, git_branch, sum(requests)::BIGINT AS requests,
+       sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
+           + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0))::BIGINT
+           AS tokens,
+       sum(cost_usd) AS cost_usd
+FROM attrib_hourly
+WHERE hour >= d0 AND hour < d1 AND event_name = 'api_request'
+GROUP BY ALL;
+
 -- waste_daily's rows of the days in [d0, d1), from attrib_hourly (schema.sql): a group's
 -- first_cache_creation_tokens are those of its rows that start at its first time.
 CREATE OR REPLACE MACRO waste_daily_of(d0, d1) AS TABLE

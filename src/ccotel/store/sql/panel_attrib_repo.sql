@@ -3,9 +3,10 @@
 -- to plan than this costs to run), and only what the page shows: each part's first $top
 -- values (people, models, branches, sessions; largest cost first) and the rest of it as
 -- one row (`key` NULL, the total less those), every time bucket ($step: hour, day or
--- month) and the total. API requests of repo $repo in [$from, $to), the whole hours
--- [$rollup_from, $rollup_to) from attrib_hourly; each request's user, model, branch and
--- repo as attrib_rows gives them (attrib_macros.sql).
+-- month) and the total. API requests of repo $repo in [$from, $to), the whole days
+-- [$day_from, $day_to) from requests_daily (only when the buckets are days or months),
+-- the other whole hours [$rollup_from, $rollup_to) from attrib_hourly; each request's
+-- user, model, branch and repo as attrib_rows gives them (attrib_macros.sql).
 -- The repo's rows are summed per time bucket, session and value of every part first, and
 -- only then joined to the users of their sessions (only the sessions of the repo's rows
 -- that name no user are looked up: looking up every session of the range's rows, as
@@ -14,14 +15,24 @@
 -- each part's sessions are its rows per session (no DISTINCT per part), the sessions' part
 -- and the total come from the sums per session.
 WITH rows AS (
-    SELECT hour AS ts, session_id, source, user_id, user_email, model, speed, project,
-           git_branch, requests, input_tokens, output_tokens, cache_creation_tokens,
-           cache_read_tokens, cost_usd
+    SELECT day AS ts, session_id, source, user_id, user_email, model, speed, project,
+           git_branch, requests, tokens, cost_usd
+    FROM requests_daily
+    WHERE day >= $day_from AND day < $day_to
+    UNION ALL
+    SELECT hour, session_id, source, user_id, user_email, model, speed, project,
+           git_branch, requests,
+           coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
+               + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0),
+           cost_usd
     FROM attrib_hourly
-    WHERE hour >= $rollup_from AND hour < $rollup_to AND event_name = 'api_request'
+    WHERE hour >= $rollup_from AND hour < $rollup_to
+      AND (hour < $day_from OR hour >= $day_to) AND event_name = 'api_request'
     UNION ALL
     SELECT ts, session_id, source, user_id, user_email, model, speed, project, git_branch, 1,
-           input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd
+           coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
+               + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0),
+           cost_usd
     FROM events
     WHERE event_name = 'api_request' AND ts >= $from AND ts < $to
       AND (ts < $rollup_from OR ts >= $rollup_to)
@@ -34,11 +45,7 @@ mine AS (
            coalesce(CASE WHEN e.speed = 'fast' THEN e.model || '-fast' ELSE e.model END,
                     '(unknown)') AS models,
            coalesce(e.git_branch, g.branch, '(unknown)') AS branches,
-           sum(e.requests) AS requests,
-           sum(coalesce(e.input_tokens, 0) + coalesce(e.output_tokens, 0)
-               + coalesce(e.cache_creation_tokens, 0) + coalesce(e.cache_read_tokens, 0))
-               AS tokens,
-           sum(e.cost_usd) AS cost_usd
+           sum(e.requests) AS requests, sum(e.tokens) AS tokens, sum(e.cost_usd) AS cost_usd
     FROM rows e
     LEFT JOIN session_git g ON g.session_id = e.session_id
     WHERE attrib_repo(g.repo, e.project, g.project) = $repo
@@ -54,7 +61,8 @@ users AS (
                          WHERE user_email IS NULL AND user_id IS NULL)
     GROUP BY session_id
 ),
-per AS (
+-- (held: five readers)
+per AS MATERIALIZED (
     SELECT attrib_user(e.user_email, e.user_id, u.user_name, e.source) AS people,
            e.models, e.branches, e.bucket, e.session_id, e.requests, e.tokens, e.cost_usd
     FROM mine e

@@ -1,4 +1,5 @@
--- Rebuild attrib_daily, attrib_daily_values and waste_daily for the days in [$d0, $d1)
+-- Rebuild attrib_daily, attrib_daily_values, waste_daily and requests_daily for the days
+-- in [$d0, $d1)
 -- from attrib_hourly (rollups.rebuild_days: whole days before rolled_until, oldest first, in
 -- the transaction that changed their hours), with the prev_day of the rows of later days
 -- whose sessions had rows on those days before or have now.
@@ -7,6 +8,12 @@ DELETE FROM waste_daily WHERE day >= $d0 AND day < $d1;
 
 INSERT INTO waste_daily BY NAME
 SELECT * FROM waste_daily_of($d0, $d1)
+ORDER BY day;
+
+DELETE FROM requests_daily WHERE day >= $d0 AND day < $d1;
+
+INSERT INTO requests_daily BY NAME
+SELECT * FROM requests_daily_of($d0, $d1)
 ORDER BY day;
 
 -- The sessions whose rows change: those of the days before...

@@ -411,6 +411,26 @@ CREATE TABLE IF NOT EXISTS waste_daily (
     first_cache_creation_tokens BIGINT
 );
 
+-- The API requests by finished day (schema 9): attrib_hourly's api_request rows per day,
+-- session, source, user, model, speed, project and branch (requests_daily_of in
+-- attrib_macros.sql), so that a repo's page over weeks groups a few rows per session and
+-- day, not one per hour and request dimension (panel_attrib_repo.sql). Kept as
+-- attrib_daily is.
+CREATE TABLE IF NOT EXISTS requests_daily (
+    day TIMESTAMP NOT NULL,
+    session_id VARCHAR,
+    source VARCHAR,
+    user_id VARCHAR,
+    user_email VARCHAR,
+    model VARCHAR,
+    speed VARCHAR,
+    project VARCHAR,
+    git_branch VARCHAR,
+    requests BIGINT NOT NULL,
+    tokens BIGINT NOT NULL,            -- input + output + cache creation + cache read
+    cost_usd DECIMAL(38, 12)
+);
+
 -- Hours whose rollup rows may be partial (several per group), to be rewritten.
 CREATE TABLE IF NOT EXISTS rollup_dirty_hours (hour TIMESTAMP NOT NULL);
 
