@@ -22,9 +22,13 @@ HOUR_MS = 3_600_000
 
 def _rows(con: Cursor, name: str, q: Query, *, whole: bool = True, **extra: Any) -> list[Row]:
     """Rows of query `name` for `q`. Time buckets under an hour ($step_ms) or `whole`
-    false read raw rows only: a rollup row cannot be split."""
+    false read raw rows only: a rollup row cannot be split. A query that applies the
+    model filter with {model_match} gets the macro for `q`'s (`queries.model_macro`)."""
     whole = whole and extra.get("step_ms", 0) % HOUR_MS == 0
-    return queries.rows(con, name, **queries.ranged(con, q, whole=whole), **extra)
+    template = (queries.model_macro(q.model)
+                if queries.MODEL_MATCH in queries.named(name).template else {})
+    return queries.rows_template(con, name, template, **queries.ranged(con, q, whole=whole),
+                                 **extra)
 
 
 def usage(con: Cursor, q: Query, *, by: str = "", step_ms: int = 0,

@@ -62,6 +62,23 @@ def _template(*placeholders: str, script: bool = False) -> Named:
     return Named(frozenset(), script=script, template=frozenset(placeholders))
 
 
+def _qm(*params: str) -> Named:
+    """A query with the model filter's macro as its {model_match} placeholder
+    (`model_match`)."""
+    return Named(frozenset(params), template=frozenset({MODEL_MATCH}))
+
+
+# The placeholder of the model filter's macro in a panel query: `model_macro` fills it.
+MODEL_MATCH = "model_match"
+
+
+def model_macro(model: str | None) -> dict[str, str]:
+    """The {model_match} of a query for model filter `model`: the macro that applies it
+    (macros.sql: model_match), or, without one, the macro that plans nothing
+    (no_model_filter)."""
+    return {MODEL_MATCH: "model_match" if model is not None else "no_model_filter"}
+
+
 RANGE = ("from", "to", "model", "filters")  # Query.params()
 ROLLUP = ("rollup_from", "rollup_to")  # ranged(): the whole hours read from rollups
 RANGED = (*RANGE, *ROLLUP)
@@ -85,13 +102,13 @@ QUERIES: dict[str, Named] = {
     "panel_attrib_page": _q("from", "to", *ROLLUP, "step", "repo", "fdims", "fvals"),
     "panel_attrib_repo": _q("from", "to", *ROLLUP, *DAYS, "step", "repo", "top"),
     "panel_avg_response_time": _q(*RANGED),
-    "panel_edit_decisions": _q(*RANGED),
+    "panel_edit_decisions": _qm(*RANGED),
     "panel_error_rate": _q(*RANGED, "step_ms"),
-    "panel_event_counts": _q(*RANGED, "step_ms", "event"),
+    "panel_event_counts": _qm(*RANGED, "step_ms", "event"),
     "panel_latency": _q(*RANGED, "step_ms"),
-    "panel_metrics": _q(*RANGED, "metric"),
-    "panel_session_duration": _q(*RANGED, "limit"),
-    "panel_tool_calls": _q(*RANGED, "step_ms"),
+    "panel_metrics": _qm(*RANGED, "metric"),
+    "panel_session_duration": _qm(*RANGED, "limit"),
+    "panel_tool_calls": _qm(*RANGED, "step_ms"),
     "panel_top_sessions": _q(*RANGED, "limit"),
     "panel_usage": _q(*RANGED, "by", "step_ms", "limit"),
     "panel_usage_cost": _q(*RANGED, "by", "limit"),
@@ -296,7 +313,13 @@ def bind_sessions(con: Cursor, params: dict[str, Any]) -> dict[str, Any]:
 
 def rows(con: Cursor, name: str, /, **params: Any) -> list[dict[str, Any]]:
     """The rows of `run(...)` as dicts keyed by column name."""
-    cur = run(con, name, **params)
+    return rows_template(con, name, {}, **params)
+
+
+def rows_template(con: Cursor, name: str, template: dict[str, str], /,
+                  **params: Any) -> list[dict[str, Any]]:
+    """The rows of `run_template(...)` as dicts keyed by column name."""
+    cur = run_template(con, name, template, **params)
     names = [d[0] for d in cur.description or ()]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 

@@ -137,6 +137,13 @@ CREATE OR REPLACE MACRO model_match(m, row_model, row_session, t0, t1, r0, r1) A
     OR (row_model IS NULL AND row_session IN (
           SELECT session_id FROM sessions_using_model(m, t0, t1, r0, r1)));
 
+-- model_match for a query run without a model filter (`m` NULL): what model_match gives
+-- then, without the sessions_using_model subquery, which DuckDB would plan all the same
+-- (about a millisecond a statement). The queries that test the model filter name the macro
+-- as a template, `{model_match}` (queries.MODEL_MATCH), filled with one or the other.
+CREATE OR REPLACE MACRO no_model_filter(m, row_model, row_session, t0, t1, r0, r1) AS
+    m IS NULL;
+
 -- The Claude Code Logs panel's events in [t0, t1) (rowid as `cursor`, with what sorting
 -- and the model filter need): stored after the cursor `after` (NULL: any), named `ev`
 -- (NULL: any), containing the text `txt` (NULL: any), under the filters `f` (the model

@@ -25,6 +25,6 @@ SELECT
 FROM decisions
 WHERE filters_match($filters, user_id, user_email, session_id, terminal_type,
                     service_version, app_version)
-  AND model_match($model, model, session_id, $from, $to, $rollup_from, $rollup_to)
+  AND {model_match}($model, model, session_id, $from, $to, $rollup_from, $rollup_to)
 GROUP BY ALL
 ORDER BY coalesce(sum(accept), 0) + coalesce(sum(reject), 0) DESC, tool, language

@@ -27,5 +27,5 @@ FROM counted
 WHERE n > 0
   AND filters_match($filters, user_id, user_email, session_id, terminal_type,
                     service_version, app_version)
-  AND model_match($model, model, session_id, $from, $to, $rollup_from, $rollup_to)
+  AND {model_match}($model, model, session_id, $from, $to, $rollup_from, $rollup_to)
 GROUP BY ALL

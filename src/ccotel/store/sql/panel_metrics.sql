@@ -40,4 +40,4 @@ SELECT coalesce(sum(a), 0) AS a, coalesce(sum(b), 0) AS b
 FROM metrics
 WHERE filters_match($filters, user_id, user_email, session_id, terminal_type,
                     service_version, app_version)
-  AND model_match($model, model, session_id, $from, $to, $rollup_from, $rollup_to)
+  AND {model_match}($model, model, session_id, $from, $to, $rollup_from, $rollup_to)

@@ -22,8 +22,7 @@ SELECT
 FROM spans
 WHERE filters_match($filters, user_id, user_email, session_id, terminal_type,
                     service_version, app_version)
-  AND ($model IS NULL OR session_id IN (
-        SELECT session_id FROM sessions_using_model($model, $from, $to, $rollup_from, $rollup_to)))
+  AND {model_match}($model, NULL, session_id, $from, $to, $rollup_from, $rollup_to)
 GROUP BY session_id
 ORDER BY seconds DESC, session_id
 LIMIT $limit

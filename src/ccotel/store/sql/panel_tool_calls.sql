@@ -21,6 +21,6 @@ SELECT
 FROM calls
 WHERE filters_match($filters, user_id, user_email, session_id, terminal_type,
                     service_version, app_version)
-  AND model_match($model, model, session_id, $from, $to, $rollup_from, $rollup_to)
+  AND {model_match}($model, model, session_id, $from, $to, $rollup_from, $rollup_to)
 GROUP BY ALL
 ORDER BY n DESC, key
