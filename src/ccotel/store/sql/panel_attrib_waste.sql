@@ -17,30 +17,26 @@ WITH rows AS NOT MATERIALIZED (
     FROM waste_daily
     WHERE day >= $day_from AND day < $day_to
     UNION ALL
-    -- the rest as waste_daily has it: each row's compactions and subagents by its kind
+    -- the other hours and the raw rows as waste_daily has them: each row's compactions and
+    -- subagents by its kind
     SELECT session_id, source, event_name, user_id, user_email, project, requests, cost_usd,
            CASE WHEN kind = 'compact' THEN requests ELSE 0 END,
            CASE WHEN kind = 'compact' THEN cost_usd END,
            CASE WHEN kind = 'subagent' THEN requests ELSE 0 END,
            CASE WHEN kind = 'subagent' THEN cost_usd END,
            cache_creation_tokens, first_ts, first_cache_creation_tokens
-    FROM (SELECT *, waste_kind(query_source, agent) AS kind
+    FROM (SELECT session_id, source, event_name, user_id, user_email, project, requests,
+                 cost_usd, cache_creation_tokens, first_ts, first_cache_creation_tokens,
+                 waste_kind(query_source, agent) AS kind
           FROM attrib_hourly
           WHERE hour >= $rollup_from AND hour < $rollup_to
             AND (hour < $day_from OR hour >= $day_to)
             AND event_name IN ('api_request', 'api_error', 'api_refusal',
-                               'api_retries_exhausted'))
-    UNION ALL
-    SELECT session_id, source, event_name, user_id, user_email, project, requests, cost_usd,
-           CASE WHEN kind = 'compact' THEN requests ELSE 0 END,
-           CASE WHEN kind = 'compact' THEN cost_usd END,
-           CASE WHEN kind = 'subagent' THEN requests ELSE 0 END,
-           CASE WHEN kind = 'subagent' THEN cost_usd END,
-           cache_creation_tokens, first_ts, first_cache_creation_tokens
-    FROM (SELECT session_id, source, event_name, user_id, user_email, project,
-                 1 AS requests, cost_usd, cache_creation_tokens, ts AS first_ts,
-                 cache_creation_tokens AS first_cache_creation_tokens,
-                 waste_kind(query_source, attributes->>'$."agent.name"') AS kind
+                               'api_retries_exhausted')
+          UNION ALL
+          SELECT session_id, source, event_name, user_id, user_email, project, 1, cost_usd,
+                 cache_creation_tokens, ts, cache_creation_tokens,
+                 waste_kind(query_source, attributes->>'$."agent.name"')
           FROM events
           WHERE event_name IN ('api_request', 'api_error', 'api_refusal',
                                'api_retries_exhausted')
