@@ -2,7 +2,9 @@
 
 Writes ~10 M events plus their metric points straight into a fresh store with the demo
 generator (`ccotel.demo.load.write_bulk`), then times, for the 30-day view and the 1-hour
-view, on a cursor of a connection opened the way `ccotel serve` opens it: each panel's data
+view, on a cursor of a connection opened the way `ccotel serve` opens it, reading as the
+server's reads do (rolled_until taken from the writer's mark, `rollups.known_until`, not
+asked of the store by every part): each panel's data
 function (the one behind `/api/v1/panels/<id>`: every panel of `ccotel.panels.PANELS`, the
 attribution panels and Where the Money Went included), the repo page's data
 (`/api/v1/repo`, for the repo with the most cost) and the filter values the page loads
@@ -52,7 +54,7 @@ from ccotel.demo.generate import spec_for_events
 from ccotel.demo.load import write_bulk
 from ccotel.panels import PANELS
 from ccotel.query import Query
-from ccotel.store import attribution, logs, schema
+from ccotel.store import attribution, logs, rollups, schema
 from ccotel.store.writer import Writer
 
 
@@ -114,20 +116,27 @@ def medians(cur: Any, q: Query, runs: int, failed: dict[str, str], view: str
     """Part name -> (median, p95) in ms of `runs` timed calls after a warm-up call, for
     view `q`; a part that fails is recorded in `failed` and timed as nan."""
     out: dict[str, tuple[float, float]] = {}
-    for name, fn in timed(cur, q).items():
-        try:
-            fn()  # warm: first use reads from disk
-        except duckdb.Error as exc:  # e.g. out of memory at the server's limit
-            failed[f"{view}:{name}"] = type(exc).__name__
-            out[name] = (float("nan"), float("nan"))
-            continue
-        times = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - t) * 1000)
-        out[name] = (statistics.median(times), p95(times))
+    with rollups.known_until(rollups.rolled_until(cur)):  # as the server's reads run
+        for name, fn in timed(cur, q).items():
+            out[name] = _median(fn, runs, failed, f"{view}:{name}")
     return out
+
+
+def _median(fn: Callable[[], object], runs: int, failed: dict[str, str], name: str
+            ) -> tuple[float, float]:
+    """(median, p95) in ms of `runs` timed calls of `fn` after a warm-up call; nan when it
+    fails (recorded in `failed` under `name`)."""
+    try:
+        fn()  # warm: first use reads from disk
+    except duckdb.Error as exc:  # e.g. out of memory at the server's limit
+        failed[name] = type(exc).__name__
+        return float("nan"), float("nan")
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), p95(times)
 
 
 def worst_of(results: dict[str, dict[str, tuple[float, float]]], names: set[str]
@@ -155,10 +164,11 @@ def profile(con: Any, view: str, q: Query) -> None:
     """Print where view `q`'s time goes (`--profile`)."""
     cur = Profiled(con.cursor())
     fns = timed(cur, q)
-    t0 = time.perf_counter()
-    for fn in fns.values():
-        fn()
-    wall = time.perf_counter() - t0
+    with rollups.known_until(rollups.rolled_until(con)):  # as the server's reads run
+        t0 = time.perf_counter()
+        for fn in fns.values():
+            fn()
+        wall = time.perf_counter() - t0
     spent = cur.spent
     planning = spent["planner"] + spent["optimizer"] + spent["physical_planner"]
     print(f"profile {view}: {spent['statements']} statements in {wall * 1000:.0f} ms "

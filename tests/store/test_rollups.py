@@ -29,6 +29,7 @@ from tests.store.rollup_checks import (
     assert_close,
     assert_dashboard_matches_raw,
     assert_rollups_match_raw,
+    dashboard,
     edge_cases,
 )
 from tests.web import known
@@ -273,6 +274,14 @@ def test_hours_not_rolled_up_yet_are_read_raw_until_advance_rolls_them_up(
     assert_close(assert_dashboard_matches_raw(con.cursor(), day), before)
     # Never backwards.
     assert rollups.advance(con, until) == datetime(2026, 3, 2, 11)
+    # A read that takes a mark behind the store's (the writer's, before it hears of the
+    # advance: what the server's reads take) reads those hours raw: the same numbers.
+    assert w.rolled_until == until
+    with rollups.known_until(w.rolled_until):
+        assert queries.window(con, day.start, day.end) == (day.start, until)
+        assert_close(dashboard(con.cursor(), day), before)
+    w.maintenance.roll_up()  # the writer's own advance moves its mark, once committed
+    assert w.rolled_until == rollups.rolled_until(con) == schema.current_hour()
 
 
 def test_a_rebuild_in_parts_gives_the_same_rollups(tmp_path: Path,

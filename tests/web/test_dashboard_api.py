@@ -14,7 +14,8 @@ from starlette.testclient import TestClient
 
 from ccotel import panel_data
 from ccotel.panels import PANELS, PANELS_BY_ID
-from ccotel.store import schema
+from ccotel.store import rollups, schema
+from ccotel.store.writer import Writer
 from ccotel.web.app import WebContext, build_app
 from tests.web import known
 
@@ -350,3 +351,19 @@ def test_page_scripts_never_parse_data_as_html() -> None:
         text = js.read_text()
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
             assert sink not in text, f"{js.name} uses {sink}"
+
+
+def test_the_servers_reads_take_the_writers_mark_of_the_rollups(
+        store: Any, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the writer at hand (as `ccotel serve` runs), a panel's read takes the writer's
+    mark of rolled_until instead of asking the store for it: a statement fewer per panel,
+    the same numbers."""
+    params = known.VIEWS["7d"]
+    want = {p: panel(client, p, params)["data"] for p in ("total_cost", "cost_by_repo")}
+    served = TestClient(build_app(WebContext(store.cursor, writer=Writer(store))))
+
+    def asked(_con: Any) -> None:
+        raise AssertionError("a read asked the store for rolled_until")
+
+    monkeypatch.setattr(rollups, "rolled_until", asked)
+    assert {p: panel(served, p, params)["data"] for p in want} == want

@@ -335,4 +335,4 @@ def ranged(con: Cursor, q: Query, *, whole: bool = True) -> dict[str, Any]:
 def window(con: Cursor, start: datetime, end: datetime, *,
            whole: bool = True) -> tuple[datetime, datetime]:
     """The hours of [start, end) read from the rollups, as $rollup_from, $rollup_to."""
-    return rollups.window(start, end, rollups.rolled_until(con), whole=whole)
+    return rollups.window(start, end, rollups.read_until(con), whole=whole)

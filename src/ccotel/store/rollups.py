@@ -52,6 +52,8 @@ REBUILD_ROWS = 500_000
 
 _raw_only: ContextVar[bool] = ContextVar("ccotel_rollups_raw_only", default=False)
 _hours_only: ContextVar[bool] = ContextVar("ccotel_rollups_hours_only", default=False)
+_known_until: ContextVar[datetime | None] = ContextVar("ccotel_rollups_known_until",
+                                                       default=None)
 
 
 @contextmanager
@@ -83,6 +85,27 @@ def day_of(t: datetime) -> datetime:
 def rolled_until(con: duckdb.DuckDBPyConnection) -> datetime:
     """The hour before which the rollups hold every raw row (see `advance`)."""
     return queries.run(con, "rollup_until").fetchall()[0][0] or datetime.min
+
+
+@contextmanager
+def known_until(until: datetime) -> Iterator[None]:
+    """Reads made inside take `until` as rolled_until without asking the store (a
+    statement fewer per query): the writer's own mark (`Writer.rolled_until`), which it
+    moves only once the transaction that rolled the hours up has committed. So the mark is
+    never ahead of what a read sees; behind it, a read takes a few more hours from raw
+    rows, which give the same numbers (`window`). How the server's reads run."""
+    token = _known_until.set(until)
+    try:
+        yield
+    finally:
+        _known_until.reset(token)
+
+
+def read_until(con: duckdb.DuckDBPyConnection) -> datetime:
+    """rolled_until for a read: the mark of `known_until` when the read runs inside one,
+    else the store's."""
+    known = _known_until.get()
+    return rolled_until(con) if known is None else known
 
 
 def window(start: datetime, end: datetime, until: datetime, *,

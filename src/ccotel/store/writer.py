@@ -215,6 +215,13 @@ class Writer:
         return fut.result()
 
     @property
+    def rolled_until(self) -> datetime:
+        """The writer's mark of rolled_until (`Maintenance.until`), moved only after the
+        commit that rolls the hours up: what readers may take without asking the store
+        (`rollups.known_until`)."""
+        return self.maintenance.until
+
+    @property
     def event_layout(self) -> tuple[tuple[str, ...], bytes]:
         """The events table's column names and kinds, as the decoding process builds their
         buffers for this writer (`handover.to_columns`)."""

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from ccotel import errors
 from ccotel.auth import Authenticator
 from ccotel.query import Query
-from ccotel.store import reader
+from ccotel.store import reader, rollups
 from ccotel.web.errors import EXCEPTION_HANDLERS
 from ccotel.web.jsonbody import ApiJSON
 
@@ -90,6 +90,13 @@ class WebContext:
         self._probes = anyio.CapacityLimiter(READERS)
         self._gate = Gate()
 
+    def _known_until(self) -> AbstractContextManager[None]:
+        """Reads take the writer's mark of rolled_until, not a statement of their own
+        (`rollups.known_until`); without a writer, they ask the store."""
+        if self.writer is None:
+            return nullcontext()
+        return rollups.known_until(self.writer.rolled_until)
+
     async def read(self, fn: Callable[..., Any], *args: Any, long: bool = False,
                    probe: bool = False) -> Any:
         """Run a reader function on its own cursor, off the event loop, at most `READERS`
@@ -104,7 +111,7 @@ class WebContext:
         def once(gate: Callable[[], AbstractContextManager[None]]) -> Any:
             cur = self.cursor()
             try:
-                with gate():
+                with gate(), self._known_until():
                     return fn(cur, *args)
             finally:
                 cur.close()
