@@ -96,8 +96,8 @@ SELECT session_id, CASE dim
            WHEN 'skill' THEN skill WHEN 'agent' THEN agent WHEN 'plugin' THEN plugin
            WHEN 'mcp' THEN mcp WHEN 'mcp_tool' THEN mcp_tool ELSE resource END AS v,
        requests,
-       coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
-           + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0) AS tokens,
+       all_tokens(input_tokens, output_tokens,
+                  cache_creation_tokens, cache_read_tokens) AS tokens,
        cost_usd
 FROM attrib_hourly
 WHERE hour >= r0 AND hour < r1 AND (hour < d0 OR hour >= d1) AND event_name = 'api_request'
@@ -114,8 +114,7 @@ SELECT session_id, CASE dim
            WHEN 'mcp_tool' THEN attributes->>'$."mcp_tool.name"'
            ELSE resource::VARCHAR END,
        1,
-       coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
-           + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0),
+       all_tokens(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens),
        cost_usd
 FROM events
 WHERE event_name = 'api_request' AND ts >= t0 AND ts < t1 AND (ts < r0 OR ts >= r1);
@@ -124,8 +123,8 @@ WHERE event_name = 'api_request' AND ts >= t0 AND ts < t1 AND (ts < r0 OR ts >= 
 CREATE OR REPLACE MACRO requests_daily_of(d0, d1) AS TABLE
 SELECT date_trunc('day', hour) AS day, session_id, source, user_id, user_email, model,
        speed, project, git_branch, sum(requests)::BIGINT AS requests,
-       sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
-           + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0))::BIGINT
+       sum(all_tokens(input_tokens, output_tokens,
+                      cache_creation_tokens, cache_read_tokens))::BIGINT
            AS tokens,
        sum(cost_usd) AS cost_usd
 FROM attrib_hourly

@@ -17,6 +17,11 @@ CREATE OR REPLACE MACRO filters_match(f, user_id, user_email, session_id, termin
     -- select, found once per query by queries.bind_sessions (attrib_sessions below), or NULL
     AND (f.sessions IS NULL OR list_contains(f.sessions::VARCHAR[], session_id));
 
+-- A row's tokens of every kind (input, output, cache creation, cache read), a missing kind
+-- counting none: what the attribution rollups and panels call a row's `tokens`.
+CREATE OR REPLACE MACRO all_tokens(i, o, cc, cr) AS
+    coalesce(i, 0) + coalesce(o, 0) + coalesce(cc, 0) + coalesce(cr, 0);
+
 -- The rows the cost and token numbers add up, for the range [t0, t1) whose whole hours
 -- [r0, r1) are read from the hourly rollups (queries.ranged() picks them; the rest comes
 -- from raw rows), under the filters `f` ($filters) and the model `m` ($model):

@@ -22,16 +22,16 @@ WITH rows AS (
     UNION ALL
     SELECT hour, session_id, source, user_id, user_email, model, speed, project,
            git_branch, requests,
-           coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
-               + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0),
+           all_tokens(input_tokens, output_tokens,
+                      cache_creation_tokens, cache_read_tokens),
            cost_usd
     FROM attrib_hourly
     WHERE hour >= $rollup_from AND hour < $rollup_to
       AND (hour < $day_from OR hour >= $day_to) AND event_name = 'api_request'
     UNION ALL
     SELECT ts, session_id, source, user_id, user_email, model, speed, project, git_branch, 1,
-           coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
-               + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0),
+           all_tokens(input_tokens, output_tokens,
+                      cache_creation_tokens, cache_read_tokens),
            cost_usd
     FROM events
     WHERE event_name = 'api_request' AND ts >= $from AND ts < $to

@@ -6,8 +6,8 @@ WITH top AS (
     -- A session is on one side only (usage_rows): requests, or else its metrics.
     SELECT session_id,
            -- one sum, not one per kind of token: a session's grouping costs per sum
-           sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
-               + coalesce(cache_read_tokens, 0) + coalesce(cache_creation_tokens, 0))
+           sum(all_tokens(input_tokens, output_tokens,
+                          cache_creation_tokens, cache_read_tokens))
              AS tokens,
            coalesce(sum(cost_usd), 0) AS cost_usd,
            sum(requests) AS requests
