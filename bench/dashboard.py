@@ -1,34 +1,38 @@
-"""Benchmark: every dashboard panel's query over a 100-person team's 30 days.
+"""Benchmark: the dashboard's 30-day view over a 100-person team's 30 days.
 
 Writes ~10 M events plus their metric points straight into a fresh store with the demo
 generator (`ccotel.demo.load.write_bulk`), then times, for the 30-day view and the 1-hour
 view, on a cursor of a connection opened the way `ccotel serve` opens it, reading as the
 server's reads do (rolled_until taken from the writer's mark, `rollups.known_until`, not
-asked of the store by every part): each panel's data
-function (the one behind `/api/v1/panels/<id>`: every panel of `ccotel.panels.PANELS`, the
-attribution panels and Where the Money Went included), the repo page's data
-(`/api/v1/repo`, for the repo with the most cost) and the filter values the page loads
-with (`/api/v1/filters`).
+asked of the store by every part):
+
+- the page's parts (`page_parts`): each request the dashboard page makes when it opens
+  the view, by the data function behind it: `/api/v1/dashboard` for the panels it asks
+  for together (the usage panels, the breakdowns by a request's own dimensions:
+  `ccotel.panels.page_batches`) and for each other panel, the logs, the filter values
+  (`/api/v1/filters`); and the repo page (`/api/v1/repo`, for the repo with the most
+  cost), which the earlier releases' figures counted too;
+- each panel alone (`timed`: `/api/v1/panels/<id>`, as a script asks for one).
 
     python bench/dashboard.py                       # 10 M events, ~8 minutes on 2 cores
     python bench/dashboard.py --events 1000000      # quicker
     python bench/dashboard.py --data-dir /tmp/bench --keep   # reuse the store next time
 
 With `--profile`, also where each view's time goes, from DuckDB's profiler over every
-statement the view runs (one more pass, not timed with the others): how many statements,
-their planning (binder, optimizer, physical planner) and the rest of their time, and the
-optimizers that take longest.
+statement the page's parts run (one more pass, not timed with the others): how many
+statements, their planning (binder, optimizer, physical planner) and the rest of their
+time, and the optimizers that take longest.
 
-Before it, `empty_30d_ms`: the same 30-day view over an empty store (the schema alone,
-opened the same way, in the same run): what the statements cost with no data to read,
-planning and starting them. It bounds from below what any rollup can give.
+Before it, `empty_30d_ms`: the page's parts of the 30-day view over an empty store (the
+schema alone, opened the same way, in the same run): what the statements cost with no data
+to read, planning and starting them. It bounds from below what any rollup can give.
 
-Last line: dashboard_30d_ms=<sum of the medians of every panel, the repo page and the
-filters, 30-day view> worst_panel_ms=<highest p95 of any panel (`ccotel.panels.PANELS`)
-in either view> worst=<its name> worst_part_ms=<highest p95 of any part, the repo page and
-the filter values too> worst_part=<its name> timed=<how many were timed per view>
-failed=<how many failed, e.g. out of memory: listed above it, and nan in the sum>
-events=<events in the store>
+Last line: dashboard_30d_ms=<sum of the medians of the page's parts, 30-day view>
+alone_30d_ms=<the same with every panel asked for alone: the measure of earlier releases>
+worst_panel_ms=<highest p95 of any panel alone (`ccotel.panels.PANELS`) in either view>
+worst=<its name> worst_part_ms=<highest p95 of any of the page's parts> worst_part=<its
+name> timed=<how many parts per view> failed=<how many failed, e.g. out of memory: listed
+above it, and nan in the sums> events=<events in the store>
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ import duckdb
 from ccotel import panel_data
 from ccotel.demo.generate import spec_for_events
 from ccotel.demo.load import write_bulk
-from ccotel.panels import PANELS
+from ccotel.panels import PANELS, page_batches
 from ccotel.query import Query
 from ccotel.store import attribution, logs, rollups, schema
 from ccotel.store.writer import Writer
@@ -64,15 +68,32 @@ def p95(xs: list[float]) -> float:
 
 
 def timed(cur: Any, q: Query) -> dict[str, Callable[[], object]]:
-    """What the dashboard asks for in view `q`, by name: each panel, the repo page (the
-    repo with the most cost in the range) and the filter values."""
+    """What can be asked for in view `q`, by name: each panel alone (as
+    `/api/v1/panels/<id>`), the repo page (the repo with the most cost in the range) and
+    the filter values."""
     out: dict[str, Callable[[], object]] = {
         p.id: (lambda pid=p.id: panel_data.panel_data(cur, pid, q)) for p in PANELS}
+    return out | _pages(cur, q)
+
+
+def page_parts(cur: Any, q: Query) -> dict[str, Callable[[], object]]:
+    """What the dashboard page asks for when it opens view `q`, by name: each of its
+    requests to `/api/v1/dashboard` (the panels of the same `together` in one, named
+    after the first; `ccotel.panels.page_batches`), the logs, the filter values; and the
+    repo page."""
+    out: dict[str, Callable[[], object]] = {}
+    for ids in page_batches():
+        name = ids[0] if len(ids) == 1 else f"{ids[0]}+{len(ids) - 1}"
+        out[name] = lambda ids=ids: panel_data.panels_data(cur, ids, q)
+    out["logs"] = lambda: panel_data.panel_data(cur, "logs", q)
+    return out | _pages(cur, q)
+
+
+def _pages(cur: Any, q: Query) -> dict[str, Callable[[], object]]:
     repos = attribution.breakdown_panel(cur, q, "repo")["items"]
     repo = repos[0]["name"] if repos else attribution.UNKNOWN
-    out["repo_page"] = lambda: attribution.repo_page(cur, q, repo)
-    out["filters"] = lambda: (logs.filters(cur, q), attribution.filter_values(cur, q))
-    return out
+    return {"repo_page": lambda: attribution.repo_page(cur, q, repo),
+            "filters": lambda: (logs.filters(cur, q), attribution.filter_values(cur, q))}
 
 
 class Profiled:
@@ -111,13 +132,15 @@ class Profiled:
         self._cur.close()
 
 
-def medians(cur: Any, q: Query, runs: int, failed: dict[str, str], view: str
+def medians(cur: Any, q: Query, runs: int, failed: dict[str, str], view: str,
+            parts: Callable[[Any, Query], dict[str, Callable[[], object]]] = page_parts
             ) -> dict[str, tuple[float, float]]:
     """Part name -> (median, p95) in ms of `runs` timed calls after a warm-up call, for
-    view `q`; a part that fails is recorded in `failed` and timed as nan."""
+    view `q`, of `parts` (`page_parts`, or `timed`); a part that fails is recorded in
+    `failed` and timed as nan."""
     out: dict[str, tuple[float, float]] = {}
     with rollups.known_until(rollups.rolled_until(cur)):  # as the server's reads run
-        for name, fn in timed(cur, q).items():
+        for name, fn in parts(cur, q).items():
             out[name] = _median(fn, runs, failed, f"{view}:{name}")
     return out
 
@@ -163,7 +186,7 @@ def empty_view_ms(q: Query, runs: int, memory_limit: str) -> float:
 def profile(con: Any, view: str, q: Query) -> None:
     """Print where view `q`'s time goes (`--profile`)."""
     cur = Profiled(con.cursor())
-    fns = timed(cur, q)
+    fns = page_parts(cur, q)
     with rollups.known_until(rollups.rolled_until(con)):  # as the server's reads run
         t0 = time.perf_counter()
         for fn in fns.values():
@@ -242,29 +265,35 @@ def main() -> int:
         views = {"30d": Query.parse({"from": f"now-{args.days}d", "to": "now"}),
                  "1h": Query.parse({"from": "now-1h", "to": "now"})}
         results: dict[str, dict[str, tuple[float, float]]] = {}
+        alone: dict[str, dict[str, tuple[float, float]]] = {}
         failed: dict[str, str] = {}
         for view, q in views.items():
             results[view] = medians(cur, q, args.runs, failed, view)
+            alone[view] = medians(cur, q, args.runs, failed, f"{view} alone", timed)
         empty = empty_view_ms(views["30d"], args.runs, args.memory_limit)
         if args.profile:
             for view, q in views.items():
                 profile(con, view, q)
-        print(f"{'panel':<26} {'30d p50':>9} {'30d p95':>9} {'1h p50':>9} {'1h p95':>9}  (ms)")
-        for name in results["30d"]:
-            a, b = results["30d"][name], results["1h"][name]
-            print(f"{name:<26} {a[0]:9.1f} {a[1]:9.1f} {b[0]:9.1f} {b[1]:9.1f}")
+        for title, table in (("the page's parts", results), ("each panel alone", alone)):
+            print(f"{title:<26} {'30d p50':>9} {'30d p95':>9} {'1h p50':>9} {'1h p95':>9}"
+                  "  (ms)")
+            for name in table["30d"]:
+                a, b = table["30d"][name], table["1h"][name]
+                print(f"{name:<26} {a[0]:9.1f} {a[1]:9.1f} {b[0]:9.1f} {b[1]:9.1f}")
         total_30d = sum(m for m, _ in results["30d"].values())
         total_1h = sum(m for m, _ in results["1h"].values())
-        worst, worst_name = worst_of(results, {p.id for p in PANELS})
+        alone_30d = sum(m for m, _ in alone["30d"].values())
+        alone_1h = sum(m for m, _ in alone["1h"].values())
+        worst, worst_name = worst_of(alone, {p.id for p in PANELS})
         worst_part, worst_part_name = worst_of(results, set(results["30d"]))
         for name, error in failed.items():
             print(f"FAILED {name}: {error}")
-        print(f"dashboard_1h_ms={total_1h:.1f}")
+        print(f"dashboard_1h_ms={total_1h:.1f} alone_1h_ms={alone_1h:.1f}")
         print(f"empty_30d_ms={empty:.1f} (the 30-day view over an empty store)")
-        print(f"dashboard_30d_ms={total_30d:.1f} worst_panel_ms={worst:.1f} "
-              f"worst={worst_name} worst_part_ms={worst_part:.1f} "
-              f"worst_part={worst_part_name} timed={len(results['30d'])} "
-              f"failed={len(failed)} events={events}")
+        print(f"dashboard_30d_ms={total_30d:.1f} alone_30d_ms={alone_30d:.1f} "
+              f"worst_panel_ms={worst:.1f} worst={worst_name} "
+              f"worst_part_ms={worst_part:.1f} worst_part={worst_part_name} "
+              f"timed={len(results['30d'])} failed={len(failed)} events={events}")
         con.close()
     return 0
 

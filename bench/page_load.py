@@ -4,7 +4,8 @@ The store is `bench/dashboard.py`'s (the demo team's 30 days, ~10 M events by de
 `--data-dir` reuses one). First, in this process, each request's data function is run once
 after the other on one cursor (`bench/dashboard.py`'s measure: the baseline); then the
 store is served by `ccotel serve` on free ports, and every request the page makes when it
-opens a view (each panel's endpoint and the filter values) is sent over `--connections`
+opens a view (`/api/v1/dashboard` for each batch of panels, the logs, the filter values:
+bench/dashboard.py's page_parts) is sent over `--connections`
 kept-alive HTTP connections (6: a browser's per host), each 503 asked again after its
 Retry-After as the page does. The time of a view is from the first request sent to the
 last answer read; the median of `--runs`, after one warm-up.
@@ -31,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests pac
 
 import dashboard  # bench/dashboard.py, beside this file
 
-from ccotel.panels import PANELS
+from ccotel.panels import page_batches
 from ccotel.query import Query
 from ccotel.store import rollups
 from tests.conftest import start_server
@@ -45,7 +46,7 @@ def serial_ms(con: object, since: str) -> float:
     q = Query.parse({"from": since, "to": "now"})
     cur = con.cursor()  # type: ignore[attr-defined]
     # bench/dashboard.py's, but the repo page: the dashboard page does not ask for it
-    calls = [fn for name, fn in dashboard.timed(cur, q).items() if name != "repo_page"]
+    calls = [fn for name, fn in dashboard.page_parts(cur, q).items() if name != "repo_page"]
     with rollups.known_until(rollups.rolled_until(cur)):  # as the server's reads run
         for call in calls:  # warm: the first use reads from disk
             call()
@@ -59,15 +60,17 @@ def serial_ms(con: object, since: str) -> float:
 
 async def page_ms(base: str, since: str, connections: int, runs: int) -> tuple[float, int]:
     """(the median time to load view `since` as the page does, ms; the 503s asked again)."""
-    paths = [p.endpoint for p in PANELS] + ["/api/v1/filters"]
+    # as static/dashboard.js asks (bench/dashboard.py: page_parts)
+    asks = [("/api/v1/dashboard", {"panels": ",".join(ids)}) for ids in page_batches()]
+    asks += [("/api/v1/panels/logs", {}), ("/api/v1/filters", {})]
     params = {"from": since, "to": "now"}
     retried = 0
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
-        async def get(path: str) -> None:
+        async def get(path: str, extra: dict[str, str]) -> None:
             nonlocal retried
             for attempt in range(RETRIES + 1):
-                r = await client.get(path, params=params)
+                r = await client.get(path, params={**params, **extra})
                 if r.status_code != 503 or attempt == RETRIES:
                     break
                 retried += 1
@@ -77,7 +80,7 @@ async def page_ms(base: str, since: str, connections: int, runs: int) -> tuple[f
         times = []
         for i in range(runs + 1):
             t0 = time.perf_counter()
-            await asyncio.gather(*(get(p) for p in paths))
+            await asyncio.gather(*(get(p, extra) for p, extra in asks))
             if i:  # the first: warm-up
                 times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times), retried

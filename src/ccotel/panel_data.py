@@ -1,8 +1,9 @@
 """Panel JSON: the data of each dashboard panel, shaped for the page from the rows of
 `ccotel.store.panels`. `DATA` maps every panel id of `ccotel.panels` to its function.
 
-The dashboard page fetches these through `/api/v1/panels/<id>`, so the page and the API
-cannot show different numbers. Shapes, by panel kind:
+The dashboard page fetches these through `/api/v1/dashboard` (several panels read together:
+`panels_data`), a script one at a time through `/api/v1/panels/<id>`: the same functions, so
+the page and the API cannot show different numbers. Shapes, by panel kind:
 
 - stat: ``{"value": number | null}``
 - timeseries: ``{"step_s": int, "times": [epoch s], "series": [{"name", "values", "total"}]}``
@@ -24,7 +25,7 @@ import duckdb
 
 from ccotel.panels import PANELS_BY_ID
 from ccotel.query import Query
-from ccotel.store import attribution
+from ccotel.store import attribution, batch
 from ccotel.store import logs as logs_store
 from ccotel.store import panels as store
 
@@ -367,3 +368,11 @@ def panel_data(con: Cursor, panel_id: str, q: Query) -> Data:
     if skipped:
         out["unfiltered"] = skipped
     return out
+
+
+def panels_data(con: Cursor, panel_ids: list[str], q: Query) -> list[Data]:
+    """The JSON of `/api/v1/dashboard`: `panel_data` of each of `panel_ids`, in that
+    order, read together (`store.batch`): a read that serves several of them (the usage
+    sums, the named breakdowns) runs once."""
+    with batch.together(panel_ids):
+        return [panel_data(con, pid, q) for pid in panel_ids]

@@ -31,6 +31,9 @@ class Panel:
     width: int = 6                   # Grafana grid width (of 24)
     height: int = 8
     serve_only: bool = False         # only ccotel's dashboard draws it (no PromQL/LogQL)
+    # The page asks for it in one request with the panels of the same name
+    # (`/api/v1/dashboard`): they read the same rows, which are then read once.
+    together: str | None = None
 
     @property
     def query(self) -> str:
@@ -45,6 +48,9 @@ class Panel:
         return {**asdict(self), "query": self.query, "endpoint": self.endpoint}
 
 
+# The attribution panels of a request's own dimensions: one statement reads them all
+# (store/attribution.py: NAMED_DIMENSIONS, named_breakdowns).
+_NAMED = ("skill", "agent", "mcp", "query_source", "effort")
 _MODEL_NOTE = " With a model filter, counts the sessions that used that model."
 _APPROX = (" Approximate in ccotel's dashboard: read from log-scale histograms (cells 19%"
            " wide keeping their min and max), within a few percent.")
@@ -62,7 +68,7 @@ PANELS: tuple[Panel, ...] = (
           "Mean duration_ms of api_request events.", original=True, width=4, height=4),
     Panel("total_cost", "Total Cost", "stat", "currencyUSD",
           "Exact cost of the API requests (cost_usd of api_request events; the cost metric "
-          "for sessions that sent no events).", width=4, height=4),
+          "for sessions that sent no events).", width=4, height=4, together="usage"),
     Panel("total_tokens_last_hour", "Total Tokens (Last Hour)", "stat", "short",
           "All tokens (input, output, cache read, cache creation) of the last hour, whatever "
           "the range.", fixed_range="1h", original=True, width=4, height=4),
@@ -72,7 +78,7 @@ PANELS: tuple[Panel, ...] = (
           "Distinct users (user.id) with telemetry in the range.", width=4, height=4),
     Panel("cache_hit_ratio", "Cache Hit Ratio", "stat", "percentunit",
           "Cache read tokens / all input tokens (input + cache read + cache creation).",
-          width=4, height=4),
+          width=4, height=4, together="usage"),
     Panel("time_to_first_token", "Time to First Token", "stat", "ms",
           "Median ttft_ms of api_request events." + _APPROX, width=4, height=4),
     Panel("commits", "Commits", "stat", "short",
@@ -95,11 +101,13 @@ PANELS: tuple[Panel, ...] = (
     Panel("tool_usage_distribution", "Tool Usage Distribution", "piechart", "short",
           "Share of tool calls by tool." + _MODEL_NOTE, original=True, width=8),
     Panel("tokens_by_type", "Tokens by Type", "bargauge", "short",
-          "Tokens by type: input, output, cache read, cache creation.", width=8),
+          "Tokens by type: input, output, cache read, cache creation.", width=8,
+          together="usage"),
     Panel("cost_by_model", "Cost by Model", "bargauge", "currencyUSD",
-          "Cost of the API requests by model.", width=8),
+          "Cost of the API requests by model.", width=8, together="usage"),
     Panel("cost_by_user", "Cost by User", "bargauge", "currencyUSD",
-          "Cost of the API requests by user (email when known, else user.id).", width=8),
+          "Cost of the API requests by user (email when known, else user.id).", width=8,
+          together="usage"),
     Panel("session_duration", "Session Duration", "bargauge", "s",
           "The longest sessions: first to last event in the range.", original=True, width=8),
     Panel("active_time", "Active Time", "bargauge", "s",
@@ -116,7 +124,8 @@ PANELS: tuple[Panel, ...] = (
     # -- attribution (ccotel's dashboard only) ----------------------------------------------
     *(Panel(f"cost_by_{pid}", f"Cost by {name}", "bargauge", "currencyUSD",
             f"Cost and tokens of the API requests by {what}; the top 10 and the rest as "
-            "(other), adding up exactly to the total.", width=8, serve_only=True)
+            "(other), adding up exactly to the total.", width=8, serve_only=True,
+            together="named" if pid in _NAMED else None)
       for pid, name, what in (
           ("repo", "Repo", "git repository of the session (its remote, else its folder; "
                            "open one for its page)"),
@@ -139,4 +148,15 @@ PANELS: tuple[Panel, ...] = (
 )
 
 PANELS_BY_ID = {p.id: p for p in PANELS}
+
+
+def page_batches() -> list[list[str]]:
+    """The panel ids the dashboard page asks for in each of its requests to
+    `/api/v1/dashboard`, in layout order: those of the same `together` in one, each other
+    alone; the logs apart (`/api/v1/logs`). static/dashboard.js groups them the same way."""
+    out: dict[str, list[str]] = {}
+    for p in PANELS:
+        if p.kind != "logs":
+            out.setdefault(p.together or p.id, []).append(p.id)
+    return list(out.values())
 GRAFANA_PANELS = tuple(p for p in PANELS if not p.serve_only)

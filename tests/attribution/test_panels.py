@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from ccotel import panel_data as panel_store
 from ccotel.otlp.decode import decode_request
-from ccotel.panels import GRAFANA_PANELS, PANELS_BY_ID
+from ccotel.panels import GRAFANA_PANELS, PANELS, PANELS_BY_ID, page_batches
 from ccotel.query import Query
 from ccotel.store import attribution, rollups, schema
 from ccotel.store.schema import SchemaError
@@ -365,3 +365,12 @@ def test_a_version_5_store_gets_the_rollup_on_upgrade(tmp_path: Path) -> None:
         assert costs(raw["cost_by_repo"])["github.com/acme/web"] == "0.3"
     finally:
         con.close()
+
+
+def test_the_panels_of_named_dimensions_are_asked_for_together() -> None:
+    """The page asks for the breakdowns one statement reads together
+    (`attribution.named_breakdowns`) in one request."""
+    named = {pid for pid, dim in attribution.PANEL_DIMENSIONS.items()
+             if dim in attribution.NAMED_DIMENSIONS}
+    assert {p.id for p in PANELS if p.together == "named"} == named
+    assert named in [set(b) for b in page_batches()]

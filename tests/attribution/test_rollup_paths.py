@@ -284,7 +284,7 @@ def test_unfiltered_panels_read_the_same_rows_as_the_general_path(
                     fast = _breakdown_rows(con, "panel_attrib_fast", q, dim)
                     general = _breakdown_rows(con, "panel_attrib_breakdown", q, dim,
                                               fdims=[], fvals=[])
-                    named = (_breakdown_rows(con, "panel_attrib_named", q, dim)
+                    named = (attribution.named_breakdowns(con, q, (dim,))[dim]
                              if dim in attribution.NAMED_DIMENSIONS else general)
                 assert fast == general == named, (start, end, dim, raw)
             assert len(fast) > 1

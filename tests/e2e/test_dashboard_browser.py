@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from ccotel.panels import PANELS, page_batches
 from tests.conftest import Server, start_server
 from tests.e2e.chromium import launched, wait_ready
 from tests.web import known
@@ -87,8 +89,19 @@ def check_view(page: Any, view: str) -> None:
 
 
 def test_each_panel_shows_the_known_number(page: Any, server: Server) -> None:
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
     open_dashboard(page, server, "from=now-1h&to=now")
     check_view(page, "1h")
+    # The panels that read the same rows are asked for together, once each; the others
+    # alone; every panel of the page once.
+    batches = [parse_qs(urlsplit(u).query)["panels"][0].split(",")
+               for u in asked if urlsplit(u).path == "/api/v1/dashboard"]
+    assert sorted(batches) == sorted(page_batches())
+    assert sorted(i for b in batches for i in b) == sorted(
+        p.id for p in PANELS if p.kind != "logs")
+    assert sorted(len(b) for b in batches)[-2:] == [5, 5]  # the usage and named panels
+    assert not [u for u in asked if "/api/v1/panels/" in u]
     # What a person reads, formatted by unit.
     assert page.inner_text("#panel-total_cost .stat-value") == "$0.53"
     assert page.inner_text("#panel-avg_response_time .stat-value") == "2,000 ms"

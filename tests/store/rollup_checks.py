@@ -145,7 +145,17 @@ def assert_dashboard_matches_raw(con: duckdb.DuckDBPyConnection, q: Query) -> di
     with rollups.raw_only():
         raw = dashboard(con, q)
     assert_close(with_rollups, raw, f"{q}")
+    assert_together_is_alone(con, q, with_rollups)
     return with_rollups
+
+
+def assert_together_is_alone(con: duckdb.DuckDBPyConnection, q: Query,
+                             alone: dict[str, Any]) -> None:
+    """Every panel read together with all the others (`/api/v1/dashboard`: the reads they
+    share run once) is, to the last digit, the panel read alone (`alone`: `dashboard`)."""
+    ids = [p.id for p in PANELS if p.id not in NOW_DEPENDENT]
+    together = {d["id"]: d["data"] for d in panel_data.panels_data(con, ids, q)}
+    assert together == {i: alone[i] for i in ids}, f"{q}"
 
 
 def write_json(w: Writer, path: str, body: dict[str, Any]) -> None:

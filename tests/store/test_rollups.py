@@ -17,11 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ccotel import panel_data
 from ccotel.demo.generate import Spec, chunks
 from ccotel.importer.store import delete_replaced
 from ccotel.otlp.decode import decode_request
 from ccotel.query import Query
-from ccotel.store import attribution, bulk, queries, reader, rollups, schema
+from ccotel.store import attribution, batch, bulk, queries, reader, rollups, schema
+from ccotel.store import panels as store
 from ccotel.store.writer import Writer
 from ccotel.store.writing import NotOnWriter
 from tests.conftest import SCENARIOS, capture_requests
@@ -29,6 +31,7 @@ from tests.store.rollup_checks import (
     assert_close,
     assert_dashboard_matches_raw,
     assert_rollups_match_raw,
+    assert_together_is_alone,
     dashboard,
     edge_cases,
 )
@@ -178,6 +181,8 @@ def test_panels_read_from_whole_days_give_the_raw_numbers(
             assert attribution.repo_page(cur, q, item["name"]) == page
         with rollups.raw_only():
             assert attribution.repo_page(cur, q, item["name"]) == page
+    # every panel read together (the reads they share once) as each read alone
+    assert_together_is_alone(cur, q, dashboard(cur, q))
     offered = attribution.filter_values(cur, q)  # the dashboard's filters, from the days too
     with rollups.hours_only():
         assert attribution.filter_values(cur, q) == offered
@@ -531,3 +536,62 @@ def test_a_late_export_older_than_the_last_retention_run_still_expires(tmp_path:
                        {"c": now - timedelta(days=30)}).fetchone()[0] == 0  # type: ignore[index]
     assert_rollups_match_raw(con)
     con.close()
+
+
+# -- panels read together ------------------------------------------------------------------
+
+
+class Counting:
+    """A cursor that counts the statements run on it."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self.cur, self.statements = cur, 0
+
+    def execute(self, *args: Any) -> Any:
+        self.statements += 1
+        return self.cur.execute(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.cur, name)
+
+
+def _batch_reads(cur: Any, q: Query) -> list[Any]:
+    named = [d for d in attribution.PANEL_DIMENSIONS.values()
+             if d in attribution.NAMED_DIMENSIONS]
+    return [store.usage_total(cur, q), store.usage_cost(cur, q, by="model"),
+            store.usage_cost(cur, q, by="user", limit=1), store.usage_total(cur, q),
+            *(attribution.breakdown_panel(cur, q, d) for d in named)]
+
+
+@pytest.mark.parametrize("hours", [6, 24 * DAYS + 3])
+def test_shared_reads_run_once_in_a_batch(demo: duckdb.DuckDBPyConnection, hours: int) -> None:
+    """Panels read together (store/batch.py, `/api/v1/dashboard`): the reads they share
+    run once, and each gives what it gives read alone."""
+    q = Query(start=END - timedelta(hours=hours, minutes=23), end=END)
+    con = demo
+    alone = Counting(con.cursor())
+    want = _batch_reads(alone, q)
+    assert want[2] and len(want[2]) == 1  # one user: the limit holds
+    assert any(len(b["items"]) > 1 for b in want[4:])  # a breakdown with several values
+    together = Counting(con.cursor())
+    ids = [p for p, d in attribution.PANEL_DIMENSIONS.items()
+           if d in attribution.NAMED_DIMENSIONS]
+    with batch.together(ids):
+        got = _batch_reads(together, q)
+    assert got == want
+    # the usage sums and totals by model and user in one statement, the five named
+    # breakdowns in another (the attribution panels' window: one more each)
+    assert alone.statements >= 4 + 2 * len(ids) - 1
+    assert together.statements <= 2 + 2
+
+
+def test_nothing_outlives_a_batch(demo: duckdb.DuckDBPyConnection) -> None:
+    q = Query(start=END - timedelta(hours=6), end=END)
+    cur = Counting(demo.cursor())
+    with batch.together(["total_cost"]) as b:
+        panel_data.panel_data(cur, "total_cost", q)
+        assert b.results and batch.current() is b
+    assert batch.current() is None
+    before = cur.statements
+    panel_data.panel_data(cur, "total_cost", q)  # read again: no memo outside a batch
+    assert cur.statements > before

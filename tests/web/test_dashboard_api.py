@@ -173,6 +173,45 @@ def test_grafana_time_grammar(client: TestClient) -> None:
         assert panel(client, "total_cost", params)["data"]["value"] == pytest.approx(0.83)
 
 
+@pytest.mark.parametrize("view", list(known.VIEWS))
+def test_panels_asked_for_together_are_each_as_asked_for_alone(client: TestClient,
+                                                                view: str) -> None:
+    """/api/v1/dashboard answers every panel asked for, in the order asked, each as
+    /api/v1/panels/<id> answers it (the reads they share run once)."""
+    spans = {"now-1h": timedelta(hours=1), "now-6h": timedelta(hours=6),
+             "now-7d": timedelta(days=7)}
+    end = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+    params = {**known.VIEWS[view],  # fixed times: both reads see the same range
+              "from": str(int((end - spans[known.VIEWS[view]["from"]]).timestamp() * 1000)),
+              "to": str(int(end.timestamp() * 1000))}
+    ids = [p.id for p in reversed(PANELS) if p.id != "total_tokens_last_hour"]  # wall clock
+    resp = client.get("/api/v1/dashboard", params={**params, "panels": ",".join(ids)})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert [p["id"] for p in body["panels"]] == ids
+    assert (body["from"], body["to"]) == (body["panels"][0]["from"], body["panels"][0]["to"])
+    for got in body["panels"]:
+        assert got == panel(client, got["id"], params), (view, got["id"])
+    # a few at a time, repeated, with spaces: each once, in the order first named
+    few = client.get("/api/v1/dashboard", params={
+        **params, "panels": "cost_by_skill, total_cost,cost_by_skill,,cost_by_model"}).json()
+    assert [p["id"] for p in few["panels"]] == ["cost_by_skill", "total_cost", "cost_by_model"]
+    assert few["panels"][0] == next(p for p in body["panels"] if p["id"] == "cost_by_skill")
+
+
+def test_the_dashboard_endpoint_gives_every_panel_without_a_list(client: TestClient) -> None:
+    body = client.get("/api/v1/dashboard", params={"from": "now-6h"}).json()
+    assert [p["id"] for p in body["panels"]] == [p.id for p in PANELS]
+    for params, status, words in (({"panels": "total_cost,nope"}, 404, "no panel 'nope'"),
+                                  ({"panels": " , ,"}, 400, "names no panel"),
+                                  ({"panels": "x" * 5000}, 404, "no panel"),
+                                  ({"panels": "total_cost", "from": "soon"}, 400, "")):
+        resp = client.get("/api/v1/dashboard", params=params)
+        assert resp.status_code == status, params
+        message = resp.json()["error"]["message"]
+        assert words in message and "\n" not in message and len(message) < 300
+
+
 def test_errors_use_the_envelope(client: TestClient) -> None:
     for path, status in (("/api/v1/panels/nope", 404), ("/api/v1/panels/total_cost?from=soon", 400),
                          ("/api/v1/sessions/nope", 404), ("/api/v1/nope", 404),

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from ccotel.query import BadQuery, Query
-from ccotel.store import queries, rollups, schema
+from ccotel.store import batch, queries, rollups, schema
 from ccotel.store.rows import GIT_EVENT
 
 DIMENSIONS: dict[str, str] = {
@@ -182,10 +182,13 @@ FAST_DIMENSIONS = ("repo", "branch", "project", "query_source", "effort", "speed
                    "version", "skill", "agent", "plugin", "mcp", "mcp_tool")
 
 
-# Those of them a request row names itself (not its session, not a resource key):
-# panel_attrib_named.sql reads their whole days from attrib_daily_values.
-NAMED_DIMENSIONS = ("query_source", "effort", "speed", "terminal", "version", "skill",
-                    "agent", "plugin", "mcp", "mcp_tool")
+# Those of them a request row names itself (not its session, not a resource key), each
+# with its column of attrib_daily (attrib_daily_col): panel_attrib_named.sql reads their
+# whole days from attrib_daily_values.
+NAMED_DIMENSIONS: dict[str, str] = {
+    "query_source": "query_source", "effort": "effort", "speed": "speed",
+    "terminal": "terminal_type", "version": "service_version", "skill": "skill",
+    "agent": "agent", "plugin": "plugin", "mcp": "mcp", "mcp_tool": "mcp_tool"}
 
 
 def fast(dim: str) -> bool:
@@ -202,16 +205,46 @@ def breakdown_panel(con: duckdb.DuckDBPyConnection, q: Query, dim: str,
     exactly to `total` (DECIMAL sums; `cost_exact` keeps every digit). With `top` None,
     every value, in the order of their names (times)."""
     filters = panel_filters(q)
-    if fast(dim) and not filters["fdims"]:
-        name = "panel_attrib_named" if dim in NAMED_DIMENSIONS else "panel_attrib_fast"
-        found = rows(con, name, {"from": q.start, "to": q.end, "dim": dim,
-                                 **_window(con, q, days=True)})
+    if dim in NAMED_DIMENSIONS and not filters["fdims"]:
+        found = named_breakdowns(con, q, _named_of_batch(dim))[dim]
+    elif fast(dim) and not filters["fdims"]:
+        found = rows(con, "panel_attrib_fast", {"from": q.start, "to": q.end, "dim": dim,
+                                                **_window(con, q, days=True)})
     else:
         found = rows(con, "panel_attrib_breakdown",
                      {"from": q.start, "to": q.end, "dim": dim, **filters,
                       **_window(con, q)})
     total = found[0] if found and found[0]["is_total"] else None
     return _breakdown(dim, [r for r in found if not r["is_total"]], total, top)
+
+
+def named_breakdowns(con: duckdb.DuckDBPyConnection, q: Query, dims: tuple[str, ...]
+                     ) -> dict[str, list[dict[str, Any]]]:
+    """The rows of the unfiltered breakdowns by the named dimensions `dims`
+    (`NAMED_DIMENSIONS`), each its total's first, then its values' (largest cost first),
+    from one statement (panel_attrib_named.sql); once per batch (`store.batch`)."""
+    def read() -> dict[str, list[dict[str, Any]]]:
+        cols = {NAMED_DIMENSIONS[d]: d for d in dims}
+        found = rows(con, "panel_attrib_named", {"from": q.start, "to": q.end,
+                                                 "cols": [*cols, "session"],
+                                                 **_window(con, q, days=True)})
+        out: dict[str, list[dict[str, Any]]] = {d: [] for d in dims}
+        total: list[dict[str, Any]] = []
+        for r in found:
+            col = r.pop("col")
+            (total if r["is_total"] else out[cols[col]]).append(r)
+        return {d: total + out[d] for d in dims}
+    return batch.once(("named_breakdowns", dims, repr(q)), read)
+
+
+def _named_of_batch(dim: str) -> tuple[str, ...]:
+    """The named dimensions read with `dim`: those of every breakdown panel of the batch
+    being read (`store.batch`), else `dim` alone."""
+    b = batch.current()
+    if b is None:
+        return (dim,)
+    return tuple(sorted({dim} | {d for pid, d in PANEL_DIMENSIONS.items()
+                                 if pid in b.panels and d in NAMED_DIMENSIONS}))
 
 
 def _breakdown(dim: str, parts: list[dict[str, Any]], total: dict[str, Any] | None,

@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 
 from ccotel.query import Query
-from ccotel.store import queries
+from ccotel.store import batch, queries
 
 Cursor = duckdb.DuckDBPyConnection
 Row = dict[str, Any]
@@ -40,12 +40,35 @@ def usage(con: Cursor, q: Query, *, by: str = "", step_ms: int = 0,
 
 def usage_cost(con: Cursor, q: Query, *, by: str, limit: int = ALL_ROWS) -> list[Row]:
     """`usage`'s cost alone (`key`, `cost_usd`) by `by` over the range, largest first."""
+    if batch.current() is not None and by in USAGE_SETS:
+        return [{"key": r["key"], "cost_usd": r["cost_usd"]}
+                for r in usage_sets(con, q)[by][:limit]]
     return _rows(con, "panel_usage_cost", q, by=by, limit=limit)
 
 
 def usage_total(con: Cursor, q: Query) -> Row:
     """Tokens by type and cost over the range: one row."""
+    if batch.current() is not None:
+        return usage_sets(con, q)[""][0]
     return _rows(con, "panel_usage_total", q)[0]
+
+
+USAGE_SETS = ("model", "user")  # besides the total ('')
+
+
+def usage_sets(con: Cursor, q: Query) -> dict[str, list[Row]]:
+    """`usage_total`'s row ('') and `usage_cost`'s rows by model and by user, with every
+    sum, from one statement (panel_usage_sets.sql): once per batch (`store.batch`) for the
+    panels that read them."""
+    def read() -> dict[str, list[Row]]:
+        out: dict[str, list[Row]] = {"": [], **{by: [] for by in USAGE_SETS}}
+        for r in _rows(con, "panel_usage_sets", q):  # the total's row even over no rows
+            grp = r.pop("grp")
+            if not grp:
+                del r["key"]
+            out[grp].append(r)
+        return out
+    return batch.once(("usage_sets", repr(q)), read)
 
 
 def event_count(con: Cursor, q: Query, event: str) -> int:

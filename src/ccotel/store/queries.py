@@ -97,7 +97,7 @@ QUERIES: dict[str, Named] = {
     "panel_activity": _q(*RANGED, "count"),
     "panel_attrib_breakdown": _q("from", "to", *ROLLUP, "dim", "fdims", "fvals"),
     "panel_attrib_fast": _q("from", "to", *ROLLUP, *DAYS, "dim"),
-    "panel_attrib_named": _q("from", "to", *ROLLUP, *DAYS, "dim"),
+    "panel_attrib_named": _q("from", "to", *ROLLUP, *DAYS, "cols"),
     "panel_attrib_waste": _q("from", "to", *ROLLUP, *DAYS),
     "panel_attrib_page": _q("from", "to", *ROLLUP, "step", "repo", "fdims", "fvals"),
     "panel_attrib_repo": _q("from", "to", *ROLLUP, *DAYS, "step", "repo", "top"),
@@ -113,6 +113,7 @@ QUERIES: dict[str, Named] = {
     "panel_usage": _q(*RANGED, "by", "step_ms", "limit"),
     "panel_usage_cost": _q(*RANGED, "by", "limit"),
     "panel_usage_total": _q(*RANGED),
+    "panel_usage_sets": _q(*RANGED),
     # the dashboard's filter values, logs panel, session page (store/logs.py, sessions.py)
     "filters": _q("from", "to", *ROLLUP, "limit"),
     "attrib_filters": _q("from", "to", *ROLLUP, *DAYS, "standard", "named", "limit"),

@@ -11,6 +11,7 @@ endpoints a script would use, so the page and the API cannot disagree.
     GET /sessions/<id>             one session: its interactions and its timeline
     GET /api/v1/panels             the panel catalogue
     GET /api/v1/panels/<id>        one panel's data for the range and filters
+    GET /api/v1/dashboard          several panels' data, read together (panels=a,b,...)
     GET /api/v1/logs               events; event=, q=, after=<cursor>, limit=
     GET /api/v1/sessions/<id>      one session's totals, timeline and spans
     GET /api/v1/filters            values seen in the range for each filter
@@ -31,7 +32,7 @@ from ccotel import __version__, panel_data
 from ccotel.claude.catalogue import EVENTS
 from ccotel.errors import NotFound
 from ccotel.panels import PANELS, PANELS_BY_ID
-from ccotel.query import INT64_MAX, Query, parse_int
+from ccotel.query import INT64_MAX, BadQuery, Query, parse_int
 from ccotel.store import attribution, logs, sessions
 from ccotel.web import i18n
 from ccotel.web.jsonbody import ApiJSON
@@ -77,6 +78,7 @@ _env = Environment(loader=FileSystemLoader(str(WEB.joinpath("templates"))),
 PANEL_ENTRY = obj({"id": STRING, "title": STRING, "kind": STRING, "unit": STRING,
                    "description": STRING, "fixed_range": nullable(STRING), "original": BOOLEAN,
                    "width": INTEGER, "height": INTEGER, "serve_only": BOOLEAN,
+                   "together": nullable(STRING),
                    "query": STRING, "endpoint": STRING})
 # Attribution's items (Cost by Repo, ...) carry their exact cost, tokens and requests.
 _ITEM = obj({"name": nullable(STRING), "value": nullable(NUMBER), "session_id": STRING,
@@ -120,6 +122,9 @@ FILTERS = obj({**RANGE, "users": _VALUES, "models": _VALUES, "sessions": _VALUES
                "dimensions": {"type": "object", "additionalProperties": _VALUES}})
 PANEL_ID = param("panel_id", {"type": "string", "enum": [p.id for p in PANELS]},
                  "A panel's id, as `/api/v1/panels` lists them.", where="path")
+PANELS_PARAM = param(
+    "panels", STRING, "Comma-separated panel ids, as `/api/v1/panels` lists them, answered in "
+    "that order (repeats once). Default: every panel.", example="total_cost,cost_by_model")
 LOG_PARAMS = [
     param("event", STRING, "Only this event name, e.g. `api_error`."),
     param("q", STRING, "Only events with this text anywhere (case-insensitive)."),
@@ -128,6 +133,21 @@ LOG_PARAMS = [
     param("limit", {"type": "integer", "minimum": 1, "maximum": logs.MAX_LIMIT,
                     "default": 100}, "At most this many events."),
 ]
+
+
+def panel_ids(value: str | None) -> list[str]:
+    """The panel ids of `/api/v1/dashboard`'s `panels` (every panel without it), each once,
+    in their order; an unknown one is a 404, none at all a 400."""
+    if value is None:
+        return [p.id for p in PANELS]
+    ids = list(dict.fromkeys(i.strip() for i in value.split(",") if i.strip()))
+    if not ids:
+        raise BadQuery("'panels' names no panel: give ids as GET /api/v1/panels lists "
+                         "them, comma-separated")
+    for i in ids:
+        if i not in PANELS_BY_ID:
+            raise NotFound(f"no panel {i[:100]!r}: GET /api/v1/panels lists them")
+    return ids
 
 
 def catalogue() -> dict[str, Any]:
@@ -202,6 +222,17 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         q = Query.parse(dict(request.query_params))
         return _json(await ctx.read(panel_data.panel_data, panel_id, q))
 
+    @operation("Several panels' data for the same range and filters, read together: "
+               "each as `/api/v1/panels/<id>` gives it, but the reads they share (the "
+               "usage sums, the attribution breakdowns by named dimensions) run once.",
+               obj({**RANGE, "panels": array(PANEL)}, required=["from", "to", "panels"]),
+               params=[PANELS_PARAM, *QUERY_PARAMS], errors=(400, 404))
+    async def dashboard(request: Request) -> Response:
+        ids = panel_ids(request.query_params.get("panels"))
+        q = Query.parse(dict(request.query_params))
+        return _json({"from": Query.iso(q.start), "to": Query.iso(q.end),
+                      "panels": await ctx.read(panel_data.panels_data, ids, q)})
+
     @operation("Events, newest first.", obj({**RANGE, **LOG_PAGE}),
                params=[*QUERY_PARAMS, *LOG_PARAMS])
     async def log_events(request: Request) -> Response:
@@ -237,6 +268,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         Route("/sessions/{session_id}", session_page),
         Route("/api/v1/panels", panel_list),
         Route("/api/v1/panels/{panel_id}", panel),
+        Route("/api/v1/dashboard", dashboard),
         Route("/api/v1/logs", log_events),
         Route("/api/v1/sessions/{session_id}", session),
         Route("/api/v1/filters", filters),

@@ -153,20 +153,45 @@ function draw(p, body, data) {
   }
 }
 
-async function loadPanel(p, gen) {
+// Panels that read the same rows (the same `together` in the catalogue) are asked for in
+// one request, /api/v1/dashboard, which reads those rows once; the others one per request,
+// so that the server answers them side by side and each is drawn as soon as it comes.
+function batches() {
+  const out = new Map();
+  for (const p of PANELS) {
+    if (p.kind === "logs") continue;
+    const key = p.together || p.id;
+    if (!out.has(key)) out.set(key, []);
+    out.get(key).push(p);
+  }
+  return [...out.values()];
+}
+
+async function loadPanels(panels, gen) {
+  for (const p of panels) section(p.id).dataset.state = "loading";
+  let answer = null;
+  let error = null;
+  try {
+    answer = await getJSON("/api/v1/dashboard?" + query(S, { panels: panels.map((p) => p.id).join(",") }));
+  } catch (e) {
+    error = e;
+  }
+  if (gen !== generation) return;
+  const got = new Map(answer ? answer.panels.map((r) => [r.id, r]) : []);
+  for (const p of panels) showPanel(p, got.get(p.id), error, gen);
+}
+
+function showPanel(p, res, error, gen) {
   const node = section(p.id);
   const body = node.querySelector(".panel-body");
-  node.dataset.state = "loading";
   try {
-    const res = await getJSON(`${p.endpoint}?${query(S)}`);
-    if (gen !== generation) return;
+    if (!res) throw error || new Error(p.id);
     draw(p, body, res.data);
     markUnfiltered(node, res.unfiltered);
     node.querySelector(".panel-json").href = `${p.endpoint}?${query(S)}`;
     node.dataset.state = "ready";
     node.title = `${res.from} – ${res.to}`;
   } catch (e) {
-    if (gen !== generation) return;
     body.replaceChildren(el("div", { class: "panel-error", text: t("error.load", { message: e.message }) }));
     node.dataset.state = "error";
   }
@@ -256,7 +281,7 @@ function apply({ filters = true, auto = false } = {}) {
   document.body.dataset.generation = String(generation);
   showControls();
   if (filters) loadFilters();
-  for (const p of PANELS) if (p.kind !== "logs") loadPanel(p, generation);
+  for (const panels of batches()) loadPanels(panels, generation);
   if (auto && logs.timer) {
     // The live tail already keeps the log current: reloading it would only collapse
     // the rows someone has open.
