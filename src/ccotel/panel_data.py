@@ -31,10 +31,6 @@ from ccotel.store import panels as store
 
 Cursor = duckdb.DuckDBPyConnection
 Data = dict[str, Any]
-# Grafana-like steps: about 60-150 points whatever the range.
-STEPS_S = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
-           172800, 604800)
-TARGET_POINTS = 120
 TOKEN_TYPES = (("input", "input"), ("output", "output"), ("cacheRead", "cache_read"),
                ("cacheCreation", "cache_creation"))
 
@@ -56,14 +52,6 @@ def _num(v: Decimal | float | None) -> float | int | None:
     if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
         return int(v)
     return v
-
-
-def step_for(q: Query) -> int:
-    span = (q.end - q.start).total_seconds()
-    for s in STEPS_S:
-        if span / s <= TARGET_POINTS:
-            return s
-    return STEPS_S[-1]
 
 
 def _epoch_ms(dt: datetime) -> int:
@@ -151,7 +139,7 @@ def cost_by_user(con: Cursor, q: Query) -> Data:
 
 
 def token_usage_rate(con: Cursor, q: Query) -> Data:
-    step = step_for(q)
+    step = q.step_s
     rows = store.usage(con, q, step_ms=step * 1000)
     cols = dict(TOKEN_TYPES)
     return _timeseries(q, step, rows, [n for n, _ in TOKEN_TYPES],
@@ -179,7 +167,7 @@ def tool_usage_distribution(con: Cursor, q: Query) -> Data:
 
 
 def tool_call_rate(con: Cursor, q: Query) -> Data:
-    step = step_for(q)
+    step = q.step_s
     rows = store.tool_calls(con, q, step_ms=step * 1000)
     totals: dict[str, int] = {}
     for r in rows:
@@ -190,7 +178,7 @@ def tool_call_rate(con: Cursor, q: Query) -> Data:
 
 
 def error_rate(con: Cursor, q: Query) -> Data:
-    step = step_for(q)
+    step = q.step_s
     rows = store.errors_and_requests(con, q, step_ms=step * 1000)
     data = _timeseries(q, step, rows, ["errors", "requests"], lambda r, name: r[name])
     errors, requests = data["series"][0], data["series"][1]
@@ -216,7 +204,7 @@ def time_to_first_token(con: Cursor, q: Query) -> Data:
 
 
 def api_latency(con: Cursor, q: Query) -> Data:
-    step = step_for(q)
+    step = q.step_s
     rows = store.latency(con, q, step_ms=step * 1000)
     names = {"p50": ("duration_q", 0), "p95": ("duration_q", 1),
              "ttft p50": ("ttft_q", 0), "ttft p95": ("ttft_q", 1)}
@@ -285,7 +273,7 @@ def edit_decisions(con: Cursor, q: Query) -> Data:
 
 def top_sessions(con: Cursor, q: Query) -> Data:
     rows = []
-    for r in store.top_sessions(con, q, limit=10):
+    for r in store.top_sessions(con, q, limit=store.TOP_SESSIONS):
         if not r["session_id"]:
             continue  # metrics without a session: no session to open
         first, last = r["first_ts"], r["last_ts"]

@@ -89,7 +89,7 @@ PANELS: tuple[Panel, ...] = (
           + _MODEL_NOTE, width=4, height=4),
     # -- over time ------------------------------------------------------------------------
     Panel("token_usage_rate", "Token Usage Rate", "timeseries", "short",
-          "Tokens per minute by type.", original=True, width=12),
+          "Tokens per minute by type.", original=True, width=12, together="usage"),
     Panel("tool_call_rate", "Tool Call Rate by Tool", "timeseries", "short",
           "Tool calls per minute by tool." + _MODEL_NOTE, original=True, width=12),
     Panel("error_rate", "Error Rate", "timeseries", "percentunit",
@@ -120,7 +120,7 @@ PANELS: tuple[Panel, ...] = (
           + _MODEL_NOTE, width=16),
     Panel("top_sessions", "Top Sessions by Cost", "table", "currencyUSD",
           "The most expensive sessions in the range; open one for its timeline.",
-          width=24, height=9),
+          width=24, height=9, together="usage"),
     # -- attribution (ccotel's dashboard only) ----------------------------------------------
     *(Panel(f"cost_by_{pid}", f"Cost by {name}", "bargauge", "currencyUSD",
             f"Cost and tokens of the API requests by {what}; the top 10 and the rest as "

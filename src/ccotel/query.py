@@ -21,6 +21,10 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)\s*$")
 _RELATIVE = re.compile(r"^now(?:\s*-\s*(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y))?(?:/([smhdwMy]))?$")
 # No telemetry predates the Unix epoch, and a year of headroom below datetime.max leaves
 # room for the range arithmetic readers do (default ranges, search windows, day ends).
+# Grafana-like time-series steps: about 60-150 points whatever the range (Query.step_s).
+STEPS_S = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+           172800, 604800)
+TARGET_POINTS = 120
 MIN_TIME = datetime(1970, 1, 1)
 MAX_TIME = datetime(9999, 1, 1)
 INT64_MAX = 2**63 - 1
@@ -138,6 +142,15 @@ class Query:
     # Every other `var-<dimension>` (repo, branch, skill, team, ...; store/attribution.py),
     # as sorted (dimension, value) pairs: all must match.
     attrib: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def step_s(self) -> int:
+        """The step of the range's time series, in seconds (`STEPS_S`)."""
+        span = (self.end - self.start).total_seconds()
+        for s in STEPS_S:
+            if span / s <= TARGET_POINTS:
+                return s
+        return STEPS_S[-1]
 
     @classmethod
     def parse(cls, params: dict[str, Any], *, now: datetime | None = None,

@@ -100,7 +100,7 @@ def test_each_panel_shows_the_known_number(page: Any, server: Server) -> None:
     assert sorted(batches) == sorted(page_batches())
     assert sorted(i for b in batches for i in b) == sorted(
         p.id for p in PANELS if p.kind != "logs")
-    assert sorted(len(b) for b in batches)[-2:] == [5, 5]  # the usage and named panels
+    assert sorted(len(b) for b in batches)[-2:] == [5, 7]  # the named and usage panels
     assert not [u for u in asked if "/api/v1/panels/" in u]
     # What a person reads, formatted by unit.
     assert page.inner_text("#panel-total_cost .stat-value") == "$0.53"

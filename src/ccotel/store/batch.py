@@ -46,6 +46,13 @@ def current() -> Batch | None:
     return _current.get()
 
 
+def shared() -> Batch | None:
+    """The batch being read when it reads several panels, else None: a panel alone in its
+    batch reads as when asked for alone (its own, cheaper, statements)."""
+    b = _current.get()
+    return b if b is not None and len(b.panels) > 1 else None
+
+
 def once(key: Hashable, read: Callable[[], T]) -> T:
     """`read()`'s result, run once per `key` in the current batch (every time outside
     one)."""

@@ -34,38 +34,58 @@ def _rows(con: Cursor, name: str, q: Query, *, whole: bool = True, **extra: Any)
 def usage(con: Cursor, q: Query, *, by: str = "", step_ms: int = 0,
           limit: int = ALL_ROWS) -> list[Row]:
     """Tokens and cost of API requests (the cost metric where there are none), grouped
-    by `by` ('model', 'user' or '' for none) and time bucket ($step_ms; 0: the range)."""
+    by `by` ('model', 'user', 'session' or '' for none) and time bucket ($step_ms; 0: the
+    range), largest cost first."""
+    sets = _shared_sets(con, q)
+    if sets is not None and not by and step_ms and step_ms == sets.get("step_ms"):
+        return [dict(r) for r in sets["bucket"]]
+    if sets is not None and by == "session" and not step_ms and limit <= sets.get("top", 0):
+        return [dict(r) for r in sets["session"][:limit]]
     return _rows(con, "panel_usage", q, by=by, step_ms=step_ms, limit=limit)
 
 
 def usage_cost(con: Cursor, q: Query, *, by: str, limit: int = ALL_ROWS) -> list[Row]:
     """`usage`'s cost alone (`key`, `cost_usd`) by `by` over the range, largest first."""
-    if batch.current() is not None and by in USAGE_SETS:
-        return [{"key": r["key"], "cost_usd": r["cost_usd"]}
-                for r in usage_sets(con, q)[by][:limit]]
+    sets = _shared_sets(con, q)
+    if sets is not None and by in ("model", "user"):
+        return [{"key": r["key"], "cost_usd": r["cost_usd"]} for r in sets[by][:limit]]
     return _rows(con, "panel_usage_cost", q, by=by, limit=limit)
 
 
 def usage_total(con: Cursor, q: Query) -> Row:
     """Tokens by type and cost over the range: one row."""
-    if batch.current() is not None:
-        return usage_sets(con, q)[""][0]
+    sets = _shared_sets(con, q)
+    if sets is not None:
+        return dict(sets[""][0])
     return _rows(con, "panel_usage_total", q)[0]
 
 
-USAGE_SETS = ("model", "user")  # besides the total ('')
+TOP_SESSIONS = 10  # the rows of Top Sessions by Cost
+_SETS = ("", "model", "user", "bucket", "session")
 
 
-def usage_sets(con: Cursor, q: Query) -> dict[str, list[Row]]:
-    """`usage_total`'s row ('') and `usage_cost`'s rows by model and by user, with every
-    sum, from one statement (panel_usage_sets.sql): once per batch (`store.batch`) for the
-    panels that read them."""
-    def read() -> dict[str, list[Row]]:
-        out: dict[str, list[Row]] = {"": [], **{by: [] for by in USAGE_SETS}}
-        for r in _rows(con, "panel_usage_sets", q):  # the total's row even over no rows
-            grp = r.pop("grp")
+def _shared_sets(con: Cursor, q: Query) -> dict[str, Any] | None:
+    """In a batch of several panels (`batch.shared`), the usage rows of the range grouped
+    every way its panels read them, from one statement (panel_usage_sets.sql), once: the
+    total (''), by model, by user, by Token Usage Rate's time bucket when the batch has it
+    and its buckets are whole hours (`step_ms`), the `top` sessions of Top Sessions by Cost
+    when the batch has it. None outside such a batch."""
+    b = batch.shared()
+    if b is None:
+        return None
+
+    def read() -> dict[str, Any]:
+        step_ms = q.step_s * 1000 if "token_usage_rate" in b.panels else 0
+        step_ms = step_ms if step_ms % HOUR_MS == 0 else 0  # else raw rows: its own read
+        top = TOP_SESSIONS if "top_sessions" in b.panels else 0
+        out: dict[str, Any] = {grp: [] for grp in _SETS}
+        out |= {"step_ms": step_ms, "top": top}
+        for r in _rows(con, "panel_usage_sets", q, step_ms=step_ms, top=top):
+            grp = r.pop("grp")  # the total's row even over no rows
             if not grp:
-                del r["key"]
+                del r["key"], r["bucket"]
+            elif grp != "bucket":
+                del r["bucket"]
             out[grp].append(r)
         return out
     return batch.once(("usage_sets", repr(q)), read)
@@ -118,4 +138,17 @@ def edit_decisions(con: Cursor, q: Query) -> list[Row]:
 
 
 def top_sessions(con: Cursor, q: Query, *, limit: int) -> list[Row]:
-    return _rows(con, "panel_top_sessions", q, limit=limit)
+    """The `limit` sessions with the most cost in the range (as `usage` counts it), with
+    their tokens and requests, who ran them, when, which models, and their prompts, errors
+    and tool calls in the range (panel_top_sessions.sql)."""
+    top = usage(con, q, by="session", limit=limit)
+    ids = [r["key"] for r in top if r["key"] is not None]
+    window = queries.ranged(con, q)
+    info = {r.pop("session_id"): r for r in (queries.rows(
+        con, "panel_top_sessions", sessions=ids,
+        **{k: window[k] for k in ("from", "to", *queries.ROLLUP)}) if ids else [])}
+    blank = dict.fromkeys(("user", "first_ts", "last_ts", "models", "prompts", "errors",
+                           "tool_calls"))
+    return [{"session_id": r["key"], "cost_usd": r["cost_usd"], "requests": r["requests"],
+             "tokens": int(r["input"] + r["output"] + r["cache_read"] + r["cache_creation"]),
+             **info.get(r["key"], blank)} for r in top]

@@ -109,11 +109,11 @@ QUERIES: dict[str, Named] = {
     "panel_metrics": _qm(*RANGED, "metric"),
     "panel_session_duration": _qm(*RANGED, "limit"),
     "panel_tool_calls": _qm(*RANGED, "step_ms"),
-    "panel_top_sessions": _q(*RANGED, "limit"),
+    "panel_top_sessions": _q("from", "to", *ROLLUP, "sessions"),
     "panel_usage": _q(*RANGED, "by", "step_ms", "limit"),
     "panel_usage_cost": _q(*RANGED, "by", "limit"),
     "panel_usage_total": _q(*RANGED),
-    "panel_usage_sets": _q(*RANGED),
+    "panel_usage_sets": _q(*RANGED, "step_ms", "top"),
     # the dashboard's filter values, logs panel, session page (store/logs.py, sessions.py)
     "filters": _q("from", "to", *ROLLUP, "limit"),
     "attrib_filters": _q("from", "to", *ROLLUP, *DAYS, "standard", "named", "limit"),

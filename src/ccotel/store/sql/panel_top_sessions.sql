@@ -1,22 +1,8 @@
--- The most expensive sessions in the range ($limit of them, by cost as panel_usage.sql
--- counts it: api_requests, else the cost/token metrics), with who ran them, when, which
--- models, and their prompts, errors and tool calls in the range.
+-- Who ran each of the sessions $sessions, when, which models, and their prompts, errors
+-- and tool calls in the range: Top Sessions by Cost (store/panels.py: top_sessions), whose
+-- sessions and their cost are usage's (panel_usage.sql).
 -- Whole hours [$rollup_from, $rollup_to) come from the rollups, the rest from raw rows.
-WITH top AS (
-    -- A session is on one side only (usage_rows): requests, or else its metrics.
-    SELECT session_id,
-           -- one sum, not one per kind of token: a session's grouping costs per sum
-           sum(all_tokens(input_tokens, output_tokens,
-                          cache_creation_tokens, cache_read_tokens))
-             AS tokens,
-           coalesce(sum(cost_usd), 0) AS cost_usd,
-           sum(requests) AS requests
-    FROM usage_rows($from, $to, $rollup_from, $rollup_to, $filters, $model)
-    GROUP BY session_id
-    ORDER BY cost_usd DESC, session_id
-    LIMIT $limit
-),
-rows AS (
+WITH rows AS (
     SELECT session_id, user_id, user_email, model, first_ts, last_ts, prompts, errors,
            tool_calls
     FROM events_hourly
@@ -44,9 +30,7 @@ info AS (
         sum(errors) AS errors,
         sum(tool_calls) AS tool_calls
     FROM rows
-    WHERE session_id IN (SELECT session_id FROM top)
+    WHERE session_id IN (SELECT unnest($sessions))
     GROUP BY session_id
 )
-SELECT top.*, info.* EXCLUDE (session_id)
-FROM top LEFT JOIN info USING (session_id)
-ORDER BY top.cost_usd DESC, top.session_id
+SELECT * FROM info
