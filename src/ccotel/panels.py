@@ -58,12 +58,14 @@ _APPROX = (" Approximate in ccotel's dashboard: read from log-scale histograms (
 PANELS: tuple[Panel, ...] = (
     # -- headline numbers -----------------------------------------------------------------
     Panel("total_requests", "Total Requests", "stat", "short",
-          "API requests (api_request events) in the range.", original=True, width=4, height=4),
+          "API requests (api_request events) in the range.", original=True, width=4, height=4,
+          together="counts"),
     Panel("total_errors", "Total Errors", "stat", "short",
-          "API errors (api_error events) in the range.", original=True, width=4, height=4),
+          "API errors (api_error events) in the range.", original=True, width=4, height=4,
+          together="counts"),
     Panel("total_tool_calls", "Total Tool Calls", "stat", "short",
           "Tool calls (tool_result events) in the range." + _MODEL_NOTE, original=True, width=4,
-          height=4),
+          height=4, together="counts"),
     Panel("avg_response_time", "Average Response Time", "stat", "ms",
           "Mean duration_ms of api_request events.", original=True, width=4, height=4),
     Panel("total_cost", "Total Cost", "stat", "currencyUSD",
@@ -83,15 +85,16 @@ PANELS: tuple[Panel, ...] = (
           "Median ttft_ms of api_request events." + _APPROX, width=4, height=4),
     Panel("commits", "Commits", "stat", "short",
           "Git commits made by Claude Code (claude_code.commit.count)." + _MODEL_NOTE,
-          width=4, height=4),
+          width=4, height=4, together="metrics"),
     Panel("pull_requests", "Pull Requests", "stat", "short",
           "Pull requests created by Claude Code (claude_code.pull_request.count)."
-          + _MODEL_NOTE, width=4, height=4),
+          + _MODEL_NOTE, width=4, height=4, together="metrics"),
     # -- over time ------------------------------------------------------------------------
     Panel("token_usage_rate", "Token Usage Rate", "timeseries", "short",
           "Tokens per minute by type.", original=True, width=12, together="usage"),
     Panel("tool_call_rate", "Tool Call Rate by Tool", "timeseries", "short",
-          "Tool calls per minute by tool." + _MODEL_NOTE, original=True, width=12),
+          "Tool calls per minute by tool." + _MODEL_NOTE, original=True, width=12,
+          together="tools"),
     Panel("error_rate", "Error Rate", "timeseries", "percentunit",
           "API errors / (requests + errors) over time.", original=True, width=12),
     Panel("api_latency", "API Latency", "timeseries", "ms",
@@ -99,7 +102,7 @@ PANELS: tuple[Panel, ...] = (
           width=12),
     # -- breakdowns -----------------------------------------------------------------------
     Panel("tool_usage_distribution", "Tool Usage Distribution", "piechart", "short",
-          "Share of tool calls by tool." + _MODEL_NOTE, original=True, width=8),
+          "Share of tool calls by tool." + _MODEL_NOTE, original=True, width=8, together="tools"),
     Panel("tokens_by_type", "Tokens by Type", "bargauge", "short",
           "Tokens by type: input, output, cache read, cache creation.", width=8,
           together="usage"),
@@ -112,9 +115,9 @@ PANELS: tuple[Panel, ...] = (
           "The longest sessions: first to last event in the range.", original=True, width=8),
     Panel("active_time", "Active Time", "bargauge", "s",
           "Active time: the user typing (user) and Claude Code working (cli)."
-          + _MODEL_NOTE, width=8),
+          + _MODEL_NOTE, width=8, together="metrics"),
     Panel("lines_of_code", "Lines of Code", "bargauge", "short",
-          "Lines added and removed by Claude Code's edits.", width=8),
+          "Lines added and removed by Claude Code's edits.", width=8, together="metrics"),
     Panel("edit_decisions", "Edit Decisions", "table", "short",
           "Accepted and rejected Edit/Write/NotebookEdit calls by tool and language."
           + _MODEL_NOTE, width=16),

@@ -288,6 +288,12 @@ def test_unfiltered_panels_read_the_same_rows_as_the_general_path(
                              if dim in attribution.NAMED_DIMENSIONS else general)
                 assert fast == general == named, (start, end, dim, raw)
             assert len(fast) > 1
+        # the named dimensions read by one statement: each as read alone
+        named_dims = tuple(attribution.NAMED_DIMENSIONS)
+        for raw in (False, True):
+            with rollups.raw_only() if raw else _nothing():
+                assert attribution.named_breakdowns(con, q, named_dims) == {
+                    d: attribution.named_breakdowns(con, q, (d,))[d] for d in named_dims}
     skills = attribution.breakdown_panel(con, _q(0, 240), "skill")["items"]
     assert {i["name"]: i["requests"] for i in skills} == {"pdf": 2, "(unknown)": 12}
     efforts = attribution.breakdown_panel(con, _q(0, 240), "effort")["items"]

@@ -92,14 +92,32 @@ def _shared_sets(con: Cursor, q: Query) -> dict[str, Any] | None:
 
 
 def event_count(con: Cursor, q: Query, event: str) -> int:
-    """Events named `event` in the range."""
-    rows = _rows(con, "panel_event_counts", q, event=event, step_ms=0)
-    return int(rows[0]["n"] or 0) if rows else 0
+    """Events named `event` ('api_request', 'api_error' or 'tool_result') in the range: the
+    three counted by one statement, once per batch (`store.batch`)."""
+    row = batch.once(("event_counts", repr(q)), lambda: _rows(con, "panel_event_counts", q)[0])
+    return int(row[event])
 
 
 def tool_calls(con: Cursor, q: Query, *, step_ms: int = 0) -> list[Row]:
-    """Tool calls by tool (`key`) and time bucket."""
-    return _rows(con, "panel_tool_calls", q, step_ms=step_ms)
+    """Tool calls by tool (`key`) and time bucket ($step_ms; 0: the range), most first. In
+    a batch of several panels with both Tool Call Rate (buckets of `q.step_s`) and Tool
+    Usage Distribution (the range), one statement reads both: a tool's calls over the range
+    are the sum of its buckets'."""
+    b = batch.shared()
+    rate_ms = q.step_s * 1000
+    if (b is None or not {"tool_call_rate", "tool_usage_distribution"} <= b.panels
+            or step_ms not in (0, rate_ms)):
+        return _rows(con, "panel_tool_calls", q, step_ms=step_ms)
+    rows = batch.once(("tool_calls", repr(q)),
+                      lambda: _rows(con, "panel_tool_calls", q, step_ms=rate_ms))
+    if step_ms:
+        return [dict(r) for r in rows]
+    sums: dict[str | None, int] = {}
+    for r in rows:
+        sums[r["key"]] = sums.get(r["key"], 0) + r["n"]
+    # as the statement orders them: most calls first, then by name, no name last
+    ordered = sorted(sums.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
+    return [{"key": key, "bucket": None, "n": n} for key, n in ordered]
 
 
 def errors_and_requests(con: Cursor, q: Query, *, step_ms: int) -> list[Row]:
@@ -128,9 +146,18 @@ def session_durations(con: Cursor, q: Query, *, limit: int) -> list[Row]:
 
 
 def metric(con: Cursor, q: Query, name: str) -> tuple[float, float]:
-    """The two sums of a metric panel (`panel_metrics.sql` says which for each name)."""
-    row = _rows(con, "panel_metrics", q, metric=name)[0]
-    return row["a"], row["b"]
+    """The two sums of metric panel `name` (`METRICS`): the sums of every metric panel
+    are read by one statement (panel_metrics.sql), once per batch (`store.batch`)."""
+    row = batch.once(("metrics", repr(q)), lambda: _rows(con, "panel_metrics", q)[0])
+    a, b = METRICS[name]
+    return row[a], row[b] if b else 0
+
+
+# Each metric panel's sums (panel_metrics.sql's columns): the first, and the second if any.
+METRICS: dict[str, tuple[str, str | None]] = {
+    "commits": ("commits", None), "pull_requests": ("pull_requests", None),
+    "lines_of_code": ("lines_added", "lines_removed"),
+    "active_time": ("active_user_s", "active_cli_s")}
 
 
 def edit_decisions(con: Cursor, q: Query) -> list[Row]:
