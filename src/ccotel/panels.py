@@ -82,7 +82,8 @@ PANELS: tuple[Panel, ...] = (
           "Cache read tokens / all input tokens (input + cache read + cache creation).",
           width=4, height=4, together="usage"),
     Panel("time_to_first_token", "Time to First Token", "stat", "ms",
-          "Median ttft_ms of api_request events." + _APPROX, width=4, height=4),
+          "Median ttft_ms of api_request events." + _APPROX, width=4, height=4,
+          together="latency"),
     Panel("commits", "Commits", "stat", "short",
           "Git commits made by Claude Code (claude_code.commit.count)." + _MODEL_NOTE,
           width=4, height=4, together="metrics"),
@@ -99,7 +100,7 @@ PANELS: tuple[Panel, ...] = (
           "API errors / (requests + errors) over time.", original=True, width=12),
     Panel("api_latency", "API Latency", "timeseries", "ms",
           "p50 and p95 of api_request duration_ms, and of time to first token." + _APPROX,
-          width=12),
+          width=12, together="latency"),
     # -- breakdowns -----------------------------------------------------------------------
     Panel("tool_usage_distribution", "Tool Usage Distribution", "piechart", "short",
           "Share of tool calls by tool." + _MODEL_NOTE, original=True, width=8, together="tools"),

@@ -130,10 +130,22 @@ def avg_response_time(con: Cursor, q: Query) -> Row:
 
 
 def latency(con: Cursor, q: Query, *, step_ms: int) -> list[Row]:
-    """Duration and time-to-first-token percentiles (p50, p95) by time bucket."""
+    """Duration and time-to-first-token percentiles (p50, p95) by time bucket ($step_ms;
+    0: one row, bucket 0, for the range). In a batch of several panels with both API
+    Latency (buckets of `q.step_s`) and Time to First Token (the range), one statement
+    reads both: the range's cells are its buckets' merged."""
     # The latency rollup keeps only the model: other filters read raw rows.
     whole = not (q.user or q.session or q.terminal or q.version or q.attrib)
-    return _rows(con, "panel_latency", q, whole=whole, step_ms=step_ms)
+    b = batch.shared()
+    rate_ms = q.step_s * 1000
+    if (b is None or not {"api_latency", "time_to_first_token"} <= b.panels
+            or step_ms not in (0, rate_ms)):
+        return _rows(con, "panel_latency", q, whole=whole, step_ms=step_ms, range=False)
+    rows = batch.once(("latency", repr(q)), lambda: _rows(
+        con, "panel_latency", q, whole=whole, step_ms=rate_ms, range=True))
+    if step_ms:
+        return [dict(r) for r in rows if r["bucket"] is not None]
+    return [{**r, "bucket": 0} for r in rows if r["bucket"] is None]
 
 
 def active(con: Cursor, q: Query, count: str) -> int:

@@ -105,7 +105,7 @@ QUERIES: dict[str, Named] = {
     "panel_edit_decisions": _qm(*RANGED),
     "panel_error_rate": _q(*RANGED, "step_ms"),
     "panel_event_counts": _qm(*RANGED),
-    "panel_latency": _q(*RANGED, "step_ms"),
+    "panel_latency": _q(*RANGED, "step_ms", "range"),
     "panel_metrics": _qm(*RANGED),
     "panel_session_duration": _qm(*RANGED, "limit"),
     "panel_tool_calls": _qm(*RANGED, "step_ms"),

@@ -1,5 +1,6 @@
 -- p50 and p95 of API response time and time to first token (api_request duration_ms and
--- ttft_ms), per time bucket when $step_ms > 0, else over the whole range (bucket 0).
+-- ttft_ms), per time bucket when $step_ms > 0, else over the whole range (bucket 0); with
+-- $range, over the whole range too (bucket NULL), from the same cells.
 -- Approximate: each value falls in a cell 2^(1/4) wide (~19%; latency_cell in schema.sql)
 -- that keeps its count, min and max, and a percentile is quantile_cont's interpolation
 -- with the cells' values taken as spread evenly between their min and max: exact when a
@@ -20,7 +21,7 @@ WITH latencies AS (
     FROM api_latency_facts('events')
     WHERE (ts >= $from AND ts < $rollup_from OR ts >= $rollup_to AND ts < $to)
 ),
-cells AS (
+bucketed AS (
     SELECT
         CASE WHEN $step_ms > 0 THEN epoch_ms(ts) // $step_ms ELSE 0 END AS bucket,
         kind,
@@ -33,6 +34,15 @@ cells AS (
                         service_version, app_version)
       AND ($model IS NULL OR model = $model)
     GROUP BY ALL
+),
+-- with $range, the whole range's cells too (bucket NULL): the buckets' merged
+cells AS (
+    SELECT * FROM bucketed
+    UNION ALL
+    SELECT NULL, kind, cell, sum(n)::BIGINT, min(min_ms), max(max_ms)
+    FROM bucketed
+    WHERE $range
+    GROUP BY kind, cell
 ),
 ranked AS (
     -- Each cell holds the order statistics [first, first + n) (0-based) of its bucket.
