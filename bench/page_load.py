@@ -45,8 +45,7 @@ def serial_ms(con: object, since: str) -> float:
     """The page's requests' data functions, one after the other in this process, ms."""
     q = Query.parse({"from": since, "to": "now"})
     cur = con.cursor()  # type: ignore[attr-defined]
-    # bench/dashboard.py's, but the repo page: the dashboard page does not ask for it
-    calls = [fn for name, fn in dashboard.page_parts(cur, q).items() if name != "repo_page"]
+    calls = list(dashboard.page_parts(cur, q).values())  # bench/dashboard.py's
     with rollups.known_until(rollups.rolled_until(cur)):  # as the server's reads run
         for call in calls:  # warm: the first use reads from disk
             call()
