@@ -7,6 +7,7 @@ rest from raw rows. Turning these rows into the JSON a panel draws is `ccotel.pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -103,13 +104,10 @@ def tool_calls(con: Cursor, q: Query, *, step_ms: int = 0) -> list[Row]:
     a batch of several panels with both Tool Call Rate (buckets of `q.step_s`) and Tool
     Usage Distribution (the range), one statement reads both: a tool's calls over the range
     are the sum of its buckets'."""
-    b = batch.shared()
-    rate_ms = q.step_s * 1000
-    if (b is None or not {"tool_call_rate", "tool_usage_distribution"} <= b.panels
-            or step_ms not in (0, rate_ms)):
+    rows = _bucketed_once(q, step_ms, {"tool_call_rate", "tool_usage_distribution"},
+                          lambda ms: _rows(con, "panel_tool_calls", q, step_ms=ms))
+    if rows is None:
         return _rows(con, "panel_tool_calls", q, step_ms=step_ms)
-    rows = batch.once(("tool_calls", repr(q)),
-                      lambda: _rows(con, "panel_tool_calls", q, step_ms=rate_ms))
     if step_ms:
         return [dict(r) for r in rows]
     sums: dict[str | None, int] = {}
@@ -118,6 +116,20 @@ def tool_calls(con: Cursor, q: Query, *, step_ms: int = 0) -> list[Row]:
     # as the statement orders them: most calls first, then by name, no name last
     ordered = sorted(sums.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
     return [{"key": key, "bucket": None, "n": n} for key, n in ordered]
+
+
+def _bucketed_once(q: Query, step_ms: int, panels: set[str],
+                   read: Callable[[int], list[Row]]) -> list[Row] | None:
+    """For a batch of several panels with all of `panels` (one over the buckets of
+    `q.step_s`, the other over the range, which the caller derives from the buckets), the
+    rows `read(ms)` gives at those buckets, read once for the batch; None otherwise (and for
+    a `step_ms` of neither kind): the caller reads alone."""
+    b = batch.shared()
+    bucket_ms = q.step_s * 1000
+    if b is None or not panels <= b.panels or step_ms not in (0, bucket_ms):
+        return None
+    return batch.once(("bucketed", tuple(sorted(panels)), repr(q)),
+                      lambda: read(bucket_ms))
 
 
 def errors_and_requests(con: Cursor, q: Query, *, step_ms: int) -> list[Row]:
@@ -136,13 +148,11 @@ def latency(con: Cursor, q: Query, *, step_ms: int) -> list[Row]:
     reads both: the range's cells are its buckets' merged."""
     # The latency rollup keeps only the model: other filters read raw rows.
     whole = not (q.user or q.session or q.terminal or q.version or q.attrib)
-    b = batch.shared()
-    rate_ms = q.step_s * 1000
-    if (b is None or not {"api_latency", "time_to_first_token"} <= b.panels
-            or step_ms not in (0, rate_ms)):
+    rows = _bucketed_once(q, step_ms, {"api_latency", "time_to_first_token"},
+                          lambda ms: _rows(con, "panel_latency", q, whole=whole, step_ms=ms,
+                                           range=True))
+    if rows is None:
         return _rows(con, "panel_latency", q, whole=whole, step_ms=step_ms, range=False)
-    rows = batch.once(("latency", repr(q)), lambda: _rows(
-        con, "panel_latency", q, whole=whole, step_ms=rate_ms, range=True))
     if step_ms:
         return [dict(r) for r in rows if r["bucket"] is not None]
     return [{**r, "bucket": 0} for r in rows if r["bucket"] is None]
